@@ -1,0 +1,92 @@
+"""Errors raised by the survey core.
+
+Hierarchy::
+
+    ItineraError
+    ├── DefinitionError            a survey definition cannot be used
+    │   └── ExpressionError        a condition or constraint is malformed
+    │       ├── ExpressionSyntaxError   it does not parse
+    │       └── ExpressionTypeError     it parses but names unknown questions or mixes types
+    ├── RosterError                a roster file has bad rows (nothing was imported)
+    ├── NotFoundError              a survey, round, participant or response does not exist
+    └── RoundError                 a round cannot be created or used as asked
+
+Every error formats its own message from the ids it carries, so the CLI and the channels can
+show ``str(error)`` as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class ItineraError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in a definition file: where, and what is wrong."""
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class DefinitionError(ItineraError):
+    """A survey definition has one or more problems; ``problems`` lists each with its place."""
+
+    def __init__(self, problems: Sequence[Problem], *, source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        prefix = f"{self.source}: " if self.source else ""
+        lines = [f"{prefix}{problem}" for problem in self.problems]
+        return "\n".join(lines) if lines else f"{prefix}invalid survey definition"
+
+
+class ExpressionError(DefinitionError):
+    """A condition or constraint expression is malformed."""
+
+    def __init__(self, expression: str, message: str, *, position: int | None = None) -> None:
+        self.expression = expression
+        self.detail = message
+        self.position = position
+        where = f" at character {position + 1}" if position is not None else ""
+        super().__init__([Problem("", f"{message}{where} in {expression!r}")])
+
+
+class ExpressionSyntaxError(ExpressionError):
+    """The expression does not parse."""
+
+
+class ExpressionTypeError(ExpressionError):
+    """The expression parses but refers to unknown questions or compares incompatible types."""
+
+
+class RosterError(ItineraError):
+    """A roster file has problems; nothing was imported. ``problems`` are located by line."""
+
+    def __init__(self, problems: Sequence[Problem], *, source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        super().__init__("\n".join(f"{prefix}{p}" for p in self.problems) or "invalid roster")
+
+
+class NotFoundError(ItineraError):
+    """Something named by id does not exist."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} {key!r}")
+
+
+class RoundError(ItineraError):
+    """A round cannot be created or used as asked."""

@@ -1,0 +1,196 @@
+"""The things Itinera keeps besides survey definitions: delegations, people, rounds, responses.
+
+These are plain frozen dataclasses that the ports in :mod:`surveys.ports` take and return;
+storage maps them to tables, channels render them. All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from surveys.definition import AnswerValue, Survey
+
+
+class Role(StrEnum):
+    DELEGATE = "delegate"
+    ORGANISER = "organiser"
+
+
+class Channel(StrEnum):
+    SLACK = "slack"
+    TELEGRAM = "telegram"
+
+
+class ResponseStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    PARTIAL = "partial"
+    """The round closed before the delegate submitted; what they answered is kept."""
+
+
+class RoundStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """One Member State's representation, keyed by ISO 3166-1 alpha-3 code."""
+
+    code: str
+    name: str
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class ParticipantData:
+    """A roster row as imported: who, in which role, for which delegation, reached how."""
+
+    name: str
+    email: str
+    role: Role
+    delegation: str | None
+    language: str = "en"
+    timezone: str = "UTC"
+    slack_user_id: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Participant(ParticipantData):
+    id: int = 0
+    telegram_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RosterImportResult:
+    delegations_created: int
+    delegations_updated: int
+    participants_created: int
+    participants_updated: int
+    participants_unchanged: int
+
+
+@dataclass(frozen=True)
+class SurveyVersion:
+    """A survey as stored: the definition exactly as loaded, with its content hash."""
+
+    id: int
+    survey_id: str
+    version: str
+    content_hash: str
+    definition: Survey
+    created_at: datetime
+    created: bool = True
+    """False when an identical definition was already stored (import is idempotent)."""
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a round asks. Text form: ``all``, ``region:NAME``, ``tag:NAME`` or ``FRA,SEN``."""
+
+    kind: str  # "all" | "region" | "tag" | "delegations"
+    values: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.kind == "all":
+            return "all"
+        if self.kind == "delegations":
+            return ",".join(self.values)
+        return f"{self.kind}:{self.values[0]}"
+
+
+@dataclass(frozen=True)
+class Round:
+    id: int
+    survey_id: str
+    survey_version_id: int
+    audience: Audience
+    opens_at: datetime
+    closes_at: datetime
+    created_at: datetime
+    closed_at: datetime | None = None
+
+    def status_at(self, now: datetime) -> RoundStatus:
+        if self.closed_at is not None or now >= self.closes_at:
+            return RoundStatus.CLOSED
+        if now < self.opens_at:
+            return RoundStatus.SCHEDULED
+        return RoundStatus.OPEN
+
+
+@dataclass(frozen=True)
+class ResponseState:
+    """Where one delegate stands in one round: answers so far and the question being asked.
+
+    ``answers`` maps a question id to its value; ``None`` means the delegate skipped it.
+    A question absent from ``answers`` has not been reached (or was cleared as irrelevant).
+    ``current`` is the id of the question awaiting input, or ``None`` once all is answered.
+    ``editing`` is set while a delegate changes one answer from the summary.
+    """
+
+    answers: dict[str, AnswerValue | None] = field(default_factory=dict)
+    current: str | None = None
+    editing: bool = False
+    started: bool = False
+
+
+@dataclass(frozen=True)
+class Response:
+    id: int
+    round_id: int
+    participant_id: int
+    status: ResponseStatus
+    state: ResponseState
+    started_at: datetime | None = None
+    submitted_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """One entry of an answer's history (``value`` None: skipped or cleared)."""
+
+    question_id: str
+    value: AnswerValue | None
+    at: datetime
+    reason: str = "answered"  # answered | skipped | cleared | changed
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    """One row of a round's status: a participant and how far they are."""
+
+    participant: Participant
+    delegation: Delegation | None
+    status: ResponseStatus
+    answered: int
+    started_at: datetime | None
+    submitted_at: datetime | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One response with its answers, as exports stream them."""
+
+    response_id: int
+    participant: Participant
+    delegation: Delegation | None
+    status: ResponseStatus
+    started_at: datetime | None
+    submitted_at: datetime | None
+    answers: dict[str, AnswerValue | None]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, object] = field(default_factory=dict)
