@@ -147,7 +147,7 @@ class Survey(_Model):
             return YES_NO_CHOICES
         if question.choices is None:
             return ()
-        return self.choice_lists[question.choices]
+        return self.choice_lists.get(question.choices, ())
 
     def title_in(self, language: str) -> str:
         return pick(self.title, language, self.default_language)
