@@ -1,0 +1,244 @@
+"""Reading a roster: the delegations and the people who answer or organise.
+
+A roster is a CSV file with a header row; columns are found by name, in any order. Every row is
+checked before anything is stored, and every bad row is reported with its line number, so an
+organiser fixes the file once rather than discovering problems one import at a time.
+
+The core stays free of third-party packages: whether a code is a real ISO 3166 country is asked
+of the ``country_name`` callable that the caller passes in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from surveys.errors import Problem, RosterError
+from surveys.records import Delegation, ParticipantData, Role
+
+COLUMNS = (
+    "delegation",
+    "delegation_name",
+    "region",
+    "name",
+    "email",
+    "role",
+    "language",
+    "timezone",
+    "slack_user_id",
+    "tags",
+)
+REQUIRED_COLUMNS = ("delegation", "name", "email", "role")
+ROLE_WORDS = {
+    "delegate": Role.DELEGATE,
+    "organiser": Role.ORGANISER,
+    "organizer": Role.ORGANISER,
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_ISO3 = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A checked roster, ready to store; ``warnings`` are things ignored, not errors."""
+
+    delegations: tuple[Delegation, ...]
+    participants: tuple[ParticipantData, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def read_roster_csv(
+    text: str,
+    *,
+    source: str | None = None,
+    country_name: Callable[[str], str | None] = lambda code: None,
+    strict_countries: bool = False,
+) -> Roster:
+    """Parse and check a roster CSV. Raises :class:`RosterError` listing every bad line.
+
+    ``country_name(code)`` returns the country's name for an ISO 3166 alpha-3 code or None;
+    with ``strict_countries`` an unknown code is an error, and the name fills an empty
+    ``delegation_name``.
+    """
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise RosterError([Problem("", "the file is empty")], source=source)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text.split("\n", 1)[0], delimiters=",;\t"
+        )
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [cell.strip().lower() for cell in next(reader)]
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        problems.append(Problem("line 1", f"missing column(s): {', '.join(missing)}"))
+        raise RosterError(problems, source=source)
+    unknown = [column for column in header if column and column not in COLUMNS]
+    if unknown:
+        warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+    duplicated = sorted({column for column in header if column and header.count(column) > 1})
+    if duplicated:
+        problems.append(Problem("line 1", f"column(s) appear twice: {', '.join(duplicated)}"))
+
+    delegations: dict[str, tuple[int, Delegation]] = {}
+    participants: list[ParticipantData] = []
+    emails: dict[str, int] = {}
+    for line, cells in _rows(reader):
+        row = {
+            name: cells[index].strip() if index < len(cells) else ""
+            for index, name in enumerate(header)
+            if name in COLUMNS
+        }
+        if len(cells) > len(header):
+            problems.append(Problem(f"line {line}", "more cells than header columns"))
+            continue
+        parsed = _participant(row, line, problems, country_name, strict_countries)
+        if parsed is None:
+            continue
+        participant, delegation = parsed
+        first = emails.get(participant.email)
+        if first is not None:
+            problems.append(
+                Problem(f"line {line}", f"email {participant.email} already on line {first}")
+            )
+            continue
+        emails[participant.email] = line
+        participants.append(participant)
+        if delegation is not None:
+            known = delegations.get(delegation.code)
+            if known is None:
+                delegations[delegation.code] = (line, delegation)
+            else:
+                merged = _merge(known, delegation, line, problems)
+                delegations[delegation.code] = (known[0], merged)
+    if not participants and not problems:
+        problems.append(Problem("", "the file has a header but no rows"))
+    if problems:
+        raise RosterError(problems, source=source)
+    return Roster(
+        delegations=tuple(delegation for _, delegation in delegations.values()),
+        participants=tuple(participants),
+        warnings=tuple(warnings),
+    )
+
+
+def _rows(reader: Iterable[list[str]]) -> Iterable[tuple[int, list[str]]]:
+    for index, cells in enumerate(reader, start=2):
+        if any(cell.strip() for cell in cells):
+            yield index, cells
+
+
+def _merge(
+    known: tuple[int, Delegation], new: Delegation, line: int, problems: list[Problem]
+) -> Delegation:
+    first_line, first = known
+    name = first.name or new.name
+    region = first.region or new.region
+    if new.name and first.name and new.name != first.name:
+        problems.append(
+            Problem(
+                f"line {line}",
+                f"delegation {new.code} is named {new.name!r} here but {first.name!r} "
+                f"on line {first_line}",
+            )
+        )
+    if new.region and first.region and new.region != first.region:
+        problems.append(
+            Problem(
+                f"line {line}",
+                f"delegation {new.code} is in region {new.region!r} here but {first.region!r} "
+                f"on line {first_line}",
+            )
+        )
+    return Delegation(code=first.code, name=name, region=region)
+
+
+def _participant(
+    row: dict[str, str],
+    line: int,
+    problems: list[Problem],
+    country_name: Callable[[str], str | None],
+    strict_countries: bool,
+) -> tuple[ParticipantData, Delegation | None] | None:
+    where = f"line {line}"
+    errors: list[str] = []
+    name = row.get("name", "")
+    if not name:
+        errors.append("name is empty")
+    email = row.get("email", "").lower()
+    if not _EMAIL.match(email):
+        errors.append(f"email {row.get('email', '')!r} is not an email address")
+    role = ROLE_WORDS.get(row.get("role", "").lower())
+    if role is None:
+        errors.append(f"role {row.get('role', '')!r} must be 'delegate' or 'organiser'")
+    code = row.get("delegation", "").upper()
+    delegation: Delegation | None = None
+    if code:
+        official = country_name(code)
+        if not _ISO3.match(code):
+            errors.append(f"delegation {row['delegation']!r} is not an ISO 3166 alpha-3 code")
+        elif strict_countries and official is None:
+            errors.append(f"delegation {code!r} is not an ISO 3166 alpha-3 country code")
+        else:
+            delegation = Delegation(
+                code=code,
+                name=row.get("delegation_name", "") or official or "",
+                region=row.get("region", ""),
+            )
+    elif role is Role.DELEGATE:
+        errors.append("a delegate needs a delegation (ISO 3166 alpha-3 code)")
+    language = (row.get("language", "") or "en").lower()
+    if not _LANGUAGE.match(language):
+        errors.append(f"language {row.get('language', '')!r} is not a language code like 'fr'")
+    timezone = row.get("timezone", "") or "UTC"
+    if not _valid_timezone(timezone):
+        errors.append(f"timezone {timezone!r} is not an IANA timezone like 'Europe/Geneva'")
+    slack = row.get("slack_user_id", "") or None
+    if slack is not None and not _SLACK_ID.match(slack):
+        errors.append(f"slack_user_id {slack!r} does not look like a Slack user id (U...)")
+    tags = tuple(tag.strip() for tag in row.get("tags", "").split(";") if tag.strip())
+    if errors:
+        problems.extend(Problem(where, error) for error in errors)
+        return None
+    assert role is not None
+    participant = ParticipantData(
+        name=name,
+        email=email,
+        role=role,
+        delegation=delegation.code if delegation else None,
+        language=language,
+        timezone=timezone,
+        slack_user_id=slack,
+        tags=tags,
+    )
+    return participant, delegation
+
+
+def _valid_timezone(name: str) -> bool:
+    if name not in _timezones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+_TIMEZONES: set[str] = set()
+
+
+def _timezones() -> set[str]:
+    if not _TIMEZONES:
+        _TIMEZONES.update(available_timezones())
+        _TIMEZONES.add("UTC")
+    return _TIMEZONES
