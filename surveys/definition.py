@@ -196,7 +196,7 @@ def value_type(question: Question) -> expressions.ValueType:
 
 
 def _loc(error: dict[str, Any], data: Mapping[str, Any]) -> str:
-    """Name the place of a pydantic error: ``question 'q3' (#3), field 'type'`` rather than a path."""
+    """Name a pydantic error's place: ``question 'q3', field 'type'`` rather than a path."""
     loc = list(error["loc"])
     if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
         index = loc[1]
@@ -229,9 +229,7 @@ def load_survey(
     try:
         survey = Survey.model_validate(data)
     except ValidationError as error:
-        problems = [
-            Problem(_loc(dict(e), data), e["msg"]) for e in error.errors(include_url=False)
-        ]
+        problems = [Problem(_loc(dict(e), data), e["msg"]) for e in error.errors(include_url=False)]
         raise DefinitionError(problems, source=source) from None
     problems = check_survey(survey, locations=locations or {})
     if problems:
@@ -276,8 +274,12 @@ def check_survey(survey: Survey, *, locations: Mapping[str, str]) -> list[Proble
         seen_ids.add(question.id)
         problems.extend(_check_question(survey, question, where(question)))
 
+        own_codes = frozenset(option.value for option in survey.choices_of(question)) or None
         # Conditions may only look back: a question's relevance depends on earlier answers.
-        for field_name, text in (("relevant", question.relevant), ("constraint", question.constraint)):
+        for field_name, text in (
+            ("relevant", question.relevant),
+            ("constraint", question.constraint),
+        ):
             if text is None:
                 continue
             try:
@@ -287,6 +289,7 @@ def check_survey(survey: Survey, *, locations: Mapping[str, str]) -> list[Proble
                     types,
                     current=value_type(question) if field_name == "constraint" else None,
                     choices=choice_values,
+                    current_choices=own_codes if field_name == "constraint" else None,
                 )
             except ExpressionError as error:
                 later = [
@@ -302,7 +305,9 @@ def check_survey(survey: Survey, *, locations: Mapping[str, str]) -> list[Proble
                     Problem(where(question), f"{field_name} {text!r}: {detail}{where_at}")
                 )
             if question.type is QuestionType.NOTE and field_name == "constraint":
-                problems.append(Problem(where(question), "a note takes no answer, so no constraint"))
+                problems.append(
+                    Problem(where(question), "a note takes no answer, so no constraint")
+                )
 
         types[question.id] = value_type(question)
         options = survey.choices_of(question)

@@ -198,3 +198,13 @@ def test_error_message_starts_with_the_source() -> None:
 
 def test_not_a_mapping() -> None:
     assert problems_of([1, 2]) == ["a survey must be a mapping of fields"]
+
+
+def test_constraint_on_a_choice_question_checks_its_own_codes() -> None:
+    data = make_survey_data()
+    data["questions"][1]["constraint"] = ". != 'other'"
+    assert load_survey(data).questions[1].constraint == ". != 'other'"
+
+    data["questions"][1]["constraint"] = ". != 'maybe'"
+    problems = problems_of(data)
+    assert any("'maybe' is not a choice" in problem for problem in problems), problems
