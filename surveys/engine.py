@@ -9,19 +9,29 @@ Example::
 
     state = start(survey)
     shown = step(survey, state, language="fr")          # a Prompt
-    outcome = answer(survey, state, Typed("2"), language="fr", today=date.today())
+    outcome = answer(survey, state, Typed("2"), language="fr", today=today, now=now)
     if isinstance(outcome, Rejected):
         print(outcome.message)                          # in French
     else:
-        state = outcome.state
+        state = outcome.state                           # store it, with outcome.changes
+
+The walk is linear. A question is asked when its ``relevant`` condition holds on the answers
+given before it; an answer that makes a later, answered question irrelevant clears that answer
+(reported as an :class:`~surveys.records.AnswerChange` with reason ``"cleared"``). Labels are in
+the survey language closest to the delegate's; catalogue messages in the delegate's language,
+else English.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from surveys.definition import AnswerValue, Question, Survey
+from surveys import expressions
+from surveys.definition import AnswerValue, Question, QuestionType, Scale, Survey, pick
+from surveys.messages import format_number, joined, text
 from surveys.records import AnswerChange, ResponseState
 
 
@@ -57,6 +67,7 @@ class Prompt:
 
     question: Question
     language: str
+    """The language of the texts: the delegate's if the survey has it, else its default."""
     label: str
     hint: str
     notes: tuple[str, ...]
@@ -71,6 +82,8 @@ class Prompt:
     """1-based number of this question among those that take an answer and are relevant now."""
     total: int
     """How many questions take an answer and are relevant with the answers given so far."""
+    scale_labels: tuple[str, str] = ("", "")
+    """For a scale, what its lowest and highest points mean (either may be empty)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,7 @@ class Summary:
     """Everything relevant is answered: the delegate reviews, changes or submits."""
 
     language: str
+    """As in :class:`Prompt`: the language of the labels."""
     items: tuple[SummaryItem, ...]
     notes: tuple[str, ...]
     """Texts of trailing notes (after the last question)."""
@@ -106,3 +120,326 @@ class Rejected:
 
 
 Outcome = Accepted | Rejected
+
+
+Answers = Mapping[str, AnswerValue | None]
+
+
+# --- walking the survey -----------------------------------------------------------------------
+
+
+def start(survey: Survey, *, today: date | None = None) -> ResponseState:
+    """A fresh response, at the first question that applies."""
+    asking = relevant_questions(survey, {}, today=today)
+    return ResponseState(answers={}, current=asking[0].id if asking else None, started=True)
+
+
+def step(
+    survey: Survey, state: ResponseState, *, language: str, today: date | None = None
+) -> Prompt | Summary:
+    """What to show now: the current question, or the summary once everything is answered."""
+    state = _settled(survey, state, today)
+    shown = _relevant(survey, state.answers, today)
+    asking = [question for question in shown if question.asks]
+    label_language = survey.language_for(language)
+    if state.current is None:
+        after_last = shown.index(asking[-1]) + 1 if asking else 0
+        return Summary(
+            language=label_language,
+            items=tuple(
+                SummaryItem(
+                    question=question,
+                    label=question.label_in(label_language, survey.default_language),
+                    value=state.answers.get(question.id),
+                    display=display_value(
+                        survey, question, state.answers.get(question.id), language=language
+                    ),
+                )
+                for question in asking
+            ),
+            notes=tuple(_note_text(survey, note, label_language) for note in shown[after_last:]),
+        )
+    question = survey.question(state.current)
+    index = shown.index(question)
+    first_note = index
+    while first_note > 0 and not shown[first_note - 1].asks:
+        first_note -= 1
+    position = asking.index(question) + 1
+    scale = question.scale or Scale()
+    return Prompt(
+        question=question,
+        language=label_language,
+        label=question.label_in(label_language, survey.default_language),
+        hint=question.hint_in(label_language, survey.default_language),
+        notes=tuple(_note_text(survey, note, label_language) for note in shown[first_note:index]),
+        options=_options(survey, question, label_language),
+        current=state.answers.get(question.id),
+        can_back=position > 1,
+        can_skip=not question.required,
+        position=position,
+        total=len(asking),
+        scale_labels=(
+            (
+                pick(scale.min_label, label_language, survey.default_language),
+                pick(scale.max_label, label_language, survey.default_language),
+            )
+            if question.type is QuestionType.SCALE
+            else ("", "")
+        ),
+    )
+
+
+def answer(
+    survey: Survey,
+    state: ResponseState,
+    raw: RawInput,
+    *,
+    language: str,
+    today: date,
+    now: datetime,
+) -> Outcome:
+    """Record ``raw`` as the answer to the current question and move on, or say why not.
+
+    An empty input to an optional question skips it.
+    """
+    # inputs.py builds on the types above; importing it here keeps the import graph acyclic.
+    from surveys.inputs import parse_input
+
+    state = _settled(survey, state, today)
+    if state.current is None:
+        return Rejected(text("already_complete", language))
+    question = survey.question(state.current)
+    value = parse_input(
+        survey, question, raw, language=language, today=today, answers=state.answers
+    )
+    if isinstance(value, Rejected):
+        return value
+    return _record(survey, state, question, value, now=now, today=today)
+
+
+def skip(
+    survey: Survey,
+    state: ResponseState,
+    *,
+    language: str,
+    now: datetime,
+    today: date | None = None,
+) -> Outcome:
+    """Leave the current question unanswered (``None``) and move on; refused if it is required.
+
+    ``today`` (for conditions using ``today()``) defaults to the date of ``now``.
+    """
+    today = today or now.date()
+    state = _settled(survey, state, today)
+    if state.current is None:
+        return Rejected(text("already_complete", language))
+    question = survey.question(state.current)
+    if question.required:
+        if question.required_message:
+            return Rejected(required_message(survey, question, language=language))
+        return Rejected(text("cannot_skip", language))
+    return _record(survey, state, question, None, now=now, today=today)
+
+
+def back(survey: Survey, state: ResponseState, *, today: date | None = None) -> ResponseState:
+    """Go to the previous question that applies (from the summary: the last one).
+
+    At the first question, the state is returned unchanged. Answers are kept.
+    """
+    state = _settled(survey, state, today)
+    asking = relevant_questions(survey, state.answers, today=today)
+    if not asking:
+        return state
+    if state.current is None:
+        return replace(state, current=asking[-1].id)
+    index = [question.id for question in asking].index(state.current)
+    if index == 0:
+        return state
+    return replace(state, current=asking[index - 1].id)
+
+
+def edit(
+    survey: Survey,
+    state: ResponseState,
+    question_id: str,
+    *,
+    language: str,
+    today: date | None = None,
+) -> Outcome:
+    """Go to a question that applies now to change its answer; then on to what is missing.
+
+    While ``editing``, an accepted answer leads to the first question that applies and has no
+    answer yet (one the change made relevant), else back to the summary.
+    """
+    state = _settled(survey, state, today)
+    applying = relevant_questions(survey, state.answers, today=today)
+    if question_id not in {question.id for question in applying}:
+        return Rejected(text("cannot_edit", language))
+    return Accepted(replace(state, current=question_id, editing=True), ())
+
+
+def relevant_questions(
+    survey: Survey, answers: Answers, *, today: date | None = None
+) -> list[Question]:
+    """The questions that take an answer and apply given ``answers``, in survey order.
+
+    A condition that uses ``today()`` counts as true when ``today`` is not given: better to ask
+    a question that may not apply than to hide one that does. Pass ``today`` wherever known.
+    """
+    return [question for question in _relevant(survey, answers, today) if question.asks]
+
+
+def is_complete(survey: Survey, state: ResponseState, *, today: date | None = None) -> bool:
+    """Whether the response can be submitted: every question that applies has been answered
+    (or skipped, if optional), and the delegate has reached the summary."""
+    state = _settled(survey, state, today)
+    if state.current is not None:
+        return False
+    for question in relevant_questions(survey, state.answers, today=today):
+        if question.id not in state.answers:
+            return False
+        if question.required and state.answers[question.id] is None:
+            return False
+    return True
+
+
+def display_value(
+    survey: Survey, question: Question, value: AnswerValue | None, *, language: str
+) -> str:
+    """An answer as the delegate reads it: option labels, plain numbers, "(skipped)"."""
+    if value is None:
+        return text("skipped", language)
+    label_language = survey.language_for(language)
+    labels = {
+        option.value: pick(option.label, label_language, survey.default_language)
+        for option in survey.choices_of(question)
+    }
+    if isinstance(value, list):
+        return joined([labels.get(code, code) for code in value], language)
+    if isinstance(value, str):
+        return labels.get(value, value)
+    if isinstance(value, bool):  # not an answer type; shown as given rather than as 1/0
+        return str(value)
+    return format_number(value, language)
+
+
+def required_message(survey: Survey, question: Question, *, language: str) -> str:
+    """The question's own ``required_message`` in the language, else the catalogue's."""
+    if question.required_message:
+        return pick(
+            question.required_message, survey.language_for(language), survey.default_language
+        )
+    return text("required", language)
+
+
+@functools.lru_cache(maxsize=4096)
+def parsed_expression(source: str) -> expressions.Expr:
+    """The parsed form of a condition or constraint, parsed once per distinct text."""
+    return expressions.parse(source)
+
+
+# --- internals --------------------------------------------------------------------------------
+
+
+def _applies(question: Question, earlier: Answers, today: date | None) -> bool:
+    if question.relevant is None:
+        return True
+    try:
+        return expressions.evaluate(parsed_expression(question.relevant), earlier, today=today)
+    except ValueError:  # today() without a today: ask rather than hide
+        return True
+
+
+def _relevant(survey: Survey, answers: Answers, today: date | None) -> list[Question]:
+    """Questions and notes that apply, in order.
+
+    A condition sees only the answers of questions that themselves apply, so clearing one
+    question cascades to those that depended on it.
+    """
+    shown: list[Question] = []
+    earlier: dict[str, AnswerValue | None] = {}
+    for question in survey.questions:
+        if _applies(question, earlier, today):
+            shown.append(question)
+            if question.id in answers:
+                earlier[question.id] = answers[question.id]
+    return shown
+
+
+def _settled(survey: Survey, state: ResponseState, today: date | None) -> ResponseState:
+    """``state`` with ``current`` pointing at a question that applies (or None).
+
+    A stored state may name a question that no longer applies or exists (e.g. resumed against
+    a changed definition); the delegate then goes to the first question still unanswered.
+    """
+    asking = relevant_questions(survey, state.answers, today=today)
+    if state.current is not None and any(q.id == state.current for q in asking):
+        return state
+    missing = next((q for q in asking if q.id not in state.answers), None)
+    if missing is None:
+        if state.current is None and not state.editing:
+            return state
+        return replace(state, current=None, editing=False)
+    return replace(state, current=missing.id)
+
+
+def _record(
+    survey: Survey,
+    state: ResponseState,
+    question: Question,
+    value: AnswerValue | None,
+    *,
+    now: datetime,
+    today: date | None,
+) -> Accepted:
+    """Store ``value`` (None: skipped), clear what no longer applies, and move on."""
+    changes: list[AnswerChange] = []
+    previous = state.answers.get(question.id)
+    if value is None:
+        if question.id not in state.answers or previous is not None:
+            changes.append(AnswerChange(question.id, None, now, reason="skipped"))
+    elif previous is None:
+        changes.append(AnswerChange(question.id, value, now, reason="answered"))
+    elif previous != value:
+        changes.append(AnswerChange(question.id, value, now, reason="changed"))
+
+    answers = dict(state.answers)
+    answers[question.id] = value
+    asking = relevant_questions(survey, answers, today=today)
+    applying = {q.id for q in asking}
+    for other in survey.questions:
+        if other.id in answers and other.id not in applying:
+            del answers[other.id]
+            changes.append(AnswerChange(other.id, None, now, reason="cleared"))
+
+    missing = next((q for q in asking if q.id not in answers), None)
+    ids = [q.id for q in asking]
+    if state.editing or question.id not in ids:
+        following = missing
+    else:
+        index = ids.index(question.id)
+        following = asking[index + 1] if index + 1 < len(asking) else missing
+    new_state = replace(
+        state,
+        answers=answers,
+        current=following.id if following else None,
+        editing=state.editing and following is not None,
+        started=True,
+    )
+    return Accepted(new_state, tuple(changes))
+
+
+def _options(survey: Survey, question: Question, language: str) -> tuple[Option, ...]:
+    if question.type is QuestionType.SCALE:
+        points = (question.scale or Scale()).points()
+        return tuple(Option(n, str(p), str(p)) for n, p in enumerate(points, start=1))
+    return tuple(
+        Option(n, option.value, pick(option.label, language, survey.default_language))
+        for n, option in enumerate(survey.choices_of(question), start=1)
+    )
+
+
+def _note_text(survey: Survey, note: Question, language: str) -> str:
+    label = note.label_in(language, survey.default_language)
+    hint = note.hint_in(language, survey.default_language)
+    return f"{label}\n{hint}" if hint else label
