@@ -6,11 +6,16 @@ storage maps them to tables, channels render them. All datetimes are timezone-aw
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from surveys.definition import AnswerValue, Survey
+from surveys.errors import RoundError
+
+AUDIENCE_FORMS = "use all, region:NAME, tag:NAME or ISO codes like FRA,SEN"
+_ISO_LIST = re.compile(r"^[A-Za-z]{3}(\s*,\s*[A-Za-z]{3})*$")
 
 
 class Role(StrEnum):
@@ -95,6 +100,29 @@ class Audience:
 
     kind: str  # "all" | "region" | "tag" | "delegations"
     values: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Audience:
+        """``all``, ``region:NAME``, ``tag:NAME`` or comma-separated ISO alpha-3 codes.
+
+        The inverse of ``str(audience)``; raises :class:`RoundError` for anything else.
+        """
+        value = text.strip()
+        if value.lower() == "all":
+            return cls("all")
+        kind, sep, rest = value.partition(":")
+        if sep:
+            kind = kind.strip().lower()
+            rest = rest.strip()
+            if kind not in ("region", "tag"):
+                raise RoundError(f"audience {text!r}: {AUDIENCE_FORMS}")
+            if not rest:
+                raise RoundError(f"audience {text!r}: {kind}: needs a name after the colon")
+            return cls(kind, (rest,))
+        if _ISO_LIST.match(value):
+            codes = tuple(dict.fromkeys(code.strip().upper() for code in value.split(",")))
+            return cls("delegations", codes)
+        raise RoundError(f"audience {text!r}: {AUDIENCE_FORMS}")
 
     def __str__(self) -> str:
         if self.kind == "all":
@@ -194,3 +222,55 @@ class AuditEntry:
     action: str
     target: str
     details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How one participant is reached on one channel.
+
+    ``external_id`` is the channel's user id; ``address`` where to write to them (the Slack DM
+    channel, the Telegram chat), cached because finding it can cost a rate-limited call.
+    """
+
+    participant_id: int
+    channel: str
+    external_id: str
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """An update, event or action received from a channel, stored before it is acknowledged."""
+
+    id: int
+    channel: str
+    key: str
+    payload: str
+    received_at: datetime
+    processed_at: datetime | None = None
+    error: str | None = None
+
+
+class EnrolmentOutcome(StrEnum):
+    ENROLLED = "enrolled"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    outcome: EnrolmentOutcome
+    participant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message we sent (or are about to), keyed by what it is for (e.g. ``invite:3:17``)."""
+
+    channel: str
+    key: str
+    address: str | None
+    message_id: str | None
+    status: str  # "claimed" (being sent) | "sent" | "failed"
+    updated_at: datetime

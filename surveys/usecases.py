@@ -7,7 +7,6 @@ audit log.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -45,31 +44,6 @@ class Repositories(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
-
-
-_ISO_LIST = re.compile(r"^[A-Za-z]{3}(\s*,\s*[A-Za-z]{3})*$")
-
-
-def parse_audience(text: str) -> Audience:
-    """``all``, ``region:NAME``, ``tag:NAME`` or a comma-separated list of ISO alpha-3 codes."""
-    value = text.strip()
-    if value.lower() == "all":
-        return Audience("all")
-    kind, sep, rest = value.partition(":")
-    if sep:
-        kind = kind.strip().lower()
-        rest = rest.strip()
-        if kind not in ("region", "tag"):
-            raise RoundError(
-                f"audience {text!r}: use all, region:NAME, tag:NAME or ISO codes like FRA,SEN"
-            )
-        if not rest:
-            raise RoundError(f"audience {text!r}: {kind}: needs a name after the colon")
-        return Audience(kind, (rest,))
-    if _ISO_LIST.match(value):
-        codes = tuple(dict.fromkeys(code.strip().upper() for code in value.split(",")))
-        return Audience("delegations", codes)
-    raise RoundError(f"audience {text!r}: use all, region:NAME, tag:NAME or ISO codes like FRA,SEN")
 
 
 async def import_survey(

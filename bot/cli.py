@@ -1,0 +1,505 @@
+"""The ``itinera`` command: what organisers run to prepare, launch and follow survey rounds."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.exporting import ExportFormat, write_csv, write_json, write_xlsx
+from bot.preview import run_preview
+from bot.rosters import read_roster_file
+from bot.settings import Settings
+from bot.survey_files import read_survey_file
+from storage import migrate
+from storage.database import Store, open_store
+from surveys import usecases
+from surveys.errors import ItineraError
+from surveys.export import ValueStyle
+from surveys.records import Audience, ResponseStatus
+
+HELP = """Itinera gathers structured feedback from state delegations in Slack and Telegram.
+
+Organisers use this command to check and import surveys, import the roster of delegations and
+delegates, launch rounds, follow who has answered and export the results.
+
+Configuration comes from ITINERA_* environment variables (see README.md); the database is
+ITINERA_DATABASE_URL, a SQLite file named itinera.db in the working directory by default.
+"""
+
+app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
+db_app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help=True)
+survey_app = typer.Typer(
+    help="Check, try out and store survey definitions (YAML or XLSForm .xlsx).",
+    no_args_is_help=True,
+)
+roster_app = typer.Typer(help="Import delegations and participants.", no_args_is_help=True)
+round_app = typer.Typer(
+    help="Launch rounds (a survey sent to an audience) and follow them.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(survey_app, name="survey")
+app.add_typer(roster_app, name="roster")
+app.add_typer(round_app, name="round")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+T = TypeVar("T")
+
+
+class State:
+    """What the callback builds once and every command reads."""
+
+    settings: Settings
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def actor(self) -> str:
+        if self.settings.actor:
+            return self.settings.actor
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "cli"
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    ctx.obj = State(Settings())
+
+
+def _state(ctx: typer.Context) -> State:
+    state = ctx.find_root().obj
+    assert isinstance(state, State)
+    return state
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one command's coroutine; core errors become a readable message and exit 1."""
+    try:
+        return asyncio.run(coroutine)
+    except ItineraError as error:
+        raise _fail(str(error)) from None
+
+
+async def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    url = settings.database_url
+    current = await migrate.current_revision_async(url)
+    if current != migrate.head_revision():
+        state = "is not initialised" if current is None else "needs an upgrade"
+        raise _fail(f"the database {_redact(url)} {state}: run `itinera db upgrade` first")
+    store = await open_store(url)
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}//{user}:***@{tail}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create the database, or bring its schema up to date. Safe to run again."""
+    url = _state(ctx).settings.database_url
+    before = migrate.current_revision(url)
+    migrate.upgrade(url)
+    after = migrate.current_revision(url)
+    if before == after:
+        out.print(f"Database {_redact(url)} is up to date (revision {after}).")
+    else:
+        out.print(f"Database {_redact(url)} upgraded from {before or 'empty'} to {after}.")
+
+
+# --- survey --------------------------------------------------------------------------------
+
+
+@survey_app.command("validate")
+def survey_validate(
+    file: Annotated[Path, typer.Argument(help="A survey as YAML (.yaml) or XLSForm (.xlsx).")],
+) -> None:
+    """Check a survey definition; exit 1 and list every problem, with its place, if it has any."""
+    try:
+        survey = read_survey_file(file)
+    except ItineraError as error:
+        raise _fail(str(error)) from None
+    asked = sum(1 for question in survey.questions if question.asks)
+    out.print(
+        f"{file}: valid. Survey {survey.id!r} version {survey.version}, {asked} questions, "
+        f"languages {', '.join(survey.languages)}."
+    )
+
+
+@survey_app.command("preview")
+def survey_preview(
+    file: Annotated[Path, typer.Argument(help="A survey as YAML (.yaml) or XLSForm (.xlsx).")],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language to preview in (e.g. fr).")
+    ] = None,
+) -> None:
+    """Answer a survey in the terminal as a delegate would, without storing anything.
+
+    Type the number or the label of a choice, several separated by commas for a multiple
+    choice; an empty line skips an optional question; "<" goes back to the previous question.
+    When standard input is not a terminal, one line is read per question asked (notes take
+    none), an invalid line is answered with the reason and the question asked again, and the
+    answers are printed at the end.
+    """
+    try:
+        survey = read_survey_file(file)
+    except ItineraError as error:
+        raise _fail(str(error)) from None
+    if lang is not None and lang not in survey.languages:
+        raise _fail(f"{file}: no {lang!r} translation; languages: {', '.join(survey.languages)}")
+    completed = run_preview(
+        survey,
+        language=lang or survey.default_language,
+        lines=sys.stdin,
+        console=out,
+        interactive=sys.stdin.isatty(),
+        today=datetime.now().astimezone().date(),
+        now=_now(),
+    )
+    if not completed:
+        raise _fail("input ended before the survey was complete")
+
+
+@survey_app.command("import")
+def survey_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A survey as YAML (.yaml) or XLSForm (.xlsx).")],
+) -> None:
+    """Store a survey version. Running rounds keep the version they started with."""
+    state = _state(ctx)
+    try:
+        survey = read_survey_file(file)
+    except ItineraError as error:
+        raise _fail(str(error)) from None
+
+    async def work(store: Store) -> None:
+        version = await usecases.import_survey(store, survey, now=_now(), actor=state.actor)
+        if version.created:
+            out.print(
+                f"Stored survey {survey.id!r} version {survey.version} "
+                f"(stored version {version.id}, hash {version.content_hash[:12]})."
+            )
+        else:
+            out.print(
+                f"Survey {survey.id!r} version {survey.version} is already stored, unchanged "
+                f"(stored version {version.id})."
+            )
+
+    _run(_with_store(state.settings, work))
+
+
+# --- roster --------------------------------------------------------------------------------
+
+
+@roster_app.command("import")
+def roster_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Roster CSV (see README for the columns).")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and report, store nothing.")
+    ] = False,
+) -> None:
+    """Import delegations and participants from a CSV file; re-importing updates, never duplicates.
+
+    Columns, by header name in any order: delegation (ISO 3166 alpha-3), delegation_name,
+    region, name, email, role (delegate or organiser), language, timezone (IANA),
+    slack_user_id, tags (;-separated). Bad rows are reported by line number and nothing is
+    imported.
+    """
+    state = _state(ctx)
+    try:
+        roster, notes = read_roster_file(file)
+    except ItineraError as error:
+        raise _fail(str(error)) from None
+    for note in notes:
+        err.print(f"warning: {note}")
+    if dry_run:
+        out.print(
+            f"{file}: {len(roster.participants)} participants in {len(roster.delegations)} "
+            "delegations; nothing stored (--dry-run)."
+        )
+        return
+
+    async def work(store: Store) -> None:
+        result = await usecases.import_roster(store, roster, now=_now(), actor=state.actor)
+        out.print(
+            f"Delegations: {result.delegations_created} new, {result.delegations_updated} "
+            f"updated. Participants: {result.participants_created} new, "
+            f"{result.participants_updated} updated, {result.participants_unchanged} unchanged."
+        )
+
+    _run(_with_store(state.settings, work))
+
+
+# --- round ---------------------------------------------------------------------------------
+
+
+def parse_moment(text: str, *, zone: ZoneInfo, end_of_day: bool) -> datetime:
+    """An ISO 8601 date or date-time; without an offset it is read in ``zone``. UTC out.
+
+    A date alone means the start of that day, or its end (23:59) for a closing time.
+    """
+    value = text.strip().replace(" ", "T", 1)
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a date or date-time like 2026-12-15 or 2026-12-15T18:00+01:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"{name!r} is not an IANA timezone like Europe/Geneva") from None
+
+
+@round_app.command("launch")
+def round_launch(
+    ctx: typer.Context,
+    survey_id: Annotated[str, typer.Argument(help="The survey's id (YAML id or XLSForm form_id).")],
+    audience: Annotated[
+        str,
+        typer.Option(
+            "--audience", help="all, region:NAME, tag:NAME, or ISO codes such as FRA,SEN,MEX."
+        ),
+    ],
+    closes: Annotated[
+        str, typer.Option("--closes", help="Closing date-time, e.g. 2026-12-15T18:00.")
+    ],
+    opens: Annotated[
+        str | None, typer.Option("--opens", help="Opening date-time; now if omitted.")
+    ] = None,
+    tz: Annotated[
+        str, typer.Option("--tz", help="Timezone of dates given without an offset.")
+    ] = "UTC",
+) -> None:
+    """Create a round on the survey's latest stored version; print its id alone on the last line."""
+    state = _state(ctx)
+    zone = _zone(tz)
+    closes_at = parse_moment(closes, zone=zone, end_of_day=True)
+    opens_at = parse_moment(opens, zone=zone, end_of_day=False) if opens else None
+    try:
+        who = Audience.parse(audience)
+    except ItineraError as error:
+        raise _fail(str(error)) from None
+
+    async def work(store: Store) -> usecases.LaunchedRound:
+        return await usecases.launch_round(
+            store,
+            survey_id=survey_id,
+            audience=who,
+            closes_at=closes_at,
+            opens_at=opens_at,
+            now=_now(),
+            actor=state.actor,
+        )
+
+    launched = _run(_with_store(state.settings, work))
+    round_ = launched.round
+    out.print(
+        f"Round {round_.id}: survey {survey_id!r} version {launched.version.version}, "
+        f"audience {who}, {launched.participant_count} delegates in "
+        f"{launched.delegation_count} delegations, open {_when(round_.opens_at, zone)} "
+        f"to {_when(round_.closes_at, zone)}."
+    )
+    print(round_.id)
+
+
+def _when(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
+    if moment is None:
+        return "-"
+    local = moment.astimezone(zone or UTC)
+    return local.strftime("%Y-%m-%d %H:%M %Z")
+
+
+@round_app.command("list")
+def round_list(ctx: typer.Context) -> None:
+    """Every round with its survey, audience, dates and how many have submitted."""
+    state = _state(ctx)
+
+    async def work(store: Store) -> None:
+        rounds = await store.rounds.list_rounds()
+        if not rounds:
+            out.print("No rounds yet. Launch one with `itinera round launch`.")
+            return
+        table = Table("id", "survey", "audience", "opens", "closes", "status", "submitted")
+        now = _now()
+        for round_ in rounds:
+            counts = await store.rounds.counts(round_.id)
+            total = sum(counts.values())
+            table.add_row(
+                str(round_.id),
+                round_.survey_id,
+                str(round_.audience),
+                _when(round_.opens_at),
+                _when(round_.closes_at),
+                round_.status_at(now).value,
+                f"{counts.get(ResponseStatus.SUBMITTED, 0)}/{total}",
+            )
+        out.print(table)
+
+    _run(_with_store(state.settings, work))
+
+
+STATUS_WORDS = {
+    ResponseStatus.NOT_STARTED: "not started",
+    ResponseStatus.IN_PROGRESS: "in progress",
+    ResponseStatus.SUBMITTED: "submitted",
+    ResponseStatus.PARTIAL: "partial (closed)",
+}
+
+
+@round_app.command("status")
+def round_status(
+    ctx: typer.Context,
+    round_id: Annotated[int, typer.Argument(help="The round's id (see `itinera round list`).")],
+) -> None:
+    """Who has answered and who has not, by delegation."""
+    state = _state(ctx)
+
+    async def work(store: Store) -> None:
+        round_ = await store.rounds.get_round(round_id)
+        lines = await store.rounds.status(round_id)
+        counts = await store.rounds.counts(round_id)
+        total = sum(counts.values())
+        submitted = counts.get(ResponseStatus.SUBMITTED, 0)
+        rate = f"{100 * submitted / total:.0f}%" if total else "-"
+        out.print(
+            f"Round {round_.id} ({round_.survey_id}), {round_.status_at(_now()).value}, "
+            f"closes {_when(round_.closes_at)}: {submitted} of {total} submitted ({rate}), "
+            f"{counts.get(ResponseStatus.IN_PROGRESS, 0)} in progress, "
+            f"{counts.get(ResponseStatus.NOT_STARTED, 0)} not started."
+        )
+        table = Table("delegation", "region", "participant", "status", "answers", "last activity")
+        for line in lines:
+            delegation = line.delegation
+            table.add_row(
+                f"{delegation.code} {delegation.name}" if delegation else "-",
+                delegation.region if delegation else "",
+                line.participant.name,
+                STATUS_WORDS[line.status],
+                str(line.answered),
+                _when(line.submitted_at or line.updated_at or line.started_at),
+            )
+        out.print(table)
+
+    _run(_with_store(state.settings, work))
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
+    if not enabled:
+        yield lambda: None
+        return
+    with Progress(
+        TextColumn("exporting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("export", total=total)
+        yield lambda: progress.advance(task)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    round_id: Annotated[int, typer.Argument(help="The round's id.")],
+    format: Annotated[ExportFormat, typer.Option("--format", help="File format.")] = (
+        ExportFormat.CSV
+    ),
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="File to write; standard output if omitted (CSV, JSON)."),
+    ] = None,
+    values: Annotated[
+        ValueStyle,
+        typer.Option("--values", help="Choice answers as codes or as labels."),
+    ] = ValueStyle.CODES,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of labels; the survey's default.")
+    ] = None,
+) -> None:
+    """Export a round: one row per response, one column per question.
+
+    Text that a spreadsheet would run as a formula is prefixed with a quote.
+    """
+    state = _state(ctx)
+    if format is ExportFormat.XLSX and out_file is None:
+        raise _fail("an .xlsx export needs --out FILE")
+
+    async def work(store: Store) -> int:
+        round_ = await store.rounds.get_round(round_id)
+        survey = (await store.surveys.get_version(round_.survey_version_id)).definition
+        language = survey.language_for(lang)
+        total = sum((await store.rounds.counts(round_id)).values())
+        rows = store.responses.export_rows(round_id)
+        with _progress(total, enabled=out_file is not None and err.is_terminal) as advance:
+            if format is ExportFormat.XLSX:
+                assert out_file is not None
+                return await write_xlsx(
+                    rows, out_file, survey=survey, style=values, language=language, advance=advance
+                )
+            writer = write_csv if format is ExportFormat.CSV else write_json
+            if out_file is None:
+                return await writer(
+                    rows, sys.stdout, survey=survey, style=values, language=language
+                )
+            with out_file.open("w", encoding="utf-8", newline="") as handle:
+                return await writer(
+                    rows, handle, survey=survey, style=values, language=language, advance=advance
+                )
+
+    count = _run(_with_store(state.settings, work))
+    if out_file is not None:
+        out.print(f"Wrote {count} responses to {out_file}.")

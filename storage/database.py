@@ -1,0 +1,181 @@
+"""Engines, sessions and the :class:`Store` that bundles the repositories.
+
+Nothing here runs at import time: the composition root calls :func:`open_store` once with the
+configured URL and passes the store down.
+
+Example::
+
+    store = await open_store("sqlite+aiosqlite:///itinera.db")
+    try:
+        version = await store.surveys.latest_version("route_alignment")
+    finally:
+        await store.close()
+
+PostgreSQL URLs may name a schema to work in, either as ``schema=`` or in the URL as
+``?schema=NAME`` (it becomes the connection's ``search_path``); tests use it to give every test
+its own schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from storage.repositories import (
+    SqlAlchemyAuditLog,
+    SqlAlchemyResponseRepository,
+    SqlAlchemyRosterRepository,
+    SqlAlchemyRoundRepository,
+    SqlAlchemySurveyRepository,
+)
+from surveys.ports import (
+    AuditLog,
+    Clock,
+    ResponseRepository,
+    RosterRepository,
+    RoundRepository,
+    SurveyRepository,
+)
+
+SCHEMA_QUERY_KEY = "schema"
+
+
+class SystemClock:
+    """The real clock: aware UTC now."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def split_url(url: str | URL, schema: str | None = None) -> tuple[URL, str | None]:
+    """The URL without its ``?schema=`` parameter, and the schema (``schema`` wins)."""
+    parsed = make_url(url)
+    in_url = parsed.query.get(SCHEMA_QUERY_KEY)
+    if isinstance(in_url, tuple):
+        in_url = in_url[-1]
+    parsed = parsed.difference_update_query([SCHEMA_QUERY_KEY])
+    schema = schema or in_url or None
+    if schema is not None and parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"a schema is only supported on PostgreSQL, not {parsed.drivername}")
+    return parsed, schema
+
+
+def create_engine(
+    url: str | URL, *, schema: str | None = None, sqlite_foreign_keys: bool = True, **kwargs: Any
+) -> AsyncEngine:
+    """An async engine set up the way Itinera needs it on each backend.
+
+    SQLite: foreign keys on, WAL journal, a busy timeout, and real ``BEGIN``s so that a
+    transaction covers its reads and its DDL too (pysqlite otherwise begins only before DML).
+    PostgreSQL: ``schema`` (or ``?schema=`` in the URL) becomes the ``search_path``.
+    """
+    parsed, schema = split_url(url, schema)
+    connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
+    if schema is not None:
+        settings = dict(connect_args.get("server_settings", {}))
+        settings["search_path"] = schema
+        connect_args["server_settings"] = settings
+    engine = create_async_engine(parsed, connect_args=connect_args, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide where transactions begin (see "begin" below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """One engine and its session factory (``expire_on_commit=False``: rows outlive commits)."""
+
+    def __init__(self, url: str | URL, *, schema: str | None = None, **engine_kwargs: Any) -> None:
+        self.engine = create_engine(url, schema=schema, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def ping(self) -> None:
+        """Connect once, so that a wrong URL fails at start rather than at the first message."""
+        async with self.engine.connect():
+            pass
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+@dataclass
+class Store:
+    """The five repositories the core needs, sharing one database."""
+
+    surveys: SurveyRepository
+    roster: RosterRepository
+    rounds: RoundRepository
+    responses: ResponseRepository
+    audit: AuditLog
+    database: Database | None = field(default=None, repr=False)
+
+    async def close(self) -> None:
+        if self.database is not None:
+            await self.database.dispose()
+
+
+def store_for(database: Database, *, clock: Clock | None = None) -> Store:
+    """The repositories over an already open :class:`Database`."""
+    sessions = database.sessions
+    clock = clock or SystemClock()
+    return Store(
+        surveys=SqlAlchemySurveyRepository(sessions),
+        roster=SqlAlchemyRosterRepository(sessions, clock=clock),
+        rounds=SqlAlchemyRoundRepository(sessions),
+        responses=SqlAlchemyResponseRepository(sessions),
+        audit=SqlAlchemyAuditLog(sessions),
+        database=database,
+    )
+
+
+async def open_store(
+    url: str | URL, *, schema: str | None = None, clock: Clock | None = None, **engine_kwargs: Any
+) -> Store:
+    """Connect to a migrated database and return its repositories; ``Store.close()`` when done.
+
+    Does not migrate: run :func:`storage.migrate.upgrade` (``itinera db upgrade``) first.
+    """
+    database = Database(url, schema=schema, **engine_kwargs)
+    try:
+        await database.ping()
+    except BaseException:
+        await database.dispose()
+        raise
+    return store_for(database, clock=clock)
+
+
+__all__ = [
+    "Database",
+    "Store",
+    "SystemClock",
+    "create_engine",
+    "open_store",
+    "split_url",
+    "store_for",
+]

@@ -1,0 +1,963 @@
+"""SQLAlchemy implementations of the repositories in :mod:`surveys.ports`.
+
+Each public method is one short transaction and returns core records (:mod:`surveys.records`),
+never ORM rows. Queries that feed lists (status, export) are single joined statements ordered
+by delegation code, then name, then id; names compare by code point on every backend (``COLLATE
+"C"`` on PostgreSQL, SQLite's binary collation, Python's ``str`` order in the in-memory store),
+so that all stores list people in the same order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from storage.rules import (
+    final_changes,
+    normalise_email,
+    roster_problems,
+    slack_taken,
+    unknown_delegation,
+)
+from storage.tables import (
+    AnswerHistoryRow,
+    AnswerRow,
+    AuditRow,
+    DelegationRow,
+    IdentityRow,
+    ParticipantRow,
+    ResponseRow,
+    RoundRow,
+    SurveyVersionRow,
+    UTCDateTime,
+)
+from surveys.definition import AnswerValue, Survey
+from surveys.errors import NotFoundError, RosterError
+from surveys.ports import Clock
+from surveys.records import (
+    AnswerChange,
+    Audience,
+    AuditEntry,
+    Channel,
+    Delegation,
+    ExportRow,
+    Participant,
+    ParticipantData,
+    Response,
+    ResponseState,
+    ResponseStatus,
+    Role,
+    RosterImportResult,
+    Round,
+    StatusLine,
+    SurveyVersion,
+)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+EXPORT_CHUNK = 500
+"""Responses per chunk when exporting: one answers query per chunk."""
+
+_IN_CHUNK = 500
+"""Most values in one ``IN (...)`` list."""
+
+
+def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _sortable(column: InstrumentedAttribute[Any], dialect: str) -> ColumnElement[Any]:
+    """Code-point order on every backend, whatever the database's default collation."""
+    return column.collate("C") if dialect == "postgresql" else column.expression
+
+
+def _participant_order(dialect: str) -> tuple[ColumnElement[Any], ...]:
+    return (
+        _sortable(ParticipantRow.delegation_code, dialect).nulls_last(),
+        _sortable(ParticipantRow.name, dialect),
+        ParticipantRow.id.expression,
+    )
+
+
+# -- participants as one flat row ------------------------------------------------------------
+
+_slack = aliased(IdentityRow, name="slack_identity")
+_telegram = aliased(IdentityRow, name="telegram_identity")
+
+_PARTICIPANT_COLUMNS = (
+    ParticipantRow.id.label("p_id"),
+    ParticipantRow.name.label("p_name"),
+    ParticipantRow.email.label("p_email"),
+    ParticipantRow.role.label("p_role"),
+    ParticipantRow.delegation_code.label("p_delegation"),
+    ParticipantRow.language.label("p_language"),
+    ParticipantRow.timezone.label("p_timezone"),
+    ParticipantRow.tags.label("p_tags"),
+    _slack.external_id.label("p_slack"),
+    _telegram.external_id.label("p_telegram"),
+)
+_DELEGATION_COLUMNS = (
+    DelegationRow.code.label("d_code"),
+    DelegationRow.name.label("d_name"),
+    DelegationRow.region.label("d_region"),
+)
+
+
+def _with_identities(stmt: Select[Any]) -> Select[Any]:
+    """Outer-join the Slack and Telegram identities of ``ParticipantRow`` already in ``stmt``."""
+    return stmt.outerjoin(
+        _slack,
+        and_(_slack.participant_id == ParticipantRow.id, _slack.channel == Channel.SLACK.value),
+    ).outerjoin(
+        _telegram,
+        and_(
+            _telegram.participant_id == ParticipantRow.id,
+            _telegram.channel == Channel.TELEGRAM.value,
+        ),
+    )
+
+
+def _participants_select(*extra: Any) -> Select[Any]:
+    return _with_identities(select(*_PARTICIPANT_COLUMNS, *extra).select_from(ParticipantRow))
+
+
+def _participant(row: Any) -> Participant:
+    return Participant(
+        id=row.p_id,
+        name=row.p_name,
+        email=row.p_email,
+        role=Role(row.p_role),
+        delegation=row.p_delegation,
+        language=row.p_language,
+        timezone=row.p_timezone,
+        tags=tuple(row.p_tags or ()),
+        slack_user_id=row.p_slack,
+        telegram_user_id=row.p_telegram,
+    )
+
+
+def _delegation(row: Any) -> Delegation | None:
+    if row.d_code is None:
+        return None
+    return Delegation(code=row.d_code, name=row.d_name, region=row.d_region)
+
+
+def _delegation_of(row: DelegationRow) -> Delegation:
+    return Delegation(code=row.code, name=row.name, region=row.region)
+
+
+# -- surveys ---------------------------------------------------------------------------------
+
+
+class SqlAlchemySurveyRepository:
+    """Survey versions, immutable once stored; parsed definitions are cached by version id."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+        self._definitions: dict[int, Survey] = {}
+
+    async def save_version(self, survey: Survey, *, now: datetime) -> SurveyVersion:
+        text = survey.canonical_json()
+        digest = survey.content_hash()
+        found = await self._find(survey.id, digest)
+        if found is not None:
+            return found
+        try:
+            async with self._sessions.begin() as session:
+                row = SurveyVersionRow(
+                    survey_id=survey.id,
+                    version=survey.version,
+                    content_hash=digest,
+                    definition=text,
+                    created_at=now,
+                )
+                session.add(row)
+        except IntegrityError:
+            # Another process stored the same definition between our look-up and our insert.
+            found = await self._find(survey.id, digest)
+            if found is None:
+                raise
+            return found
+        self._definitions[row.id] = survey
+        return self._version(row)
+
+    async def _find(self, survey_id: str, digest: str) -> SurveyVersion | None:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(SurveyVersionRow).where(
+                    SurveyVersionRow.survey_id == survey_id,
+                    SurveyVersionRow.content_hash == digest,
+                )
+            )
+        return None if row is None else self._version(row, created=False)
+
+    async def latest_version(self, survey_id: str) -> SurveyVersion:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(SurveyVersionRow)
+                .where(SurveyVersionRow.survey_id == survey_id)
+                .order_by(SurveyVersionRow.id.desc())
+                .limit(1)
+            )
+        if row is None:
+            raise NotFoundError("survey", survey_id)
+        return self._version(row)
+
+    async def get_version(self, version_id: int) -> SurveyVersion:
+        async with self._sessions() as session:
+            row = await session.get(SurveyVersionRow, version_id)
+        if row is None:
+            raise NotFoundError("survey version", version_id)
+        return self._version(row)
+
+    async def list_versions(self, survey_id: str | None = None) -> Sequence[SurveyVersion]:
+        stmt = select(SurveyVersionRow).order_by(SurveyVersionRow.id)
+        if survey_id is not None:
+            stmt = stmt.where(SurveyVersionRow.survey_id == survey_id)
+        async with self._sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [self._version(row) for row in rows]
+
+    def _version(self, row: SurveyVersionRow, *, created: bool = True) -> SurveyVersion:
+        definition = self._definitions.get(row.id)
+        if definition is None:
+            definition = Survey.model_validate_json(row.definition)
+            self._definitions[row.id] = definition
+        return SurveyVersion(
+            id=row.id,
+            survey_id=row.survey_id,
+            version=row.version,
+            content_hash=row.content_hash,
+            definition=definition,
+            created_at=row.created_at,
+            created=created,
+        )
+
+
+# -- roster ----------------------------------------------------------------------------------
+
+
+class SqlAlchemyRosterRepository:
+    """Delegations, participants and their channel identities."""
+
+    def __init__(self, sessions: Sessions, *, clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def import_roster(
+        self, delegations: Sequence[Delegation], participants: Sequence[ParticipantData]
+    ) -> RosterImportResult:
+        problems = roster_problems(delegations, participants)
+        if problems:
+            raise RosterError(problems)
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            d_created, d_updated = await self._upsert_delegations(session, delegations, now)
+            await self._check_delegations_exist(session, delegations, participants)
+            counts = await self._upsert_participants(session, participants, now)
+        return RosterImportResult(d_created, d_updated, *counts)
+
+    async def _upsert_delegations(
+        self, session: AsyncSession, delegations: Sequence[Delegation], now: datetime
+    ) -> tuple[int, int]:
+        codes = [delegation.code for delegation in delegations]
+        existing: dict[str, DelegationRow] = {}
+        for chunk in _chunks(codes):
+            rows = await session.scalars(select(DelegationRow).where(DelegationRow.code.in_(chunk)))
+            existing.update((row.code, row) for row in rows)
+        created = updated = 0
+        for delegation in delegations:
+            row = existing.get(delegation.code)
+            if row is None:
+                session.add(
+                    DelegationRow(
+                        code=delegation.code,
+                        name=delegation.name,
+                        region=delegation.region,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                created += 1
+            elif (row.name, row.region) != (delegation.name, delegation.region):
+                row.name, row.region, row.updated_at = delegation.name, delegation.region, now
+                updated += 1
+        await session.flush()
+        return created, updated
+
+    async def _check_delegations_exist(
+        self,
+        session: AsyncSession,
+        delegations: Sequence[Delegation],
+        participants: Sequence[ParticipantData],
+    ) -> None:
+        given = {delegation.code for delegation in delegations}
+        wanted = sorted({p.delegation for p in participants if p.delegation} - given)
+        known: set[str] = set()
+        for chunk in _chunks(wanted):
+            known.update(
+                await session.scalars(
+                    select(DelegationRow.code).where(DelegationRow.code.in_(chunk))
+                )
+            )
+        missing = [
+            unknown_delegation(p.email, p.delegation)
+            for p in participants
+            if p.delegation and p.delegation not in given and p.delegation not in known
+        ]
+        if missing:
+            raise RosterError(missing)
+
+    async def _upsert_participants(
+        self, session: AsyncSession, participants: Sequence[ParticipantData], now: datetime
+    ) -> tuple[int, int, int]:
+        emails = [normalise_email(p.email) for p in participants]
+        existing: dict[str, ParticipantRow] = {}
+        slack_of: dict[int, str] = {}
+        for chunk in _chunks(emails):
+            rows = await session.scalars(
+                select(ParticipantRow).where(ParticipantRow.email.in_(chunk))
+            )
+            existing.update((row.email, row) for row in rows)
+        ids = [row.id for row in existing.values()]
+        for chunk in _chunks(ids):
+            identities = await session.execute(
+                select(IdentityRow.participant_id, IdentityRow.external_id).where(
+                    IdentityRow.channel == Channel.SLACK.value,
+                    IdentityRow.participant_id.in_(chunk),
+                )
+            )
+            slack_of.update((pid, external) for pid, external in identities.tuples())
+
+        created = updated = unchanged = 0
+        pairs: list[tuple[ParticipantRow, ParticipantData]] = []
+        for person, email in zip(participants, emails, strict=True):
+            fields = {
+                "name": person.name,
+                "role": person.role.value,
+                "delegation_code": person.delegation,
+                "language": person.language,
+                "timezone": person.timezone,
+                "tags": list(person.tags),
+            }
+            row = existing.get(email)
+            if row is None:
+                row = ParticipantRow(email=email, created_at=now, updated_at=now, **fields)
+                session.add(row)
+                created += 1
+            else:
+                slack_changed = bool(person.slack_user_id) and (
+                    slack_of.get(row.id) != person.slack_user_id
+                )
+                if slack_changed or any(getattr(row, k) != v for k, v in fields.items()):
+                    for key, value in fields.items():
+                        setattr(row, key, value)
+                    row.updated_at = now
+                    updated += 1
+                else:
+                    unchanged += 1
+            pairs.append((row, person))
+        await session.flush()
+
+        # Slack identities: a roster row without one keeps whatever was linked before.
+        moving = {
+            row.id: person.slack_user_id
+            for row, person in pairs
+            if person.slack_user_id and slack_of.get(row.id) != person.slack_user_id
+        }
+        if moving:
+            await self._move_slack_identities(session, moving, now)
+        return created, updated, unchanged
+
+    async def _move_slack_identities(
+        self, session: AsyncSession, moving: dict[int, str], now: datetime
+    ) -> None:
+        slack = Channel.SLACK.value
+        wanted = list(moving.values())
+        holders: dict[str, int] = {}
+        for chunk in _chunks(wanted):
+            held = await session.execute(
+                select(IdentityRow.external_id, IdentityRow.participant_id).where(
+                    IdentityRow.channel == slack, IdentityRow.external_id.in_(chunk)
+                )
+            )
+            holders.update(held.tuples().all())
+        # A holder that is itself moving to another id frees its old one in this transaction.
+        conflicts = [(ext, holder) for ext, holder in holders.items() if holder not in moving]
+        if conflicts:
+            emails = dict(
+                (
+                    await session.execute(
+                        select(ParticipantRow.id, ParticipantRow.email).where(
+                            ParticipantRow.id.in_([holder for _, holder in conflicts])
+                        )
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            raise RosterError([slack_taken(ext, emails[holder]) for ext, holder in conflicts])
+        ids = list(moving)
+        for chunk in _chunks(ids):
+            await session.execute(
+                delete(IdentityRow).where(
+                    IdentityRow.channel == slack, IdentityRow.participant_id.in_(chunk)
+                )
+            )
+        await session.execute(
+            insert(IdentityRow),
+            [
+                {"participant_id": pid, "channel": slack, "external_id": ext, "created_at": now}
+                for pid, ext in moving.items()
+            ],
+        )
+
+    async def get_participant(self, participant_id: int) -> Participant:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    _participants_select().where(ParticipantRow.id == participant_id)
+                )
+            ).one_or_none()
+        if row is None:
+            raise NotFoundError("participant", participant_id)
+        return _participant(row)
+
+    async def find_by_identity(self, channel: str, external_id: str) -> Participant | None:
+        who = select(IdentityRow.participant_id).where(
+            IdentityRow.channel == channel, IdentityRow.external_id == external_id
+        )
+        async with self._sessions() as session:
+            row = (
+                await session.execute(_participants_select().where(ParticipantRow.id.in_(who)))
+            ).one_or_none()
+        return None if row is None else _participant(row)
+
+    async def link_identity(self, participant_id: int, channel: str, external_id: str) -> None:
+        """Link, replacing this participant's previous id on the channel; the latest link wins
+        if another participant had ``external_id`` (they are unlinked from it)."""
+        async with self._sessions.begin() as session:
+            if await session.get(ParticipantRow, participant_id) is None:
+                raise NotFoundError("participant", participant_id)
+            await session.execute(
+                delete(IdentityRow).where(
+                    IdentityRow.channel == channel,
+                    (IdentityRow.participant_id == participant_id)
+                    | (IdentityRow.external_id == external_id),
+                )
+            )
+            session.add(
+                IdentityRow(
+                    participant_id=participant_id,
+                    channel=channel,
+                    external_id=external_id,
+                    created_at=self._clock.now(),
+                )
+            )
+
+    async def list_delegations(self) -> Sequence[Delegation]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(DelegationRow).order_by(DelegationRow.code))
+            return [_delegation_of(row) for row in rows]
+
+    async def list_participants(self) -> Sequence[Participant]:
+        async with self._sessions() as session:
+            stmt = _participants_select().order_by(*_participant_order(_dialect(session)))
+            return [_participant(row) for row in await session.execute(stmt)]
+
+    async def audience_members(self, audience: Audience) -> Sequence[Participant]:
+        async with self._sessions() as session:
+            dialect = _dialect(session)
+            stmt = _participants_select().where(ParticipantRow.role == Role.DELEGATE.value)
+            match audience.kind:
+                case "all":
+                    pass
+                case "region":
+                    regions = [value.lower() for value in audience.values]
+                    stmt = stmt.where(
+                        ParticipantRow.delegation_code.in_(
+                            select(DelegationRow.code).where(
+                                func.lower(DelegationRow.region).in_(regions)
+                            )
+                        )
+                    )
+                case "tag":
+                    stmt = stmt.where(
+                        _has_tag(dialect, [value.lower() for value in audience.values])
+                    )
+                case "delegations":
+                    codes = [value.upper() for value in audience.values]
+                    stmt = stmt.where(func.upper(ParticipantRow.delegation_code).in_(codes))
+                case _:
+                    raise ValueError(f"unknown audience kind {audience.kind!r}")
+            stmt = stmt.order_by(*_participant_order(dialect))
+            return [_participant(row) for row in await session.execute(stmt)]
+
+
+def _has_tag(dialect: str, tags: list[str]) -> ColumnElement[bool]:
+    """Whether the participant's JSON ``tags`` list holds one of ``tags`` (lower-cased)."""
+    if dialect == "postgresql":
+        elements = func.json_array_elements_text(ParticipantRow.tags).table_valued("value")
+    elif dialect == "sqlite":
+        elements = func.json_each(ParticipantRow.tags).table_valued("value")
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(dialect)
+    return exists().select_from(elements).where(func.lower(elements.c.value).in_(tags))
+
+
+# -- rounds ----------------------------------------------------------------------------------
+
+
+def _round(row: RoundRow) -> Round:
+    return Round(
+        id=row.id,
+        survey_id=row.survey_id,
+        survey_version_id=row.survey_version_id,
+        audience=Audience.parse(row.audience),
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        created_at=row.created_at,
+        closed_at=row.closed_at,
+    )
+
+
+class SqlAlchemyRoundRepository:
+    """Rounds and the responses they expect."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def create_round(
+        self,
+        *,
+        survey_version_id: int,
+        audience: Audience,
+        opens_at: datetime,
+        closes_at: datetime,
+        participant_ids: Sequence[int],
+        now: datetime,
+    ) -> Round:
+        ids = list(dict.fromkeys(participant_ids))
+        async with self._sessions.begin() as session:
+            version = await session.get(SurveyVersionRow, survey_version_id)
+            if version is None:
+                raise NotFoundError("survey version", survey_version_id)
+            known: set[int] = set()
+            for chunk in _chunks(ids):
+                known.update(
+                    await session.scalars(
+                        select(ParticipantRow.id).where(ParticipantRow.id.in_(chunk))
+                    )
+                )
+            missing = [pid for pid in ids if pid not in known]
+            if missing:
+                raise NotFoundError("participant", missing[0])
+            row = RoundRow(
+                survey_version_id=survey_version_id,
+                survey_id=version.survey_id,
+                audience=str(audience),
+                opens_at=opens_at,
+                closes_at=closes_at,
+                closed_at=None,
+                created_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            if ids:
+                await session.execute(
+                    insert(ResponseRow),
+                    [
+                        {
+                            "round_id": row.id,
+                            "participant_id": pid,
+                            "status": ResponseStatus.NOT_STARTED.value,
+                            "editing": False,
+                            "updated_at": now,
+                        }
+                        for pid in ids
+                    ],
+                )
+        return _round(row)
+
+    async def get_round(self, round_id: int) -> Round:
+        async with self._sessions() as session:
+            row = await session.get(RoundRow, round_id)
+        if row is None:
+            raise NotFoundError("round", round_id)
+        return _round(row)
+
+    async def list_rounds(self) -> Sequence[Round]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(RoundRow).order_by(RoundRow.id))
+            return [_round(row) for row in rows]
+
+    async def _require_round(self, session: AsyncSession, round_id: int) -> None:
+        if await session.get(RoundRow, round_id) is None:
+            raise NotFoundError("round", round_id)
+
+    async def status(self, round_id: int) -> Sequence[StatusLine]:
+        answered = (
+            select(AnswerRow.response_id, func.count().label("n"))
+            .join(ResponseRow, ResponseRow.id == AnswerRow.response_id)
+            .where(ResponseRow.round_id == round_id, AnswerRow.value.is_not(None))
+            .group_by(AnswerRow.response_id)
+            .subquery("answered")
+        )
+        async with self._sessions() as session:
+            stmt = (
+                _with_identities(
+                    select(
+                        *_PARTICIPANT_COLUMNS,
+                        *_DELEGATION_COLUMNS,
+                        ResponseRow.status,
+                        ResponseRow.started_at,
+                        ResponseRow.submitted_at,
+                        ResponseRow.updated_at,
+                        func.coalesce(answered.c.n, 0).label("answered"),
+                    )
+                    .select_from(ResponseRow)
+                    .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+                )
+                .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
+                .outerjoin(answered, answered.c.response_id == ResponseRow.id)
+                .where(ResponseRow.round_id == round_id)
+                .order_by(*_participant_order(_dialect(session)))
+            )
+            rows = (await session.execute(stmt)).all()
+            if not rows:
+                await self._require_round(session, round_id)
+        return [
+            StatusLine(
+                participant=_participant(row),
+                delegation=_delegation(row),
+                status=ResponseStatus(row.status),
+                answered=row.answered,
+                started_at=row.started_at,
+                submitted_at=row.submitted_at,
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
+
+    async def counts(self, round_id: int) -> dict[ResponseStatus, int]:
+        """How many responses are in each status (every status is a key, zeros included)."""
+        async with self._sessions() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(ResponseRow.status, func.count())
+                        .where(ResponseRow.round_id == round_id)
+                        .group_by(ResponseRow.status)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            if not rows:
+                await self._require_round(session, round_id)
+        counts = dict.fromkeys(ResponseStatus, 0)
+        counts.update((ResponseStatus(status), n) for status, n in rows)
+        return counts
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+def _upsert_answers(dialect: str) -> Executable:
+    """``INSERT .. ON CONFLICT (response_id, question_id) DO UPDATE`` in the bind's dialect."""
+    keys = [AnswerRow.response_id, AnswerRow.question_id]
+    if dialect == "postgresql":
+        pg = postgresql.insert(AnswerRow)
+        return pg.on_conflict_do_update(
+            index_elements=keys,
+            set_={"value": pg.excluded.value, "answered_at": pg.excluded.answered_at},
+        )
+    if dialect == "sqlite":
+        lite = sqlite.insert(AnswerRow)
+        return lite.on_conflict_do_update(
+            index_elements=keys,
+            set_={"value": lite.excluded.value, "answered_at": lite.excluded.answered_at},
+        )
+    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL
+
+
+class SqlAlchemyResponseRepository:
+    """Responses, their current answers and the history of every change."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def get_response(self, round_id: int, participant_id: int) -> Response:
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(ResponseRow, AnswerRow.question_id, AnswerRow.value)
+                    .outerjoin(AnswerRow, AnswerRow.response_id == ResponseRow.id)
+                    .where(
+                        ResponseRow.round_id == round_id,
+                        ResponseRow.participant_id == participant_id,
+                    )
+                    .order_by(AnswerRow.question_id)
+                )
+            ).all()
+        if not rows:
+            raise NotFoundError("response", (round_id, participant_id))
+        answers = {row.question_id: row.value for row in rows if row.question_id is not None}
+        return _response(rows[0][0], answers)
+
+    async def save_state(
+        self,
+        response_id: int,
+        *,
+        state: ResponseState,
+        changes: Sequence[AnswerChange],
+        status: ResponseStatus,
+        now: datetime,
+    ) -> Response:
+        """Store the new state and the changes to the answers, with their history.
+
+        ``started_at`` is set the first time the state is started (or leaves not_started);
+        ``submitted_at`` when the response becomes ``submitted`` (edits made while it stays
+        submitted keep it; ``updated_at`` tells the last change). A ``cleared`` change removes
+        the answer; any other change stores its value (None: skipped).
+        """
+        at = bindparam("now", now, type_=UTCDateTime())
+        values: dict[str, Any] = {
+            "status": status.value,
+            "current_question": state.current,
+            "editing": state.editing,
+            "updated_at": at,
+        }
+        if state.started or status is not ResponseStatus.NOT_STARTED:
+            values["started_at"] = case(
+                (ResponseRow.started_at.is_(None), at), else_=ResponseRow.started_at
+            )
+        if status is ResponseStatus.SUBMITTED:
+            # SET expressions see the row as it was before this UPDATE.
+            values["submitted_at"] = case(
+                (ResponseRow.status != ResponseStatus.SUBMITTED.value, at),
+                (ResponseRow.submitted_at.is_(None), at),
+                else_=ResponseRow.submitted_at,
+            )
+        async with self._sessions.begin() as session:
+            updated = (
+                await session.execute(
+                    update(ResponseRow)
+                    .where(ResponseRow.id == response_id)
+                    .values(values)
+                    .returning(ResponseRow)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalar_one_or_none()
+            if updated is None:
+                raise NotFoundError("response", response_id)
+            await self._apply(session, response_id, changes)
+            answers = dict(
+                (
+                    await session.execute(
+                        select(AnswerRow.question_id, AnswerRow.value)
+                        .where(AnswerRow.response_id == response_id)
+                        .order_by(AnswerRow.question_id)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        return _response(updated, answers)
+
+    async def _apply(
+        self, session: AsyncSession, response_id: int, changes: Sequence[AnswerChange]
+    ) -> None:
+        if not changes:
+            return
+        final = final_changes(changes)
+        cleared = [qid for qid, change in final.items() if change.reason == "cleared"]
+        kept = [change for change in final.values() if change.reason != "cleared"]
+        if cleared:
+            await session.execute(
+                delete(AnswerRow).where(
+                    AnswerRow.response_id == response_id, AnswerRow.question_id.in_(cleared)
+                )
+            )
+        if kept:
+            await session.execute(
+                _upsert_answers(_dialect(session)),
+                [
+                    {
+                        "response_id": response_id,
+                        "question_id": change.question_id,
+                        "value": change.value,
+                        "answered_at": change.at,
+                    }
+                    for change in kept
+                ],
+            )
+        await session.execute(
+            insert(AnswerHistoryRow),
+            [
+                {
+                    "response_id": response_id,
+                    "question_id": change.question_id,
+                    "value": change.value,
+                    "reason": change.reason,
+                    "changed_at": change.at,
+                }
+                for change in changes
+            ],
+        )
+
+    async def history(self, response_id: int) -> Sequence[AnswerChange]:
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(AnswerHistoryRow)
+                    .where(AnswerHistoryRow.response_id == response_id)
+                    .order_by(AnswerHistoryRow.id)
+                )
+            ).all()
+            if not rows and await session.get(ResponseRow, response_id) is None:
+                raise NotFoundError("response", response_id)
+        return [
+            AnswerChange(
+                question_id=row.question_id, value=row.value, at=row.changed_at, reason=row.reason
+            )
+            for row in rows
+        ]
+
+    async def export_rows(self, round_id: int) -> AsyncIterator[ExportRow]:
+        """Stream a round's responses in participant order, ``EXPORT_CHUNK`` at a time.
+
+        One streamed query for responses, participants and delegations; one answers query per
+        chunk. Close the iterator (``contextlib.aclosing``) if you stop before the end.
+        """
+        async with self._sessions() as session:
+            dialect = _dialect(session)
+            if dialect == "postgresql":
+                # One snapshot for the streamed rows and every chunk's answers.
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            if await session.get(RoundRow, round_id) is None:
+                raise NotFoundError("round", round_id)
+            stmt = (
+                _with_identities(
+                    select(
+                        *_PARTICIPANT_COLUMNS,
+                        *_DELEGATION_COLUMNS,
+                        ResponseRow.id.label("r_id"),
+                        ResponseRow.status,
+                        ResponseRow.started_at,
+                        ResponseRow.submitted_at,
+                    )
+                    .select_from(ResponseRow)
+                    .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+                )
+                .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
+                .where(ResponseRow.round_id == round_id)
+                .order_by(*_participant_order(dialect))
+                .execution_options(yield_per=EXPORT_CHUNK)
+            )
+            result = await session.stream(stmt)
+            async for chunk in result.partitions():
+                answers: dict[int, dict[str, AnswerValue | None]] = defaultdict(dict)
+                found = await session.execute(
+                    select(AnswerRow.response_id, AnswerRow.question_id, AnswerRow.value)
+                    .where(AnswerRow.response_id.in_([row.r_id for row in chunk]))
+                    .order_by(AnswerRow.response_id, AnswerRow.question_id)
+                )
+                for response_id, question_id, value in found.tuples():
+                    answers[response_id][question_id] = value
+                for row in chunk:
+                    yield ExportRow(
+                        response_id=row.r_id,
+                        participant=_participant(row),
+                        delegation=_delegation(row),
+                        status=ResponseStatus(row.status),
+                        started_at=row.started_at,
+                        submitted_at=row.submitted_at,
+                        answers=answers.get(row.r_id, {}),
+                    )
+
+
+def _response(row: ResponseRow, answers: dict[str, AnswerValue | None]) -> Response:
+    return Response(
+        id=row.id,
+        round_id=row.round_id,
+        participant_id=row.participant_id,
+        status=ResponseStatus(row.status),
+        state=ResponseState(
+            answers=answers,
+            current=row.current_question,
+            editing=row.editing,
+            started=row.started_at is not None,
+        ),
+        started_at=row.started_at,
+        submitted_at=row.submitted_at,
+        updated_at=row.updated_at,
+    )
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+
+class SqlAlchemyAuditLog:
+    """Who did what to what, appended; ``entries`` lists the newest first."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def record(
+        self, *, actor: str, action: str, target: str, details: dict[str, object], now: datetime
+    ) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                AuditRow(at=now, actor=actor, action=action, target=target, details=details)
+            )
+
+    async def entries(self, *, limit: int = 100) -> Sequence[AuditEntry]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
+            return [
+                AuditEntry(
+                    at=row.at,
+                    actor=row.actor,
+                    action=row.action,
+                    target=row.target,
+                    details=dict(row.details),
+                )
+                for row in rows
+            ]
+
+
+__all__ = [
+    "EXPORT_CHUNK",
+    "SqlAlchemyAuditLog",
+    "SqlAlchemyResponseRepository",
+    "SqlAlchemyRosterRepository",
+    "SqlAlchemyRoundRepository",
+    "SqlAlchemySurveyRepository",
+]

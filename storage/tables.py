@@ -1,0 +1,262 @@
+"""The database schema as SQLAlchemy 2.0 declarative models.
+
+Alembic owns the schema (``storage/migrations``); these models must match it, which
+``tests/storage/test_migrations.py`` checks with alembic's ``compare_metadata``. They are an
+implementation detail of :mod:`storage.repositories`: nothing outside ``storage`` sees a row.
+
+Portable to SQLite and PostgreSQL: times are :class:`UTCDateTime` (``TIMESTAMP WITH TIME ZONE``
+on PostgreSQL, naive UTC text on SQLite, always aware UTC in Python), JSON values are ``JSON``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RESPONSE_STATUSES = ("not_started", "in_progress", "submitted", "partial")
+ROLES = ("delegate", "organiser")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    Refuses naive datetimes on the way in (a naive time is a bug, not a guess to make); SQLite
+    keeps naive UTC text, so UTC is attached again on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class JSONValue(TypeDecorator[Any]):
+    """An answer value as JSON, SQL NULL for None; kept as TEXT on SQLite.
+
+    A column declared ``JSON`` has NUMERIC affinity in SQLite, which stores the JSON text
+    ``1.0`` as the integer 1: a decimal answer would come back as an int. TEXT keeps it as is.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(JSON(none_as_null=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite" and value is not None:
+            return json.dumps(value, ensure_ascii=False)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite" and value is not None:
+            return json.loads(value)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+metadata = Base.metadata
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class DelegationRow(Base):
+    __tablename__ = "delegations"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ParticipantRow(Base):
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("email"),
+        CheckConstraint(_in("role", ROLES), name="role"),
+        Index("ix_participants_delegation_code", "delegation_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    """Always stored lower-cased: the roster's natural key."""
+    role: Mapped[str] = mapped_column(String(16))
+    delegation_code: Mapped[str | None] = mapped_column(ForeignKey("delegations.code"))
+    language: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IdentityRow(Base):
+    """Who a participant is on a channel (their Slack user id, their Telegram user id)."""
+
+    __tablename__ = "participant_identities"
+    __table_args__ = (
+        PrimaryKeyConstraint("participant_id", "channel"),
+        UniqueConstraint("channel", "external_id"),
+    )
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class SurveyVersionRow(Base):
+    __tablename__ = "survey_versions"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "content_hash"),
+        Index("ix_survey_versions_survey_id_id", "survey_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[str] = mapped_column(Text)
+    """``Survey.canonical_json()``: exactly the text that was hashed."""
+    created_at: Mapped[datetime]
+
+
+class RoundRow(Base):
+    __tablename__ = "rounds"
+    __table_args__ = (Index("ix_rounds_survey_version_id", "survey_version_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    survey_id: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str] = mapped_column(Text)
+    """``str(Audience)``: ``all``, ``region:NAME``, ``tag:NAME`` or ``FRA,SEN``."""
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ResponseRow(Base):
+    __tablename__ = "responses"
+    __table_args__ = (
+        UniqueConstraint("round_id", "participant_id"),
+        CheckConstraint(_in("status", RESPONSE_STATUSES), name="status"),
+        Index("ix_responses_round_id_status", "round_id", "status"),
+        Index("ix_responses_participant_id", "participant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    current_question: Mapped[str | None] = mapped_column(String(64))
+    editing: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class AnswerRow(Base):
+    """The current answer to one question; ``value`` NULL means the delegate skipped it."""
+
+    __tablename__ = "answers"
+    __table_args__ = (PrimaryKeyConstraint("response_id", "question_id"),)
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSONValue(), nullable=True)
+    answered_at: Mapped[datetime]
+
+
+class AnswerHistoryRow(Base):
+    """Every change to every answer, appended, never updated."""
+
+    __tablename__ = "answer_history"
+    __table_args__ = (Index("ix_answer_history_response_id", "response_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSONValue(), nullable=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "AnswerHistoryRow",
+    "AnswerRow",
+    "AuditRow",
+    "Base",
+    "DelegationRow",
+    "IdentityRow",
+    "JSONValue",
+    "ParticipantRow",
+    "ResponseRow",
+    "RoundRow",
+    "SurveyVersionRow",
+    "UTCDateTime",
+    "metadata",
+]

@@ -1,0 +1,128 @@
+"""The Alembic migrations build exactly the schema ``storage.tables`` describes, both ways."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from storage.database import create_engine, split_url
+from storage.migrate import (
+    MIGRATIONS,
+    alembic_config,
+    current_revision,
+    current_revision_async,
+    downgrade_async,
+    head_revision,
+    schema_differences_async,
+    upgrade,
+    upgrade_async,
+)
+from storage.tables import metadata
+
+
+async def table_names(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+
+            def names(sync: Connection) -> set[str]:
+                return set(inspect(sync).get_table_names())
+
+            return await connection.run_sync(names)
+    finally:
+        await engine.dispose()
+
+
+def test_there_is_one_head() -> None:
+    assert head_revision() == "0001"
+    assert (MIGRATIONS / "versions" / "0001_initial.py").is_file()
+
+
+async def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
+    url = empty_database_url
+    assert await current_revision_async(url) is None
+
+    await upgrade_async(url)
+
+    assert await current_revision_async(url) == head_revision()
+    assert await table_names(url) == set(metadata.tables) | {"alembic_version"}
+    assert await schema_differences_async(url) == []
+
+    await downgrade_async(url, "base")
+
+    assert await current_revision_async(url) is None
+    assert await table_names(url) == {"alembic_version"}
+
+    await upgrade_async(url)
+
+    assert await current_revision_async(url) == head_revision()
+    assert await schema_differences_async(url) == []
+
+
+async def test_the_schema_check_notices_drift(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP INDEX ix_answer_history_response_id"))
+    finally:
+        await engine.dispose()
+
+    differences = await schema_differences_async(database_url)
+
+    assert [(d[0], d[1].name) for d in differences] == [
+        ("add_index", "ix_answer_history_response_id")
+    ]
+
+
+async def test_sync_functions_work_even_inside_a_running_loop(empty_database_url: str) -> None:
+    assert current_revision(empty_database_url) is None
+    upgrade(empty_database_url)
+    assert current_revision(empty_database_url) == head_revision()
+
+
+async def test_upgrading_twice_is_harmless(database_url: str) -> None:
+    await upgrade_async(database_url)
+    assert await current_revision_async(database_url) == head_revision()
+
+
+async def test_env_py_opens_its_own_engine_without_a_connection(empty_database_url: str) -> None:
+    # The path the ``alembic`` command line takes: only a URL, env.py runs its own loop.
+    await asyncio.to_thread(command.upgrade, alembic_config(empty_database_url), "head")
+
+    assert await current_revision_async(empty_database_url) == head_revision()
+    assert await schema_differences_async(empty_database_url) == []
+
+
+def test_offline_mode_writes_the_sql(capsys: pytest.CaptureFixture[str]) -> None:
+    command.upgrade(alembic_config("sqlite+aiosqlite:///unused.db"), "head", sql=True)
+
+    out = capsys.readouterr().out
+    created = set(re.findall(r"CREATE TABLE (\w+)", out))
+    assert created == set(metadata.tables) | {"alembic_version"}
+    assert "CREATE INDEX ix_responses_round_id_status" in out
+
+
+async def test_upgrade_creates_a_missing_postgresql_schema(empty_database_url: str) -> None:
+    url, schema = split_url(empty_database_url)
+    if schema is None:  # SQLite has no schemas to create: asking for one is an error
+        with pytest.raises(ValueError, match="only supported on PostgreSQL"):
+            await upgrade_async(empty_database_url, schema="elsewhere")
+        return
+    fresh = f"{schema}_fresh"
+    admin = create_engine(url)
+    try:
+        await upgrade_async(url.render_as_string(hide_password=False), schema=fresh)
+        async with admin.connect() as connection:
+            tables = await connection.scalar(
+                text("SELECT count(*) FROM pg_tables WHERE schemaname = :s"), {"s": fresh}
+            )
+        assert tables == len(metadata.tables) + 1
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{fresh}" CASCADE'))
+        await admin.dispose()

@@ -1,0 +1,283 @@
+"""What only the SQL store promises: how it stores, and how few statements it needs."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import aclosing, contextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import StatementError
+
+from storage import repositories
+from storage.database import Database, Store, open_store, split_url
+from surveys.definition import Survey, load_survey
+from surveys.records import (
+    AnswerChange,
+    Audience,
+    Delegation,
+    ParticipantData,
+    ResponseState,
+    ResponseStatus,
+    Role,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def make_survey() -> Survey:
+    return load_survey(
+        {
+            "id": "pulse",
+            "version": "1",
+            "title": {"en": "Pulse"},
+            "default_language": "en",
+            "languages": ["en"],
+            "questions": [
+                {"id": f"q{n}", "type": "text", "label": {"en": f"Question {n}"}}
+                for n in range(1, 4)
+            ],
+        }
+    )
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """The SQL statements the store sends while the block runs (BEGIN/COMMIT left out)."""
+    assert store.database is not None
+    engine = store.database.engine.sync_engine
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.strip().upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def kind(statement: str) -> str:
+    """``UPDATE responses``, ``INSERT INTO answers``, ``SELECT FROM answers``..."""
+    found = re.match(r"(UPDATE \w+|INSERT INTO \w+|DELETE FROM \w+|SELECT)", statement)
+    assert found is not None, statement
+    if found.group(1) == "SELECT":
+        table = re.search(r" FROM (\w+)", statement)
+        assert table is not None, statement
+        return f"SELECT FROM {table.group(1)}"
+    return found.group(1)
+
+
+async def sql(store: Store, query: str) -> list[Any]:
+    assert store.database is not None
+    async with store.database.engine.connect() as connection:
+        return list((await connection.execute(text(query))).all())
+
+
+async def seed_round(store: Store, people: int) -> tuple[int, list[int]]:
+    delegations = [Delegation(f"C{n:02d}", f"Country {n}", "Region") for n in range(people)]
+    roster = [
+        ParticipantData(
+            name=f"Delegate {n}",
+            email=f"Delegate{n}@Example.ORG",
+            role=Role.DELEGATE,
+            delegation=f"C{n:02d}",
+        )
+        for n in range(people)
+    ]
+    await store.roster.import_roster(delegations, roster)
+    ids = [p.id for p in await store.roster.list_participants()]
+    version = await store.surveys.save_version(make_survey(), now=T0)
+    round_ = await store.rounds.create_round(
+        survey_version_id=version.id,
+        audience=Audience("all"),
+        opens_at=T0,
+        closes_at=T0 + timedelta(days=7),
+        participant_ids=ids,
+        now=T0,
+    )
+    return round_.id, ids
+
+
+async def test_status_and_counts_are_one_query_each(store: Store) -> None:
+    round_id, _ = await seed_round(store, 4)
+
+    with statements(store) as status_sql:
+        lines = await store.rounds.status(round_id)
+    with statements(store) as counts_sql:
+        counts = await store.rounds.counts(round_id)
+
+    assert len(lines) == 4
+    assert counts[ResponseStatus.NOT_STARTED] == 4
+    assert len(status_sql) == 1
+    assert len(counts_sql) == 1
+
+
+async def test_save_state_takes_a_fixed_handful_of_statements(store: Store) -> None:
+    round_id, ids = await seed_round(store, 1)
+    response = await store.responses.get_response(round_id, ids[0])
+    changes = [AnswerChange(f"q{n}", f"answer {n}", T0) for n in range(1, 4)]
+    state = ResponseState(answers={c.question_id: c.value for c in changes}, started=True)
+
+    with statements(store) as seen:
+        await store.responses.save_state(
+            response.id, state=state, changes=changes, status=ResponseStatus.IN_PROGRESS, now=T0
+        )
+
+    # Three answers, still four statements: update, upsert (executemany), history, read back.
+    assert [kind(statement) for statement in seen] == [
+        "UPDATE responses",
+        "INSERT INTO answers",
+        "INSERT INTO answer_history",
+        "SELECT FROM answers",
+    ]
+
+
+async def test_export_fetches_answers_per_chunk_not_per_response(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repositories, "EXPORT_CHUNK", 2)
+    round_id, ids = await seed_round(store, 5)
+    for participant_id in ids:
+        response = await store.responses.get_response(round_id, participant_id)
+        change = AnswerChange("q1", f"from {participant_id}", T0)
+        await store.responses.save_state(
+            response.id,
+            state=ResponseState(answers={"q1": change.value}, started=True),
+            changes=[change],
+            status=ResponseStatus.IN_PROGRESS,
+            now=T0,
+        )
+
+    with statements(store) as seen:
+        rows = [row async for row in store.responses.export_rows(round_id)]
+
+    assert [row.answers for row in rows] == [{"q1": f"from {pid}"} for pid in ids]
+    answer_queries = [s for s in seen if "FROM answers" in s]
+    assert len(answer_queries) == 3  # 5 responses in chunks of 2
+
+
+async def test_an_export_closed_early_releases_its_connection(store: Store) -> None:
+    round_id, _ = await seed_round(store, 3)
+
+    async with aclosing(store.responses.export_rows(round_id)) as rows:
+        first = await anext(rows)
+
+    assert first.participant.name == "Delegate 0"
+    assert store.database is not None
+    assert store.database.engine.pool.checkedout() == 0
+
+
+async def test_parsed_definitions_are_cached_by_version(store: Store) -> None:
+    saved = await store.surveys.save_version(make_survey(), now=T0)
+
+    first = await store.surveys.get_version(saved.id)
+    second = await store.surveys.latest_version("pulse")
+
+    assert first.definition is second.definition
+    stored = await sql(store, "SELECT definition, content_hash FROM survey_versions")
+    assert stored == [(make_survey().canonical_json(), make_survey().content_hash())]
+
+
+async def test_a_fresh_store_parses_the_stored_definition(database_url: str) -> None:
+    writer = await open_store(database_url)
+    try:
+        saved = await writer.surveys.save_version(make_survey(), now=T0)
+    finally:
+        await writer.close()
+    reader = await open_store(database_url)
+    try:
+        assert (await reader.surveys.get_version(saved.id)).definition == make_survey()
+    finally:
+        await reader.close()
+
+
+async def test_emails_are_stored_lower_cased_and_skips_as_sql_null(store: Store) -> None:
+    round_id, ids = await seed_round(store, 1)
+    response = await store.responses.get_response(round_id, ids[0])
+    changes = [AnswerChange("q1", None, T0, "skipped"), AnswerChange("q2", "fine", T0)]
+    await store.responses.save_state(
+        response.id,
+        state=ResponseState(answers={"q1": None, "q2": "fine"}, started=True),
+        changes=changes,
+        status=ResponseStatus.IN_PROGRESS,
+        now=T0,
+    )
+
+    assert await sql(store, "SELECT email FROM participants") == [("delegate0@example.org",)]
+    assert await sql(
+        store, "SELECT question_id FROM answers WHERE value IS NULL ORDER BY question_id"
+    ) == [("q1",)]
+    assert await sql(store, "SELECT count(*) FROM answer_history WHERE value IS NULL") == [(1,)]
+
+
+async def test_times_are_stored_in_utc(store: Store) -> None:
+    offset = datetime(2026, 3, 2, 11, 0, tzinfo=timezone(timedelta(hours=1)))
+    await store.audit.record(actor="a", action="b", target="c", details={}, now=offset)
+
+    [(raw,)] = await sql(store, "SELECT at FROM audit_log")
+    assert store.database is not None
+    if store.database.dialect == "sqlite":
+        assert str(raw).startswith("2026-03-02 10:00:00")
+    else:
+        assert raw == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    [entry] = await store.audit.entries()
+    assert entry.at == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert entry.at.tzinfo is UTC
+
+
+async def test_naive_datetimes_are_refused(store: Store) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        await store.audit.record(
+            actor="a", action="b", target="c", details={}, now=datetime(2026, 3, 2, 10, 0)
+        )
+    assert await store.audit.entries() == []
+
+
+async def test_sqlite_connections_enforce_foreign_keys_in_wal_mode(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with database.engine.connect() as connection:
+            foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+            journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+    finally:
+        await database.dispose()
+    assert (foreign_keys, journal) == (1, "wal")
+
+
+async def test_foreign_keys_hold_on_every_backend(store: Store) -> None:
+    assert store.database is not None
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        async with store.database.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO answers (response_id, question_id, answered_at)"
+                    " VALUES (404, 'q1', CURRENT_TIMESTAMP)"
+                )
+            )
+
+
+def test_a_schema_travels_in_the_url_or_as_keyword() -> None:
+    url, schema = split_url("postgresql+asyncpg://u@h/db?schema=s1")
+    assert (url.render_as_string(), schema) == ("postgresql+asyncpg://u@h/db", "s1")
+    assert split_url("postgresql+asyncpg://u@h/db?schema=s1", "s2")[1] == "s2"
+    assert split_url("sqlite+aiosqlite:///x.db")[1] is None
+    with pytest.raises(ValueError, match="only supported on PostgreSQL"):
+        split_url("sqlite+aiosqlite:///x.db", "s1")
+
+
+async def test_open_store_fails_at_once_when_the_database_is_unreachable() -> None:
+    # A loopback port nothing listens on. (Not a bad SQLite path: aiosqlite's failed connect
+    # leaves its worker thread to finish after the test's event loop is gone.)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(OSError):
+        await open_store(f"postgresql+asyncpg://nobody@127.0.0.1:{port}/nothing")
