@@ -503,3 +503,31 @@ def export(
     count = _run(_with_store(state.settings, work))
     if out_file is not None:
         out.print(f"Wrote {count} responses to {out_file}.")
+
+
+# --- run -----------------------------------------------------------------------------------
+
+
+@app.command("run")
+def run_bot(ctx: typer.Context) -> None:
+    """Start every configured channel (Telegram, Slack) and serve until Ctrl-C.
+
+    Telegram runs when ITINERA_TELEGRAM_TOKEN is set (long polling, or a webhook with
+    ITINERA_TELEGRAM_MODE=webhook); Slack when ITINERA_SLACK_BOT_TOKEN is set (HTTP events, or
+    Socket Mode with ITINERA_SLACK_APP_TOKEN). Webhooks are served on ITINERA_HTTP_HOST and
+    ITINERA_HTTP_PORT.
+    """
+    import logging
+
+    from bot.run import run
+
+    settings = _state(ctx).settings
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+    async def work(store: Store) -> None:
+        await run(settings, store)
+
+    _run(_with_store(settings, work))

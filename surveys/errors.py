@@ -9,7 +9,8 @@ Hierarchy::
     │       └── ExpressionTypeError     it parses but names unknown questions or mixes types
     ├── RosterError                a roster file has bad rows (nothing was imported)
     ├── NotFoundError              a survey, round, participant or response does not exist
-    └── RoundError                 a round cannot be created or used as asked
+    ├── RoundError                 a round cannot be created or used as asked
+    └── DeliveryError              a channel refused a message (blocked, rate limited, ...)
 
 Every error formats its own message from the ids it carries, so the CLI and the channels can
 show ``str(error)`` as is.
@@ -90,3 +91,16 @@ class NotFoundError(ItineraError):
 
 class RoundError(ItineraError):
     """A round cannot be created or used as asked."""
+
+
+class DeliveryError(ItineraError):
+    """A channel did not deliver a message; ``permanent`` if retrying cannot help."""
+
+    def __init__(
+        self, channel: str, recipient: object, reason: str, *, permanent: bool = False
+    ) -> None:
+        self.channel = channel
+        self.recipient = recipient
+        self.reason = reason
+        self.permanent = permanent
+        super().__init__(f"{channel}: message to {recipient} not delivered: {reason}")

@@ -226,6 +226,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Puede elegir varias opciones.",
         "ar": "يمكنكم اختيار أكثر من خيار.",
     },
+    "round_closed": {
+        "en": "The survey “{title}” closed on {when}. Thank you; answers can no longer be changed.",
+        "fr": f"L’enquête «{_NBSP}{{title}}{_NBSP}» a été clôturée le {{when}}. Merci{_NBSP}; "
+        "les réponses ne peuvent plus être modifiées.",
+        "es": "La encuesta «{title}» se cerró el {when}. Gracias; las respuestas ya no pueden "
+        "modificarse.",
+        "ar": "أُغلق الاستبيان «{title}» في {when}. شكرًا لكم؛ لم يعد من الممكن تعديل الإجابات.",
+    },
+    "round_not_open": {
+        "en": "The survey “{title}” opens on {when}. You will receive it then.",
+        "fr": f"L’enquête «{_NBSP}{{title}}{_NBSP}» ouvrira le {{when}}. Vous la recevrez à "
+        "ce moment-là.",
+        "es": "La encuesta «{title}» se abrirá el {when}. La recibirá en ese momento.",
+        "ar": "سيُفتح الاستبيان «{title}» في {when}. وستتلقونه حينها.",
+    },
     "preview_help": {
         "en": "Type the number or the name of a choice; an empty line skips an optional "
         "question; {back} goes back.",

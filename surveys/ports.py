@@ -12,18 +12,24 @@ from typing import Protocol
 
 from surveys.definition import AnswerValue, Survey
 from surveys.records import (
+    DEFAULT_REMINDER_POLICY,
     AnswerChange,
+    Attribution,
     Audience,
     AuditEntry,
     Delegation,
+    Enrolment,
     ExportRow,
+    Identity,
+    InboundEvent,
+    OutboundMessage,
     Participant,
     ParticipantData,
     Response,
     ResponseState,
     ResponseStatus,
-    Round,
     RosterImportResult,
+    Round,
     StatusLine,
     SurveyVersion,
 )
@@ -85,8 +91,27 @@ class RoundRepository(Protocol):
         closes_at: datetime,
         participant_ids: Sequence[int],
         now: datetime,
+        reminder_policy: Sequence[int] = DEFAULT_REMINDER_POLICY,
+        attribution: Attribution = Attribution.DELEGATION,
     ) -> Round:
         """Create a round and a not-started response for each participant, atomically."""
+        ...
+
+    async def close_round(self, round_id: int, *, now: datetime) -> Round:
+        """Close now: set ``closed_at`` (if not set) and mark unsubmitted started responses
+        ``partial``; idempotent."""
+        ...
+
+    async def extend_round(self, round_id: int, *, closes_at: datetime, now: datetime) -> Round:
+        """Move the closing time (reopening a round closed by time, not one closed by hand)."""
+        ...
+
+    async def open_rounds(self, now: datetime) -> Sequence[Round]:
+        """Rounds open at ``now`` (opened, not closed), oldest first."""
+        ...
+
+    async def rounds_to_close(self, now: datetime) -> Sequence[Round]:
+        """Rounds whose closing time has passed but that were not closed yet."""
         ...
 
     async def get_round(self, round_id: int) -> Round: ...
@@ -134,8 +159,116 @@ __all__ = [
     "AnswerValue",
     "AuditLog",
     "Clock",
+    "EnrolmentRepository",
+    "IdentityRepository",
+    "InboxRepository",
+    "Messenger",
+    "OutboxRepository",
     "ResponseRepository",
     "RosterRepository",
     "RoundRepository",
     "SurveyRepository",
 ]
+
+
+class IdentityRepository(Protocol):
+    """Channel identities and the preferences delegates set from a channel."""
+
+    async def identity(self, participant_id: int, channel: str) -> Identity | None: ...
+
+    async def set_address(self, participant_id: int, channel: str, address: str) -> None:
+        """Cache where to write to the participant (the identity must exist)."""
+        ...
+
+    async def set_language(self, participant_id: int, language: str) -> None: ...
+
+    async def set_timezone(self, participant_id: int, timezone: str) -> None: ...
+
+    async def participations(self, participant_id: int) -> Sequence[tuple[Round, Response]]:
+        """Every round the participant was invited to, newest first, with their response."""
+        ...
+
+
+class EnrolmentRepository(Protocol):
+    """One-time enrolment codes, stored as hashes only."""
+
+    async def issue(
+        self,
+        *,
+        participant_id: int,
+        channel: str,
+        code_hash: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None:
+        """Store a new code; earlier unused codes of the participant on the channel stop working."""
+        ...
+
+    async def redeem(
+        self, *, channel: str, code_hash: str, external_id: str, now: datetime
+    ) -> Enrolment:
+        """Use a code once: link ``external_id`` to its participant, in one transaction."""
+        ...
+
+
+class InboxRepository(Protocol):
+    """Inbound events, stored before they are acknowledged and keyed by the platform's id."""
+
+    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> bool:
+        """Store the event; False if an event with this key was already stored (a retry)."""
+        ...
+
+    async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
+        """Events stored but not yet processed, oldest first (for recovery after a crash)."""
+        ...
+
+    async def mark_processed(
+        self, event_id: int, *, now: datetime, error: str | None = None
+    ) -> None: ...
+
+
+class OutboxRepository(Protocol):
+    """Messages we send, keyed by what they are for, so nothing is sent twice."""
+
+    async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
+        """Reserve ``key``; True if this caller should send it, False if it was claimed before."""
+        ...
+
+    async def mark_sent(
+        self, *, channel: str, key: str, address: str, message_id: str | None, now: datetime
+    ) -> None:
+        """Record the sent message (creating the row if it was not claimed)."""
+        ...
+
+    async def mark_failed(self, *, channel: str, key: str, error: str, now: datetime) -> None: ...
+
+    async def release(self, *, channel: str, key: str) -> None:
+        """Forget a claim whose send did not happen, so that it may be tried again."""
+        ...
+
+    async def get(self, *, channel: str, key: str) -> OutboundMessage | None: ...
+
+
+class Messenger(Protocol):
+    """Writes to people on one channel (Slack or Telegram), for invitations, reminders, digests.
+
+    Raises :class:`surveys.errors.DeliveryError` when the channel refuses; ``permanent`` on it
+    says whether trying again later can help (a delegate who blocked the bot: no).
+    """
+
+    channel: str
+
+    async def reachable(self, participant: Participant) -> bool:
+        """Whether the participant can be written to on this channel (identity known)."""
+        ...
+
+    async def send_screen(
+        self, participant: Participant, round_id: int, *, preface: str | None = None
+    ) -> str | None:
+        """Send ``preface`` (an invitation or reminder text) then where the delegate stands in
+        the round (the intro and current question, or their summary); returns the message id."""
+        ...
+
+    async def post_digest(self, *, text: str, image: bytes | None, image_name: str) -> None:
+        """Post a digest (Markdown-ish text, optional PNG) to the organisers' channel or chat."""
+        ...

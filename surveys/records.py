@@ -132,6 +132,20 @@ class Audience:
         return f"{self.kind}:{self.values[0]}"
 
 
+DEFAULT_REMINDER_POLICY: tuple[int, ...] = (3 * 24 * 60, 24 * 60, 2 * 60)
+
+
+class Attribution(StrEnum):
+    """How digests attribute quoted comments."""
+
+    NAMED = "named"
+    """The delegate's name and delegation."""
+    DELEGATION = "delegation"
+    """The delegation only."""
+    ANONYMOUS = "anonymous"
+    """No attribution."""
+
+
 @dataclass(frozen=True)
 class Round:
     id: int
@@ -142,6 +156,9 @@ class Round:
     closes_at: datetime
     created_at: datetime
     closed_at: datetime | None = None
+    reminder_policy: tuple[int, ...] = DEFAULT_REMINDER_POLICY
+    """Minutes before closing at which non-responders are reminded (3 days, 1 day, 2 hours)."""
+    attribution: Attribution = Attribution.DELEGATION
 
     def status_at(self, now: datetime) -> RoundStatus:
         if self.closed_at is not None or now >= self.closes_at:

@@ -1,0 +1,87 @@
+"""``itinera run``: start every configured channel, serve their webhooks, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bot.server import build_app, make_server
+from bot.settings import Settings
+from handlers.runtime import ChannelRuntime
+from storage.database import Store, SystemClock
+from surveys.conversation import Conversation
+from surveys.errors import ItineraError
+
+log = logging.getLogger("itinera")
+
+
+class NothingToRun(ItineraError):
+    def __init__(self) -> None:
+        super().__init__(
+            "no channel is configured: set ITINERA_TELEGRAM_TOKEN and/or ITINERA_SLACK_BOT_TOKEN "
+            "(see README.md, Configuration)"
+        )
+
+
+def build_runtimes(settings: Settings, store: Store, clock: SystemClock) -> list[ChannelRuntime]:
+    """One runtime per configured channel."""
+    conversation = Conversation(store, clock=clock)
+    runtimes: list[ChannelRuntime] = []
+    if settings.telegram_enabled:
+        from bot.telegram_wiring import build_telegram
+
+        runtimes.append(build_telegram(settings, store, conversation, clock))
+    if settings.slack_enabled:
+        from bot.slack_wiring import build_slack
+
+        runtimes.append(build_slack(settings, store, conversation, clock))
+    if not runtimes:
+        raise NothingToRun()
+    return runtimes
+
+
+async def run(settings: Settings, store: Store, *, stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set (or SIGINT/SIGTERM arrives), then stop everything in order."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    clock = SystemClock()
+    runtimes = build_runtimes(settings, store, clock)
+    routes = [route for runtime in runtimes for route in runtime.routes()]
+    server = None
+    serving: asyncio.Task[None] | None = None
+    started: list[ChannelRuntime] = []
+    try:
+        if routes:
+            server = make_server(
+                build_app(routes),
+                host=settings.http_host,
+                port=settings.http_port,
+                log_level=settings.log_level,
+            )
+            serving = asyncio.create_task(server.serve())
+            log.info("web server on http://%s:%s", settings.http_host, settings.http_port)
+        for runtime in runtimes:
+            await runtime.start()
+            started.append(runtime)
+            log.info("%s", runtime.describe())
+        log.info("Itinera is running; press Ctrl-C to stop")
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for runtime in reversed(started):
+            try:
+                await runtime.stop()
+            except Exception:
+                log.exception("%s did not stop cleanly", runtime.name)
+        if server is not None and serving is not None:
+            server.should_exit = True
+            await serving
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    log.info("stopped")
