@@ -123,6 +123,15 @@ def _redact(url: str) -> str:
     return f"{scheme}//{user}:***@{tail}"
 
 
+def _print_table(table: Table) -> None:
+    """Boxed for a person at a terminal; plain, unwrapped columns when piped or captured."""
+    if not out.is_terminal:
+        table.box = None
+        Console(file=sys.stdout, width=240, highlight=False).print(table)
+    else:
+        _print_table(table)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -295,7 +304,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise typer.BadParameter(f"{name!r} is not an IANA timezone like Europe/Geneva") from None
+        raise typer.BadParameter(f"{name!r} is not an IANA timezone like Europe/Zurich") from None
 
 
 @round_app.command("launch")
@@ -381,7 +390,7 @@ def round_list(ctx: typer.Context) -> None:
                 round_.status_at(now).value,
                 f"{counts.get(ResponseStatus.SUBMITTED, 0)}/{total}",
             )
-        out.print(table)
+        _print_table(table)
 
     _run(_with_store(state.settings, work))
 
@@ -426,7 +435,7 @@ def round_status(
                 str(line.answered),
                 _when(line.submitted_at or line.updated_at or line.started_at),
             )
-        out.print(table)
+        _print_table(table)
 
     _run(_with_store(state.settings, work))
 

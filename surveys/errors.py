@@ -73,11 +73,20 @@ class ExpressionTypeError(ExpressionError):
 class RosterError(ItineraError):
     """A roster file has problems; nothing was imported. ``problems`` are located by line."""
 
-    def __init__(self, problems: Sequence[Problem], *, source: str | None = None) -> None:
+    def __init__(
+        self,
+        problems: Sequence[Problem],
+        *,
+        source: str | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
         self.problems = list(problems)
         self.source = source
+        self.notes = list(notes)
         prefix = f"{source}: " if source else ""
-        super().__init__("\n".join(f"{prefix}{p}" for p in self.problems) or "invalid roster")
+        lines = [f"{prefix}{p}" for p in self.problems] or ["invalid roster"]
+        lines += [f"{prefix}note: {note}" for note in self.notes]
+        super().__init__("\n".join(lines))
 
 
 class NotFoundError(ItineraError):

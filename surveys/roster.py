@@ -124,7 +124,7 @@ def read_roster_csv(
     if not participants and not problems:
         problems.append(Problem("", "the file has a header but no rows"))
     if problems:
-        raise RosterError(problems, source=source)
+        raise RosterError(problems, source=source, notes=warnings)
     return Roster(
         delegations=tuple(delegation for _, delegation in delegations.values()),
         participants=tuple(participants),
@@ -202,7 +202,7 @@ def _participant(
         errors.append(f"language {row.get('language', '')!r} is not a language code like 'fr'")
     timezone = row.get("timezone", "") or "UTC"
     if not _valid_timezone(timezone):
-        errors.append(f"timezone {timezone!r} is not an IANA timezone like 'Europe/Geneva'")
+        errors.append(f"timezone {timezone!r} is not an IANA timezone like 'Europe/Zurich'")
     slack = row.get("slack_user_id", "") or None
     if slack is not None and not _SLACK_ID.match(slack):
         errors.append(f"slack_user_id {slack!r} does not look like a Slack user id (U...)")

@@ -100,13 +100,13 @@ async def launch_round(
 ) -> LaunchedRound:
     """Create a round on the survey's latest version for every delegate in the audience."""
     opens = opens_at or now
+    if closes_at <= now:
+        raise RoundError(f"the closing time {closes_at:%Y-%m-%d %H:%M %Z} is already past")
     if closes_at <= opens:
         raise RoundError(
             f"the round would close ({closes_at:%Y-%m-%d %H:%M %Z}) before it opens "
             f"({opens:%Y-%m-%d %H:%M %Z})"
         )
-    if closes_at <= now:
-        raise RoundError(f"the closing time {closes_at:%Y-%m-%d %H:%M %Z} is already past")
     version = await repos.surveys.latest_version(survey_id)
     members = await repos.roster.audience_members(audience)
     if not members:
