@@ -60,6 +60,31 @@ class Settings(BaseSettings):
     )
     slack_api_url: str = Field(default=SLACK_API_URL, description="Slack Web API base URL.")
 
+    slack_digest_channel: str | None = Field(
+        default=None, description="Slack channel id (C...) where digests are posted."
+    )
+    telegram_digest_chat: str | None = Field(
+        default=None, description="Telegram chat id where digests are posted."
+    )
+    digest_schedule: str = Field(
+        default="mon 08:00",
+        description="When the weekly digest goes out: day(s) and time, e.g. 'mon 08:00', "
+        "'mon,thu 07:30'.",
+    )
+    digest_timezone: str = Field(default="Europe/Zurich", description="Timezone of the schedule.")
+    digest_folder: str = Field(
+        default="digests", description="Folder where digests are written (Markdown, HTML, PNG)."
+    )
+    office_hours: str = Field(
+        default="09:00-18:00", description="Hours, in each delegate's timezone, for reminders."
+    )
+    office_days: str = Field(
+        default="mon-fri", description="Days, in each delegate's timezone, for reminders."
+    )
+    tick_seconds: int = Field(
+        default=60, ge=5, description="How often the scheduler looks for due work."
+    )
+
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_token is not None

@@ -1,0 +1,137 @@
+"""How long one delegate answer takes on the hot path, and how many SQL statements it costs.
+
+One answer is one webhook request that Slack wants acknowledged within 3 seconds; this measures
+`Conversation.act` (load round, survey version, response; validate; store the answer and its
+history) end to end on a real database, and the streaming export of the same round.
+
+    python bench/answer_path.py                       # SQLite file in a temporary folder
+    python bench/answer_path.py --delegates 2000 --database-url postgresql+asyncpg://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import event
+
+from bot.exporting import write_csv
+from bot.survey_files import read_survey_file
+from storage.database import Store, SystemClock, open_store
+from storage.migrate import upgrade_async
+from surveys import usecases
+from surveys.conversation import Answer, Conversation, Skip
+from surveys.engine import Typed
+from surveys.export import ValueStyle
+from surveys.records import Audience, Delegation, ParticipantData, Role
+from surveys.roster import Roster
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "surveys" / "examples" / "route_alignment.yaml"
+PER_THEME = ("4", "1", "1,2", None)  # scale, engagement, frameworks, comment skipped
+CLOSING = ("1, 3", "no")
+
+
+def roster(delegates: int) -> Roster:
+    codes = [f"{chr(65 + i // 676)}{chr(65 + i // 26 % 26)}{chr(65 + i % 26)}" for i in range(200)]
+    delegations = tuple(Delegation(code, f"State {code}", "Region") for code in codes)
+    people = tuple(
+        ParticipantData(
+            name=f"Delegate {n}",
+            email=f"delegate{n}@example.org",
+            role=Role.DELEGATE,
+            delegation=codes[n % len(codes)],
+            language=("en", "fr", "es")[n % 3],
+            timezone="Europe/Zurich",
+        )
+        for n in range(delegates)
+    )
+    return Roster(delegations=delegations, participants=people)
+
+
+async def bench(url: str, delegates: int, answering: int) -> None:
+    await upgrade_async(url)
+    store: Store = await open_store(url)
+    statements = 0
+    assert store.database is not None
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(store.database.engine.sync_engine, "before_cursor_execute", count)
+    now = datetime.now(UTC)
+    try:
+        await usecases.import_survey(store, read_survey_file(EXAMPLE), now=now, actor="bench")
+        started = time.perf_counter()
+        await usecases.import_roster(store, roster(delegates), now=now, actor="bench")
+        roster_seconds = time.perf_counter() - started
+        launched = await usecases.launch_round(
+            store,
+            survey_id="route_alignment",
+            audience=Audience("all"),
+            closes_at=now + timedelta(days=7),
+            opens_at=None,
+            now=now,
+            actor="bench",
+        )
+        round_id = launched.round.id
+        conversation = Conversation(store, clock=SystemClock())
+        participants = [line.participant for line in await store.rounds.status(round_id)]
+        timings: list[float] = []
+        per_answer: list[int] = []
+        inputs = [value for _ in range(5) for value in PER_THEME] + list(CLOSING)
+        for participant in participants[:answering]:
+            for value in inputs:
+                action = Skip() if value is None else Answer(Typed(value))
+                before = statements
+                t0 = time.perf_counter()
+                await conversation.act(participant, round_id, action)
+                timings.append(time.perf_counter() - t0)
+                per_answer.append(statements - before)
+        started = time.perf_counter()
+        survey = (await store.surveys.latest_version("route_alignment")).definition
+        sink = io.StringIO()
+        rows = await write_csv(
+            store.responses.export_rows(round_id),
+            sink,
+            survey=survey,
+            style=ValueStyle.LABELS,
+            language="en",
+        )
+        export_seconds = time.perf_counter() - started
+    finally:
+        await store.close()
+
+    timings.sort()
+    ms = [t * 1000 for t in timings]
+    print(f"database: {url.split('://')[0]}")
+    print(f"roster import: {delegates} delegates in {roster_seconds:.2f} s")
+    print(f"answers timed: {len(ms)} ({answering} delegates x {len(inputs)} actions)")
+    print(
+        f"answer latency ms: p50 {statistics.median(ms):.1f}  "
+        f"p95 {ms[int(len(ms) * 0.95) - 1]:.1f}  p99 {ms[int(len(ms) * 0.99) - 1]:.1f}  "
+        f"max {ms[-1]:.1f}"
+    )
+    print(f"SQL statements per answer: median {statistics.median(per_answer):.0f}, max {max(per_answer)}")
+    print(f"export: {rows} responses as CSV in {export_seconds:.2f} s ({len(sink.getvalue()) // 1024} KiB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--database-url", help="SQLAlchemy async URL; a temporary SQLite file if omitted")
+    parser.add_argument("--delegates", type=int, default=1000, help="roster size (default 1000)")
+    parser.add_argument("--answering", type=int, default=50, help="delegates who answer the whole survey")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        asyncio.run(bench(url, args.delegates, args.answering))
+
+
+if __name__ == "__main__":
+    main()
