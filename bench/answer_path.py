@@ -118,15 +118,25 @@ async def bench(url: str, delegates: int, answering: int) -> None:
         f"p95 {ms[int(len(ms) * 0.95) - 1]:.1f}  p99 {ms[int(len(ms) * 0.99) - 1]:.1f}  "
         f"max {ms[-1]:.1f}"
     )
-    print(f"SQL statements per answer: median {statistics.median(per_answer):.0f}, max {max(per_answer)}")
-    print(f"export: {rows} responses as CSV in {export_seconds:.2f} s ({len(sink.getvalue()) // 1024} KiB)")
+    print(
+        f"SQL statements per answer: median {statistics.median(per_answer):.0f}, max {max(per_answer)}"
+    )
+    print(
+        f"export: {rows} responses as CSV in {export_seconds:.2f} s ({len(sink.getvalue()) // 1024} KiB)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--database-url", help="SQLAlchemy async URL; a temporary SQLite file if omitted")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy async URL; a temporary SQLite file if omitted"
+    )
     parser.add_argument("--delegates", type=int, default=1000, help="roster size (default 1000)")
-    parser.add_argument("--answering", type=int, default=50, help="delegates who answer the whole survey")
+    parser.add_argument(
+        "--answering", type=int, default=50, help="delegates who answer the whole survey"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"

@@ -22,7 +22,8 @@ def parse(text: str) -> object:
 def test_reads_rows_and_merges_delegations() -> None:
     roster = read_roster_csv(
         f"{HEADER}\n"
-        "FRA,France,WEOG,Claire Dubois,Claire.Dubois@Example.org,delegate,fr,Europe/Paris,U1FRA,a;b\n"
+        "FRA,France,WEOG,Claire Dubois,Claire.Dubois@Example.org,delegate,fr,Europe/Paris,"
+        "U1FRA,a;b\n"
         "fra,,WEOG,Hugo Martin,hugo@example.org,delegate,fr,Europe/Paris,,\n"
         ",,,Sofia Marquez,sofia@example.org,organiser,es,Europe/Zurich,,\n",
         country_name=known,
