@@ -118,12 +118,10 @@ async def bench(url: str, delegates: int, answering: int) -> None:
         f"p95 {ms[int(len(ms) * 0.95) - 1]:.1f}  p99 {ms[int(len(ms) * 0.99) - 1]:.1f}  "
         f"max {ms[-1]:.1f}"
     )
-    print(
-        f"SQL statements per answer: median {statistics.median(per_answer):.0f}, max {max(per_answer)}"
-    )
-    print(
-        f"export: {rows} responses as CSV in {export_seconds:.2f} s ({len(sink.getvalue()) // 1024} KiB)"
-    )
+    median_statements = statistics.median(per_answer)
+    print(f"SQL statements per answer: median {median_statements:.0f}, max {max(per_answer)}")
+    size = len(sink.getvalue()) // 1024
+    print(f"export: {rows} responses as CSV in {export_seconds:.2f} s ({size} KiB)")
 
 
 def main() -> None:
