@@ -1,8 +1,10 @@
 """Storage: the SQLAlchemy 2.0 (async) implementation of the ports in :mod:`surveys.ports`.
 
 - :mod:`storage.database`: engines, sessions, :func:`~storage.database.open_store` and the
-  :class:`~storage.database.Store` bundling the five repositories;
-- :mod:`storage.repositories`: the repositories, returning core records, never ORM rows;
+  :class:`~storage.database.Store` bundling the repositories;
+- :mod:`storage.repositories`: the survey, roster, round, response and audit repositories,
+  returning core records, never ORM rows; :mod:`storage.channel_repositories`: identities,
+  enrolment codes, the inbox and the outbox;
 - :mod:`storage.tables`: the declarative models; :mod:`storage.migrations`: the Alembic
   migrations that own the schema, run with :mod:`storage.migrate`;
 - :mod:`storage.memory`: an in-memory store with the same behaviour (previews, demos, tests).

@@ -26,6 +26,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from storage.channel_repositories import (
+    SqlAlchemyEnrolmentRepository,
+    SqlAlchemyIdentityRepository,
+    SqlAlchemyInbox,
+    SqlAlchemyOutbox,
+)
 from storage.repositories import (
     SqlAlchemyAuditLog,
     SqlAlchemyResponseRepository,
@@ -36,6 +42,10 @@ from storage.repositories import (
 from surveys.ports import (
     AuditLog,
     Clock,
+    EnrolmentRepository,
+    IdentityRepository,
+    InboxRepository,
+    OutboxRepository,
     ResponseRepository,
     RosterRepository,
     RoundRepository,
@@ -126,13 +136,17 @@ class Database:
 
 @dataclass
 class Store:
-    """The five repositories the core needs, sharing one database."""
+    """The repositories the core and the channels need, sharing one database."""
 
     surveys: SurveyRepository
     roster: RosterRepository
     rounds: RoundRepository
     responses: ResponseRepository
     audit: AuditLog
+    identities: IdentityRepository
+    enrolments: EnrolmentRepository
+    inbox: InboxRepository
+    outbox: OutboxRepository
     database: Database | None = field(default=None, repr=False)
 
     async def close(self) -> None:
@@ -150,6 +164,10 @@ def store_for(database: Database, *, clock: Clock | None = None) -> Store:
         rounds=SqlAlchemyRoundRepository(sessions),
         responses=SqlAlchemyResponseRepository(sessions),
         audit=SqlAlchemyAuditLog(sessions),
+        identities=SqlAlchemyIdentityRepository(sessions, clock=clock),
+        enrolments=SqlAlchemyEnrolmentRepository(sessions),
+        inbox=SqlAlchemyInbox(sessions),
+        outbox=SqlAlchemyOutbox(sessions),
         database=database,
     )
 

@@ -1,8 +1,9 @@
-"""An in-memory store: the five repositories of :mod:`surveys.ports` over plain dicts.
+"""An in-memory store: the repositories of :mod:`surveys.ports` over plain dicts.
 
-It behaves like the SQL store (the contract tests in ``tests/storage/test_contract.py`` run the
-same cases on both), keeps nothing after the process ends, and needs only the standard library
-and :mod:`surveys`. Uses: ``itinera survey preview``, demos, and fast tests of the layers above.
+It behaves like the SQL store (the contract tests in ``tests/storage/test_contract.py`` and
+``test_channel_contract.py`` run the same cases on both), keeps nothing after the process
+ends, and needs only the standard library and :mod:`surveys`. Uses: ``itinera survey
+preview``, demos, and fast tests of the layers above.
 
 Example::
 
@@ -19,6 +20,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from storage.rules import (
+    closed_round,
+    extension_problem,
     final_changes,
     in_audience,
     normalise_email,
@@ -28,22 +31,34 @@ from storage.rules import (
     unknown_delegation,
     utc,
 )
+from storage.rules import reminder_policy as normalised_policy
 from surveys.definition import AnswerValue, Survey
 from surveys.errors import NotFoundError, RosterError
 from surveys.ports import (
     AuditLog,
+    EnrolmentRepository,
+    IdentityRepository,
+    InboxRepository,
+    OutboxRepository,
     ResponseRepository,
     RosterRepository,
     RoundRepository,
     SurveyRepository,
 )
 from surveys.records import (
+    DEFAULT_REMINDER_POLICY,
     AnswerChange,
+    Attribution,
     Audience,
     AuditEntry,
     Channel,
     Delegation,
+    Enrolment,
+    EnrolmentOutcome,
     ExportRow,
+    Identity,
+    InboundEvent,
+    OutboundMessage,
     Participant,
     ParticipantData,
     Response,
@@ -105,6 +120,8 @@ class InMemoryRosterRepository:
         self.participants: dict[int, Participant] = {}
         self.identities: dict[tuple[str, str], int] = {}
         """(channel, external id) -> participant id."""
+        self.addresses: dict[tuple[int, str], str] = {}
+        """(participant id, channel) -> where to write to them; dropped when the id changes."""
         self._ids = itertools.count(1)
 
     async def import_roster(
@@ -139,6 +156,7 @@ class InMemoryRosterRepository:
         if conflicts:
             raise RosterError(conflicts)
 
+        slack_before = {p.id: p.slack_user_id for p in self.participants.values()}
         d_created = d_updated = 0
         for delegation in delegations:
             old = self.delegations.get(delegation.code)
@@ -172,6 +190,9 @@ class InMemoryRosterRepository:
                 updated += 1
             self.participants[new.id] = new
         # Identities follow the participants (a moving holder released its old id above).
+        for participant in self.participants.values():
+            if participant.slack_user_id != slack_before.get(participant.id):
+                self.addresses.pop((participant.id, Channel.SLACK.value), None)
         for key in [k for k in self.identities if k[0] == Channel.SLACK.value]:
             del self.identities[key]
         for participant in self.participants.values():
@@ -191,14 +212,29 @@ class InMemoryRosterRepository:
 
     async def link_identity(self, participant_id: int, channel: str, external_id: str) -> None:
         participant = await self.get_participant(participant_id)
-        holder = self.identities.get((channel, external_id))
-        if holder is not None and holder != participant_id:
+        self.link(participant, channel, external_id)
+
+    def link(self, participant: Participant, channel: str, external_id: str) -> None:
+        """Link as ``link_identity`` does (the latest link wins), without awaiting."""
+        old = self.external_id(participant.id, channel)
+        if old == external_id:
+            return
+        holder = self.identities.pop((channel, external_id), None)
+        if holder is not None:
             self.participants[holder] = _with_identity(self.participants[holder], channel, None)
-        old = _identity(participant, channel)
+            self.addresses.pop((holder, channel), None)
         if old is not None:
             self.identities.pop((channel, old), None)
-        self.identities[(channel, external_id)] = participant_id
-        self.participants[participant_id] = _with_identity(participant, channel, external_id)
+            self.addresses.pop((participant.id, channel), None)
+        self.identities[(channel, external_id)] = participant.id
+        self.participants[participant.id] = _with_identity(participant, channel, external_id)
+
+    def external_id(self, participant_id: int, channel: str) -> str | None:
+        """The participant's id on ``channel``, if linked."""
+        for (linked_channel, external), holder in self.identities.items():
+            if holder == participant_id and linked_channel == channel:
+                return external
+        return None
 
     async def list_delegations(self) -> Sequence[Delegation]:
         return [self.delegations[code] for code in sorted(self.delegations)]
@@ -211,14 +247,6 @@ class InMemoryRosterRepository:
             p for p in self.participants.values() if in_audience(p, audience, self.delegations)
         ]
         return sorted(members, key=participant_order)
-
-
-def _identity(participant: Participant, channel: str) -> str | None:
-    if channel == Channel.SLACK.value:
-        return participant.slack_user_id
-    if channel == Channel.TELEGRAM.value:
-        return participant.telegram_user_id
-    return None
 
 
 def _with_identity(participant: Participant, channel: str, external_id: str | None) -> Participant:
@@ -258,7 +286,11 @@ class InMemoryRoundRepository:
         closes_at: datetime,
         participant_ids: Sequence[int],
         now: datetime,
+        reminder_policy: Sequence[int] = DEFAULT_REMINDER_POLICY,
+        attribution: Attribution = Attribution.DELEGATION,
     ) -> Round:
+        policy = normalised_policy(reminder_policy)
+        attribution = Attribution(attribution)
         version = await self._surveys.get_version(survey_version_id)
         ids = list(dict.fromkeys(participant_ids))
         for participant_id in ids:
@@ -271,6 +303,8 @@ class InMemoryRoundRepository:
             opens_at=utc(opens_at),
             closes_at=utc(closes_at),
             created_at=utc(now),
+            reminder_policy=policy,
+            attribution=attribution,
         )
         self.rounds[round_.id] = round_
         for participant_id in ids:
@@ -293,6 +327,43 @@ class InMemoryRoundRepository:
 
     async def list_rounds(self) -> Sequence[Round]:
         return [self.rounds[key] for key in sorted(self.rounds)]
+
+    async def close_round(self, round_id: int, *, now: datetime) -> Round:
+        round_ = await self.get_round(round_id)
+        if round_.closed_at is None:
+            round_ = replace(round_, closed_at=utc(now))
+            self.rounds[round_id] = round_
+        for stored in self.responses.values():
+            response = stored.response
+            if response.round_id == round_id and response.status is ResponseStatus.IN_PROGRESS:
+                stored.response = replace(response, status=ResponseStatus.PARTIAL)
+        return round_
+
+    async def extend_round(self, round_id: int, *, closes_at: datetime, now: datetime) -> Round:
+        round_ = await self.get_round(round_id)
+        closes_at = utc(closes_at)
+        if round_.closed_at is not None:
+            raise closed_round(round_id, round_.closed_at)
+        problem = extension_problem(
+            round_id, opens_at=round_.opens_at, closes_at=closes_at, now=utc(now)
+        )
+        if problem is not None:
+            raise problem
+        round_ = replace(round_, closes_at=closes_at)
+        self.rounds[round_id] = round_
+        return round_
+
+    async def open_rounds(self, now: datetime) -> Sequence[Round]:
+        now = utc(now)
+        return [
+            r
+            for r in await self.list_rounds()
+            if r.closed_at is None and r.opens_at <= now < r.closes_at
+        ]
+
+    async def rounds_to_close(self, now: datetime) -> Sequence[Round]:
+        now = utc(now)
+        return [r for r in await self.list_rounds() if r.closed_at is None and r.closes_at <= now]
 
     def of_round(self, round_id: int) -> list[tuple[Participant, _StoredResponse]]:
         """The round's responses with their participants, in participant order."""
@@ -420,8 +491,175 @@ class InMemoryAuditLog:
         return [replace(e, details=dict(e.details)) for e in reversed(self._entries[-limit:])]
 
 
+# -- channels --------------------------------------------------------------------------------
+
+
+class InMemoryIdentityRepository:
+    def __init__(self, rounds: InMemoryRoundRepository) -> None:
+        self._rounds = rounds
+        self._roster = rounds.roster
+
+    async def identity(self, participant_id: int, channel: str) -> Identity | None:
+        external = self._roster.external_id(participant_id, channel)
+        if external is None:
+            return None
+        return Identity(
+            participant_id=participant_id,
+            channel=channel,
+            external_id=external,
+            address=self._roster.addresses.get((participant_id, channel)),
+        )
+
+    async def set_address(self, participant_id: int, channel: str, address: str) -> None:
+        if self._roster.external_id(participant_id, channel) is None:
+            raise NotFoundError("identity", (participant_id, channel))
+        self._roster.addresses[(participant_id, channel)] = address
+
+    async def set_language(self, participant_id: int, language: str) -> None:
+        participant = await self._roster.get_participant(participant_id)
+        self._roster.participants[participant_id] = replace(participant, language=language)
+
+    async def set_timezone(self, participant_id: int, timezone: str) -> None:
+        participant = await self._roster.get_participant(participant_id)
+        self._roster.participants[participant_id] = replace(participant, timezone=timezone)
+
+    async def participations(self, participant_id: int) -> Sequence[tuple[Round, Response]]:
+        found = [
+            (self._rounds.rounds[stored.response.round_id], stored.current())
+            for stored in self._rounds.responses.values()
+            if stored.response.participant_id == participant_id
+        ]
+        return sorted(found, key=lambda pair: pair[0].id, reverse=True)
+
+
+@dataclass
+class _Code:
+    participant_id: int
+    channel: str
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by_external_id: str | None = None
+
+
+class InMemoryEnrolmentRepository:
+    def __init__(self, roster: InMemoryRosterRepository) -> None:
+        self._roster = roster
+        self.codes: dict[str, _Code] = {}
+        """code hash -> the code."""
+
+    async def issue(
+        self,
+        *,
+        participant_id: int,
+        channel: str,
+        code_hash: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None:
+        await self._roster.get_participant(participant_id)
+        now, expires_at = utc(now), utc(expires_at)
+        if code_hash in self.codes:
+            raise ValueError("an enrolment code with this hash was already issued")
+        for code in self.codes.values():
+            if (
+                (code.participant_id, code.channel) == (participant_id, channel)
+                and code.used_at is None
+                and code.expires_at > now
+            ):
+                code.expires_at = now
+        self.codes[code_hash] = _Code(participant_id, channel, expires_at)
+
+    async def redeem(
+        self, *, channel: str, code_hash: str, external_id: str, now: datetime
+    ) -> Enrolment:
+        now = utc(now)
+        code = self.codes.get(code_hash)
+        if code is None or code.channel != channel:
+            return Enrolment(EnrolmentOutcome.UNKNOWN)
+        if code.used_at is not None:
+            return Enrolment(EnrolmentOutcome.USED)
+        if now >= code.expires_at:
+            return Enrolment(EnrolmentOutcome.EXPIRED)
+        code.used_at, code.used_by_external_id = now, external_id
+        participant = self._roster.participants[code.participant_id]
+        self._roster.link(participant, channel, external_id)
+        return Enrolment(EnrolmentOutcome.ENROLLED, code.participant_id)
+
+
+class InMemoryInbox:
+    def __init__(self) -> None:
+        self.events: dict[int, InboundEvent] = {}
+        self._keys: set[tuple[str, str]] = set()
+        self._ids = itertools.count(1)
+
+    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> bool:
+        if (channel, key) in self._keys:
+            return False
+        event = InboundEvent(
+            id=next(self._ids), channel=channel, key=key, payload=payload, received_at=utc(now)
+        )
+        self._keys.add((channel, key))
+        self.events[event.id] = event
+        return True
+
+    async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
+        waiting = [
+            event
+            for _, event in sorted(self.events.items())
+            if event.channel == channel and event.processed_at is None
+        ]
+        return waiting[:limit]
+
+    async def mark_processed(
+        self, event_id: int, *, now: datetime, error: str | None = None
+    ) -> None:
+        event = self.events.get(event_id)
+        if event is None:
+            raise NotFoundError("inbound event", event_id)
+        self.events[event_id] = replace(event, processed_at=utc(now), error=error)
+
+
+class InMemoryOutbox:
+    def __init__(self) -> None:
+        self.messages: dict[tuple[str, str], OutboundMessage] = {}
+        self.errors: dict[tuple[str, str], str] = {}
+
+    async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
+        old = self.messages.get((channel, key))
+        if old is not None and old.status != "failed":
+            return False
+        if old is None:
+            old = OutboundMessage(channel, key, None, None, "claimed", utc(now))
+        self.messages[(channel, key)] = replace(old, status="claimed", updated_at=utc(now))
+        self.errors.pop((channel, key), None)
+        return True
+
+    async def mark_sent(
+        self, *, channel: str, key: str, address: str, message_id: str | None, now: datetime
+    ) -> None:
+        self.messages[(channel, key)] = OutboundMessage(
+            channel, key, address, message_id, "sent", utc(now)
+        )
+        self.errors.pop((channel, key), None)
+
+    async def mark_failed(self, *, channel: str, key: str, error: str, now: datetime) -> None:
+        old = self.messages.get((channel, key))
+        if old is None:
+            old = OutboundMessage(channel, key, None, None, "failed", utc(now))
+        self.messages[(channel, key)] = replace(old, status="failed", updated_at=utc(now))
+        self.errors[(channel, key)] = error
+
+    async def release(self, *, channel: str, key: str) -> None:
+        old = self.messages.get((channel, key))
+        if old is not None and old.status == "claimed":
+            del self.messages[(channel, key)]
+
+    async def get(self, *, channel: str, key: str) -> OutboundMessage | None:
+        return self.messages.get((channel, key))
+
+
 class InMemoryStore:
-    """The same five repositories as :class:`storage.database.Store`, kept in dicts."""
+    """The same repositories as :class:`storage.database.Store`, kept in dicts."""
 
     def __init__(self) -> None:
         self.surveys = InMemorySurveyRepository()
@@ -429,6 +667,10 @@ class InMemoryStore:
         self.rounds = InMemoryRoundRepository(self.surveys, self.roster)
         self.responses = InMemoryResponseRepository(self.rounds)
         self.audit = InMemoryAuditLog()
+        self.identities = InMemoryIdentityRepository(self.rounds)
+        self.enrolments = InMemoryEnrolmentRepository(self.roster)
+        self.inbox = InMemoryInbox()
+        self.outbox = InMemoryOutbox()
 
     async def close(self) -> None:
         """Nothing to release; here so code can close any store."""
@@ -438,12 +680,36 @@ if TYPE_CHECKING:  # mypy proves the fakes implement the ports
 
     def _ports(
         store: InMemoryStore,
-    ) -> tuple[SurveyRepository, RosterRepository, RoundRepository, ResponseRepository, AuditLog]:
-        return store.surveys, store.roster, store.rounds, store.responses, store.audit
+    ) -> tuple[
+        SurveyRepository,
+        RosterRepository,
+        RoundRepository,
+        ResponseRepository,
+        AuditLog,
+        IdentityRepository,
+        EnrolmentRepository,
+        InboxRepository,
+        OutboxRepository,
+    ]:
+        return (
+            store.surveys,
+            store.roster,
+            store.rounds,
+            store.responses,
+            store.audit,
+            store.identities,
+            store.enrolments,
+            store.inbox,
+            store.outbox,
+        )
 
 
 __all__ = [
     "InMemoryAuditLog",
+    "InMemoryEnrolmentRepository",
+    "InMemoryIdentityRepository",
+    "InMemoryInbox",
+    "InMemoryOutbox",
     "InMemoryResponseRepository",
     "InMemoryRosterRepository",
     "InMemoryRoundRepository",

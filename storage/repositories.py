@@ -25,6 +25,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -34,16 +35,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from storage.rules import (
+    closed_round,
+    extension_problem,
     final_changes,
     normalise_email,
     roster_problems,
     slack_taken,
     unknown_delegation,
+    utc,
 )
+from storage.rules import reminder_policy as normalised_policy
 from storage.tables import (
     AnswerHistoryRow,
     AnswerRow,
     AuditRow,
+    Base,
     DelegationRow,
     IdentityRow,
     ParticipantRow,
@@ -56,7 +62,9 @@ from surveys.definition import AnswerValue, Survey
 from surveys.errors import NotFoundError, RosterError
 from surveys.ports import Clock
 from surveys.records import (
+    DEFAULT_REMINDER_POLICY,
     AnswerChange,
+    Attribution,
     Audience,
     AuditEntry,
     Channel,
@@ -88,7 +96,7 @@ def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[A
         yield values[start : start + size]
 
 
-def _dialect(session: AsyncSession) -> str:
+def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
@@ -181,6 +189,7 @@ class SqlAlchemySurveyRepository:
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
         self._definitions: dict[int, Survey] = {}
+        self._versions: dict[int, SurveyVersion] = {}
 
     async def save_version(self, survey: Survey, *, now: datetime) -> SurveyVersion:
         text = survey.canonical_json()
@@ -230,11 +239,17 @@ class SqlAlchemySurveyRepository:
         return self._version(row)
 
     async def get_version(self, version_id: int) -> SurveyVersion:
+        """A stored version; versions never change, so after the first read it costs no query."""
+        cached = self._versions.get(version_id)
+        if cached is not None:
+            return cached
         async with self._sessions() as session:
             row = await session.get(SurveyVersionRow, version_id)
         if row is None:
             raise NotFoundError("survey version", version_id)
-        return self._version(row)
+        version = self._version(row)
+        self._versions[version_id] = version
+        return version
 
     async def list_versions(self, survey_id: str | None = None) -> Sequence[SurveyVersion]:
         stmt = select(SurveyVersionRow).order_by(SurveyVersionRow.id)
@@ -465,21 +480,7 @@ class SqlAlchemyRosterRepository:
         async with self._sessions.begin() as session:
             if await session.get(ParticipantRow, participant_id) is None:
                 raise NotFoundError("participant", participant_id)
-            await session.execute(
-                delete(IdentityRow).where(
-                    IdentityRow.channel == channel,
-                    (IdentityRow.participant_id == participant_id)
-                    | (IdentityRow.external_id == external_id),
-                )
-            )
-            session.add(
-                IdentityRow(
-                    participant_id=participant_id,
-                    channel=channel,
-                    external_id=external_id,
-                    created_at=self._clock.now(),
-                )
-            )
+            await link_identity(session, participant_id, channel, external_id, self._clock.now())
 
     async def list_delegations(self) -> Sequence[Delegation]:
         async with self._sessions() as session:
@@ -488,12 +489,12 @@ class SqlAlchemyRosterRepository:
 
     async def list_participants(self) -> Sequence[Participant]:
         async with self._sessions() as session:
-            stmt = _participants_select().order_by(*_participant_order(_dialect(session)))
+            stmt = _participants_select().order_by(*_participant_order(dialect_of(session)))
             return [_participant(row) for row in await session.execute(stmt)]
 
     async def audience_members(self, audience: Audience) -> Sequence[Participant]:
         async with self._sessions() as session:
-            dialect = _dialect(session)
+            dialect = dialect_of(session)
             stmt = _participants_select().where(ParticipantRow.role == Role.DELEGATE.value)
             match audience.kind:
                 case "all":
@@ -520,6 +521,45 @@ class SqlAlchemyRosterRepository:
             return [_participant(row) for row in await session.execute(stmt)]
 
 
+async def link_identity(
+    session: AsyncSession, participant_id: int, channel: str, external_id: str, now: datetime
+) -> None:
+    """Make ``external_id`` on ``channel`` this participant's, inside the caller's transaction.
+
+    The participant's previous id on the channel and another holder of ``external_id`` are
+    unlinked; linking the id the participant already has changes nothing (its address stays).
+    """
+    await session.execute(
+        delete(IdentityRow).where(
+            IdentityRow.channel == channel,
+            or_(
+                and_(
+                    IdentityRow.participant_id == participant_id,
+                    IdentityRow.external_id != external_id,
+                ),
+                and_(
+                    IdentityRow.external_id == external_id,
+                    IdentityRow.participant_id != participant_id,
+                ),
+            ),
+        )
+    )
+    await session.execute(
+        insert_ignoring(dialect_of(session), IdentityRow, ["participant_id", "channel"]).values(
+            participant_id=participant_id, channel=channel, external_id=external_id, created_at=now
+        )
+    )
+
+
+def insert_ignoring(dialect: str, table: type[Base], keys: list[str]) -> Any:
+    """``INSERT .. ON CONFLICT (keys) DO NOTHING`` in the bind's dialect."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL
+
+
 def _has_tag(dialect: str, tags: list[str]) -> ColumnElement[bool]:
     """Whether the participant's JSON ``tags`` list holds one of ``tags`` (lower-cased)."""
     if dialect == "postgresql":
@@ -534,7 +574,7 @@ def _has_tag(dialect: str, tags: list[str]) -> ColumnElement[bool]:
 # -- rounds ----------------------------------------------------------------------------------
 
 
-def _round(row: RoundRow) -> Round:
+def round_record(row: RoundRow) -> Round:
     return Round(
         id=row.id,
         survey_id=row.survey_id,
@@ -544,6 +584,8 @@ def _round(row: RoundRow) -> Round:
         closes_at=row.closes_at,
         created_at=row.created_at,
         closed_at=row.closed_at,
+        reminder_policy=tuple(row.reminder_policy),
+        attribution=Attribution(row.attribution),
     )
 
 
@@ -562,8 +604,12 @@ class SqlAlchemyRoundRepository:
         closes_at: datetime,
         participant_ids: Sequence[int],
         now: datetime,
+        reminder_policy: Sequence[int] = DEFAULT_REMINDER_POLICY,
+        attribution: Attribution = Attribution.DELEGATION,
     ) -> Round:
         ids = list(dict.fromkeys(participant_ids))
+        policy = list(normalised_policy(reminder_policy))
+        attribution = Attribution(attribution)
         async with self._sessions.begin() as session:
             version = await session.get(SurveyVersionRow, survey_version_id)
             if version is None:
@@ -586,6 +632,8 @@ class SqlAlchemyRoundRepository:
                 closes_at=closes_at,
                 closed_at=None,
                 created_at=now,
+                reminder_policy=policy,
+                attribution=attribution.value,
             )
             session.add(row)
             await session.flush()
@@ -603,19 +651,91 @@ class SqlAlchemyRoundRepository:
                         for pid in ids
                     ],
                 )
-        return _round(row)
+        return round_record(row)
+
+    async def close_round(self, round_id: int, *, now: datetime) -> Round:
+        """Set ``closed_at`` unless set, and turn ``in_progress`` responses ``partial``.
+
+        Two UPDATEs in one transaction (plus a read when it was closed already); running it
+        again changes nothing (the first closing time stays). ``updated_at`` of the responses
+        is left alone: it tells when the delegate last changed something.
+        """
+        async with self._sessions.begin() as session:
+            row = (
+                await session.execute(
+                    update(RoundRow)
+                    .where(RoundRow.id == round_id, RoundRow.closed_at.is_(None))
+                    .values(closed_at=now)
+                    .returning(RoundRow)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                row = await session.get(RoundRow, round_id)
+                if row is None:
+                    raise NotFoundError("round", round_id)
+            await session.execute(
+                update(ResponseRow)
+                .where(
+                    ResponseRow.round_id == round_id,
+                    ResponseRow.status == ResponseStatus.IN_PROGRESS.value,
+                )
+                .values(status=ResponseStatus.PARTIAL.value)
+                .execution_options(synchronize_session=False)
+            )
+        return round_record(row)
+
+    async def extend_round(self, round_id: int, *, closes_at: datetime, now: datetime) -> Round:
+        """Move ``closes_at`` of a round not closed yet (its closing time may have passed)."""
+        closes_at, now = utc(closes_at), utc(now)
+        async with self._sessions.begin() as session:
+            row = await session.get(RoundRow, round_id)
+            if row is None:
+                raise NotFoundError("round", round_id)
+            if row.closed_at is not None:
+                raise closed_round(round_id, row.closed_at)
+            problem = extension_problem(
+                round_id, opens_at=row.opens_at, closes_at=closes_at, now=now
+            )
+            if problem is not None:
+                raise problem
+            # Conditional, so that a close_round committed meanwhile wins.
+            updated = (
+                await session.execute(
+                    update(RoundRow)
+                    .where(RoundRow.id == round_id, RoundRow.closed_at.is_(None))
+                    .values(closes_at=closes_at)
+                    .returning(RoundRow)
+                    .execution_options(synchronize_session=False, populate_existing=True)
+                )
+            ).scalar_one_or_none()
+            if updated is None:
+                await session.refresh(row)
+                raise closed_round(round_id, row.closed_at or now)
+        return round_record(updated)
+
+    async def open_rounds(self, now: datetime) -> Sequence[Round]:
+        return await self._rounds(
+            RoundRow.closed_at.is_(None), RoundRow.opens_at <= now, RoundRow.closes_at > now
+        )
+
+    async def rounds_to_close(self, now: datetime) -> Sequence[Round]:
+        return await self._rounds(RoundRow.closed_at.is_(None), RoundRow.closes_at <= now)
+
+    async def _rounds(self, *where: ColumnElement[bool]) -> Sequence[Round]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(RoundRow).where(*where).order_by(RoundRow.id))
+            return [round_record(row) for row in rows]
 
     async def get_round(self, round_id: int) -> Round:
         async with self._sessions() as session:
             row = await session.get(RoundRow, round_id)
         if row is None:
             raise NotFoundError("round", round_id)
-        return _round(row)
+        return round_record(row)
 
     async def list_rounds(self) -> Sequence[Round]:
-        async with self._sessions() as session:
-            rows = await session.scalars(select(RoundRow).order_by(RoundRow.id))
-            return [_round(row) for row in rows]
+        return await self._rounds()
 
     async def _require_round(self, session: AsyncSession, round_id: int) -> None:
         if await session.get(RoundRow, round_id) is None:
@@ -647,7 +767,7 @@ class SqlAlchemyRoundRepository:
                 .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
                 .outerjoin(answered, answered.c.response_id == ResponseRow.id)
                 .where(ResponseRow.round_id == round_id)
-                .order_by(*_participant_order(_dialect(session)))
+                .order_by(*_participant_order(dialect_of(session)))
             )
             rows = (await session.execute(stmt)).all()
             if not rows:
@@ -729,7 +849,7 @@ class SqlAlchemyResponseRepository:
         if not rows:
             raise NotFoundError("response", (round_id, participant_id))
         answers = {row.question_id: row.value for row in rows if row.question_id is not None}
-        return _response(rows[0][0], answers)
+        return response_record(rows[0][0], answers)
 
     async def save_state(
         self,
@@ -789,7 +909,7 @@ class SqlAlchemyResponseRepository:
                 .tuples()
                 .all()
             )
-        return _response(updated, answers)
+        return response_record(updated, answers)
 
     async def _apply(
         self, session: AsyncSession, response_id: int, changes: Sequence[AnswerChange]
@@ -807,7 +927,7 @@ class SqlAlchemyResponseRepository:
             )
         if kept:
             await session.execute(
-                _upsert_answers(_dialect(session)),
+                _upsert_answers(dialect_of(session)),
                 [
                     {
                         "response_id": response_id,
@@ -857,7 +977,7 @@ class SqlAlchemyResponseRepository:
         chunk. Close the iterator (``contextlib.aclosing``) if you stop before the end.
         """
         async with self._sessions() as session:
-            dialect = _dialect(session)
+            dialect = dialect_of(session)
             if dialect == "postgresql":
                 # One snapshot for the streamed rows and every chunk's answers.
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -903,7 +1023,7 @@ class SqlAlchemyResponseRepository:
                     )
 
 
-def _response(row: ResponseRow, answers: dict[str, AnswerValue | None]) -> Response:
+def response_record(row: ResponseRow, answers: dict[str, AnswerValue | None]) -> Response:
     return Response(
         id=row.id,
         round_id=row.round_id,

@@ -43,6 +43,10 @@ NAMING_CONVENTION = {
 
 RESPONSE_STATUSES = ("not_started", "in_progress", "submitted", "partial")
 ROLES = ("delegate", "organiser")
+ATTRIBUTIONS = ("named", "delegation", "anonymous")
+OUTBOUND_STATUSES = ("claimed", "sent", "failed")
+DEFAULT_REMINDER_POLICY_JSON = "[4320, 1440, 120]"
+"""``surveys.records.DEFAULT_REMINDER_POLICY`` as the JSON server default of ``rounds``."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -153,6 +157,8 @@ class IdentityRow(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+    """Where to write to them (Slack DM channel, Telegram chat), cached; NULL until known."""
     created_at: Mapped[datetime]
 
 
@@ -174,7 +180,11 @@ class SurveyVersionRow(Base):
 
 class RoundRow(Base):
     __tablename__ = "rounds"
-    __table_args__ = (Index("ix_rounds_survey_version_id", "survey_version_id"),)
+    __table_args__ = (
+        CheckConstraint(_in("attribution", ATTRIBUTIONS), name="attribution"),
+        Index("ix_rounds_survey_version_id", "survey_version_id"),
+        Index("ix_rounds_closed_at_closes_at", "closed_at", "closes_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
@@ -185,6 +195,11 @@ class RoundRow(Base):
     closes_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    reminder_policy: Mapped[list[int]] = mapped_column(
+        JSON, server_default=DEFAULT_REMINDER_POLICY_JSON
+    )
+    """Minutes before ``closes_at`` at which to remind, distinct, largest first."""
+    attribution: Mapped[str] = mapped_column(String(16), server_default="delegation")
 
 
 class ResponseRow(Base):
@@ -244,6 +259,75 @@ class AuditRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class EnrolmentCodeRow(Base):
+    """A one-time code that links a channel account to a participant; only its hash is kept."""
+
+    __tablename__ = "enrolment_codes"
+    __table_args__ = (
+        UniqueConstraint("code_hash"),
+        Index("ix_enrolment_codes_participant_id_channel", "participant_id", "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_external_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class InboundEventRow(Base):
+    """An event received from a channel, stored before it is acknowledged, keyed by its id."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (
+        UniqueConstraint("channel", "key"),
+        Index("ix_inbound_events_channel_processed_at", "channel", "processed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboundMessageRow(Base):
+    """A message sent (or being sent), keyed by what it is for, so that it is sent once."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "key"),
+        CheckConstraint(_in("status", OUTBOUND_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class DigestRunRow(Base):
+    """A digest sent for a round, with the figures the next digest compares with."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (Index("ix_digest_runs_round_id_id", "round_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """``surveys.digest.DigestFigures`` as JSON: counts and means, no names, no comments."""
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "AnswerHistoryRow",
@@ -251,8 +335,11 @@ __all__ = [
     "AuditRow",
     "Base",
     "DelegationRow",
+    "EnrolmentCodeRow",
     "IdentityRow",
+    "InboundEventRow",
     "JSONValue",
+    "OutboundMessageRow",
     "ParticipantRow",
     "ResponseRow",
     "RoundRow",

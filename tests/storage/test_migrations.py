@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from storage.database import create_engine, split_url
 from storage.migrate import (
@@ -38,9 +41,15 @@ async def table_names(url: str) -> set[str]:
         await engine.dispose()
 
 
-def test_there_is_one_head() -> None:
-    assert head_revision() == "0001"
+def test_the_migrations_are_one_numbered_chain() -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    chain = [rev.revision for rev in script.walk_revisions()][::-1]  # base first
+
+    assert script.get_heads() == [head_revision()]
+    assert chain == [f"{n:04d}" for n in range(1, len(chain) + 1)]
+    assert chain[:2] == ["0001", "0002"]
     assert (MIGRATIONS / "versions" / "0001_initial.py").is_file()
+    assert (MIGRATIONS / "versions" / "0002_channels_and_rounds.py").is_file()
 
 
 async def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
@@ -126,3 +135,59 @@ async def test_upgrade_creates_a_missing_postgresql_schema(empty_database_url: s
         async with admin.begin() as connection:
             await connection.execute(text(f'DROP SCHEMA IF EXISTS "{fresh}" CASCADE'))
         await admin.dispose()
+
+
+async def test_0002_gives_existing_rounds_the_defaults_and_downgrades_keeping_data(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade_async(url, "0001")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO survey_versions (id, survey_id, version, content_hash,"
+                    " definition, created_at) VALUES (1, 's', '1', 'h', '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO rounds (id, survey_version_id, survey_id, audience, opens_at,"
+                    " closes_at, created_at) VALUES (1, 1, 's', 'all', CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+
+        await upgrade_async(url, "0002")
+
+        async with engine.connect() as connection:
+            row = (
+                await connection.execute(text("SELECT reminder_policy, attribution FROM rounds"))
+            ).one()
+            policy = json.loads(row[0]) if isinstance(row[0], str) else row[0]
+            assert (policy, row[1]) == ([4320, 1440, 120], "delegation")
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE rounds SET attribution = 'everyone'"))
+
+        await downgrade_async(url, "0001")
+
+        assert await current_revision_async(url) == "0001"
+        async with engine.connect() as connection:
+            kept = (await connection.execute(text("SELECT id, audience FROM rounds"))).all()
+            assert [tuple(row) for row in kept] == [(1, "all")]
+
+            def columns(sync: Connection) -> dict[str, set[str]]:
+                inspector = inspect(sync)
+                return {
+                    table: {column["name"] for column in inspector.get_columns(table)}
+                    for table in ("rounds", "participant_identities")
+                }
+
+            found = await connection.run_sync(columns)
+        assert "attribution" not in found["rounds"]
+        assert "reminder_policy" not in found["rounds"]
+        assert "address" not in found["participant_identities"]
+    finally:
+        await engine.dispose()

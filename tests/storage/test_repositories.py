@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from surveys.records import (
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
 
 
 def make_survey() -> Survey:
@@ -281,3 +283,77 @@ async def test_open_store_fails_at_once_when_the_database_is_unreachable() -> No
         port = probe.getsockname()[1]
     with pytest.raises(OSError):
         await open_store(f"postgresql+asyncpg://nobody@127.0.0.1:{port}/nothing")
+
+
+# -- channels and round lifecycle ------------------------------------------------------------
+
+
+async def test_inbox_accept_and_outbox_claim_are_one_statement_each(store: Store) -> None:
+    with statements(store) as accept_sql:
+        assert await store.inbox.accept(channel="slack", key="Ev1", payload="{}", now=T0)
+        assert not await store.inbox.accept(channel="slack", key="Ev1", payload="{}", now=T0)
+    with statements(store) as claim_sql:
+        assert await store.outbox.claim(channel="slack", key="k", now=T0)
+        assert not await store.outbox.claim(channel="slack", key="k", now=T0)
+
+    assert [kind(s) for s in accept_sql] == ["INSERT INTO inbound_events"] * 2
+    assert all("ON CONFLICT" in s for s in accept_sql)
+    assert [kind(s) for s in claim_sql] == ["INSERT INTO outbound_messages"] * 2
+
+
+async def test_redeeming_uses_the_code_before_reading_it(store: Store) -> None:
+    _, ids = await seed_round(store, 1)
+    await store.enrolments.issue(
+        participant_id=ids[0], channel="telegram", code_hash="h1", expires_at=T0 + DAY, now=T0
+    )
+
+    with statements(store) as seen:
+        await store.enrolments.redeem(channel="telegram", code_hash="h1", external_id="9", now=T0)
+    with statements(store) as again:
+        await store.enrolments.redeem(channel="telegram", code_hash="h1", external_id="8", now=T0)
+
+    # Use the code, then link: unlink old holders, insert the identity.
+    assert [kind(s) for s in seen] == [
+        "UPDATE enrolment_codes",
+        "DELETE FROM participant_identities",
+        "INSERT INTO participant_identities",
+    ]
+    assert [kind(s) for s in again] == ["UPDATE enrolment_codes", "SELECT FROM enrolment_codes"]
+    assert await sql(store, "SELECT used_by_external_id FROM enrolment_codes") == [("9",)]
+
+
+async def test_participations_take_two_queries_for_any_number_of_rounds(store: Store) -> None:
+    round_id, ids = await seed_round(store, 2)
+    version = await store.surveys.save_version(make_survey(), now=T0)
+    for _ in range(3):
+        await store.rounds.create_round(
+            survey_version_id=version.id,
+            audience=Audience("all"),
+            opens_at=T0,
+            closes_at=T0 + DAY,
+            participant_ids=ids,
+            now=T0,
+        )
+
+    with statements(store) as seen:
+        found = await store.identities.participations(ids[0])
+
+    assert len(found) == 4
+    assert found[-1][0].id == round_id
+    assert [kind(s) for s in seen] == ["SELECT FROM rounds", "SELECT FROM answers"]
+
+
+async def test_close_round_takes_two_statements(store: Store) -> None:
+    round_id, _ = await seed_round(store, 3)
+
+    with statements(store) as seen:
+        await store.rounds.close_round(round_id, now=T0)
+
+    assert [kind(s) for s in seen] == ["UPDATE rounds", "UPDATE responses"]
+
+
+async def test_reminder_policies_are_stored_as_json_lists(store: Store) -> None:
+    await seed_round(store, 1)
+    [(raw, attribution)] = await sql(store, "SELECT reminder_policy, attribution FROM rounds")
+    assert (json.loads(raw) if isinstance(raw, str) else raw) == [4320, 1440, 120]
+    assert attribution == "delegation"

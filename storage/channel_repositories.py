@@ -1,0 +1,375 @@
+"""SQLAlchemy implementations of the channel-facing ports: identities, enrolment, inbox, outbox.
+
+Like :mod:`storage.repositories`, each public method is one short transaction returning core
+records. What must happen once is decided by the database in one statement, never by a read
+followed by a write: an inbound event is stored by ``INSERT .. ON CONFLICT DO NOTHING``, an
+outbound message is claimed by ``INSERT .. ON CONFLICT DO UPDATE .. WHERE status = 'failed'``,
+an enrolment code is used by ``UPDATE .. WHERE used_at IS NULL``; each says by what it returned
+whether this caller won.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.repositories import (
+    Sessions,
+    dialect_of,
+    insert_ignoring,
+    link_identity,
+    response_record,
+    round_record,
+)
+from storage.tables import (
+    AnswerRow,
+    EnrolmentCodeRow,
+    IdentityRow,
+    InboundEventRow,
+    OutboundMessageRow,
+    ParticipantRow,
+    ResponseRow,
+    RoundRow,
+)
+from surveys.definition import AnswerValue
+from surveys.errors import NotFoundError
+from surveys.ports import Clock
+from surveys.records import (
+    Enrolment,
+    EnrolmentOutcome,
+    Identity,
+    InboundEvent,
+    OutboundMessage,
+    Response,
+    Round,
+)
+
+CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
+
+
+def _upsert(
+    session: AsyncSession,
+    values: Mapping[str, Any],
+    set_: Mapping[str, Any],
+    *,
+    where: Any = None,
+) -> Any:
+    """``INSERT .. ON CONFLICT (channel, key) DO UPDATE`` into ``outbound_messages``."""
+    dialect = dialect_of(session)
+    keys = ["channel", "key"]
+    if dialect == "postgresql":
+        return (
+            postgresql.insert(OutboundMessageRow)
+            .values(**values)
+            .on_conflict_do_update(index_elements=keys, set_=dict(set_), where=where)
+        )
+    if dialect == "sqlite":
+        return (
+            sqlite.insert(OutboundMessageRow)
+            .values(**values)
+            .on_conflict_do_update(index_elements=keys, set_=dict(set_), where=where)
+        )
+    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL
+
+
+# -- identities ------------------------------------------------------------------------------
+
+
+class SqlAlchemyIdentityRepository:
+    """Channel identities, their cached addresses, and preferences set from a channel."""
+
+    def __init__(self, sessions: Sessions, *, clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def identity(self, participant_id: int, channel: str) -> Identity | None:
+        async with self._sessions() as session:
+            row = await session.get(IdentityRow, (participant_id, channel))
+        if row is None:
+            return None
+        return Identity(
+            participant_id=row.participant_id,
+            channel=row.channel,
+            external_id=row.external_id,
+            address=row.address,
+        )
+
+    async def set_address(self, participant_id: int, channel: str, address: str) -> None:
+        async with self._sessions.begin() as session:
+            found = await session.scalar(
+                update(IdentityRow)
+                .where(IdentityRow.participant_id == participant_id, IdentityRow.channel == channel)
+                .values(address=address)
+                .returning(IdentityRow.participant_id)
+            )
+        if found is None:
+            raise NotFoundError("identity", (participant_id, channel))
+
+    async def set_language(self, participant_id: int, language: str) -> None:
+        await self._set(participant_id, language=language)
+
+    async def set_timezone(self, participant_id: int, timezone: str) -> None:
+        await self._set(participant_id, timezone=timezone)
+
+    async def _set(self, participant_id: int, **values: str) -> None:
+        async with self._sessions.begin() as session:
+            found = await session.scalar(
+                update(ParticipantRow)
+                .where(ParticipantRow.id == participant_id)
+                .values(updated_at=self._clock.now(), **values)
+                .returning(ParticipantRow.id)
+            )
+        if found is None:
+            raise NotFoundError("participant", participant_id)
+
+    async def participations(self, participant_id: int) -> Sequence[tuple[Round, Response]]:
+        """Newest round first; two queries whatever the number of rounds."""
+        theirs = select(ResponseRow.id).where(ResponseRow.participant_id == participant_id)
+        async with self._sessions() as session:
+            pairs = (
+                await session.execute(
+                    select(RoundRow, ResponseRow)
+                    .join(ResponseRow, ResponseRow.round_id == RoundRow.id)
+                    .where(ResponseRow.participant_id == participant_id)
+                    .order_by(RoundRow.id.desc())
+                )
+            ).all()
+            answers: dict[int, dict[str, AnswerValue | None]] = defaultdict(dict)
+            if pairs:
+                found = await session.execute(
+                    select(AnswerRow.response_id, AnswerRow.question_id, AnswerRow.value)
+                    .where(AnswerRow.response_id.in_(theirs))
+                    .order_by(AnswerRow.response_id, AnswerRow.question_id)
+                )
+                for response_id, question_id, value in found.tuples():
+                    answers[response_id][question_id] = value
+        return [
+            (
+                round_record(round_row),
+                response_record(response_row, answers.get(response_row.id, {})),
+            )
+            for round_row, response_row in pairs
+        ]
+
+
+# -- enrolment -------------------------------------------------------------------------------
+
+
+class SqlAlchemyEnrolmentRepository:
+    """One-time enrolment codes, kept as hashes."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def issue(
+        self,
+        *,
+        participant_id: int,
+        channel: str,
+        code_hash: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None:
+        """Store the code; the participant's earlier unused codes on the channel expire now."""
+        try:
+            async with self._sessions.begin() as session:
+                if await session.get(ParticipantRow, participant_id) is None:
+                    raise NotFoundError("participant", participant_id)
+                await session.execute(
+                    update(EnrolmentCodeRow)
+                    .where(
+                        EnrolmentCodeRow.participant_id == participant_id,
+                        EnrolmentCodeRow.channel == channel,
+                        EnrolmentCodeRow.used_at.is_(None),
+                        EnrolmentCodeRow.expires_at > now,
+                    )
+                    .values(expires_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                session.add(
+                    EnrolmentCodeRow(
+                        participant_id=participant_id,
+                        channel=channel,
+                        code_hash=code_hash,
+                        expires_at=expires_at,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError as error:
+            # The only unique key besides the id: a code with this hash exists (a bug, or one
+            # chance in 2**bits); nothing was changed.
+            raise ValueError("an enrolment code with this hash was already issued") from error
+
+    async def redeem(
+        self, *, channel: str, code_hash: str, external_id: str, now: datetime
+    ) -> Enrolment:
+        """Use the code and link the identity in one transaction; only one redeemer wins.
+
+        The conditional UPDATE comes first, so concurrent redeemers queue on the row (and, on
+        SQLite, on the write lock) instead of both reading it as unused.
+        """
+        async with self._sessions.begin() as session:
+            participant_id = await session.scalar(
+                update(EnrolmentCodeRow)
+                .where(
+                    EnrolmentCodeRow.code_hash == code_hash,
+                    EnrolmentCodeRow.channel == channel,
+                    EnrolmentCodeRow.used_at.is_(None),
+                    EnrolmentCodeRow.expires_at > now,
+                )
+                .values(used_at=now, used_by_external_id=external_id)
+                .returning(EnrolmentCodeRow.participant_id)
+                .execution_options(synchronize_session=False)
+            )
+            if participant_id is not None:
+                await link_identity(session, participant_id, channel, external_id, now)
+                return Enrolment(EnrolmentOutcome.ENROLLED, participant_id)
+            row = (
+                await session.execute(
+                    select(EnrolmentCodeRow.used_at).where(
+                        EnrolmentCodeRow.code_hash == code_hash,
+                        EnrolmentCodeRow.channel == channel,
+                    )
+                )
+            ).one_or_none()
+        if row is None:
+            return Enrolment(EnrolmentOutcome.UNKNOWN)
+        if row.used_at is not None:
+            return Enrolment(EnrolmentOutcome.USED)
+        return Enrolment(EnrolmentOutcome.EXPIRED)
+
+
+# -- inbox -----------------------------------------------------------------------------------
+
+
+class SqlAlchemyInbox:
+    """Inbound events keyed by (channel, platform id): a retried delivery is stored once."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> bool:
+        async with self._sessions.begin() as session:
+            stmt = (
+                insert_ignoring(dialect_of(session), InboundEventRow, ["channel", "key"])
+                .values(channel=channel, key=key, payload=payload, received_at=now)
+                .returning(InboundEventRow.id)
+            )
+            inserted = await session.scalar(stmt)
+        return inserted is not None
+
+    async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(InboundEventRow)
+                .where(InboundEventRow.channel == channel, InboundEventRow.processed_at.is_(None))
+                .order_by(InboundEventRow.id)
+                .limit(limit)
+            )
+            return [
+                InboundEvent(
+                    id=row.id,
+                    channel=row.channel,
+                    key=row.key,
+                    payload=row.payload,
+                    received_at=row.received_at,
+                    processed_at=row.processed_at,
+                    error=row.error,
+                )
+                for row in rows
+            ]
+
+    async def mark_processed(
+        self, event_id: int, *, now: datetime, error: str | None = None
+    ) -> None:
+        async with self._sessions.begin() as session:
+            found = await session.scalar(
+                update(InboundEventRow)
+                .where(InboundEventRow.id == event_id)
+                .values(processed_at=now, error=error)
+                .returning(InboundEventRow.id)
+            )
+        if found is None:
+            raise NotFoundError("inbound event", event_id)
+
+
+# -- outbox ----------------------------------------------------------------------------------
+
+
+class SqlAlchemyOutbox:
+    """Outbound messages keyed by (channel, what they are for): each is sent once."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
+        """Insert a ``claimed`` row, or take over a ``failed`` one; one statement, atomic."""
+        async with self._sessions.begin() as session:
+            claimed = await session.scalar(
+                _upsert(
+                    session,
+                    {"channel": channel, "key": key, "status": CLAIMED, "updated_at": now},
+                    {"status": CLAIMED, "error": None, "updated_at": now},
+                    where=OutboundMessageRow.status == FAILED,
+                ).returning(OutboundMessageRow.id)
+            )
+        return claimed is not None
+
+    async def mark_sent(
+        self, *, channel: str, key: str, address: str, message_id: str | None, now: datetime
+    ) -> None:
+        sent = {"status": SENT, "address": address, "message_id": message_id, "updated_at": now}
+        async with self._sessions.begin() as session:
+            await session.execute(
+                _upsert(session, {"channel": channel, "key": key, **sent}, {**sent, "error": None})
+            )
+
+    async def mark_failed(self, *, channel: str, key: str, error: str, now: datetime) -> None:
+        failed = {"status": FAILED, "error": error, "updated_at": now}
+        async with self._sessions.begin() as session:
+            await session.execute(
+                _upsert(session, {"channel": channel, "key": key, **failed}, failed)
+            )
+
+    async def release(self, *, channel: str, key: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(OutboundMessageRow).where(
+                    OutboundMessageRow.channel == channel,
+                    OutboundMessageRow.key == key,
+                    OutboundMessageRow.status == CLAIMED,
+                )
+            )
+
+    async def get(self, *, channel: str, key: str) -> OutboundMessage | None:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(OutboundMessageRow).where(
+                    OutboundMessageRow.channel == channel, OutboundMessageRow.key == key
+                )
+            )
+        if row is None:
+            return None
+        return OutboundMessage(
+            channel=row.channel,
+            key=row.key,
+            address=row.address,
+            message_id=row.message_id,
+            status=row.status,
+            updated_at=row.updated_at,
+        )
+
+
+__all__ = [
+    "SqlAlchemyEnrolmentRepository",
+    "SqlAlchemyIdentityRepository",
+    "SqlAlchemyInbox",
+    "SqlAlchemyOutbox",
+]
