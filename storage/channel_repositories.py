@@ -255,15 +255,17 @@ class SqlAlchemyInbox:
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
 
-    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> bool:
+    async def accept(
+        self, *, channel: str, key: str, payload: str, now: datetime
+    ) -> int | None:
         async with self._sessions.begin() as session:
             stmt = (
                 insert_ignoring(dialect_of(session), InboundEventRow, ["channel", "key"])
                 .values(channel=channel, key=key, payload=payload, received_at=now)
                 .returning(InboundEventRow.id)
             )
-            inserted = await session.scalar(stmt)
-        return inserted is not None
+            inserted: int | None = await session.scalar(stmt)
+        return inserted
 
     async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
         async with self._sessions() as session:

@@ -592,15 +592,17 @@ class InMemoryInbox:
         self._keys: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
 
-    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> bool:
+    async def accept(
+        self, *, channel: str, key: str, payload: str, now: datetime
+    ) -> int | None:
         if (channel, key) in self._keys:
-            return False
+            return None
         event = InboundEvent(
             id=next(self._ids), channel=channel, key=key, payload=payload, received_at=utc(now)
         )
         self._keys.add((channel, key))
         self.events[event.id] = event
-        return True
+        return event.id
 
     async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
         waiting = [

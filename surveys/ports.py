@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from surveys.definition import AnswerValue, Survey
+from surveys.digest import DigestData, DigestFigures, DigestPlan, DigestRun
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
     AnswerChange,
@@ -214,8 +215,10 @@ class EnrolmentRepository(Protocol):
 class InboxRepository(Protocol):
     """Inbound events, stored before they are acknowledged and keyed by the platform's id."""
 
-    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> bool:
-        """Store the event; False if an event with this key was already stored (a retry)."""
+    async def accept(
+        self, *, channel: str, key: str, payload: str, now: datetime
+    ) -> int | None:
+        """Store the event and return its id; None if this key was already stored (a retry)."""
         ...
 
     async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
@@ -271,4 +274,29 @@ class Messenger(Protocol):
 
     async def post_digest(self, *, text: str, image: bytes | None, image_name: str) -> None:
         """Post a digest (Markdown-ish text, optional PNG) to the organisers' channel or chat."""
+        ...
+
+
+class DigestQueries(Protocol):
+    """What digests read and keep: a round's counts, aggregated where the data is, and runs.
+
+    ``digest_data`` runs a fixed, small number of queries whatever the size of the round:
+    counting happens in the database, never by loading every answer.
+    """
+
+    async def digest_data(
+        self, round_id: int, *, plan: DigestPlan, since: datetime | None
+    ) -> DigestData:
+        """The round's counts (see :class:`~surveys.digest.DigestData`), in canonical order;
+        ``since`` (the previous digest's time) selects new comments. Raises NotFoundError."""
+        ...
+
+    async def last_run(self, round_id: int) -> DigestRun | None:
+        """The latest digest run of the round, if any."""
+        ...
+
+    async def record_run(
+        self, round_id: int, *, figures: DigestFigures, now: datetime
+    ) -> DigestRun:
+        """Store a digest run, for the next digest to compare with."""
         ...

@@ -1,0 +1,1 @@
+"""The Slack channel: Bolt listeners, Block Kit renderers, the Slack Messenger."""

@@ -1,0 +1,327 @@
+"""Translating what Slack sends (events, block actions, modal submissions, commands) into intents.
+
+Pure functions over the parsed payloads Bolt hands us (``body``); no I/O. A block action becomes
+a core :data:`~surveys.conversation.Action` for a round (with the question it was about, so a
+press on an old message is not applied to another question), or a channel-only intent such as
+opening the answer modal. :func:`inbox_key` names each inbound request by Slack's own ids, so a
+retried delivery finds the stored one.
+
+Example::
+
+    intent = from_block_action(body)
+    match intent:
+        case DelegateAction(round_id=rid, question_id=qid, action=action): ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from handlers.slack import blocks
+from surveys.conversation import Action, Answer, Back, Edit, Show, Skip, Submit
+from surveys.engine import Pressed, Typed
+
+
+class InboundError(ValueError):
+    """A payload is not shaped as our messages produce (tampered with, or from another app)."""
+
+
+# --- intents ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DelegateAction:
+    """Apply ``action`` in ``round_id``; if ``question_id`` is set, only while it is current."""
+
+    round_id: int
+    question_id: str | None
+    action: Action
+
+
+@dataclass(frozen=True)
+class OpenModal:
+    """Open the answer modal for ``question_id`` (a typed answer)."""
+
+    round_id: int
+    question_id: str
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """Nothing to do (a checkbox ticked: it counts when "Done" is pressed)."""
+
+
+Intent = DelegateAction | OpenModal | Ignore
+
+
+def _context(block_id: str) -> tuple[int, str | None]:
+    parts = block_id.split("|")
+    if len(parts) != 3 or not parts[0].isdigit():
+        raise InboundError(f"unexpected block id {block_id!r}")
+    return int(parts[0]), parts[1] or None
+
+
+def from_block_action(body: Mapping[str, Any]) -> Intent:
+    """The intent of the first action of a ``block_actions`` payload."""
+    actions = body.get("actions") or []
+    if not actions:
+        raise InboundError("a block action without actions")
+    action: Mapping[str, Any] = actions[0]
+    action_id = str(action.get("action_id", ""))
+    kind = next((k for k, p in blocks.ACTION_PATTERNS.items() if p.match(action_id)), None)
+    if kind is None:
+        raise InboundError(f"unknown action id {action_id!r}")
+    if kind == blocks.ACTION_TICK:
+        return Ignore()
+    if kind == blocks.ACTION_OPEN:
+        value = str(action.get("value", ""))
+        if not value.isdigit():
+            raise InboundError(f"open: bad round id {value!r}")
+        return DelegateAction(int(value), None, Show())
+    round_id, question_id = _context(str(action.get("block_id", "")))
+    match kind:
+        case blocks.ACTION_CHOOSE:
+            return DelegateAction(round_id, question_id, Answer(Pressed((_value(action),))))
+        case blocks.ACTION_SELECT:
+            chosen = action.get("selected_option") or {}
+            return DelegateAction(round_id, question_id, Answer(Pressed((_value(chosen),))))
+        case blocks.ACTION_DONE:
+            ticked = ticked_values(body, round_id=round_id, question_id=question_id)
+            return DelegateAction(round_id, question_id, Answer(Pressed(ticked)))
+        case blocks.ACTION_TYPE:
+            if question_id is None:
+                raise InboundError("answer button outside a question")
+            return OpenModal(round_id, question_id)
+        case blocks.ACTION_BACK:
+            return DelegateAction(round_id, question_id, Back())
+        case blocks.ACTION_SKIP:
+            return DelegateAction(round_id, question_id, Skip())
+        case blocks.ACTION_SUBMIT:
+            return DelegateAction(round_id, None, Submit())
+        case blocks.ACTION_EDIT:
+            chosen = action.get("selected_option") or action
+            return DelegateAction(round_id, None, Edit(_value(chosen)))
+    raise InboundError(f"unhandled action kind {kind!r}")  # pragma: no cover
+
+
+def _value(element: Mapping[str, Any]) -> str:
+    value = element.get("value")
+    if not isinstance(value, str) or not value:
+        raise InboundError("an action without a value")
+    return value
+
+
+def ticked_values(
+    body: Mapping[str, Any], *, round_id: int, question_id: str | None
+) -> tuple[str, ...]:
+    """The codes ticked in every checkbox group of the question, merged, in group order."""
+    values = ((body.get("state") or {}).get("values")) or {}
+    prefix = f"{round_id}|{question_id or ''}|"
+    ticked: list[str] = []
+    for block_key in sorted(values):
+        if not block_key.startswith(prefix):
+            continue
+        elements: Mapping[str, Any] = values[block_key]
+        for action_id in sorted(elements, key=_group_order):
+            if not blocks.ACTION_PATTERNS[blocks.ACTION_TICK].match(action_id):
+                continue
+            for chosen in elements[action_id].get("selected_options") or []:
+                ticked.append(_value(chosen))
+    return tuple(dict.fromkeys(ticked))
+
+
+def _group_order(action_id: str) -> tuple[int, str]:
+    tail = action_id.rpartition(".")[2]
+    return (int(tail), action_id) if tail.isdigit() else (0, action_id)
+
+
+# --- modal ------------------------------------------------------------------------------------
+
+
+def from_view_submission(body: Mapping[str, Any]) -> tuple[blocks.ModalContext, Answer]:
+    """Where the answer goes, and the typed answer (empty when nothing was entered)."""
+    view = body.get("view") or {}
+    try:
+        where = blocks.ModalContext.load(str(view.get("private_metadata", "")))
+    except (ValueError, KeyError, TypeError) as error:
+        raise InboundError(f"modal metadata unreadable: {error}") from None
+    values = ((view.get("state") or {}).get("values") or {}).get(blocks.INPUT_BLOCK) or {}
+    element = values.get(blocks.INPUT_ACTION) or {}
+    raw = element.get("value")
+    if raw is None:
+        raw = element.get("selected_date")
+    return where, Answer(Typed(str(raw) if raw is not None else ""))
+
+
+# --- direct messages --------------------------------------------------------------------------
+
+
+def dm_text(event: Mapping[str, Any]) -> str | None:
+    """The text a person wrote in our direct messages; None for edits, bots and other noise."""
+    if event.get("type") != "message" or event.get("channel_type") != "im":
+        return None
+    if event.get("subtype") or event.get("bot_id"):
+        return None
+    value = event.get("text")
+    return value if isinstance(value, str) else None
+
+
+# --- /itinera ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListRounds:
+    pass
+
+
+@dataclass(frozen=True)
+class RoundStatusCommand:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class Launch:
+    survey_id: str
+    audience: str
+    closes: str
+    opens: str | None = None
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class Close:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class BadCommand:
+    problem: str
+
+
+Command = ListRounds | RoundStatusCommand | Launch | Close | Help | BadCommand
+
+_LAUNCH_OPTIONS = ("--audience", "--closes", "--opens", "--tz")
+
+
+def from_command(text: str) -> Command:
+    """``rounds``, ``status ROUND``, ``launch SURVEY --audience A --closes WHEN [--opens WHEN]
+    [--tz ZONE]``, ``close ROUND``, ``help`` (the default)."""
+    try:
+        words = shlex.split(text)
+    except ValueError as error:
+        return BadCommand(str(error))
+    if not words or words[0].lower() == "help":
+        return Help()
+    verb, args = words[0].lower(), words[1:]
+    if verb == "rounds" and not args:
+        return ListRounds()
+    if verb in ("status", "close"):
+        if len(args) != 1 or not args[0].isdigit():
+            return BadCommand(f"{verb} takes one round number, e.g. `/itinera {verb} 3`")
+        round_id = int(args[0])
+        return RoundStatusCommand(round_id) if verb == "status" else Close(round_id)
+    if verb == "launch":
+        return _launch(args)
+    return BadCommand(f"`{' '.join(words)}`; try `/itinera help`")
+
+
+def _launch(args: list[str]) -> Command:
+    if not args or args[0].startswith("--"):
+        return BadCommand("launch needs a survey id, e.g. `/itinera launch route_alignment ...`")
+    survey_id, rest = args[0], args[1:]
+    options: dict[str, str] = {}
+    while rest:
+        name, *tail = rest
+        name, eq, inline = name.partition("=")
+        if name not in _LAUNCH_OPTIONS:
+            return BadCommand(f"unknown option {name!r} (use {', '.join(_LAUNCH_OPTIONS)})")
+        if eq:
+            options[name], rest = inline, tail
+        elif tail:
+            options[name], rest = tail[0], tail[1:]
+        else:
+            return BadCommand(f"{name} needs a value")
+    missing = [name for name in ("--audience", "--closes") if name not in options]
+    if missing:
+        return BadCommand(f"launch needs {' and '.join(missing)}")
+    return Launch(
+        survey_id=survey_id,
+        audience=options["--audience"],
+        closes=options["--closes"],
+        opens=options.get("--opens"),
+        tz=options.get("--tz"),
+    )
+
+
+def parse_moment(value: str, *, zone: str, end_of_day: bool) -> datetime:
+    """An ISO date or date-time; without an offset it is read in ``zone``. UTC out.
+
+    A date alone is the start of the day, or its end (23:59) for a closing time. Raises
+    ``ValueError`` with a readable message.
+    """
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{zone!r} is not an IANA timezone like Europe/Zurich") from None
+    written = value.strip().replace(" ", "T", 1)
+    try:
+        if len(written) == 10:
+            day = date.fromisoformat(written)
+            moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
+        else:
+            moment = datetime.fromisoformat(written.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date or date-time like 2026-12-15 or 2026-12-15T18:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+# --- inbox keys -------------------------------------------------------------------------------
+
+
+def inbox_key(body: Mapping[str, Any]) -> str | None:
+    """The key a request is stored under before it is acknowledged; None: nothing to store.
+
+    Events by ``event_id``; block actions by message (or view), ``action_ts`` and user; modal
+    submissions by view id, hash and what was entered; slash commands by ``trigger_id``.
+    Checkbox ticks change nothing and are not stored.
+    """
+    kind = body.get("type")
+    if kind == "event_callback":
+        event_id = body.get("event_id")
+        return f"event:{event_id}" if event_id else None
+    if kind == "block_actions":
+        actions = body.get("actions") or [{}]
+        first = actions[0]
+        if blocks.ACTION_PATTERNS[blocks.ACTION_TICK].match(str(first.get("action_id", ""))):
+            return None
+        container = body.get("container") or {}
+        where = container.get("message_ts") or container.get("view_id") or ""
+        user = (body.get("user") or {}).get("id", "")
+        action_ts = first.get("action_ts")
+        if action_ts:
+            return f"action:{where}:{action_ts}:{user}"
+        return f"action:{body.get('trigger_id', '')}"
+    if kind == "view_submission":
+        view = body.get("view") or {}
+        entered = json.dumps((view.get("state") or {}).get("values") or {}, sort_keys=True)
+        digest = hashlib.sha256(entered.encode()).hexdigest()[:16]
+        return f"view:{view.get('id', '')}:{view.get('hash', '')}:{digest}"
+    if body.get("command") and body.get("trigger_id"):
+        return f"command:{body['trigger_id']}"
+    return None

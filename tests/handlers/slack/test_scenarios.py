@@ -1,0 +1,234 @@
+"""The Slack channel end to end: signed requests over HTTP into the real Bolt app, Web API calls
+over HTTP to the fake, the database underneath (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+from bot.exporting import write_csv
+from bot.fakes.slack_api import SlackUser
+from surveys.export import ValueStyle
+from surveys.records import ResponseStatus
+
+LUCIA = "U01MEX0001"  # delegate, Mexico, Spanish
+CLAIRE = "U01FRA0001"  # delegate, France, French
+SOFIA = "U01ORG0001"  # organiser, Spanish
+AMINATA = "U09SEN0001"  # delegate known only by email
+STRANGER = "U09XXX0001"  # not on the roster
+
+
+async def step(world: Any, response: Any, *, method: str = "chat.update") -> None:
+    """A press was acknowledged at once, and its work is done."""
+    assert response.status_code == 200, response.text
+    await world.idle()
+
+
+async def answer_theme(world: Any, lucia: SlackUser, *, scale: str, engagement: str) -> None:
+    await step(world, await lucia.press(scale))
+    await step(world, await lucia.press(engagement))
+    lucia.tick()  # no framework: an optional multiple choice left empty
+    await step(world, await lucia.press("Confirmar"))
+    await step(world, await lucia.press("Omitir"))  # the comment
+
+
+async def test_a_delegate_answers_the_example_survey_in_spanish(slack_world: Any) -> None:
+    world = slack_world
+    slack = world.slack
+    lucia = world.user(LUCIA)
+
+    # App Home lists her open round; "Abrir" sends the survey to her direct messages.
+    await step(world, await lucia.open_home())
+    home = slack.home[LUCIA]
+    assert "Sus encuestas" in str(home)
+    assert "0 de 22 preguntas respondidas" in str(home)
+    await step(world, await lucia.press_home("Abrir"))
+    first = lucia.screen()
+    assert "Enfoque basado en rutas" in lucia.texts()
+    assert "Pregunta 1 de 22" in str(first.blocks)
+    assert len(slack.calls_to("conversations.open")) == 1
+
+    # Theme 1: a scale by button, a choice by button, checkboxes, a modal for "other".
+    await step(world, await lucia.press("4"))
+    assert lucia.screen().ts == first.ts  # updated in place
+    await step(world, await lucia.press("Ya participa"))
+    lucia.tick("Pacto Mundial sobre los Refugiados", "Otro")
+    await step(world, await lucia.press("Confirmar"))
+    assert "¿De qué otro(s) marco(s) se trata?" in lucia.texts()
+    await step(world, await lucia.press("Responder"))
+    assert slack.calls_to("views.open"), "the modal opens in the ack path"
+    too_long = await lucia.submit("x" * 301)
+    assert too_long.status_code == 200
+    assert too_long.json() == {
+        "response_action": "errors",
+        "errors": {"answer": "Por favor, limite su respuesta a 300 caracteres; ahora tiene 301."},
+    }
+    await world.idle()
+    ok = await lucia.submit("Proceso de Cartagena")
+    assert ok.status_code == 200 and ok.text == ""
+    await world.idle()
+    assert "¿Desea formular alguna observación adicional sobre el retorno?" in lucia.texts()
+    await step(world, await lucia.press("Omitir"))
+
+    # Themes 2 to 5.
+    await answer_theme(world, lucia, scale="3", engagement="Prevé participar")
+    await answer_theme(world, lucia, scale="5", engagement="Lo está estudiando")
+    await answer_theme(world, lucia, scale="2", engagement="No procede")
+    await answer_theme(world, lucia, scale="4", engagement="Ya participa")
+
+    # Closing: priorities (checkboxes, at most three), follow-up yes, a date in the modal.
+    lucia.tick("Retorno", "Sistemas de asilo")
+    await step(world, await lucia.press("Confirmar"))
+    await step(world, await lucia.press("Sí"))
+    await step(world, await lucia.press("Responder"))
+    await step(world, await lucia.submit("2026-04-15"))
+    assert "Sus respuestas" in lucia.texts()
+
+    # Change an answer from the summary, then submit.
+    summary = lucia.screen()
+    change = [
+        b for b in summary.blocks if b.get("accessory", {}).get("value") == "alignment_return"
+    ]
+    assert change, "each answer has its Change button"
+    await step(world, await lucia.press(action_id=change[0]["accessory"]["action_id"]))
+    assert "¿En qué medida las iniciativas basadas en rutas en materia de retorno" in lucia.texts()
+    await step(world, await lucia.press("5"))
+    assert "Sus respuestas" in lucia.texts()
+    await step(world, await lucia.press("Enviar"))
+    assert "Gracias. Sus respuestas han sido enviadas." in lucia.texts()
+    assert all(call.args.get("channel") == f"D{LUCIA}" for call in slack.calls_to("chat.update"))
+    assert len(slack.calls_to("chat.postMessage")) == 1, "one message, updated in place"
+
+    # In the database, and in the export.
+    participant = await world.store.roster.find_by_identity("slack", LUCIA)
+    response = await world.store.responses.get_response(world.round_id, participant.id)
+    assert response.status is ResponseStatus.SUBMITTED
+    answers = response.state.answers
+    assert answers["alignment_return"] == 5
+    assert answers["engagement_return"] == "engaged"
+    assert answers["frameworks_return"] == ["gcr", "other"]
+    assert answers["frameworks_other_return"] == "Proceso de Cartagena"
+    assert answers["comment_return"] is None
+    assert answers["priorities"] == ["return", "asylum_systems"]
+    assert answers["follow_up"] == "yes"
+    assert answers["follow_up_date"] == "2026-04-15"
+    survey = (await world.store.surveys.latest_version("route_alignment")).definition
+    out = io.StringIO()
+    rows = world.store.responses.export_rows(world.round_id)
+    await write_csv(rows, out, survey=survey, style=ValueStyle.CODES, language="en")
+    exported = out.getvalue()
+    assert "Proceso de Cartagena" in exported and "2026-04-15" in exported
+
+    # The outbox knows her live message; the DM channel is cached.
+    identity = await world.store.identities.identity(participant.id, "slack")
+    assert identity is not None and identity.address == f"D{LUCIA}"
+    sent = await world.store.outbox.get(channel="slack", key=f"screen:{response.id}")
+    assert sent is not None and sent.message_id == first.ts
+
+    # After submitting she can still change an answer.
+    await step(world, await lucia.press(action_id=change[0]["accessory"]["action_id"]))
+    await step(world, await lucia.press("3"))
+    assert "Ha enviado estas respuestas" in lucia.texts()
+
+
+async def test_organisers_follow_a_round_and_others_are_refused(slack_world: Any) -> None:
+    world = slack_world
+    slack = world.slack
+    sofia = world.user(SOFIA)
+
+    await step(world, await sofia.command(f"status {world.round_id}"))
+    reply = slack.responses[-1]
+    assert reply["response_type"] == "ephemeral"
+    assert f"Ronda {world.round_id} (route_alignment)" in reply["text"]
+    assert "0 de 14 enviadas" in reply["text"]
+    assert "*MEX Mexico* — Lucía Hernández: sin empezar" in reply["blocks"][0]["text"]["text"]
+
+    await step(world, await sofia.command("rounds"))
+    assert "0/14 enviadas" in slack.responses[-1]["text"]
+    await step(world, await sofia.command("help"))
+    assert "/itinera status RONDA" in slack.responses[-1]["text"]
+    await step(world, await sofia.command("frobnicate"))
+    assert "No conozco ese comando" in slack.responses[-1]["text"]
+
+    # Her App Home shows the round with live counts.
+    await step(world, await sofia.open_home())
+    assert "0 de 14 enviadas · 0 en curso · 14 sin empezar" in str(slack.home[SOFIA])
+
+    # Delegates are refused, ephemerally, in their language; so is a stranger.
+    await step(world, await world.user(LUCIA).command(f"status {world.round_id}"))
+    refusal = slack.responses[-1]
+    assert refusal["response_type"] == "ephemeral"
+    assert refusal["text"].startswith("Lo sentimos, solo el equipo organizador")
+    await step(world, await world.user(CLAIRE).command("rounds"))
+    assert slack.responses[-1]["text"].startswith("Désolé, seule l’équipe organisatrice")
+    await step(world, await world.user(STRANGER).command("rounds"))
+    assert slack.responses[-1]["text"].startswith("Sorry, only organisers")
+
+
+async def test_an_organiser_launches_and_closes_a_round(slack_world: Any) -> None:
+    world = slack_world
+    slack = world.slack
+    sofia = world.user(SOFIA)
+    await step(
+        world,
+        await sofia.command(
+            "launch route_alignment --audience region:'African States' --closes 2026-06-30"
+        ),
+    )
+    launched = slack.responses[-1]["text"]
+    assert launched.startswith("Ronda 2 lanzada: route_alignment versión 2026.1, 4 delegados")
+    await step(world, await sofia.command("close 2"))
+    assert slack.responses[-1]["text"] == "La ronda 2 está cerrada."
+    closed = await world.store.rounds.get_round(2)
+    assert closed.closed_at is not None
+    entries = await world.store.audit.entries()
+    assert {"round.launch", "round.close"} <= {entry.action for entry in entries}
+    await step(world, await sofia.command("launch route_alignment --audience all"))
+    assert "launch needs --closes" in slack.responses[-1]["text"]
+    await step(world, await sofia.command("status 99"))
+    assert slack.responses[-1]["text"].startswith("No se pudo hacer")
+
+
+async def test_retries_and_replays_change_nothing(slack_world: Any) -> None:
+    world = slack_world
+    slack = world.slack
+    lucia = world.user(LUCIA)
+    await step(world, await lucia.open_home())
+    await step(world, await lucia.press_home("Abrir"))
+    message = lucia.screen().snapshot()
+
+    press = await lucia.press("4", message=message, action_ts="1760000000.000100")
+    await step(world, press)
+    assert "Pregunta 2 de 22" in lucia.texts()
+    calls = len(slack.calls)
+    participant = await world.store.roster.find_by_identity("slack", LUCIA)
+    before = await world.store.responses.get_response(world.round_id, participant.id)
+
+    # The same press delivered again (a replay): acknowledged, not applied.
+    again = await lucia.press("4", message=message, action_ts="1760000000.000100")
+    await step(world, again)
+    assert len(slack.calls) == calls
+    # The same event retried by Slack with X-Slack-Retry-Num.
+    body_event = {"type": "app_home_opened", "user": LUCIA, "channel": f"D{LUCIA}", "tab": "home"}
+    first = await world.sender.event(body_event, event_id="Ev0REPLAYED1")
+    await step(world, first)
+    calls = len(slack.calls)
+    retried = await world.sender.event(body_event, event_id="Ev0REPLAYED1", retry_num=1)
+    await step(world, retried)
+    assert len(slack.calls) == calls
+    after = await world.store.responses.get_response(world.round_id, participant.id)
+    assert after.state == before.state
+    pending = await world.store.inbox.pending("slack")
+    assert pending == [], "everything stored was processed"
+
+
+async def test_forged_and_stale_signatures_are_refused(slack_world: Any) -> None:
+    world = slack_world
+    lucia = world.user(LUCIA)
+    forged = await lucia.open_home(forged_signature="v0=" + "0" * 64)
+    assert forged.status_code == 401
+    stale = await lucia.open_home(timestamp=int(time.time()) - 10 * 60)
+    assert stale.status_code == 401
+    assert world.slack.calls_to("views.publish") == []
+    assert await world.store.inbox.pending("slack") == []
