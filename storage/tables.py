@@ -335,6 +335,7 @@ __all__ = [
     "AuditRow",
     "Base",
     "DelegationRow",
+    "DigestRunRow",
     "EnrolmentCodeRow",
     "IdentityRow",
     "InboundEventRow",

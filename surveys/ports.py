@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from surveys.definition import AnswerValue, Survey
+from surveys.definition import Survey
 from surveys.digest import DigestData, DigestFigures, DigestPlan, DigestRun
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
@@ -156,22 +156,6 @@ class AuditLog(Protocol):
     async def entries(self, *, limit: int = 100) -> Sequence[AuditEntry]: ...
 
 
-__all__ = [
-    "AnswerValue",
-    "AuditLog",
-    "Clock",
-    "EnrolmentRepository",
-    "IdentityRepository",
-    "InboxRepository",
-    "Messenger",
-    "OutboxRepository",
-    "ResponseRepository",
-    "RosterRepository",
-    "RoundRepository",
-    "SurveyRepository",
-]
-
-
 class IdentityRepository(Protocol):
     """Channel identities and the preferences delegates set from a channel."""
 
@@ -215,9 +199,7 @@ class EnrolmentRepository(Protocol):
 class InboxRepository(Protocol):
     """Inbound events, stored before they are acknowledged and keyed by the platform's id."""
 
-    async def accept(
-        self, *, channel: str, key: str, payload: str, now: datetime
-    ) -> int | None:
+    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> int | None:
         """Store the event and return its id; None if this key was already stored (a retry)."""
         ...
 

@@ -1,0 +1,383 @@
+"""A round's digest figures, counted by the database: :class:`SqlAlchemyDigestQueries`.
+
+``digest_data`` runs nine aggregate queries (plus one more only when the round has no
+responses, to tell an empty round from an unknown one) in one read transaction, whatever the
+size of the round; no query returns one row per answer, except the new comments, which are
+quoted. Answer values are JSON: text on SQLite (read with ``json_extract``/``json_each``),
+``json`` on PostgreSQL (read with ``#>>`` and ``json_array_elements_text``). Days are UTC days.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    Select,
+    and_,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
+
+from storage.tables import (
+    AnswerRow,
+    DelegationRow,
+    DigestRunRow,
+    ParticipantRow,
+    ResponseRow,
+    RoundRow,
+)
+from surveys.digest import (
+    COUNTED_STATUSES,
+    ChoiceCount,
+    CommentRow,
+    DayCount,
+    DigestData,
+    DigestFigures,
+    DigestPlan,
+    DigestRun,
+    PendingPerson,
+    QuestionCount,
+    ScaleCount,
+    StatusCount,
+)
+from surveys.errors import NotFoundError
+from surveys.records import ResponseStatus
+
+Sessions = async_sessionmaker[AsyncSession]
+
+_COUNTED = [status.value for status in COUNTED_STATUSES]
+
+
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def _json_text(dialect: str, value: Column) -> ColumnElement[Any]:
+    """A JSON scalar (string or number) as SQL text/number, without its JSON quoting."""
+    if dialect == "postgresql":
+        return value.op("#>>")(literal_column("'{}'"))
+    return func.json_extract(value, literal_column("'$'"))
+
+
+def _json_number(dialect: str, value: Column) -> ColumnElement[Any]:
+    return cast(_json_text(dialect, value), Float)
+
+
+def _utc_day(dialect: str, moment: Column) -> ColumnElement[Any]:
+    """The UTC calendar day of a stored time (SQLite keeps naive UTC text)."""
+    if dialect == "postgresql":
+        return cast(func.timezone(literal_column("'UTC'"), moment), Date)
+    return func.date(moment)
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+class SqlAlchemyDigestQueries:
+    """Digest counts and digest runs over the SQL store."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def digest_data(
+        self, round_id: int, *, plan: DigestPlan, since: datetime | None
+    ) -> DigestData:
+        async with self._sessions() as session:
+            dialect = session.get_bind().dialect.name
+            if dialect == "postgresql":
+                # One snapshot for every query, so the figures agree with one another.
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            statuses = await self._statuses(session, round_id)
+            if not statuses and await session.get(RoundRow, round_id) is None:
+                raise NotFoundError("round", round_id)
+            data = DigestData(
+                statuses=statuses,
+                pending=await self._pending(session, round_id),
+                scale=await self._scale(session, dialect, round_id, plan),
+                choices=await self._choices(session, dialect, round_id, plan),
+                answered=await self._answered(session, round_id, plan),
+                comments=await self._comments(session, dialect, round_id, plan, since),
+                submissions_by_day=await self._submissions(session, dialect, round_id),
+                first_answers_by_day=await self._first_answers(session, dialect, round_id),
+            )
+        return data.canonical()
+
+    # -- response rates ---------------------------------------------------------------------
+
+    async def _statuses(self, session: AsyncSession, round_id: int) -> tuple[StatusCount, ...]:
+        stmt = (
+            select(
+                ParticipantRow.delegation_code,
+                DelegationRow.name,
+                DelegationRow.region,
+                ResponseRow.status,
+                func.count().label("n"),
+            )
+            .select_from(ResponseRow)
+            .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+            .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
+            .where(ResponseRow.round_id == round_id)
+            .group_by(
+                ParticipantRow.delegation_code,
+                DelegationRow.name,
+                DelegationRow.region,
+                ResponseRow.status,
+            )
+        )
+        return tuple(
+            StatusCount(
+                delegation=code,
+                delegation_name=name,
+                region=region,
+                status=ResponseStatus(status),
+                count=n,
+            )
+            for code, name, region, status, n in (await session.execute(stmt)).tuples()
+        )
+
+    async def _pending(self, session: AsyncSession, round_id: int) -> tuple[PendingPerson, ...]:
+        stmt = (
+            select(
+                ParticipantRow.id,
+                ParticipantRow.name,
+                ParticipantRow.delegation_code,
+                ResponseRow.status,
+            )
+            .select_from(ResponseRow)
+            .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+            .where(
+                ResponseRow.round_id == round_id,
+                ResponseRow.status != ResponseStatus.SUBMITTED.value,
+            )
+        )
+        return tuple(
+            PendingPerson(
+                participant_id=pid, name=name, delegation=code, status=ResponseStatus(status)
+            )
+            for pid, name, code, status in (await session.execute(stmt)).tuples()
+        )
+
+    # -- answers ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _counted_answers(round_id: int, question_ids: tuple[str, ...]) -> list[Any]:
+        """WHERE clauses: answers given (not skipped) to ``question_ids`` in counted responses."""
+        return [
+            ResponseRow.round_id == round_id,
+            ResponseRow.status.in_(_COUNTED),
+            AnswerRow.question_id.in_(question_ids),
+            AnswerRow.value.is_not(None),
+        ]
+
+    def _answers_select(self, *columns: Any) -> Select[Any]:
+        return (
+            select(*columns)
+            .select_from(AnswerRow)
+            .join(ResponseRow, ResponseRow.id == AnswerRow.response_id)
+        )
+
+    async def _scale(
+        self, session: AsyncSession, dialect: str, round_id: int, plan: DigestPlan
+    ) -> tuple[ScaleCount, ...]:
+        if not plan.scale:
+            return ()
+        value = _json_number(dialect, AnswerRow.value).label("point")
+        stmt = (
+            self._answers_select(AnswerRow.question_id, value, func.count().label("n"))
+            .where(*self._counted_answers(round_id, plan.scale))
+            .group_by(AnswerRow.question_id, value)
+        )
+        return tuple(
+            ScaleCount(question_id=qid, value=float(point), count=n)
+            for qid, point, n in (await session.execute(stmt)).tuples()
+            if point is not None
+        )
+
+    async def _choices(
+        self, session: AsyncSession, dialect: str, round_id: int, plan: DigestPlan
+    ) -> tuple[ChoiceCount, ...]:
+        found: list[ChoiceCount] = []
+        if plan.single:
+            code = _json_text(dialect, AnswerRow.value).label("code")
+            stmt = (
+                self._answers_select(AnswerRow.question_id, code, func.count().label("n"))
+                .where(*self._counted_answers(round_id, plan.single))
+                .group_by(AnswerRow.question_id, code)
+            )
+            found += [
+                ChoiceCount(question_id=qid, code=str(value), count=n)
+                for qid, value, n in (await session.execute(stmt)).tuples()
+            ]
+        if plan.multiple:
+            # One row per selected code: the JSON array unnested beside its answer.
+            unnest = func.json_array_elements_text if dialect == "postgresql" else func.json_each
+            each = unnest(AnswerRow.value).table_valued("value")
+            element = each.c.value
+            stmt = (
+                self._answers_select(AnswerRow.question_id, element, func.count().label("n"))
+                .join(each, true())
+                .where(*self._counted_answers(round_id, plan.multiple))
+                .group_by(AnswerRow.question_id, element)
+            )
+            found += [
+                ChoiceCount(question_id=qid, code=str(value), count=n)
+                for qid, value, n in (await session.execute(stmt)).tuples()
+            ]
+        return tuple(found)
+
+    async def _answered(
+        self, session: AsyncSession, round_id: int, plan: DigestPlan
+    ) -> tuple[QuestionCount, ...]:
+        if not plan.counted:
+            return ()
+        stmt = (
+            self._answers_select(AnswerRow.question_id, func.count().label("n"))
+            .where(*self._counted_answers(round_id, plan.counted))
+            .group_by(AnswerRow.question_id)
+        )
+        return tuple(
+            QuestionCount(question_id=qid, count=n)
+            for qid, n in (await session.execute(stmt)).tuples()
+        )
+
+    async def _comments(
+        self,
+        session: AsyncSession,
+        dialect: str,
+        round_id: int,
+        plan: DigestPlan,
+        since: datetime | None,
+    ) -> tuple[CommentRow, ...]:
+        if not plan.text:
+            return ()
+        where = self._counted_answers(round_id, plan.text)
+        if since is not None:
+            # New: given or changed since, or counted since (submitted, or made partial when
+            # the round closed), so that no comment is missed between two digests.
+            where.append(
+                or_(
+                    AnswerRow.answered_at > since,
+                    ResponseRow.submitted_at > since,
+                    and_(
+                        ResponseRow.status == ResponseStatus.PARTIAL.value,
+                        RoundRow.closed_at > since,
+                    ),
+                )
+            )
+        stmt = (
+            self._answers_select(
+                AnswerRow.response_id,
+                AnswerRow.question_id,
+                _json_text(dialect, AnswerRow.value).label("text"),
+                AnswerRow.answered_at,
+                ParticipantRow.name,
+                ParticipantRow.delegation_code,
+                DelegationRow.name.label("delegation_name"),
+            )
+            .join(RoundRow, RoundRow.id == ResponseRow.round_id)
+            .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+            .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
+            .where(*where)
+        )
+        return tuple(
+            CommentRow(
+                response_id=row.response_id,
+                question_id=row.question_id,
+                text=str(row.text),
+                participant_name=row.name,
+                delegation=row.delegation_code,
+                delegation_name=row.delegation_name,
+                answered_at=row.answered_at,
+            )
+            for row in await session.execute(stmt)
+        )
+
+    # -- over time ----------------------------------------------------------------------------
+
+    async def _submissions(
+        self, session: AsyncSession, dialect: str, round_id: int
+    ) -> tuple[DayCount, ...]:
+        day = _utc_day(dialect, ResponseRow.submitted_at).label("day")
+        stmt = (
+            select(day, func.count().label("n"))
+            .where(
+                ResponseRow.round_id == round_id,
+                ResponseRow.status == ResponseStatus.SUBMITTED.value,
+                ResponseRow.submitted_at.is_not(None),
+            )
+            .group_by(day)
+        )
+        return tuple(
+            DayCount(day=_as_date(value), count=n)
+            for value, n in (await session.execute(stmt)).tuples()
+        )
+
+    async def _first_answers(
+        self, session: AsyncSession, dialect: str, round_id: int
+    ) -> tuple[DayCount, ...]:
+        first = (
+            select(func.min(ResponseRow.submitted_at).label("first"))
+            .select_from(ResponseRow)
+            .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+            .where(
+                ResponseRow.round_id == round_id,
+                ResponseRow.status == ResponseStatus.SUBMITTED.value,
+                ResponseRow.submitted_at.is_not(None),
+                ParticipantRow.delegation_code.is_not(None),
+            )
+            .group_by(ParticipantRow.delegation_code)
+            .subquery("first_answers")
+        )
+        day = _utc_day(dialect, first.c.first).label("day")
+        stmt = select(day, func.count().label("n")).select_from(first).group_by(day)
+        return tuple(
+            DayCount(day=_as_date(value), count=n)
+            for value, n in (await session.execute(stmt)).tuples()
+        )
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    async def last_run(self, round_id: int) -> DigestRun | None:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(DigestRunRow)
+                .where(DigestRunRow.round_id == round_id)
+                .order_by(DigestRunRow.id.desc())
+                .limit(1)
+            )
+        return None if row is None else _run(row)
+
+    async def record_run(
+        self, round_id: int, *, figures: DigestFigures, now: datetime
+    ) -> DigestRun:
+        async with self._sessions.begin() as session:
+            if await session.get(RoundRow, round_id) is None:
+                raise NotFoundError("round", round_id)
+            row = DigestRunRow(
+                round_id=round_id, created_at=now, figures=figures.model_dump(mode="json")
+            )
+            session.add(row)
+            await session.flush()
+        return _run(row)
+
+
+def _run(row: DigestRunRow) -> DigestRun:
+    return DigestRun(
+        id=row.id,
+        round_id=row.round_id,
+        created_at=row.created_at,
+        figures=DigestFigures.model_validate(row.figures),
+    )
+
+
+__all__ = ["SqlAlchemyDigestQueries"]

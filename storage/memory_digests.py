@@ -1,0 +1,179 @@
+"""The in-memory twin of :class:`storage.digests.SqlAlchemyDigestQueries`.
+
+Counts the same things from :class:`storage.memory.InMemoryStore`'s dicts (the contract tests
+run the same cases on both), for previews, demos and fast tests. Standard library only.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from storage.memory import InMemoryStore
+from storage.rules import utc
+from surveys.definition import AnswerValue
+from surveys.digest import (
+    COUNTED_STATUSES,
+    ChoiceCount,
+    CommentRow,
+    DayCount,
+    DigestData,
+    DigestFigures,
+    DigestPlan,
+    DigestRun,
+    PendingPerson,
+    QuestionCount,
+    ScaleCount,
+    StatusCount,
+)
+from surveys.records import AnswerChange, ResponseStatus
+
+
+class InMemoryDigestQueries:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._rounds = store.rounds
+        self._runs: list[DigestRun] = []
+        self._ids = itertools.count(1)
+
+    async def digest_data(
+        self, round_id: int, *, plan: DigestPlan, since: datetime | None
+    ) -> DigestData:
+        pairs = self._rounds.of_round(round_id)  # raises NotFoundError
+        round_ = self._rounds.rounds[round_id]
+        delegations = self._rounds.roster.delegations
+
+        statuses: Counter[tuple[str | None, ResponseStatus]] = Counter()
+        pending: list[PendingPerson] = []
+        scale: Counter[tuple[str, float]] = Counter()
+        choices: Counter[tuple[str, str]] = Counter()
+        answered: Counter[str] = Counter()
+        comments: list[CommentRow] = []
+        submitted_days: Counter[datetime] = Counter()
+        first_answer: dict[str, datetime] = {}
+        counted_ids = set(plan.counted)
+
+        for participant, stored in pairs:
+            response = stored.response
+            code = participant.delegation
+            delegation = delegations.get(code or "")
+            statuses[(code, response.status)] += 1
+            if response.status is not ResponseStatus.SUBMITTED:
+                pending.append(
+                    PendingPerson(
+                        participant_id=participant.id,
+                        name=participant.name,
+                        delegation=code,
+                        status=response.status,
+                    )
+                )
+            elif response.submitted_at is not None:
+                submitted_days[_day(response.submitted_at)] += 1
+                if code is not None:
+                    earlier = first_answer.get(code)
+                    if earlier is None or response.submitted_at < earlier:
+                        first_answer[code] = response.submitted_at
+            if response.status not in COUNTED_STATUSES:
+                continue
+            answered_at = _answered_at(stored.history)
+            for question_id, value in stored.answers.items():
+                if value is None:
+                    continue
+                if question_id in counted_ids:
+                    answered[question_id] += 1
+                if question_id in plan.scale and isinstance(value, int | float):
+                    scale[(question_id, float(value))] += 1
+                elif question_id in plan.single:
+                    choices[(question_id, str(value))] += 1
+                elif question_id in plan.multiple and isinstance(value, list):
+                    for item in value:
+                        choices[(question_id, str(item))] += 1
+                elif question_id in plan.text:
+                    when = answered_at.get(question_id, response.updated_at)
+                    if when is None:  # pragma: no cover - a stored answer has a history
+                        continue
+                    if since is not None and not (
+                        when > since
+                        or (response.submitted_at is not None and response.submitted_at > since)
+                        or (
+                            response.status is ResponseStatus.PARTIAL
+                            and round_.closed_at is not None
+                            and round_.closed_at > since
+                        )
+                    ):
+                        continue
+                    comments.append(
+                        CommentRow(
+                            response_id=response.id,
+                            question_id=question_id,
+                            text=_text(value),
+                            participant_name=participant.name,
+                            delegation=code,
+                            delegation_name=delegation.name if delegation else None,
+                            answered_at=when,
+                        )
+                    )
+
+        def delegation_field(code: str | None, field: str) -> str | None:
+            found = delegations.get(code or "")
+            return None if found is None else str(getattr(found, field))
+
+        return DigestData(
+            statuses=tuple(
+                StatusCount(
+                    delegation=code,
+                    delegation_name=delegation_field(code, "name"),
+                    region=delegation_field(code, "region"),
+                    status=status,
+                    count=n,
+                )
+                for (code, status), n in statuses.items()
+            ),
+            pending=tuple(pending),
+            scale=tuple(
+                ScaleCount(question_id=qid, value=value, count=n)
+                for (qid, value), n in scale.items()
+            ),
+            choices=tuple(
+                ChoiceCount(question_id=qid, code=code, count=n)
+                for (qid, code), n in choices.items()
+            ),
+            answered=tuple(QuestionCount(question_id=q, count=n) for q, n in answered.items()),
+            comments=tuple(comments),
+            submissions_by_day=tuple(
+                DayCount(day=day.date(), count=n) for day, n in submitted_days.items()
+            ),
+            first_answers_by_day=tuple(
+                DayCount(day=day.date(), count=n)
+                for day, n in Counter(_day(first) for first in first_answer.values()).items()
+            ),
+        ).canonical()
+
+    async def last_run(self, round_id: int) -> DigestRun | None:
+        runs = [run for run in self._runs if run.round_id == round_id]
+        return runs[-1] if runs else None
+
+    async def record_run(
+        self, round_id: int, *, figures: DigestFigures, now: datetime
+    ) -> DigestRun:
+        await self._rounds.get_round(round_id)  # raises NotFoundError
+        run = DigestRun(id=next(self._ids), round_id=round_id, created_at=utc(now), figures=figures)
+        self._runs.append(run)
+        return run
+
+
+def _day(moment: datetime) -> datetime:
+    return utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _answered_at(history: Sequence[AnswerChange]) -> dict[str, datetime]:
+    """When each question got its current answer: its last change, as the SQL store keeps it."""
+    return {change.question_id: change.at for change in history}
+
+
+def _text(value: AnswerValue) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+__all__ = ["InMemoryDigestQueries"]
