@@ -19,6 +19,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from handlers.slack import answering
+from handlers.slack.mrkdwn import to_mrkdwn
 from handlers.slack.services import CHANNEL, SlackServices
 from surveys.conversation import Show
 from surveys.errors import DeliveryError
@@ -91,6 +92,7 @@ class SlackMessenger:
                 permanent=True,
             )
         client = self._services.client
+        text = to_mrkdwn(text)
         async with delivery_errors(channel):
             if image is None:
                 await client.chat_postMessage(channel=channel, text=text, mrkdwn=True)
