@@ -27,7 +27,8 @@ from storage.database import Store, open_store
 from surveys import usecases
 from surveys.errors import ItineraError
 from surveys.export import ValueStyle
-from surveys.records import Audience, ResponseStatus
+from surveys.records import Attribution, Audience, ResponseStatus
+from surveys.reminders import parse_reminder_policy
 
 HELP = """Itinera gathers structured feedback from state delegations in Slack and Telegram.
 
@@ -326,14 +327,31 @@ def round_launch(
     tz: Annotated[
         str, typer.Option("--tz", help="Timezone of dates given without an offset.")
     ] = "UTC",
+    remind: Annotated[
+        str,
+        typer.Option(
+            "--remind",
+            help="When non-responders are reminded before closing, e.g. 3d,1d,2h; 'none' for "
+            "no reminders. Reminders move into each delegate's office hours.",
+        ),
+    ] = "3d,1d,2h",
+    attribution: Annotated[
+        Attribution,
+        typer.Option("--attribution", help="How digests attribute quoted comments."),
+    ] = Attribution.DELEGATION,
 ) -> None:
-    """Create a round on the survey's latest stored version; print its id alone on the last line."""
+    """Create a round on the survey's latest stored version; print its id alone on the last line.
+
+    The running bot (`itinera run`) sends the invitations at its next tick, each participant
+    once, on the channel where they can be reached.
+    """
     state = _state(ctx)
     zone = _zone(tz)
     closes_at = parse_moment(closes, zone=zone, end_of_day=True)
     opens_at = parse_moment(opens, zone=zone, end_of_day=False) if opens else None
     try:
         who = Audience.parse(audience)
+        policy = parse_reminder_policy(remind)
     except ItineraError as error:
         raise _fail(str(error)) from None
 
@@ -346,6 +364,8 @@ def round_launch(
             opens_at=opens_at,
             now=_now(),
             actor=state.actor,
+            reminder_policy=policy,
+            attribution=attribution,
         )
 
     launched = _run(_with_store(state.settings, work))
@@ -355,6 +375,10 @@ def round_launch(
         f"audience {who}, {launched.participant_count} delegates in "
         f"{launched.delegation_count} delegations, open {_when(round_.opens_at, zone)} "
         f"to {_when(round_.closes_at, zone)}."
+    )
+    out.print(
+        "Invitations go out from the running bot (`itinera run`) at its next tick; "
+        "this command only stores the round."
     )
     print(round_.id)
 
@@ -540,3 +564,17 @@ def run_bot(ctx: typer.Context) -> None:
         await run(settings, store)
 
     _run(_with_store(settings, work))
+
+
+# --- commands defined beside their features ------------------------------------------------
+
+
+def _register() -> None:
+    from bot import rounds_cmd
+
+    round_app.command("extend")(rounds_cmd.round_extend)
+    round_app.command("close")(rounds_cmd.round_close)
+    round_app.command("remind")(rounds_cmd.round_remind)
+
+
+_register()

@@ -1,4 +1,5 @@
-"""``itinera run``: start every configured channel, serve their webhooks, stop cleanly."""
+"""``itinera run``: start every configured channel, serve their webhooks, run the scheduler
+(invitations, reminders, closing, weekly digests), stop cleanly."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
 
+from bot.scheduler import build_scheduler, describe, stop_scheduler
 from bot.server import build_app, make_server
 from bot.settings import Settings
 from handlers.runtime import ChannelRuntime
 from storage.database import Store, SystemClock
 from surveys.conversation import Conversation
 from surveys.errors import ItineraError
+from surveys.ports import Messenger
 
 log = logging.getLogger("itinera")
 
@@ -42,6 +46,14 @@ def build_runtimes(settings: Settings, store: Store, clock: SystemClock) -> list
     return runtimes
 
 
+def channel_messengers(runtimes: Sequence[ChannelRuntime]) -> dict[str, Messenger]:
+    """The runtimes' messengers by channel, in runtime order (the order delegates are tried)."""
+    found: dict[str, Messenger] = {}
+    for runtime in runtimes:
+        found.setdefault(runtime.messenger.channel, runtime.messenger)
+    return found
+
+
 async def run(settings: Settings, store: Store, *, stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set (or SIGINT/SIGTERM arrives), then stop everything in order."""
     stop = stop or asyncio.Event()
@@ -51,10 +63,12 @@ async def run(settings: Settings, store: Store, *, stop: asyncio.Event | None = 
             loop.add_signal_handler(sig, stop.set)
     clock = SystemClock()
     runtimes = build_runtimes(settings, store, clock)
+    scheduler = build_scheduler(settings, store, channel_messengers(runtimes), clock)
     routes = [route for runtime in runtimes for route in runtime.routes()]
     server = None
     serving: asyncio.Task[None] | None = None
     started: list[ChannelRuntime] = []
+    scheduling = False
     try:
         if routes:
             server = make_server(
@@ -69,10 +83,17 @@ async def run(settings: Settings, store: Store, *, stop: asyncio.Event | None = 
             await runtime.start()
             started.append(runtime)
             log.info("%s", runtime.describe())
+        if not log.isEnabledFor(logging.DEBUG):  # "job executed" every tick is noise
+            logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+        scheduler.start()
+        scheduling = True
+        log.info("%s", describe(scheduler))
         log.info("Itinera is running; press Ctrl-C to stop")
         await stop.wait()
         log.info("stopping")
     finally:
+        if scheduling:  # first, so that nothing is sent through a channel being stopped
+            await stop_scheduler(scheduler)
         for runtime in reversed(started):
             try:
                 await runtime.stop()

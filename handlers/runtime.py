@@ -11,9 +11,16 @@ from typing import Protocol
 
 from starlette.routing import BaseRoute
 
+from surveys.ports import Messenger
+
 
 class ChannelRuntime(Protocol):
     name: str
+
+    @property
+    def messenger(self) -> Messenger:
+        """Writes to people on this channel: invitations, reminders, digests."""
+        ...
 
     def routes(self) -> Sequence[BaseRoute]:
         """HTTP routes this channel needs on the shared server (may be empty)."""

@@ -7,6 +7,7 @@ audit log.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -17,6 +18,8 @@ from surveys.errors import RoundError
 from surveys.ports import AuditLog, ResponseRepository, RosterRepository, RoundRepository
 from surveys.ports import SurveyRepository as SurveyRepositoryPort
 from surveys.records import (
+    DEFAULT_REMINDER_POLICY,
+    Attribution,
     Audience,
     Response,
     ResponseStatus,
@@ -97,6 +100,8 @@ async def launch_round(
     opens_at: datetime | None,
     now: datetime,
     actor: str,
+    reminder_policy: Sequence[int] = DEFAULT_REMINDER_POLICY,
+    attribution: Attribution = Attribution.DELEGATION,
 ) -> LaunchedRound:
     """Create a round on the survey's latest version for every delegate in the audience."""
     opens = opens_at or now
@@ -118,6 +123,8 @@ async def launch_round(
         closes_at=closes_at,
         participant_ids=[member.id for member in members],
         now=now,
+        reminder_policy=reminder_policy,
+        attribution=attribution,
     )
     await repos.audit.record(
         actor=actor,

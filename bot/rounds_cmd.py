@@ -1,0 +1,303 @@
+"""``itinera round extend | close | remind``: organisers move deadlines and check reminders.
+
+The command functions are registered on ``round_app`` by :mod:`bot.cli`; the work is in the
+``async`` functions beside them (``extend``, ``close``, ``reminder_plan``) so tests can call
+them on any store. Sending is never done here: the CLI has no channel connections, and the
+running bot (``itinera run``) sends what is due at its next tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from storage.database import Store
+from surveys import delivery
+from surveys.delivery import DeliveryRepositories
+from surveys.records import Participant, ResponseStatus, Round, StatusLine
+from surveys.reminders import (
+    WAITING,
+    DueReminder,
+    OfficeHours,
+    describe_step,
+    due_reminders,
+    reminder_key,
+    schedule_for,
+    zone_or_utc,
+)
+
+if TYPE_CHECKING:
+    from bot.cli import State
+
+RoundArgument = Annotated[int, typer.Argument(help="The round's id (see `itinera round list`).")]
+
+
+# --- the work ------------------------------------------------------------------------------
+
+
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _local(moment: datetime, timezone: str) -> str:
+    zone = zone_or_utc(timezone)
+    return f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M} {zone}"
+
+
+async def extend(
+    repos: DeliveryRepositories,
+    round_id: int,
+    *,
+    closes_at: datetime,
+    now: datetime,
+    actor: str,
+    office_hours: OfficeHours,
+) -> str:
+    """Move the closing time; say what changed and when the next reminders go out."""
+    before = await repos.rounds.get_round(round_id)
+    extended = await delivery.extend_round(
+        repos, round_id, closes_at=closes_at, now=now, actor=actor
+    )
+    lines = await repos.rounds.status(round_id)
+    waiting = [line for line in lines if line.status in WAITING]
+    upcoming = [
+        planned.at
+        for line in waiting
+        for planned in schedule_for(extended, line.participant.timezone, office_hours)
+        if planned.at > now
+    ]
+    message = (
+        f"Round {round_id} now closes {_utc(extended.closes_at)} "
+        f"(was {_utc(before.closes_at)}). Reminders follow the new date: "
+    )
+    if upcoming:
+        message += (
+            f"{len(upcoming)} planned for the {len(waiting)} delegates who have not submitted, "
+            f"the next at {_utc(min(upcoming))}; `itinera round remind {round_id} --dry-run` "
+            "lists them."
+        )
+    elif waiting:
+        message += f"none left before closing for the {len(waiting)} who have not submitted."
+    else:
+        message += "none needed, everyone has submitted."
+    return message
+
+
+async def close(repos: DeliveryRepositories, round_id: int, *, now: datetime, actor: str) -> str:
+    """Close a round now; say how its responses ended."""
+    closed = await delivery.close_round(repos, round_id, now=now, actor=actor)
+    counts = await repos.rounds.counts(round_id)
+    return (
+        f"Round {round_id} closed at {_utc(closed.closed_at or now)}: "
+        f"{counts[ResponseStatus.SUBMITTED]} submitted, {counts[ResponseStatus.PARTIAL]} "
+        f"partial (kept), {counts[ResponseStatus.NOT_STARTED]} not started. Late answers get a "
+        "polite refusal."
+    )
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """One reminder of one delegate, as ``round remind --dry-run`` shows it."""
+
+    participant: Participant
+    status: ResponseStatus
+    step_minutes: int
+    at: datetime
+    state: str
+    """sent | not sent (superseded or refused) | sending | due at the next tick |
+    superseded at the next tick | waits for office hours | not invited yet | planned"""
+
+
+async def reminder_plan(
+    repos: DeliveryRepositories, round_id: int, *, now: datetime, office_hours: OfficeHours
+) -> tuple[Round, Sequence[StatusLine], list[PlannedRow]]:
+    """Every reminder planned for the round's delegates who have not submitted, with what
+    happened to it or will happen at the next tick."""
+    round_ = await repos.rounds.get_round(round_id)
+    lines = await repos.rounds.status(round_id)
+    recorded: dict[str, str] = {}
+    rows: list[PlannedRow] = []
+    plans = {
+        line.participant.id: schedule_for(round_, line.participant.timezone, office_hours)
+        for line in lines
+        if line.status in WAITING
+    }
+    for participant_id, plan in plans.items():
+        keys = [reminder_key(round_, participant_id, p.step_minutes) for p in plan]
+        keys.append(delivery.invitation_key(round_id, participant_id))
+        for key in keys:
+            found = await _record(repos, key)
+            if found is not None:
+                recorded[key] = found
+    due = {
+        item.key: item
+        for item in due_reminders(
+            round_, lines, now, office_hours=office_hours, already_sent=frozenset(recorded)
+        )
+    }
+    for line in lines:
+        participant = line.participant
+        invited = recorded.get(delivery.invitation_key(round_id, participant.id)) == "sent"
+        for planned in plans.get(participant.id, []):
+            key = reminder_key(round_, participant.id, planned.step_minutes)
+            state = _state(recorded.get(key), due.get(key), planned.at, now, invited)
+            rows.append(
+                PlannedRow(participant, line.status, planned.step_minutes, planned.at, state)
+            )
+    return round_, lines, rows
+
+
+async def _record(repos: DeliveryRepositories, key: str) -> str | None:
+    for channel in delivery.KNOWN_CHANNELS:
+        found = await repos.outbox.get(channel=channel, key=key)
+        if found is not None:
+            return found.status
+    return None
+
+
+def _state(
+    recorded: str | None,
+    due: DueReminder | None,
+    at: datetime,
+    now: datetime,
+    invited: bool,
+) -> str:
+    if recorded == "sent":
+        return "sent"
+    if recorded == "failed":
+        return "not sent (superseded or refused)"
+    if recorded is not None:
+        return "sending"
+    if at > now:
+        return "planned"
+    if not invited:
+        return "not invited yet"
+    if due is None:
+        return "waits for office hours"
+    return "superseded at the next tick" if due.superseded else "due at the next tick"
+
+
+# --- the commands --------------------------------------------------------------------------
+
+
+def round_extend(
+    ctx: typer.Context,
+    round_id: RoundArgument,
+    closes: Annotated[
+        str, typer.Option("--closes", help="New closing date-time, e.g. 2026-12-18T18:00.")
+    ],
+    tz: Annotated[
+        str, typer.Option("--tz", help="Timezone of a date given without an offset.")
+    ] = "UTC",
+) -> None:
+    """Move a round's closing time; reminders are planned again from the new date."""
+    from bot import cli
+
+    state = cli._state(ctx)
+    office_hours = _office_hours(state)
+    closes_at = cli.parse_moment(closes, zone=cli._zone(tz), end_of_day=True)
+
+    async def work(store: Store) -> str:
+        return await extend(
+            store,
+            round_id,
+            closes_at=closes_at,
+            now=cli._now(),
+            actor=state.actor,
+            office_hours=office_hours,
+        )
+
+    cli.out.print(cli._run(cli._with_store(state.settings, work)))
+
+
+def round_close(ctx: typer.Context, round_id: RoundArgument) -> None:
+    """Close a round now, before its closing time; started responses are kept as partial."""
+    from bot import cli
+
+    state = cli._state(ctx)
+
+    async def work(store: Store) -> str:
+        return await close(store, round_id, now=cli._now(), actor=state.actor)
+
+    cli.out.print(cli._run(cli._with_store(state.settings, work)))
+
+
+def round_remind(
+    ctx: typer.Context,
+    round_id: RoundArgument,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show who would be reminded when; send nothing.")
+    ] = False,
+) -> None:
+    """Show who would be reminded when, in each delegate's office hours and timezone.
+
+    Reminders are sent by the running bot (`itinera run`) when they fall due, never by this
+    command: --dry-run is required.
+    """
+    from rich.table import Table
+
+    from bot import cli
+
+    state = cli._state(ctx)
+    if not dry_run:
+        raise cli._fail(
+            "reminders are sent by the running bot (`itinera run`) when they fall due; "
+            f"use `itinera round remind {round_id} --dry-run` to see who would be reminded when"
+        )
+    office_hours = _office_hours(state)
+    now = cli._now()
+
+    async def work(store: Store) -> None:
+        round_, lines, rows = await reminder_plan(
+            store, round_id, now=now, office_hours=office_hours
+        )
+        policy = ",".join(describe_step(step) for step in round_.reminder_policy) or "none"
+        waiting = sum(1 for line in lines if line.status in WAITING)
+        cli.out.print(
+            f"Round {round_id} ({round_.status_at(now).value}) closes "
+            f"{_utc(round_.closes_at)}; reminder policy {policy} before closing, moved into "
+            f"office hours {office_hours} in each delegate's timezone. {waiting} of "
+            f"{len(lines)} delegates have not submitted."
+        )
+        if not rows:
+            cli.out.print("No reminders planned.")
+            return
+        table = Table("delegation", "participant", "status", "step", "local time", "UTC", "state")
+        for row in rows:
+            table.add_row(
+                row.participant.delegation or "-",
+                row.participant.name,
+                cli.STATUS_WORDS[row.status],
+                describe_step(row.step_minutes),
+                _local(row.at, row.participant.timezone),
+                _utc(row.at),
+                row.state,
+            )
+        cli._print_table(table)
+
+    cli._run(cli._with_store(state.settings, work))
+
+
+def _office_hours(state: State) -> OfficeHours:
+    from bot import cli
+
+    settings = state.settings
+    try:
+        return OfficeHours.parse(settings.office_hours, settings.office_days)
+    except ValueError as error:
+        raise cli._fail(f"ITINERA_OFFICE_HOURS / ITINERA_OFFICE_DAYS: {error}") from None
+
+
+__all__ = [
+    "PlannedRow",
+    "close",
+    "extend",
+    "reminder_plan",
+    "round_close",
+    "round_extend",
+    "round_remind",
+]
