@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +42,7 @@ from surveys.definition import AnswerValue
 from surveys.errors import NotFoundError
 from surveys.ports import Clock
 from surveys.records import (
+    CLAIM_TIMEOUT,
     Enrolment,
     EnrolmentOutcome,
     Identity,
@@ -255,9 +256,7 @@ class SqlAlchemyInbox:
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
 
-    async def accept(
-        self, *, channel: str, key: str, payload: str, now: datetime
-    ) -> int | None:
+    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> int | None:
         async with self._sessions.begin() as session:
             stmt = (
                 insert_ignoring(dialect_of(session), InboundEventRow, ["channel", "key"])
@@ -312,14 +311,18 @@ class SqlAlchemyOutbox:
         self._sessions = sessions
 
     async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
-        """Insert a ``claimed`` row, or take over a ``failed`` one; one statement, atomic."""
+        """Insert a ``claimed`` row, or take over a ``failed`` or abandoned one; atomic."""
+        abandoned = and_(
+            OutboundMessageRow.status == CLAIMED,
+            OutboundMessageRow.updated_at < now - CLAIM_TIMEOUT,
+        )
         async with self._sessions.begin() as session:
             claimed = await session.scalar(
                 _upsert(
                     session,
                     {"channel": channel, "key": key, "status": CLAIMED, "updated_at": now},
                     {"status": CLAIMED, "error": None, "updated_at": now},
-                    where=OutboundMessageRow.status == FAILED,
+                    where=or_(OutboundMessageRow.status == FAILED, abandoned),
                 ).returning(OutboundMessageRow.id)
             )
         return claimed is not None

@@ -46,6 +46,7 @@ from surveys.ports import (
     SurveyRepository,
 )
 from surveys.records import (
+    CLAIM_TIMEOUT,
     DEFAULT_REMINDER_POLICY,
     AnswerChange,
     Attribution,
@@ -592,9 +593,7 @@ class InMemoryInbox:
         self._keys: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
 
-    async def accept(
-        self, *, channel: str, key: str, payload: str, now: datetime
-    ) -> int | None:
+    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> int | None:
         if (channel, key) in self._keys:
             return None
         event = InboundEvent(
@@ -628,7 +627,12 @@ class InMemoryOutbox:
 
     async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
         old = self.messages.get((channel, key))
-        if old is not None and old.status != "failed":
+        abandoned = (
+            old is not None
+            and old.status == "claimed"
+            and old.updated_at < utc(now) - CLAIM_TIMEOUT
+        )
+        if old is not None and old.status != "failed" and not abandoned:
             return False
         if old is None:
             old = OutboundMessage(channel, key, None, None, "claimed", utc(now))

@@ -216,7 +216,11 @@ class OutboxRepository(Protocol):
     """Messages we send, keyed by what they are for, so nothing is sent twice."""
 
     async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
-        """Reserve ``key``; True if this caller should send it, False if it was claimed before."""
+        """Reserve ``key``; True if this caller should send it, False if it was claimed before.
+
+        A ``failed`` message, or a claim abandoned for longer than ``CLAIM_TIMEOUT`` (a crash
+        between claiming and sending), may be claimed again.
+        """
         ...
 
     async def mark_sent(

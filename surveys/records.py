@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from surveys.definition import AnswerValue, Survey
@@ -279,6 +279,11 @@ class EnrolmentOutcome(StrEnum):
 class Enrolment:
     outcome: EnrolmentOutcome
     participant_id: int | None = None
+
+
+CLAIM_TIMEOUT = timedelta(minutes=15)
+"""A claim older than this, never marked sent or failed, was abandoned by a crash mid-send:
+another worker may claim it again, so the message is sent late rather than lost."""
 
 
 @dataclass(frozen=True)

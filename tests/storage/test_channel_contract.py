@@ -16,6 +16,7 @@ from storage.memory import InMemoryStore
 from surveys.definition import Survey, load_survey
 from surveys.errors import NotFoundError, RoundError
 from surveys.records import (
+    CLAIM_TIMEOUT,
     DEFAULT_REMINDER_POLICY,
     AnswerChange,
     Attribution,
@@ -205,6 +206,22 @@ async def test_a_failed_message_may_be_claimed_again(any_store: AnyStore) -> Non
     again = await outbox.get(channel="telegram", key="remind:3:7:1440")
     assert again is not None
     assert (again.status, again.updated_at) == ("claimed", t1)
+
+
+async def test_a_claim_abandoned_by_a_crash_is_taken_over_after_the_timeout(
+    any_store: AnyStore,
+) -> None:
+    outbox = any_store.outbox
+    assert await outbox.claim(channel="slack", key="invite:1:2", now=T0)
+    almost = T0 + CLAIM_TIMEOUT - timedelta(seconds=1)
+    assert not await outbox.claim(channel="slack", key="invite:1:2", now=almost)
+    later = T0 + CLAIM_TIMEOUT + timedelta(seconds=1)
+    assert await outbox.claim(channel="slack", key="invite:1:2", now=later)
+    assert not await outbox.claim(channel="slack", key="invite:1:2", now=later)
+    sent = {"address": "D1", "message_id": "1", "now": later}
+    await outbox.mark_sent(channel="slack", key="invite:1:2", **sent)
+    much_later = later + 10 * CLAIM_TIMEOUT
+    assert not await outbox.claim(channel="slack", key="invite:1:2", now=much_later)
 
 
 async def test_a_released_claim_may_be_claimed_again_but_a_sent_message_stays(
