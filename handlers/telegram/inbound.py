@@ -1,0 +1,117 @@
+"""From what a delegate did in Telegram to what the core understands. Pure; no I/O.
+
+A pressed survey button is checked against the screen the delegate is on now: a press drawn
+for another question (an old message, a double press) is :class:`Stale` rather than an answer
+to the wrong question. A multiple-choice toggle is :class:`Redraw`: the selection lives in the
+buttons until Done.
+
+Example::
+
+    button = callbacks.decode(query.data)
+    decision = survey_action(button, screen)
+    if isinstance(decision, Stale): ...      # tell the delegate, show where they are
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from handlers.telegram import callbacks
+from surveys.conversation import Action, Answer, Back, Edit, Screen, ScreenKind, Skip, Submit
+from surveys.definition import Question, QuestionType, Survey
+from surveys.engine import Pressed, Typed
+
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What Telegram lets through a ``/start`` deep link, and what our codes are made of."""
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """Show the multiple-choice buttons again with this selection; nothing is stored."""
+
+    mask: int
+
+
+@dataclass(frozen=True)
+class Stale:
+    """The button was drawn for another screen than the one the delegate is on."""
+
+
+Decision = Action | Redraw | Stale
+
+
+def question_index(survey: Survey, question: Question) -> int:
+    """The question's place in the survey (notes included), which buttons carry."""
+    for index, candidate in enumerate(survey.questions):
+        if candidate.id == question.id:
+            return index
+    raise KeyError(question.id)
+
+
+def survey_action(button: callbacks.SurveyButton, screen: Screen) -> Decision:
+    """What a survey button means on ``screen`` (the delegate's current one, same response)."""
+    if button.response_id != screen.response.id:
+        return Stale()
+    if isinstance(button, callbacks.SubmitAnswers):
+        return Submit() if screen.kind is ScreenKind.REVIEW else Stale()
+    if isinstance(button, callbacks.Change):
+        return _change(button, screen)
+    prompt = screen.prompt
+    if screen.kind is not ScreenKind.ASKING or prompt is None:
+        return Stale()
+    if question_index(screen.survey, prompt.question) != button.question:
+        return Stale()
+    multiple = prompt.question.type is QuestionType.MULTIPLE_CHOICE
+    count = len(prompt.options)
+    match button:
+        case callbacks.Choose(number=number):
+            if multiple or not 1 <= number <= count:
+                return Stale()
+            return Answer(Pressed((prompt.options[number - 1].value,)))
+        case callbacks.Toggle(mask=mask):
+            return Redraw(mask) if multiple and mask < 1 << count else Stale()
+        case callbacks.Confirm(mask=mask):
+            if not multiple or mask >= 1 << count:
+                return Stale()
+            numbers = callbacks.numbers_in(mask)
+            return Answer(Pressed(tuple(prompt.options[n - 1].value for n in numbers)))
+        case callbacks.GoBack():
+            return Back() if prompt.can_back else Stale()
+        case callbacks.SkipQuestion():
+            return Skip()
+    return Stale()
+
+
+def _change(button: callbacks.Change, screen: Screen) -> Decision:
+    summary = screen.summary
+    if screen.kind not in (ScreenKind.REVIEW, ScreenKind.SUBMITTED) or summary is None:
+        return Stale()
+    questions = screen.survey.questions
+    if not 0 <= button.question < len(questions):
+        return Stale()
+    question_id = questions[button.question].id
+    if all(item.question.id != question_id for item in summary.items):
+        return Stale()
+    return Edit(question_id)
+
+
+def typed_answer(text: str) -> Answer:
+    """A typed message as an answer to the current question (the engine reads it)."""
+    return Answer(Typed(text))
+
+
+def start_code(args: Sequence[str]) -> str | None:
+    """The enrolment code of ``/start CODE``, if the arguments look like one."""
+    if len(args) != 1 or not CODE_PATTERN.fullmatch(args[0]):
+        return None
+    return args[0]
+
+
+def round_number(args: Sequence[str]) -> int | None:
+    """The round id of ``/status ROUND`` (``12`` or ``#12``), if there is one."""
+    if len(args) != 1:
+        return None
+    value = args[0].lstrip("#")
+    return int(value) if value.isdigit() and len(value) <= 18 else None
