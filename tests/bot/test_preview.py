@@ -89,3 +89,31 @@ def test_validate_reports_problems_and_exit_code(tmp_path: Path) -> None:
     good = CliRunner().invoke(app, ["survey", "validate", str(EXAMPLE)])
     assert good.exit_code == 0
     assert "valid. Survey 'route_alignment' version 2026.1" in good.output
+
+
+KOBO = Path(__file__).resolve().parents[1] / "fixtures" / "xlsform" / "kobo_route_feedback.xlsx"
+
+
+def test_preview_of_a_kobo_xlsform_in_french() -> None:
+    lines = [
+        "2",  # scale
+        "4",  # engagement
+        "3,autre",  # frameworks, with "other": the follow-up text becomes relevant
+        "Processus de Niamey",
+        "-3",  # constraint . >= 0 refused with the form's French message
+        "12",
+        "7,5",  # French decimal comma
+        "oui",
+        "2026-12-01",
+        "",
+    ]
+    result = CliRunner().invoke(
+        app, ["survey", "preview", str(KOBO), "--lang", "fr"], input="\n".join(lines) + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "4/8 " in result.output  # the "other" question joined the count
+    assert "> -3\nSaisissez zéro ou plus." in result.output
+    summary = result.output.split("Vos réponses", 1)[1]
+    assert "Processus de Niamey" in summary
+    assert "7,5" in summary
+    assert "2026-12-01" in summary
