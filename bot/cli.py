@@ -39,7 +39,13 @@ Configuration comes from ITINERA_* environment variables (see README.md); the da
 ITINERA_DATABASE_URL, a SQLite file named itinera.db in the working directory by default.
 """
 
-app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help=True)
 survey_app = typer.Typer(
     help="Check, try out and store survey definitions (YAML or XLSForm .xlsx).",
@@ -559,6 +565,9 @@ def run_bot(ctx: typer.Context) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_level.upper() != "DEBUG":
+        for chatty in ("apscheduler", "alembic"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
     async def work(store: Store) -> None:
         await run(settings, store)

@@ -21,6 +21,29 @@ from surveys.ports import Messenger
 log = logging.getLogger("itinera")
 
 
+def _secrets(settings: Settings) -> list[str]:
+    """The configured secret values, to keep them out of messages."""
+    values = [
+        settings.telegram_token,
+        settings.telegram_webhook_secret,
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+    ]
+    return [value.get_secret_value() for value in values if value is not None]
+
+
+class ChannelStartError(ItineraError):
+    """A channel could not start: a refused token, an unreachable API, a bad setting."""
+
+    def __init__(self, channel: str, error: BaseException, *, secrets: Sequence[str] = ()) -> None:
+        self.channel = channel
+        detail = str(error) or type(error).__name__
+        for secret in secrets:
+            detail = detail.replace(secret, "***")
+        super().__init__(f"{channel} could not start: {detail} (check its ITINERA_* settings)")
+
+
 class NothingToRun(ItineraError):
     def __init__(self) -> None:
         super().__init__(
@@ -80,7 +103,12 @@ async def run(settings: Settings, store: Store, *, stop: asyncio.Event | None = 
             serving = asyncio.create_task(server.serve())
             log.info("web server on http://%s:%s", settings.http_host, settings.http_port)
         for runtime in runtimes:
-            await runtime.start()
+            try:
+                await runtime.start()
+            except ItineraError:
+                raise
+            except Exception as error:
+                raise ChannelStartError(runtime.name, error, secrets=_secrets(settings)) from error
             started.append(runtime)
             log.info("%s", runtime.describe())
         if not log.isEnabledFor(logging.DEBUG):  # "job executed" every tick is noise
