@@ -8,13 +8,14 @@ import asyncio
 import re
 import string
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.fakes.messenger import RecordingMessenger
 from storage.database import Store
 from storage.memory import InMemoryStore
 from surveys import delivery, delivery_texts
@@ -27,7 +28,7 @@ from surveys.delivery import (
     tick,
 )
 from surveys.engine import Typed
-from surveys.errors import DeliveryError, RoundError
+from surveys.errors import RoundError
 from surveys.ports import Messenger
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
@@ -52,46 +53,6 @@ def utc(*args: int) -> datetime:
 
 
 # --- a messenger that records --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sent:
-    participant_id: int
-    round_id: int
-    preface: str | None
-    channel: str
-
-
-@dataclass
-class RecordingMessenger:
-    """A :class:`Messenger` that records what it sends; it refuses the participants in
-    ``refuse`` (id -> permanent?) with :class:`DeliveryError`, and reaches whom ``reach`` says."""
-
-    channel: str = "slack"
-    reach: Callable[[Participant], bool] = lambda participant: True
-    refuse: dict[int, bool] = field(default_factory=dict)
-    sent: list[Sent] = field(default_factory=list)
-    digests: list[str] = field(default_factory=list)
-
-    async def reachable(self, participant: Participant) -> bool:
-        return self.reach(participant)
-
-    async def send_screen(
-        self, participant: Participant, round_id: int, *, preface: str | None = None
-    ) -> str | None:
-        await asyncio.sleep(0)  # let a concurrent tick interleave
-        if participant.id in self.refuse:
-            permanent = self.refuse[participant.id]
-            reason = "bot blocked" if permanent else "rate limited"
-            raise DeliveryError(self.channel, participant.id, reason, permanent=permanent)
-        self.sent.append(Sent(participant.id, round_id, preface, self.channel))
-        return f"{self.channel}-{len(self.sent)}"
-
-    async def post_digest(self, *, text: str, image: bytes | None, image_name: str) -> None:
-        self.digests.append(text)
-
-    def to(self, participant_id: int) -> list[str]:
-        return [s.preface or "" for s in self.sent if s.participant_id == participant_id]
 
 
 def messengers(*found: RecordingMessenger) -> dict[str, Messenger]:
