@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from storage.rules import (
+    closed_by_time,
     closed_round,
     extension_problem,
     final_changes,
@@ -343,15 +344,21 @@ class InMemoryRoundRepository:
     async def extend_round(self, round_id: int, *, closes_at: datetime, now: datetime) -> Round:
         round_ = await self.get_round(round_id)
         closes_at = utc(closes_at)
-        if round_.closed_at is not None:
-            raise closed_round(round_id, round_.closed_at)
+        closed = round_.closed_at
+        reopening = closed is not None and closed_by_time(closed, round_.closes_at)
+        if closed is not None and not reopening:
+            raise closed_round(round_id, closed)
         problem = extension_problem(
             round_id, opens_at=round_.opens_at, closes_at=closes_at, now=utc(now)
         )
         if problem is not None:
             raise problem
-        round_ = replace(round_, closes_at=closes_at)
+        round_ = replace(round_, closes_at=closes_at, closed_at=None)
         self.rounds[round_id] = round_
+        if reopening:
+            for _, stored in self.of_round(round_id):
+                if stored.response.status is ResponseStatus.PARTIAL:
+                    stored.response = replace(stored.response, status=ResponseStatus.IN_PROGRESS)
         return round_
 
     async def open_rounds(self, now: datetime) -> Sequence[Round]:

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from storage.rules import (
+    closed_by_time,
     closed_round,
     extension_problem,
     final_changes,
@@ -686,25 +687,32 @@ class SqlAlchemyRoundRepository:
         return round_record(row)
 
     async def extend_round(self, round_id: int, *, closes_at: datetime, now: datetime) -> Round:
-        """Move ``closes_at`` of a round not closed yet (its closing time may have passed)."""
+        """Move ``closes_at``; a round that closed at its closing time reopens, partial
+        responses becoming in progress again. A round closed early by hand stays closed."""
         closes_at, now = utc(closes_at), utc(now)
         async with self._sessions.begin() as session:
             row = await session.get(RoundRow, round_id)
             if row is None:
                 raise NotFoundError("round", round_id)
-            if row.closed_at is not None:
+            reopening = row.closed_at is not None and closed_by_time(row.closed_at, row.closes_at)
+            if row.closed_at is not None and not reopening:
                 raise closed_round(round_id, row.closed_at)
             problem = extension_problem(
                 round_id, opens_at=row.opens_at, closes_at=closes_at, now=now
             )
             if problem is not None:
                 raise problem
-            # Conditional, so that a close_round committed meanwhile wins.
+            # Conditional on the closed_at just read, so that a close committed meanwhile wins.
+            same_close = (
+                RoundRow.closed_at.is_(None)
+                if row.closed_at is None
+                else RoundRow.closed_at == row.closed_at
+            )
             updated = (
                 await session.execute(
                     update(RoundRow)
-                    .where(RoundRow.id == round_id, RoundRow.closed_at.is_(None))
-                    .values(closes_at=closes_at)
+                    .where(RoundRow.id == round_id, same_close)
+                    .values(closes_at=closes_at, closed_at=None)
                     .returning(RoundRow)
                     .execution_options(synchronize_session=False, populate_existing=True)
                 )
@@ -712,6 +720,16 @@ class SqlAlchemyRoundRepository:
             if updated is None:
                 await session.refresh(row)
                 raise closed_round(round_id, row.closed_at or now)
+            if reopening:
+                await session.execute(
+                    update(ResponseRow)
+                    .where(
+                        ResponseRow.round_id == round_id,
+                        ResponseRow.status == ResponseStatus.PARTIAL.value,
+                    )
+                    .values(status=ResponseStatus.IN_PROGRESS.value)
+                    .execution_options(synchronize_session=False)
+                )
         return round_record(updated)
 
     async def open_rounds(self, now: datetime) -> Sequence[Round]:

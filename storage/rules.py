@@ -116,6 +116,11 @@ def closed_round(round_id: int, closed_at: datetime) -> RoundError:
     )
 
 
+def closed_by_time(closed_at: datetime, closes_at: datetime) -> bool:
+    """Whether a round was closed at (or after) its closing time, not early by an organiser."""
+    return utc(closed_at) >= utc(closes_at)
+
+
 def extension_problem(
     round_id: int, *, opens_at: datetime, closes_at: datetime, now: datetime
 ) -> RoundError | None:

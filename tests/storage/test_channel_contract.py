@@ -591,6 +591,27 @@ async def test_extending_moves_the_closing_time_even_after_it_passed(any_store: 
     assert await any_store.rounds.open_rounds(late) == [extended]
 
 
+async def test_a_round_closed_at_its_deadline_reopens_when_extended(any_store: AnyStore) -> None:
+    ana, ben, _ = await seed(any_store)
+    round_ = await make_round(any_store, [ana, ben])
+    await progress(any_store, round_.id, ana.id, ResponseStatus.IN_PROGRESS)
+    await progress(any_store, round_.id, ben.id, ResponseStatus.SUBMITTED)
+    await any_store.rounds.close_round(round_.id, now=CLOSES)  # the scheduler closes on time
+    assert (await any_store.responses.get_response(round_.id, ana.id)).status is (
+        ResponseStatus.PARTIAL
+    )
+    later = CLOSES + timedelta(hours=5)
+
+    extended = await any_store.rounds.extend_round(
+        round_.id, closes_at=CLOSES + timedelta(days=3), now=later
+    )
+
+    assert extended.closed_at is None and extended.closes_at == CLOSES + timedelta(days=3)
+    assert await any_store.rounds.open_rounds(later) == [extended]
+    statuses = [line.status for line in await any_store.rounds.status(round_.id)]
+    assert statuses == [ResponseStatus.IN_PROGRESS, ResponseStatus.SUBMITTED]
+
+
 @pytest.mark.parametrize(
     ("closes_at", "now"),
     [
