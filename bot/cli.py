@@ -580,12 +580,14 @@ def run_bot(ctx: typer.Context) -> None:
 
 def _register() -> None:
     from bot import rounds_cmd
+    from bot.demo import demo
     from bot.digest_cmd import digest_command
     from bot.invites import roster_invites
     from bot.messengers import organiser_messengers
 
     roster_app.command("invites")(roster_invites)
     app.command("digest")(digest_command(organiser_messengers))
+    app.command("demo")(demo)
     round_app.command("extend")(rounds_cmd.round_extend)
     round_app.command("close")(rounds_cmd.round_close)
     round_app.command("remind")(rounds_cmd.round_remind)

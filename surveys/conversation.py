@@ -163,7 +163,10 @@ class Conversation:
             notice = outcome.message
             outcome = None
         accepted = outcome is not None and not isinstance(action, Show)
-        if accepted or starting:
+        # Being shown the first question (an invitation, a reminder) is not starting: only
+        # what the delegate does starts a response, so that one who never answers stays
+        # not started (reminded as such, and not marked partial when the round closes).
+        if accepted or (starting and not isinstance(action, Show)):
             assert outcome is None or isinstance(outcome, engine.Accepted)
             next_state = outcome.state if outcome is not None else state
             changes = outcome.changes if outcome is not None else ()
@@ -174,7 +177,7 @@ class Conversation:
         base = _Base(participant, round_, survey, response, language)
 
         shown = engine.step(survey, state, language=language, today=today)
-        intro = _intro(survey, language) if starting else None
+        intro = _intro(survey, language) if starting and isinstance(action, Show) else None
         if isinstance(shown, engine.Prompt):
             return base.screen(
                 ScreenKind.ASKING, prompt=shown, notice=notice, intro=intro, accepted=accepted
