@@ -286,3 +286,38 @@ class DigestQueries(Protocol):
     ) -> DigestRun:
         """Store a digest run, for the next digest to compare with."""
         ...
+
+
+class Repositories(Protocol):
+    """Every repository, as ``storage.Store`` and ``storage.memory.InMemoryStore`` provide them.
+
+    Use cases and channels take this one bundle; narrower protocols (e.g. the conversation's)
+    exist where a caller needs only a few.
+    """
+
+    @property
+    def surveys(self) -> SurveyRepository: ...
+
+    @property
+    def roster(self) -> RosterRepository: ...
+
+    @property
+    def rounds(self) -> RoundRepository: ...
+
+    @property
+    def responses(self) -> ResponseRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def identities(self) -> IdentityRepository: ...
+
+    @property
+    def enrolments(self) -> EnrolmentRepository: ...
+
+    @property
+    def inbox(self) -> InboxRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
 from surveys import engine, messages
 from surveys.definition import Survey
 from surveys.errors import RoundError
-from surveys.ports import AuditLog, ResponseRepository, RosterRepository, RoundRepository
-from surveys.ports import SurveyRepository as SurveyRepositoryPort
+from surveys.ports import (
+    Repositories,
+)
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
     Attribution,
@@ -28,25 +28,6 @@ from surveys.records import (
     SurveyVersion,
 )
 from surveys.roster import Roster
-
-
-class Repositories(Protocol):
-    """Everything a use case may need; ``storage.Store`` and the in-memory store provide it."""
-
-    @property
-    def surveys(self) -> SurveyRepositoryPort: ...
-
-    @property
-    def roster(self) -> RosterRepository: ...
-
-    @property
-    def rounds(self) -> RoundRepository: ...
-
-    @property
-    def responses(self) -> ResponseRepository: ...
-
-    @property
-    def audit(self) -> AuditLog: ...
 
 
 async def import_survey(

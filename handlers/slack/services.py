@@ -22,7 +22,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -30,15 +30,8 @@ from handlers.slack.identity import SlackIdentities
 from surveys.conversation import Conversation
 from surveys.errors import ItineraError
 from surveys.ports import (
-    AuditLog,
     Clock,
-    IdentityRepository,
-    InboxRepository,
-    OutboxRepository,
-    ResponseRepository,
-    RosterRepository,
-    RoundRepository,
-    SurveyRepository,
+    Repositories,
 )
 from surveys.records import Channel, InboundEvent
 
@@ -66,32 +59,7 @@ class ConfigurationError(SlackError):
     """The settings cannot run the Slack channel."""
 
 
-class SlackRepositories(Protocol):
-    """The ports the Slack channel uses; ``storage.Store`` provides them all."""
-
-    @property
-    def surveys(self) -> SurveyRepository: ...
-
-    @property
-    def roster(self) -> RosterRepository: ...
-
-    @property
-    def rounds(self) -> RoundRepository: ...
-
-    @property
-    def responses(self) -> ResponseRepository: ...
-
-    @property
-    def audit(self) -> AuditLog: ...
-
-    @property
-    def identities(self) -> IdentityRepository: ...
-
-    @property
-    def inbox(self) -> InboxRepository: ...
-
-    @property
-    def outbox(self) -> OutboxRepository: ...
+SlackRepositories = Repositories
 
 
 class WorkTracker:

@@ -8,49 +8,15 @@ the application's bot.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from handlers.telegram.delivery import Courier, ScreenPresenter
 from surveys.conversation import Conversation
 from surveys.ports import (
     Clock,
-    EnrolmentRepository,
-    IdentityRepository,
-    InboxRepository,
-    OutboxRepository,
-    ResponseRepository,
-    RosterRepository,
-    RoundRepository,
-    SurveyRepository,
+    Repositories,
 )
 
-
-class TelegramRepositories(Protocol):
-    """The repositories the Telegram channel reads and writes."""
-
-    @property
-    def surveys(self) -> SurveyRepository: ...
-
-    @property
-    def roster(self) -> RosterRepository: ...
-
-    @property
-    def rounds(self) -> RoundRepository: ...
-
-    @property
-    def responses(self) -> ResponseRepository: ...
-
-    @property
-    def identities(self) -> IdentityRepository: ...
-
-    @property
-    def enrolments(self) -> EnrolmentRepository: ...
-
-    @property
-    def inbox(self) -> InboxRepository: ...
-
-    @property
-    def outbox(self) -> OutboxRepository: ...
+TelegramRepositories = Repositories
 
 
 @dataclass
