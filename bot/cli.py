@@ -7,7 +7,7 @@ import getpass
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.survey_files import read_survey_file
 from storage import migrate
 from storage.database import Store, open_store
-from surveys import usecases
+from surveys import commands, usecases
 from surveys.errors import ItineraError
 from surveys.export import ValueStyle
 from surveys.records import Attribution, Audience, ResponseStatus
@@ -291,20 +291,10 @@ def parse_moment(text: str, *, zone: ZoneInfo, end_of_day: bool) -> datetime:
 
     A date alone means the start of that day, or its end (23:59) for a closing time.
     """
-    value = text.strip().replace(" ", "T", 1)
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
-        else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a date or date-time like 2026-12-15 or 2026-12-15T18:00+01:00"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+        return commands.parse_moment(text, zone=zone.key, end_of_day=end_of_day)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def _zone(name: str) -> ZoneInfo:

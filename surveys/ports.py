@@ -321,3 +321,11 @@ class Repositories(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+
+class DigestService(Protocol):
+    """Makes a round's digest on demand (from a chat command) and posts it to the organisers."""
+
+    async def publish(self, round_id: int, *, language: str | None = None) -> str:
+        """Write the digest files and post it; returns its summary paragraph for the asker."""
+        ...

@@ -13,8 +13,9 @@ from typing import Any
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from handlers.slack import blocks, inbound, texts
+from handlers.slack import blocks, texts
 from handlers.slack.services import SlackServices
+from surveys import commands as grammar
 from surveys import usecases
 from surveys.errors import ItineraError
 from surveys.records import Audience, Participant, ResponseStatus, Role, StatusLine
@@ -30,7 +31,7 @@ async def on_command(services: SlackServices, body: Mapping[str, Any]) -> None:
         language = participant.language if participant is not None else "en"
         await _reply(services, body, texts.text("not_organiser", language))
         return
-    command = inbound.from_command(str(body.get("text", "")))
+    command = grammar.parse_organiser_command(str(body.get("text", "")))
     try:
         reply = await run(services, command, participant)
     except ItineraError as error:
@@ -38,18 +39,18 @@ async def on_command(services: SlackServices, body: Mapping[str, Any]) -> None:
     await _reply(services, body, reply)
 
 
-async def run(services: SlackServices, command: inbound.Command, organiser: Participant) -> str:
+async def run(services: SlackServices, command: grammar.Command, organiser: Participant) -> str:
     """The reply (mrkdwn) to ``command`` from ``organiser``; core errors propagate."""
     lang = organiser.language
     zone = organiser.timezone
     repos = services.repos
     now = services.clock.now()
     match command:
-        case inbound.Help():
+        case grammar.Help():
             return texts.text("help", lang)
-        case inbound.BadCommand(problem=problem):
+        case grammar.BadCommand(problem=problem):
             return texts.text("command_unknown", lang, problem=problem)
-        case inbound.ListRounds():
+        case grammar.ListRounds():
             rounds = await repos.rounds.list_rounds()
             if not rounds:
                 return texts.text("home_no_rounds", lang)
@@ -70,7 +71,7 @@ async def run(services: SlackServices, command: inbound.Command, organiser: Part
                     )
                 )
             return "\n".join(lines)
-        case inbound.RoundStatusCommand(round_id=round_id):
+        case grammar.RoundStatusCommand(round_id=round_id):
             round_ = await repos.rounds.get_round(round_id)
             counts = await repos.rounds.counts(round_id)
             total = sum(counts.values())
@@ -89,12 +90,12 @@ async def run(services: SlackServices, command: inbound.Command, organiser: Part
             return f"*{header}*\n" + status_by_delegation(
                 await repos.rounds.status(round_id), language=lang
             )
-        case inbound.Launch(survey_id=survey_id, audience=audience, closes=closes):
+        case grammar.Launch(survey_id=survey_id, audience=audience, closes=closes):
             tz = command.tz or zone
             try:
-                closes_at = inbound.parse_moment(closes, zone=tz, end_of_day=True)
+                closes_at = grammar.parse_moment(closes, zone=tz, end_of_day=True)
                 opens_at = (
-                    inbound.parse_moment(command.opens, zone=tz, end_of_day=False)
+                    grammar.parse_moment(command.opens, zone=tz, end_of_day=False)
                     if command.opens
                     else None
                 )
@@ -119,7 +120,7 @@ async def run(services: SlackServices, command: inbound.Command, organiser: Part
                 delegations=launched.delegation_count,
                 closes=blocks.format_when(launched.round.closes_at, tz),
             )
-        case inbound.Close(round_id=round_id):
+        case grammar.Close(round_id=round_id):
             closed = await repos.rounds.close_round(round_id, now=now)
             await repos.audit.record(
                 actor=_actor(organiser),

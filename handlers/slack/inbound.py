@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.slack import blocks
 from surveys.conversation import Action, Answer, Back, Edit, Show, Skip, Submit
@@ -174,121 +171,6 @@ def dm_text(event: Mapping[str, Any]) -> str | None:
 
 
 # --- /itinera ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ListRounds:
-    pass
-
-
-@dataclass(frozen=True)
-class RoundStatusCommand:
-    round_id: int
-
-
-@dataclass(frozen=True)
-class Launch:
-    survey_id: str
-    audience: str
-    closes: str
-    opens: str | None = None
-    tz: str | None = None
-
-
-@dataclass(frozen=True)
-class Close:
-    round_id: int
-
-
-@dataclass(frozen=True)
-class Help:
-    pass
-
-
-@dataclass(frozen=True)
-class BadCommand:
-    problem: str
-
-
-Command = ListRounds | RoundStatusCommand | Launch | Close | Help | BadCommand
-
-_LAUNCH_OPTIONS = ("--audience", "--closes", "--opens", "--tz")
-
-
-def from_command(text: str) -> Command:
-    """``rounds``, ``status ROUND``, ``launch SURVEY --audience A --closes WHEN [--opens WHEN]
-    [--tz ZONE]``, ``close ROUND``, ``help`` (the default)."""
-    try:
-        words = shlex.split(text)
-    except ValueError as error:
-        return BadCommand(str(error))
-    if not words or words[0].lower() == "help":
-        return Help()
-    verb, args = words[0].lower(), words[1:]
-    if verb == "rounds" and not args:
-        return ListRounds()
-    if verb in ("status", "close"):
-        if len(args) != 1 or not args[0].isdigit():
-            return BadCommand(f"{verb} takes one round number, e.g. `/itinera {verb} 3`")
-        round_id = int(args[0])
-        return RoundStatusCommand(round_id) if verb == "status" else Close(round_id)
-    if verb == "launch":
-        return _launch(args)
-    return BadCommand(f"`{' '.join(words)}`; try `/itinera help`")
-
-
-def _launch(args: list[str]) -> Command:
-    if not args or args[0].startswith("--"):
-        return BadCommand("launch needs a survey id, e.g. `/itinera launch route_alignment ...`")
-    survey_id, rest = args[0], args[1:]
-    options: dict[str, str] = {}
-    while rest:
-        name, *tail = rest
-        name, eq, inline = name.partition("=")
-        if name not in _LAUNCH_OPTIONS:
-            return BadCommand(f"unknown option {name!r} (use {', '.join(_LAUNCH_OPTIONS)})")
-        if eq:
-            options[name], rest = inline, tail
-        elif tail:
-            options[name], rest = tail[0], tail[1:]
-        else:
-            return BadCommand(f"{name} needs a value")
-    missing = [name for name in ("--audience", "--closes") if name not in options]
-    if missing:
-        return BadCommand(f"launch needs {' and '.join(missing)}")
-    return Launch(
-        survey_id=survey_id,
-        audience=options["--audience"],
-        closes=options["--closes"],
-        opens=options.get("--opens"),
-        tz=options.get("--tz"),
-    )
-
-
-def parse_moment(value: str, *, zone: str, end_of_day: bool) -> datetime:
-    """An ISO date or date-time; without an offset it is read in ``zone``. UTC out.
-
-    A date alone is the start of the day, or its end (23:59) for a closing time. Raises
-    ``ValueError`` with a readable message.
-    """
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{zone!r} is not an IANA timezone like Europe/Zurich") from None
-    written = value.strip().replace(" ", "T", 1)
-    try:
-        if len(written) == 10:
-            day = date.fromisoformat(written)
-            moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
-        else:
-            moment = datetime.fromisoformat(written.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"{value!r} is not a date or date-time like 2026-12-15 or 2026-12-15T18:00"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC)
 
 
 # --- inbox keys -------------------------------------------------------------------------------

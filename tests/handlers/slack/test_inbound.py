@@ -11,6 +11,7 @@ import pytest
 
 from handlers.slack import inbound
 from handlers.slack.blocks import ModalContext
+from surveys import commands as grammar
 from surveys.conversation import Answer, Back, Edit, Show, Skip, Submit
 from surveys.engine import Pressed, Typed
 
@@ -138,23 +139,23 @@ def test_a_recorded_view_submission_fixture() -> None:
 @pytest.mark.parametrize(
     ("text", "command"),
     [
-        ("", inbound.Help()),
-        ("help", inbound.Help()),
-        ("rounds", inbound.ListRounds()),
-        ("STATUS 3", inbound.RoundStatusCommand(3)),
-        ("close 12", inbound.Close(12)),
+        ("", grammar.Help()),
+        ("help", grammar.Help()),
+        ("rounds", grammar.ListRounds()),
+        ("STATUS 3", grammar.RoundStatusCommand(3)),
+        ("close 12", grammar.Close(12)),
         (
             "launch route_alignment --audience region:'African States' --closes 2026-12-15T18:00",
-            inbound.Launch("route_alignment", "region:African States", "2026-12-15T18:00"),
+            grammar.Launch("route_alignment", "region:African States", "2026-12-15T18:00"),
         ),
         (
             "launch s --audience=FRA,SEN --closes 2026-12-15 --opens 2026-12-01 --tz Europe/Zurich",
-            inbound.Launch("s", "FRA,SEN", "2026-12-15", "2026-12-01", "Europe/Zurich"),
+            grammar.Launch("s", "FRA,SEN", "2026-12-15", "2026-12-01", "Europe/Zurich"),
         ),
     ],
 )
 def test_commands(text: str, command: inbound.Command) -> None:
-    assert inbound.from_command(text) == command
+    assert grammar.parse_organiser_command(text) == command
 
 
 @pytest.mark.parametrize(
@@ -171,7 +172,7 @@ def test_commands(text: str, command: inbound.Command) -> None:
     ],
 )
 def test_bad_commands_say_why(text: str) -> None:
-    assert isinstance(inbound.from_command(text), inbound.BadCommand)
+    assert isinstance(grammar.parse_organiser_command(text), grammar.BadCommand)
 
 
 @pytest.mark.parametrize(
@@ -184,13 +185,13 @@ def test_bad_commands_say_why(text: str) -> None:
     ],
 )
 def test_moments(value: str, zone: str, end: bool, expected: datetime) -> None:
-    assert inbound.parse_moment(value, zone=zone, end_of_day=end) == expected
+    assert grammar.parse_moment(value, zone=zone, end_of_day=end) == expected
 
 
 @pytest.mark.parametrize(("value", "zone"), [("tomorrow", "UTC"), ("2026-12-15", "Mars/Olympus")])
 def test_bad_moments(value: str, zone: str) -> None:
     with pytest.raises(ValueError):
-        inbound.parse_moment(value, zone=zone, end_of_day=True)
+        grammar.parse_moment(value, zone=zone, end_of_day=True)
 
 
 @pytest.mark.parametrize(

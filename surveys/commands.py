@@ -1,0 +1,167 @@
+"""The organisers' chat commands, one grammar for Slack (``/itinera ...``) and Telegram (``/...``).
+
+``rounds``, ``status ROUND``, ``launch SURVEY --audience A --closes WHEN [--opens WHEN]
+[--tz ZONE]``, ``close ROUND``, ``extend ROUND --closes WHEN [--tz ZONE]``, ``digest ROUND``,
+``help``. Parsing is pure and never raises: a malformed command becomes :class:`BadCommand`
+with the problem in words.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+@dataclass(frozen=True)
+class ListRounds:
+    pass
+
+
+@dataclass(frozen=True)
+class RoundStatusCommand:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class Launch:
+    survey_id: str
+    audience: str
+    closes: str
+    opens: str | None = None
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class Close:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class Extend:
+    round_id: int
+    closes: str
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestCommand:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class BadCommand:
+    problem: str
+
+
+Command = (
+    ListRounds | RoundStatusCommand | Launch | Close | Extend | DigestCommand | Help | BadCommand
+)
+
+_LAUNCH_OPTIONS = ("--audience", "--closes", "--opens", "--tz")
+_EXTEND_OPTIONS = ("--closes", "--tz")
+_ONE_ROUND: dict[str, type[RoundStatusCommand | Close | DigestCommand]] = {
+    "status": RoundStatusCommand,
+    "close": Close,
+    "digest": DigestCommand,
+}
+
+
+def parse_organiser_command(text: str, *, prefix: str = "/itinera ") -> Command:
+    """Parse the words after the command name; ``prefix`` is how examples in messages start."""
+    try:
+        words = shlex.split(text)
+    except ValueError as error:
+        return BadCommand(str(error))
+    if not words or words[0].lower() == "help":
+        return Help()
+    verb, args = words[0].lower(), words[1:]
+    if verb == "rounds" and not args:
+        return ListRounds()
+    if verb in _ONE_ROUND:
+        if len(args) != 1 or not args[0].isdigit():
+            return BadCommand(f"{verb} takes one round number, e.g. `{prefix}{verb} 3`")
+        return _ONE_ROUND[verb](int(args[0]))
+    if verb == "launch":
+        return _launch(args, prefix)
+    if verb == "extend":
+        return _extend(args, prefix)
+    return BadCommand(f"`{' '.join(words)}`; try `{prefix}help`")
+
+
+def _options(words: list[str], allowed: tuple[str, ...]) -> dict[str, str] | BadCommand:
+    options: dict[str, str] = {}
+    rest = words
+    while rest:
+        name, *tail = rest
+        name, eq, inline = name.partition("=")
+        if name not in allowed:
+            return BadCommand(f"unknown option {name!r} (use {', '.join(allowed)})")
+        if eq:
+            options[name], rest = inline, tail
+        elif tail:
+            options[name], rest = tail[0], tail[1:]
+        else:
+            return BadCommand(f"{name} needs a value")
+    return options
+
+
+def _launch(args: list[str], prefix: str) -> Command:
+    if not args or args[0].startswith("--"):
+        return BadCommand(f"launch needs a survey id, e.g. `{prefix}launch route_alignment ...`")
+    options = _options(args[1:], _LAUNCH_OPTIONS)
+    if isinstance(options, BadCommand):
+        return options
+    missing = [name for name in ("--audience", "--closes") if name not in options]
+    if missing:
+        return BadCommand(f"launch needs {' and '.join(missing)}")
+    return Launch(
+        survey_id=args[0],
+        audience=options["--audience"],
+        closes=options["--closes"],
+        opens=options.get("--opens"),
+        tz=options.get("--tz"),
+    )
+
+
+def _extend(args: list[str], prefix: str) -> Command:
+    if not args or not args[0].isdigit():
+        return BadCommand(f"extend takes a round number, e.g. `{prefix}extend 3 --closes ...`")
+    options = _options(args[1:], _EXTEND_OPTIONS)
+    if isinstance(options, BadCommand):
+        return options
+    if "--closes" not in options:
+        return BadCommand("extend needs --closes")
+    return Extend(round_id=int(args[0]), closes=options["--closes"], tz=options.get("--tz"))
+
+
+def parse_moment(value: str, *, zone: str, end_of_day: bool) -> datetime:
+    """An ISO date or date-time; without an offset it is read in ``zone``. UTC out.
+
+    A date alone is the start of the day, or its end (23:59) for a closing time. Raises
+    ``ValueError`` with a readable message.
+    """
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{zone!r} is not an IANA timezone like Europe/Zurich") from None
+    written = value.strip().replace(" ", "T", 1)
+    try:
+        if len(written) == 10:
+            day = date.fromisoformat(written)
+            moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
+        else:
+            moment = datetime.fromisoformat(written.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date or date-time like 2026-12-15 or 2026-12-15T18:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
