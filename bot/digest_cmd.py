@@ -33,8 +33,9 @@ from storage import migrate
 from storage.database import Store, open_store
 from storage.digests import SqlAlchemyDigestQueries
 from surveys.digest import Digest, DigestPlan, DigestRun, build_digest, render_markdown
+from surveys.digest import summary as digest_summary
 from surveys.errors import DeliveryError, ItineraError
-from surveys.ports import DigestQueries, Messenger, RoundRepository, SurveyRepository
+from surveys.ports import Clock, DigestQueries, Messenger, RoundRepository, SurveyRepository
 
 log = logging.getLogger("itinera.digest")
 
@@ -166,6 +167,28 @@ async def publish_digest(
         failures=tuple(failures),
         run=run,
     )
+
+
+class StoreDigestService:
+    """The :class:`~surveys.ports.DigestService` chat commands use: publish now, to the
+    organisers' channels. ``messengers`` is filled in once every channel is built."""
+
+    def __init__(self, store: DigestStore, *, folder: Path, clock: Clock) -> None:
+        self._store = store
+        self._folder = folder
+        self._clock = clock
+        self.messengers: list[Messenger] = []
+
+    async def publish(self, round_id: int, *, language: str | None = None) -> str:
+        files = await publish_digest(
+            self._store,
+            round_id,
+            messengers=self.messengers,
+            now=self._clock.now(),
+            folder=self._folder,
+            language=language,
+        )
+        return digest_summary(files.digest)
 
 
 # -- the command ----------------------------------------------------------------------------

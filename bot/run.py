@@ -8,7 +8,9 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
+from pathlib import Path
 
+from bot.digest_cmd import StoreDigestService
 from bot.scheduler import build_scheduler, describe, stop_scheduler
 from bot.server import build_app, make_server
 from bot.settings import Settings
@@ -53,19 +55,21 @@ class NothingToRun(ItineraError):
 
 
 def build_runtimes(settings: Settings, store: Store, clock: SystemClock) -> list[ChannelRuntime]:
-    """One runtime per configured channel."""
+    """One runtime per configured channel; organisers can ask any of them for a digest."""
     conversation = Conversation(store, clock=clock)
+    digests = StoreDigestService(store, folder=Path(settings.digest_folder), clock=clock)
     runtimes: list[ChannelRuntime] = []
     if settings.telegram_enabled:
         from bot.telegram_wiring import build_telegram
 
-        runtimes.append(build_telegram(settings, store, conversation, clock))
+        runtimes.append(build_telegram(settings, store, conversation, clock, digests=digests))
     if settings.slack_enabled:
         from bot.slack_wiring import build_slack
 
-        runtimes.append(build_slack(settings, store, conversation, clock))
+        runtimes.append(build_slack(settings, store, conversation, clock, digests=digests))
     if not runtimes:
         raise NothingToRun()
+    digests.messengers = list(channel_messengers(runtimes).values())
     return runtimes
 
 

@@ -20,7 +20,7 @@ from handlers.slack.services import (
     SlackServices,
 )
 from surveys.conversation import Conversation
-from surveys.ports import Clock
+from surveys.ports import Clock, DigestService
 
 log = logging.getLogger("itinera")
 
@@ -48,6 +48,7 @@ def build_slack(
     clock: Clock,
     *,
     inbox_timeout: float = DEFAULT_INBOX_TIMEOUT,
+    digests: DigestService | None = None,
 ) -> SlackRuntime:
     """The Slack runtime: HTTP events at /slack/events, or Socket Mode with an app token."""
     client = build_client(settings)
@@ -67,6 +68,7 @@ def build_slack(
         clock=clock,
         inbox_timeout=inbox_timeout,
         digest_channel=settings.slack_digest_channel,
+        digests=digests,
     )
     socket_mode = app_token is not None
     app = create_app(

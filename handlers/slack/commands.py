@@ -16,7 +16,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from handlers.slack import blocks, texts
 from handlers.slack.services import SlackServices
 from surveys import commands as grammar
-from surveys import usecases
+from surveys import delivery, usecases
 from surveys.errors import ItineraError
 from surveys.records import Audience, Participant, ResponseStatus, Role, StatusLine
 
@@ -130,6 +130,23 @@ async def run(services: SlackServices, command: grammar.Command, organiser: Part
                 now=now,
             )
             return texts.text("closed_round", lang, id=closed.id)
+        case grammar.Extend(round_id=round_id, closes=closes):
+            tz = command.tz or zone
+            try:
+                closes_at = grammar.parse_moment(closes, zone=tz, end_of_day=True)
+            except ValueError as error:
+                return texts.text("command_failed", lang, problem=str(error))
+            extended = await delivery.extend_round(
+                repos, round_id, closes_at=closes_at, now=now, actor=_actor(organiser)
+            )
+            when = blocks.format_when(extended.closes_at, tz)
+            return texts.text("extended_round", lang, id=extended.id, closes=when)
+        case grammar.DigestCommand(round_id=round_id):
+            if services.digests is None:
+                return texts.text("digest_unavailable", lang, id=round_id)
+            await repos.rounds.get_round(round_id)  # an unknown round is a clear error
+            summary = await services.digests.publish(round_id, language=lang)
+            return texts.text("digest_posted", lang, id=round_id, summary=blocks.escape(summary))
     raise AssertionError(command)  # pragma: no cover
 
 

@@ -31,6 +31,7 @@ from surveys.conversation import Conversation
 from surveys.errors import ItineraError
 from surveys.ports import (
     Clock,
+    DigestService,
     Repositories,
 )
 from surveys.records import Channel, InboundEvent
@@ -100,6 +101,8 @@ class SlackServices:
     inbox_timeout: float = DEFAULT_INBOX_TIMEOUT
     view_budget: float = DEFAULT_VIEW_BUDGET
     digest_channel: str | None = None
+    digests: DigestService | None = None
+    """Makes a digest on demand (``/itinera digest``); None where none is wired."""
     identities: SlackIdentities = field(init=False)
     work: WorkTracker = field(default_factory=WorkTracker)
     _locks: defaultdict[int, asyncio.Lock] = field(

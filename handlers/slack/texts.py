@@ -169,24 +169,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "*/itinera launch SURVEY --audience all|region:NAME|tag:NAME|FRA,SEN "
         "--closes 2026-12-15T18:00 [--opens WHEN] [--tz Europe/Zurich]* — launch a round\n"
         "*/itinera close ROUND* — close a round now\n"
+        "*/itinera extend ROUND --closes WHEN [--tz ZONE]* — move the closing time\n"
+        "*/itinera digest ROUND* — post the round's digest to the organisers now\n"
         "*/itinera help* — this help",
         "fr": "*/itinera rounds* — tous les cycles et le nombre de réponses envoyées\n"
         "*/itinera status CYCLE* — qui a répondu et qui n’a pas répondu, par délégation\n"
         "*/itinera launch ENQUÊTE --audience all|region:NOM|tag:NOM|FRA,SEN "
         "--closes 2026-12-15T18:00 [--opens QUAND] [--tz Europe/Zurich]* — lancer un cycle\n"
         "*/itinera close CYCLE* — clôturer un cycle maintenant\n"
+        "*/itinera extend CYCLE --closes QUAND [--tz ZONE]* — reporter la clôture\n"
+        "*/itinera digest CYCLE* — publier maintenant la synthèse du cycle\n"
         "*/itinera help* — cette aide",
         "es": "*/itinera rounds* — todas las rondas y cuántas respuestas se han enviado\n"
         "*/itinera status RONDA* — quién ha respondido y quién no, por delegación\n"
         "*/itinera launch ENCUESTA --audience all|region:NOMBRE|tag:NOMBRE|FRA,SEN "
         "--closes 2026-12-15T18:00 [--opens CUÁNDO] [--tz Europe/Zurich]* — lanzar una ronda\n"
         "*/itinera close RONDA* — cerrar una ronda ahora\n"
+        "*/itinera extend RONDA --closes CUÁNDO [--tz ZONA]* — aplazar el cierre\n"
+        "*/itinera digest RONDA* — publicar ahora el resumen de la ronda\n"
         "*/itinera help* — esta ayuda",
         "ar": "*/itinera rounds* — جميع الجولات وعدد الإجابات المُرسلة\n"
         "*/itinera status ROUND* — من أجاب ومن لم يُجب، حسب الوفد\n"
         "*/itinera launch SURVEY --audience all|region:NAME|tag:NAME|FRA,SEN "
         "--closes 2026-12-15T18:00 [--opens WHEN] [--tz Europe/Zurich]* — إطلاق جولة\n"
         "*/itinera close ROUND* — إغلاق جولة الآن\n"
+        "*/itinera extend ROUND --closes WHEN [--tz ZONE]* — تأجيل موعد الإغلاق\n"
+        "*/itinera digest ROUND* — نشر ملخص الجولة الآن\n"
         "*/itinera help* — هذه المساعدة",
     },
     "command_unknown": {
@@ -236,6 +244,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "{delegations} delegaciones, cierre {closes}.",
         "ar": "أُطلقت الجولة {id}: {survey} الإصدار {version}، {participants} مندوبًا في "
         "{delegations} وفدًا، تُغلق {closes}.",
+    },
+    "extended_round": {
+        "en": "Round {id} now closes {closes}; reminders follow the new date.",
+        "fr": f"Le cycle {{id}} sera clôturé le {{closes}}{_NBSP}; les rappels suivent la "
+        "nouvelle date.",
+        "es": "La ronda {id} se cerrará el {closes}; los recordatorios siguen la nueva fecha.",
+        "ar": "ستُغلق الجولة {id} في {closes}؛ وتتبع التذكيرات الموعد الجديد.",
+    },
+    "digest_posted": {
+        "en": "Digest of round {id}: {summary}",
+        "fr": f"Synthèse du cycle {{id}}{_NBSP}: {{summary}}",
+        "es": "Resumen de la ronda {id}: {summary}",
+        "ar": "ملخص الجولة {id}: {summary}",
+    },
+    "digest_unavailable": {
+        "en": "Digests cannot be made from Slack here; use `itinera digest {id}`.",
+        "fr": f"Les synthèses ne peuvent pas être produites depuis Slack ici{_NBSP}; utilisez "
+        "`itinera digest {id}`.",
+        "es": "Aquí no se pueden generar resúmenes desde Slack; use `itinera digest {id}`.",
+        "ar": "لا يمكن إعداد الملخصات من Slack هنا؛ استخدموا `itinera digest {id}`.",
     },
     "closed_round": {
         "en": "Round {id} is closed.",

@@ -232,3 +232,48 @@ async def test_forged_and_stale_signatures_are_refused(slack_world: Any) -> None
     assert stale.status_code == 401
     assert world.slack.calls_to("views.publish") == []
     assert await world.store.inbox.pending("slack") == []
+
+
+class RecordingDigests:
+    """A DigestService that remembers what it was asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, str | None]] = []
+
+    async def publish(self, round_id: int, *, language: str | None = None) -> str:
+        self.asked.append((round_id, language))
+        return "9 of 12 delegations have answered (75%)."
+
+
+async def test_an_organiser_extends_a_round_and_asks_for_a_digest(slack_world: Any) -> None:
+    world = slack_world
+    slack = world.slack
+    sofia = world.user(SOFIA)
+    rid = world.round_id
+
+    await step(world, await sofia.command(f"digest {rid}"))
+    assert f"itinera digest {rid}" in slack.responses[-1]["text"]  # none wired: says how
+
+    digests = RecordingDigests()
+    world.runtime.services.digests = digests
+    await step(world, await sofia.command(f"digest {rid}"))
+    assert digests.asked == [(rid, "es")]
+    assert slack.responses[-1]["text"] == (
+        f"Resumen de la ronda {rid}: 9 of 12 delegations have answered (75%)."
+    )
+    await step(world, await sofia.command("digest 99"))
+    assert slack.responses[-1]["text"].startswith("No se pudo hacer")
+    assert digests.asked == [(rid, "es")]
+
+    before = await world.store.rounds.get_round(rid)
+    await step(world, await sofia.command(f"extend {rid} --closes 2027-01-31 --tz UTC"))
+    after = await world.store.rounds.get_round(rid)
+    assert after.closes_at > before.closes_at
+    assert (after.closes_at.month, after.closes_at.day) == (1, 31)
+    assert slack.responses[-1]["text"].startswith(f"La ronda {rid} se cerrará el")
+    await step(world, await sofia.command(f"extend {rid} --closes someday"))
+    assert "is not a date or date-time" in slack.responses[-1]["text"]
+    assert "round.extend" in {entry.action for entry in await world.store.audit.entries()}
+
+    await step(world, await world.user(LUCIA).command(f"digest {rid}"))
+    assert slack.responses[-1]["text"].startswith("Lo sentimos, solo el equipo organizador")
