@@ -20,7 +20,7 @@ from handlers.telegram.messenger import digest_chat
 from handlers.telegram.runtime import TelegramRuntime
 from handlers.telegram.services import TelegramRepositories
 from surveys.conversation import Conversation
-from surveys.ports import Clock
+from surveys.ports import Clock, DigestService
 
 log = logging.getLogger("itinera.telegram")
 
@@ -52,11 +52,14 @@ def build_telegram(
     *,
     sleep: Sleep | None = None,
     poll_timeout: int = 30,
+    digests: DigestService | None = None,
 ) -> TelegramRuntime:
     """The Telegram runtime for the configured mode; logs which mode it runs in.
 
     ``sleep`` replaces ``asyncio.sleep`` when waiting out Telegram's 429s (tests pass one that
-    returns at once); ``poll_timeout`` is the long-polling timeout in seconds.
+    returns at once); ``poll_timeout`` is the long-polling timeout in seconds; ``digests``
+    makes the digest an organiser asks for with ``/digest`` (None: the command says it is not
+    available).
     """
     token = _token(settings)
     base_url, base_file_url = api_urls(settings)
@@ -86,6 +89,7 @@ def build_telegram(
         poll_timeout=poll_timeout,
         sleep=sleep,
         digest_chat=digest_chat(settings.telegram_digest_chat),
+        digests=digests,
     )
     log.info("%s", runtime.describe())
     return runtime

@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.telegram import callbacks, keyboards
+from handlers.telegram import callbacks, keyboards, organiser
 from handlers.telegram.enrolment import code_hash
 from handlers.telegram.inbound import (
     Redraw,
@@ -81,7 +81,9 @@ COMMANDS: dict[str, dict[str, str]] = {
     },
     "help": {"en": "Help", "fr": "Aide", "es": "Ayuda", "ar": "مساعدة"},
 }
-"""The command menu Telegram shows, per language (organiser commands stay out of it)."""
+"""The command menu Telegram shows, per language, to everyone: organiser commands (/rounds,
+/status, /launch, /close, /extend, /digest) stay out of it and are listed by /help to
+organisers only (``help_organiser``)."""
 
 
 def menu(language: str) -> list[BotCommand]:
@@ -119,6 +121,7 @@ class TelegramListeners:
             CommandHandler("help", self.help, filters=PRIVATE),
             CommandHandler("rounds", self.rounds, filters=PRIVATE),
             CommandHandler("status", self.status, filters=PRIVATE),
+            CommandHandler(organiser.VERBS, self.organiser_command, filters=PRIVATE),
             MessageHandler(PRIVATE & filters.COMMAND, self.help),
             MessageHandler(PRIVATE & filters.TEXT, self.text),
             MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, self.not_text),
@@ -319,6 +322,16 @@ class TelegramListeners:
             zone=participant.timezone,
         )
         await self.courier.send_all(chat_id, rendered)
+
+    async def organiser_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/launch``, ``/close``, ``/extend``, ``/digest`` (organisers): see :mod:`.organiser`."""
+        message = update.effective_message
+        found = await self.organiser(update)
+        if found is None or message is None or message.text is None:
+            return
+        participant, chat_id = found
+        reply = await organiser.answer(self.services, participant, message.text)
+        await self.courier.send_text(chat_id, reply)
 
     # --- messages ----------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from handlers.telegram.messenger import TelegramMessenger
 from handlers.telegram.polling import ALLOWED_UPDATES, Poller, payload_of, update_key
 from handlers.telegram.services import TelegramRepositories, TelegramServices
 from surveys.conversation import Conversation
-from surveys.ports import Clock
+from surveys.ports import Clock, DigestService
 
 log = logging.getLogger("itinera.telegram")
 
@@ -65,6 +65,7 @@ class TelegramRuntime:
         sleep: Sleep | None = None,
         send_attempts: int = 4,
         digest_chat: int | str | None = None,
+        digests: DigestService | None = None,
     ) -> None:
         if webhook and not webhook_secret:
             raise ValueError("webhook mode needs a secret")
@@ -76,7 +77,12 @@ class TelegramRuntime:
         self._secret = webhook_secret
         courier = Courier(application.bot, sleep=sleep or asyncio.sleep, attempts=send_attempts)
         self.services = TelegramServices(
-            repos=repos, conversation=conversation, clock=clock, courier=courier
+            repos=repos,
+            conversation=conversation,
+            clock=clock,
+            courier=courier,
+            digests=digests,
+            digest_chat=digest_chat,
         )
         self.listeners: TelegramListeners = register(application, self.services)
         self.messenger = TelegramMessenger(

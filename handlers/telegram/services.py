@@ -2,7 +2,8 @@
 
 ``bot`` builds it once per running application: the repositories (``storage.Store`` provides
 them all), the conversation service, the clock, and the :class:`~.delivery.Courier` bound to
-the application's bot.
+the application's bot; ``digests`` makes digests on demand for ``/digest`` (None: not
+offered here), ``digest_chat`` is where the Telegram side posts them (None: to each organiser).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from handlers.telegram.delivery import Courier, ScreenPresenter
 from surveys.conversation import Conversation
 from surveys.ports import (
     Clock,
+    DigestService,
     Repositories,
 )
 
@@ -25,6 +27,8 @@ class TelegramServices:
     conversation: Conversation
     clock: Clock
     courier: Courier
+    digests: DigestService | None = None
+    digest_chat: int | str | None = None
     presenter: ScreenPresenter = field(init=False)
 
     def __post_init__(self) -> None:

@@ -249,13 +249,37 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "help_organiser": {
         "en": "For organisers:\n/rounds – open rounds and how many have answered\n"
-        "/status ROUND – who has and has not answered, by delegation",
+        "/status ROUND – who has and has not answered, by delegation\n"
+        "/launch SURVEY --audience A --closes WHEN [--opens WHEN] [--tz ZONE] – launch a round "
+        "(audience: all, region:NAME, tag:NAME or ISO codes such as FRA,SEN; times in your "
+        "timezone unless --tz)\n"
+        "/close ROUND – close a round now\n"
+        "/extend ROUND --closes WHEN [--tz ZONE] – move a round's closing time\n"
+        "/digest ROUND – the round's digest, now",
         "fr": "Pour l’équipe organisatrice{nbsp}:\n/rounds – les cycles ouverts et le nombre de "
-        "réponses\n/status CYCLE – qui a répondu et qui ne l’a pas fait, par délégation",
+        "réponses\n/status CYCLE – qui a répondu et qui ne l’a pas fait, par délégation\n"
+        "/launch ENQUÊTE --audience A --closes QUAND [--opens QUAND] [--tz FUSEAU] – lancer un "
+        "cycle (audience{nbsp}: all, region:NOM, tag:NOM ou codes ISO comme FRA,SEN{nbsp}; "
+        "heures dans votre fuseau horaire sauf --tz)\n"
+        "/close CYCLE – clôturer un cycle maintenant\n"
+        "/extend CYCLE --closes QUAND [--tz FUSEAU] – déplacer la clôture d’un cycle\n"
+        "/digest CYCLE – la synthèse du cycle, maintenant",
         "es": "Para el equipo organizador:\n/rounds – las rondas abiertas y cuántos han "
-        "respondido\n/status RONDA – quién ha respondido y quién no, por delegación",
+        "respondido\n/status RONDA – quién ha respondido y quién no, por delegación\n"
+        "/launch ENCUESTA --audience A --closes CUÁNDO [--opens CUÁNDO] [--tz ZONA] – lanzar "
+        "una ronda (audiencia: all, region:NOMBRE, tag:NOMBRE o códigos ISO como FRA,SEN; "
+        "horas en su zona horaria salvo --tz)\n"
+        "/close RONDA – cerrar una ronda ahora\n"
+        "/extend RONDA --closes CUÁNDO [--tz ZONA] – cambiar el cierre de una ronda\n"
+        "/digest RONDA – el resumen de la ronda, ahora",
         "ar": "لفريق التنظيم:\n/rounds – الجولات المفتوحة وعدد من أجابوا\n"
-        "/status رقم_الجولة – من أجاب ومن لم يُجب، حسب الوفد",
+        "/status رقم_الجولة – من أجاب ومن لم يُجب، حسب الوفد\n"
+        "/launch SURVEY --audience A --closes WHEN [--opens WHEN] [--tz ZONE] – إطلاق جولة "
+        "(الجمهور: all أو region:NAME أو tag:NAME أو رموز ISO مثل FRA,SEN؛ الأوقات بمنطقتكم "
+        "الزمنية ما لم تُحدَّد --tz)\n"
+        "/close رقم_الجولة – إغلاق جولة الآن\n"
+        "/extend رقم_الجولة --closes WHEN [--tz ZONE] – تغيير موعد إغلاق جولة\n"
+        "/digest رقم_الجولة – ملخص الجولة، الآن",
     },
     # --- Organisers ----------------------------------------------------------------------------
     "organiser_only": {
@@ -344,6 +368,92 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "partiel ({answered} réponses, non envoyé)",
         "es": "parcial ({answered} respuestas, sin enviar)",
         "ar": "جزئية ({answered} إجابات، لم تُرسل)",
+    },
+    "command_problem": {
+        "en": "I could not read that command: {problem}. Send /help for the organisers' commands.",
+        "fr": "Je n’ai pas pu lire cette commande{nbsp}: {problem}. Envoyez /help pour les "
+        "commandes de l’équipe organisatrice.",
+        "es": "No he podido leer ese comando: {problem}. Envíe /help para ver los comandos del "
+        "equipo organizador.",
+        "ar": "تعذّرت عليّ قراءة هذا الأمر: {problem}. أرسلوا /help لعرض أوامر فريق التنظيم.",
+    },
+    "command_failed": {
+        "en": "That was not done: {problem}",
+        "fr": "Ce n’a pas été fait{nbsp}: {problem}",
+        "es": "No se ha hecho: {problem}",
+        "ar": "لم يتم ذلك: {problem}",
+    },
+    "round_launched": {
+        "en": "Round {id} is launched: {survey} version {version}, for {participants} "
+        "delegates in {delegations} delegations. It closes {closes}. Invitations go out within "
+        "a minute.",
+        "fr": "Le cycle {id} est lancé{nbsp}: {survey} version {version}, pour {participants} "
+        "délégué(e)s de {delegations} délégations. Il se clôture le {closes}. Les invitations "
+        "partent dans la minute.",
+        "es": "La ronda {id} está lanzada: {survey} versión {version}, para {participants} "
+        "delegados de {delegations} delegaciones. Cierra el {closes}. Las invitaciones salen "
+        "en menos de un minuto.",
+        "ar": "أُطلقت الجولة {id}: {survey} الإصدار {version}، لـ{participants} من المندوبين في "
+        "{delegations} وفود. تُغلق في {closes}. تُرسل الدعوات في غضون دقيقة.",
+    },
+    "round_launched_later": {
+        "en": "Round {id} is launched: {survey} version {version}, for {participants} "
+        "delegates in {delegations} delegations. It opens {opens} and closes {closes}. "
+        "Invitations go out within a minute of its opening.",
+        "fr": "Le cycle {id} est lancé{nbsp}: {survey} version {version}, pour {participants} "
+        "délégué(e)s de {delegations} délégations. Il ouvre le {opens} et se clôture le "
+        "{closes}. Les invitations partent dans la minute qui suit l’ouverture.",
+        "es": "La ronda {id} está lanzada: {survey} versión {version}, para {participants} "
+        "delegados de {delegations} delegaciones. Abre el {opens} y cierra el {closes}. Las "
+        "invitaciones salen en menos de un minuto tras la apertura.",
+        "ar": "أُطلقت الجولة {id}: {survey} الإصدار {version}، لـ{participants} من المندوبين في "
+        "{delegations} وفود. تُفتح في {opens} وتُغلق في {closes}. تُرسل الدعوات في غضون دقيقة "
+        "من فتحها.",
+    },
+    "round_closed": {
+        "en": "Round {id} is now closed. Answers that were started are kept, marked partial.",
+        "fr": "Le cycle {id} est désormais clôturé. Les réponses commencées sont conservées et "
+        "marquées partielles.",
+        "es": "La ronda {id} está ahora cerrada. Las respuestas empezadas se conservan, "
+        "marcadas como parciales.",
+        "ar": "أُغلقت الجولة {id} الآن. تُحفظ الإجابات التي بدأت وتُعلَّم بأنها جزئية.",
+    },
+    "round_extended": {
+        "en": "Round {id} now closes {closes}. Reminders follow the new date.",
+        "fr": "Le cycle {id} se clôture désormais le {closes}. Les rappels suivent la nouvelle "
+        "date.",
+        "es": "La ronda {id} cierra ahora el {closes}. Los recordatorios siguen la nueva fecha.",
+        "ar": "تُغلق الجولة {id} الآن في {closes}. تتبع التذكيرات الموعد الجديد.",
+    },
+    "digest_posted_chat": {
+        "en": "The full digest was posted to the Telegram chat {chat} (and to the organisers' "
+        "Slack channel, where one is set).",
+        "fr": "La synthèse complète a été publiée dans la conversation Telegram {chat} (et dans "
+        "le canal Slack de l’équipe organisatrice, s’il y en a un).",
+        "es": "El resumen completo se publicó en el chat de Telegram {chat} (y en el canal de "
+        "Slack del equipo organizador, si lo hay).",
+        "ar": "نُشر الملخص الكامل في محادثة Telegram {chat} (وفي قناة Slack الخاصة بفريق "
+        "التنظيم، إن وُجدت).",
+    },
+    "digest_posted_organisers": {
+        "en": "The full digest was sent here to every organiser enrolled on Telegram (and to "
+        "the organisers' Slack channel, where one is set).",
+        "fr": "La synthèse complète a été envoyée ici à chaque membre de l’équipe "
+        "organisatrice inscrit sur Telegram (et dans le canal Slack de l’équipe, s’il y en a "
+        "un).",
+        "es": "El resumen completo se envió aquí a cada miembro del equipo organizador inscrito "
+        "en Telegram (y al canal de Slack del equipo, si lo hay).",
+        "ar": "أُرسل الملخص الكامل هنا إلى كل عضو في فريق التنظيم مسجل على Telegram (وإلى قناة "
+        "Slack الخاصة بالفريق، إن وُجدت).",
+    },
+    "digest_unavailable": {
+        "en": "Sorry, digests are not available here. The digest of a round can be made with "
+        "the itinera digest command.",
+        "fr": "Désolé, les synthèses ne sont pas disponibles ici. La synthèse d’un cycle peut "
+        "être produite avec la commande itinera digest.",
+        "es": "Lo sentimos, los resúmenes no están disponibles aquí. El resumen de una ronda "
+        "puede obtenerse con el comando itinera digest.",
+        "ar": "عذرًا، الملخصات غير متاحة هنا. يمكن إعداد ملخص جولة باستخدام الأمر itinera digest.",
     },
     "no_delegation": {
         "en": "Without delegation",

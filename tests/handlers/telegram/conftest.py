@@ -40,6 +40,7 @@ from storage.tables import InboundEventRow
 from surveys import usecases
 from surveys.conversation import Conversation
 from surveys.definition import Survey
+from surveys.ports import DigestService
 from surveys.records import Audience, Participant, Round
 from surveys.roster import read_roster_csv
 
@@ -210,18 +211,26 @@ RunBot = Callable[..., AbstractAsyncContextManager[TelegramRuntime]]
 
 @pytest.fixture
 def run_bot(fake: FakeTelegram, world: World, sleeps: list[float]) -> RunBot:
-    """``async with run_bot(mode) as runtime``: the real PTB application against the fake."""
+    """``async with run_bot(mode) as runtime``: the real PTB application against the fake
+    (``digests=`` gives ``/digest`` a digest service; other keywords override settings)."""
 
     async def record_sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
     @asynccontextmanager
-    async def running(mode: str, **overrides: Any) -> AsyncIterator[TelegramRuntime]:
+    async def running(
+        mode: str, *, digests: DigestService | None = None, **overrides: Any
+    ) -> AsyncIterator[TelegramRuntime]:
         conversation = Conversation(world.store, clock=world.clock)
         if mode == "polling":
             settings = _settings(fake, TelegramMode.POLLING, None, overrides)
             runtime = build_telegram(
-                settings, world.store, conversation, world.clock, sleep=record_sleep
+                settings,
+                world.store,
+                conversation,
+                world.clock,
+                sleep=record_sleep,
+                digests=digests,
             )
             await runtime.start()
             try:
@@ -237,7 +246,7 @@ def run_bot(fake: FakeTelegram, world: World, sleeps: list[float]) -> RunBot:
         url = f"http://127.0.0.1:{port}/telegram/webhook"
         settings = _settings(fake, TelegramMode.WEBHOOK, url, overrides)
         runtime = build_telegram(
-            settings, world.store, conversation, world.clock, sleep=record_sleep
+            settings, world.store, conversation, world.clock, sleep=record_sleep, digests=digests
         )
         server = make_server(
             build_app(runtime.routes()), host="127.0.0.1", port=port, log_level="warning"

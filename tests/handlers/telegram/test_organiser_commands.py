@@ -1,0 +1,267 @@
+"""Organisers launch, extend, close rounds and ask for digests from Telegram; others cannot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.fakes.telegram_api import FakeTelegram, FakeUser
+from handlers.telegram.organiser import command_text
+from handlers.telegram.render import MESSAGE_LIMIT, units
+from handlers.telegram.runtime import TelegramRuntime
+from surveys.records import Audience, ResponseStatus
+
+Act = Callable[[TelegramRuntime, Coroutine[Any, Any, int]], Coroutine[Any, Any, int]]
+
+REFUSAL = "Désolé, cette commande est réservée à l’équipe organisatrice."
+
+
+class RecordingDigests:
+    """A :class:`~surveys.ports.DigestService` that remembers what it was asked."""
+
+    def __init__(self, summary: str = "Round summary: 1 of 4 answered (25%).") -> None:
+        self.summary = summary
+        self.calls: list[tuple[int, str | None]] = []
+
+    async def publish(self, round_id: int, *, language: str | None = None) -> str:
+        self.calls.append((round_id, language))
+        return self.summary
+
+
+def day_in(world: Any, days: int) -> str:
+    moment: datetime = world.clock.now() + timedelta(days=days)
+    return moment.date().isoformat()
+
+
+def end_of(day: str, zone: str) -> datetime:
+    return datetime.combine(datetime.fromisoformat(day).date(), time(23, 59), ZoneInfo(zone))
+
+
+async def say(bot: TelegramRuntime, act: Act, fake: FakeTelegram, user: FakeUser, line: str) -> str:
+    """``user`` sends the command ``line`` (``/verb args``); the bot's last reply."""
+    verb, *args = line.removeprefix("/").split(" ")
+    await act(bot, fake.command(user, verb, *args))
+    return fake.last_text(user)
+
+
+async def test_an_organiser_launches_extends_and_closes_a_round(
+    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+) -> None:
+    olga = fake.user(9001, "Olga")
+    await world.enrol("olga", olga.id)
+    closes = day_in(world, 20)
+    async with run_bot("polling") as bot:
+        reply = await say(
+            bot, act, fake, olga, f"/launch route_alignment --audience FRA,SEN --closes {closes}"
+        )
+        rounds = await world.store.rounds.list_rounds()
+        launched = max(rounds, key=lambda round_: round_.id)
+        assert launched.id != world.round.id
+        assert reply == (
+            f"Round {launched.id} is launched: route_alignment version 2026.1, for 2 delegates "
+            f"in 2 delegations. It closes {closes} 23:59 (Europe/Zurich). Invitations go out "
+            "within a minute."
+        )
+        assert launched.audience == Audience("delegations", ("FRA", "SEN"))
+        assert launched.closes_at == end_of(closes, "Europe/Zurich")
+        invited = {line.participant.email for line in await world.store.rounds.status(launched.id)}
+        assert invited == {"claire@example.org", "aminata@example.org"}
+
+        later = day_in(world, 40)
+        reply = await say(
+            bot, act, fake, olga, f"/extend {launched.id} --closes {later} --tz Africa/Dakar"
+        )
+        assert reply == (
+            f"Round {launched.id} now closes {later} 23:59 (Africa/Dakar). Reminders follow the "
+            "new date."
+        )
+        extended = await world.store.rounds.get_round(launched.id)
+        assert extended.closes_at == end_of(later, "Africa/Dakar")
+
+        reply = await say(bot, act, fake, olga, f"/close {launched.id}")
+        assert reply.startswith(f"Round {launched.id} is now closed.")
+        closed = await world.store.rounds.get_round(launched.id)
+        assert closed.closed_at is not None
+
+        # A round closed by hand can be neither closed again nor extended.
+        reply = await say(bot, act, fake, olga, f"/close {launched.id}")
+        assert reply.startswith(f"That was not done: round {launched.id} was already closed at")
+        reply = await say(bot, act, fake, olga, f"/extend {launched.id} --closes {later}")
+        assert reply.startswith("That was not done: ") and str(launched.id) in reply
+
+    actions = [entry.action for entry in await world.store.audit.entries()]
+    assert {"round.launch", "round.extend", "round.close"} <= set(actions)
+    actors = {entry.actor for entry in await world.store.audit.entries()}
+    assert "olga@example.org (telegram)" in actors
+
+
+async def test_refusals_of_the_core_are_said_specifically(
+    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+) -> None:
+    olga = fake.user(9010, "Olga")
+    await world.enrol("olga", olga.id)
+    closes = day_in(world, 10)
+    before = len(await world.store.rounds.list_rounds())
+    async with run_bot("polling") as bot:
+        reply = await say(bot, act, fake, olga, f"/launch no_such --audience FRA --closes {closes}")
+        assert reply == "That was not done: no survey 'no_such'"
+        reply = await say(
+            bot, act, fake, olga, f"/launch route_alignment --audience Europe --closes {closes}"
+        )
+        assert reply.startswith("That was not done: audience 'Europe'")
+        reply = await say(
+            bot, act, fake, olga, "/launch route_alignment --audience FRA --closes 2020-01-01"
+        )
+        assert reply.startswith("That was not done: the closing time 2020-01-01")
+        assert "already past" in reply
+        reply = await say(
+            bot,
+            act,
+            fake,
+            olga,
+            f"/launch route_alignment --audience FRA --closes {closes} --tz Mars/Base",
+        )
+        assert reply == "That was not done: 'Mars/Base' is not an IANA timezone like Europe/Zurich"
+        reply = await say(
+            bot, act, fake, olga, "/launch route_alignment --audience FRA --closes soon"
+        )
+        assert "'soon' is not a date or date-time" in reply
+        reply = await say(
+            bot, act, fake, olga, f"/launch route_alignment --audience tag:nobody --closes {closes}"
+        )
+        assert reply == "That was not done: audience tag:nobody names no delegate in the roster"
+        assert await say(bot, act, fake, olga, "/close 999") == (
+            "There is no round 999. Send /rounds to see the open ones."
+        )
+        assert (await say(bot, act, fake, olga, f"/extend 999 --closes {closes}")).startswith(
+            "There is no round 999."
+        )
+        assert (await say(bot, act, fake, olga, "/digest 999")).startswith(
+            "Sorry, digests are not available here."
+        )
+    assert len(await world.store.rounds.list_rounds()) == before
+
+
+async def test_malformed_commands_get_what_is_wrong(
+    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+) -> None:
+    olga = fake.user(9020, "Olga")
+    await world.enrol("olga", olga.id)
+    hint = ". Send /help for the organisers' commands."
+    cases = {
+        "/launch": "launch needs a survey id, e.g. /launch route_alignment ...",
+        "/launch route_alignment --audience FRA": "launch needs --closes",
+        "/launch route_alignment": "launch needs --audience and --closes",
+        "/launch route_alignment --audience FRA --closes 2030-01-01 --colour red": (
+            "unknown option '--colour' (use --audience, --closes, --opens, --tz)"
+        ),
+        '/launch "route_alignment': "No closing quotation",
+        "/close": "close takes one round number, e.g. /close 3",
+        "/close first": "close takes one round number, e.g. /close 3",
+        "/extend 1": "extend needs --closes",
+        "/extend --closes 2030-01-01": "extend takes a round number, e.g. /extend 3 --closes ...",
+        "/extend 1 --closes": "--closes needs a value",
+        "/digest": "digest takes one round number, e.g. /digest 3",
+    }
+    async with run_bot("polling") as bot:
+        for line, problem in cases.items():
+            reply = await say(bot, act, fake, olga, line)
+            assert reply == f"I could not read that command: {problem}{hint}", line
+        await world.store.identities.set_language(world.person("olga").id, "fr")
+        reply = await say(bot, act, fake, olga, "/close first")
+        assert reply.startswith("Je n’ai pas pu lire cette commande\u00a0: close takes one")
+        await act(bot, fake.command(olga, "help"))
+        assert "/launch ENQUÊTE --audience A --closes QUAND" in fake.last_text(olga)
+
+
+async def test_the_digest_on_demand(fake: FakeTelegram, world: Any, run_bot: Any, act: Act) -> None:
+    olga = fake.user(9030, "Olga")
+    await world.enrol("olga", olga.id)
+    digests = RecordingDigests()
+    round_id = world.round.id
+    async with run_bot("polling", digests=digests) as bot:
+        reply = await say(bot, act, fake, olga, f"/digest {round_id}")
+        assert reply == (
+            "Round summary: 1 of 4 answered (25%).\n\nThe full digest was sent here to every "
+            "organiser enrolled on Telegram (and to the organisers' Slack channel, where one is "
+            "set)."
+        )
+        assert digests.calls == [(round_id, "en")]
+        assert await say(bot, act, fake, olga, "/digest 999") == (
+            "There is no round 999. Send /rounds to see the open ones."
+        )
+        assert digests.calls == [(round_id, "en")]
+
+    long = RecordingDigests(" ".join(["Response rate by region is steady."] * 250))
+    async with run_bot("polling", digests=long, telegram_digest_chat="-100123") as bot:
+        sent = len(fake.bot_messages(olga))
+        await act(bot, fake.command(olga, "digest", str(round_id)))
+        replies = fake.bot_messages(olga)[sent:]
+        assert len(replies) >= 2
+        assert all(units(message.text) <= MESSAGE_LIMIT for message in replies)
+        assert replies[-1].text.endswith(
+            "The full digest was posted to the Telegram chat -100123 (and to the organisers' "
+            "Slack channel, where one is set)."
+        )
+        assert long.calls == [(round_id, "en")]
+
+
+async def test_delegates_are_refused_every_organiser_command(
+    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+) -> None:
+    claire = fake.user(9040, "Claire")
+    await world.enrol("claire", claire.id)
+    digests = RecordingDigests()
+    round_id = world.round.id
+    before = await world.store.rounds.get_round(round_id)
+    commands = [
+        f"/launch route_alignment --audience FRA --closes {day_in(world, 5)}",
+        f"/extend {round_id} --closes {day_in(world, 60)}",
+        f"/close {round_id}",
+        f"/digest {round_id}",
+        "/launch",
+    ]
+    async with run_bot("polling", digests=digests) as bot:
+        for line in commands:
+            assert await say(bot, act, fake, claire, line) == REFUSAL, line
+        await act(bot, fake.command(claire, "help"))
+        assert "/launch" not in fake.last_text(claire)
+    assert digests.calls == []
+    assert [round_.id for round_ in await world.store.rounds.list_rounds()] == [round_id]
+    after = await world.store.rounds.get_round(round_id)
+    assert (after.closes_at, after.closed_at) == (before.closes_at, before.closed_at)
+    response = await world.store.responses.get_response(round_id, world.person("claire").id)
+    assert response.status is ResponseStatus.NOT_STARTED
+
+
+async def test_a_launch_that_opens_later_says_when(
+    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+) -> None:
+    olga = fake.user(9050, "Olga")
+    await world.enrol("olga", olga.id)
+    opens, closes = day_in(world, 3), day_in(world, 9)
+    async with run_bot("polling") as bot:
+        reply = await say(
+            bot,
+            act,
+            fake,
+            olga,
+            f"/launch route_alignment --audience region:GRULAC --opens {opens}T09:00 "
+            f"--closes {closes}",
+        )
+    launched = max(await world.store.rounds.list_rounds(), key=lambda round_: round_.id)
+    assert reply.endswith(
+        f"for 1 delegates in 1 delegations. It opens {opens} 09:00 (Europe/Zurich) and closes "
+        f"{closes} 23:59 (Europe/Zurich). Invitations go out within a minute of its opening."
+    )
+    assert launched.opens_at == datetime.combine(
+        datetime.fromisoformat(opens).date(), time(9, 0), ZoneInfo("Europe/Zurich")
+    )
+    assert launched.audience == Audience("region", ("GRULAC",))
+
+
+def test_the_command_words_keep_their_quotes_and_lose_the_bot_name() -> None:
+    assert command_text("/launch@itinera_bot  x --audience 'all'") == "launch x --audience 'all'"
+    assert command_text("/close") == "close "
