@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot import terminal
 from bot.exporting import ExportFormat, write_csv, write_json, write_xlsx
 from bot.preview import run_preview
 from bot.rosters import read_roster_file
 from bot.settings import Settings
 from bot.survey_files import read_survey_file
+from bot.terminal import STATUS_WORDS, State, parse_moment
 from storage import migrate
-from storage.database import Store, open_store
-from surveys import commands, usecases
+from storage.database import Store
+from surveys import usecases
 from surveys.errors import ItineraError
 from surveys.export import ValueStyle
 from surveys.records import Attribution, Audience, ResponseStatus
@@ -60,87 +59,13 @@ app.add_typer(survey_app, name="survey")
 app.add_typer(roster_app, name="roster")
 app.add_typer(round_app, name="round")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-T = TypeVar("T")
-
-
-class State:
-    """What the callback builds once and every command reads."""
-
-    settings: Settings
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    @property
-    def actor(self) -> str:
-        if self.settings.actor:
-            return self.settings.actor
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "cli"
+out = terminal.out
+err = terminal.err
 
 
 @app.callback()
 def main(ctx: typer.Context) -> None:
     ctx.obj = State(Settings())
-
-
-def _state(ctx: typer.Context) -> State:
-    state = ctx.find_root().obj
-    assert isinstance(state, State)
-    return state
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    return typer.Exit(code)
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run one command's coroutine; core errors become a readable message and exit 1."""
-    try:
-        return asyncio.run(coroutine)
-    except ItineraError as error:
-        raise _fail(str(error)) from None
-
-
-async def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    url = settings.database_url
-    current = await migrate.current_revision_async(url)
-    if current != migrate.head_revision():
-        state = "is not initialised" if current is None else "needs an upgrade"
-        raise _fail(f"the database {_redact(url)} {state}: run `itinera db upgrade` first")
-    store = await open_store(url)
-    try:
-        return await work(store)
-    finally:
-        await store.close()
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    head, at, tail = url.rpartition("@")
-    if not at or ":" not in head.split("//", 1)[-1]:
-        return url
-    scheme, _, credentials = head.partition("//")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}//{user}:***@{tail}"
-
-
-def _print_table(table: Table) -> None:
-    """Boxed for a person at a terminal; plain, unwrapped columns when piped or captured."""
-    if not out.is_terminal:
-        table.box = None
-        Console(file=sys.stdout, width=240, highlight=False).print(table)
-    else:
-        _print_table(table)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- db ------------------------------------------------------------------------------------
@@ -149,14 +74,14 @@ def _now() -> datetime:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create the database, or bring its schema up to date. Safe to run again."""
-    url = _state(ctx).settings.database_url
+    url = terminal.state_of(ctx).settings.database_url
     before = migrate.current_revision(url)
     migrate.upgrade(url)
     after = migrate.current_revision(url)
     if before == after:
-        out.print(f"Database {_redact(url)} is up to date (revision {after}).")
+        out.print(f"Database {terminal.redact(url)} is up to date (revision {after}).")
     else:
-        out.print(f"Database {_redact(url)} upgraded from {before or 'empty'} to {after}.")
+        out.print(f"Database {terminal.redact(url)} upgraded from {before or 'empty'} to {after}.")
 
 
 # --- survey --------------------------------------------------------------------------------
@@ -170,7 +95,7 @@ def survey_validate(
     try:
         survey = read_survey_file(file)
     except ItineraError as error:
-        raise _fail(str(error)) from None
+        raise terminal.fail(str(error)) from None
     asked = sum(1 for question in survey.questions if question.asks)
     out.print(
         f"{file}: valid. Survey {survey.id!r} version {survey.version}, {asked} questions, "
@@ -196,9 +121,11 @@ def survey_preview(
     try:
         survey = read_survey_file(file)
     except ItineraError as error:
-        raise _fail(str(error)) from None
+        raise terminal.fail(str(error)) from None
     if lang is not None and lang not in survey.languages:
-        raise _fail(f"{file}: no {lang!r} translation; languages: {', '.join(survey.languages)}")
+        raise terminal.fail(
+            f"{file}: no {lang!r} translation; languages: {', '.join(survey.languages)}"
+        )
     completed = run_preview(
         survey,
         language=lang or survey.default_language,
@@ -206,10 +133,10 @@ def survey_preview(
         console=out,
         interactive=sys.stdin.isatty(),
         today=datetime.now().astimezone().date(),
-        now=_now(),
+        now=terminal.now(),
     )
     if not completed:
-        raise _fail("input ended before the survey was complete")
+        raise terminal.fail("input ended before the survey was complete")
 
 
 @survey_app.command("import")
@@ -218,14 +145,14 @@ def survey_import(
     file: Annotated[Path, typer.Argument(help="A survey as YAML (.yaml) or XLSForm (.xlsx).")],
 ) -> None:
     """Store a survey version. Running rounds keep the version they started with."""
-    state = _state(ctx)
+    state = terminal.state_of(ctx)
     try:
         survey = read_survey_file(file)
     except ItineraError as error:
-        raise _fail(str(error)) from None
+        raise terminal.fail(str(error)) from None
 
     async def work(store: Store) -> None:
-        version = await usecases.import_survey(store, survey, now=_now(), actor=state.actor)
+        version = await usecases.import_survey(store, survey, now=terminal.now(), actor=state.actor)
         if version.created:
             out.print(
                 f"Stored survey {survey.id!r} version {survey.version} "
@@ -237,7 +164,7 @@ def survey_import(
                 f"(stored version {version.id})."
             )
 
-    _run(_with_store(state.settings, work))
+    terminal.run(terminal.with_store(state.settings, work))
 
 
 # --- roster --------------------------------------------------------------------------------
@@ -258,11 +185,11 @@ def roster_import(
     slack_user_id, tags (;-separated). Bad rows are reported by line number and nothing is
     imported.
     """
-    state = _state(ctx)
+    state = terminal.state_of(ctx)
     try:
         roster, notes = read_roster_file(file)
     except ItineraError as error:
-        raise _fail(str(error)) from None
+        raise terminal.fail(str(error)) from None
     for note in notes:
         err.print(f"warning: {note}")
     if dry_run:
@@ -273,35 +200,17 @@ def roster_import(
         return
 
     async def work(store: Store) -> None:
-        result = await usecases.import_roster(store, roster, now=_now(), actor=state.actor)
+        result = await usecases.import_roster(store, roster, now=terminal.now(), actor=state.actor)
         out.print(
             f"Delegations: {result.delegations_created} new, {result.delegations_updated} "
             f"updated. Participants: {result.participants_created} new, "
             f"{result.participants_updated} updated, {result.participants_unchanged} unchanged."
         )
 
-    _run(_with_store(state.settings, work))
+    terminal.run(terminal.with_store(state.settings, work))
 
 
 # --- round ---------------------------------------------------------------------------------
-
-
-def parse_moment(text: str, *, zone: ZoneInfo, end_of_day: bool) -> datetime:
-    """An ISO 8601 date or date-time; without an offset it is read in ``zone``. UTC out.
-
-    A date alone means the start of that day, or its end (23:59) for a closing time.
-    """
-    try:
-        return commands.parse_moment(text, zone=zone.key, end_of_day=end_of_day)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise typer.BadParameter(f"{name!r} is not an IANA timezone like Europe/Zurich") from None
 
 
 @round_app.command("launch")
@@ -341,15 +250,15 @@ def round_launch(
     The running bot (`itinera run`) sends the invitations at its next tick, each participant
     once, on the channel where they can be reached.
     """
-    state = _state(ctx)
-    zone = _zone(tz)
+    state = terminal.state_of(ctx)
+    zone = terminal.zone(tz)
     closes_at = parse_moment(closes, zone=zone, end_of_day=True)
     opens_at = parse_moment(opens, zone=zone, end_of_day=False) if opens else None
     try:
         who = Audience.parse(audience)
         policy = parse_reminder_policy(remind)
     except ItineraError as error:
-        raise _fail(str(error)) from None
+        raise terminal.fail(str(error)) from None
 
     async def work(store: Store) -> usecases.LaunchedRound:
         return await usecases.launch_round(
@@ -358,13 +267,13 @@ def round_launch(
             audience=who,
             closes_at=closes_at,
             opens_at=opens_at,
-            now=_now(),
+            now=terminal.now(),
             actor=state.actor,
             reminder_policy=policy,
             attribution=attribution,
         )
 
-    launched = _run(_with_store(state.settings, work))
+    launched = terminal.run(terminal.with_store(state.settings, work))
     round_ = launched.round
     out.print(
         f"Round {round_.id}: survey {survey_id!r} version {launched.version.version}, "
@@ -389,7 +298,7 @@ def _when(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
 @round_app.command("list")
 def round_list(ctx: typer.Context) -> None:
     """Every round with its survey, audience, dates and how many have submitted."""
-    state = _state(ctx)
+    state = terminal.state_of(ctx)
 
     async def work(store: Store) -> None:
         rounds = await store.rounds.list_rounds()
@@ -397,7 +306,7 @@ def round_list(ctx: typer.Context) -> None:
             out.print("No rounds yet. Launch one with `itinera round launch`.")
             return
         table = Table("id", "survey", "audience", "opens", "closes", "status", "submitted")
-        now = _now()
+        now = terminal.now()
         for round_ in rounds:
             counts = await store.rounds.counts(round_.id)
             total = sum(counts.values())
@@ -410,17 +319,9 @@ def round_list(ctx: typer.Context) -> None:
                 round_.status_at(now).value,
                 f"{counts.get(ResponseStatus.SUBMITTED, 0)}/{total}",
             )
-        _print_table(table)
+        terminal.print_table(table)
 
-    _run(_with_store(state.settings, work))
-
-
-STATUS_WORDS = {
-    ResponseStatus.NOT_STARTED: "not started",
-    ResponseStatus.IN_PROGRESS: "in progress",
-    ResponseStatus.SUBMITTED: "submitted",
-    ResponseStatus.PARTIAL: "partial (closed)",
-}
+    terminal.run(terminal.with_store(state.settings, work))
 
 
 @round_app.command("status")
@@ -429,7 +330,7 @@ def round_status(
     round_id: Annotated[int, typer.Argument(help="The round's id (see `itinera round list`).")],
 ) -> None:
     """Who has answered and who has not, by delegation."""
-    state = _state(ctx)
+    state = terminal.state_of(ctx)
 
     async def work(store: Store) -> None:
         round_ = await store.rounds.get_round(round_id)
@@ -439,7 +340,7 @@ def round_status(
         submitted = counts.get(ResponseStatus.SUBMITTED, 0)
         rate = f"{100 * submitted / total:.0f}%" if total else "-"
         out.print(
-            f"Round {round_.id} ({round_.survey_id}), {round_.status_at(_now()).value}, "
+            f"Round {round_.id} ({round_.survey_id}), {round_.status_at(terminal.now()).value}, "
             f"closes {_when(round_.closes_at)}: {submitted} of {total} submitted ({rate}), "
             f"{counts.get(ResponseStatus.IN_PROGRESS, 0)} in progress, "
             f"{counts.get(ResponseStatus.NOT_STARTED, 0)} not started."
@@ -455,9 +356,9 @@ def round_status(
                 str(line.answered),
                 _when(line.submitted_at or line.updated_at or line.started_at),
             )
-        _print_table(table)
+        terminal.print_table(table)
 
-    _run(_with_store(state.settings, work))
+    terminal.run(terminal.with_store(state.settings, work))
 
 
 # --- export --------------------------------------------------------------------------------
@@ -503,9 +404,9 @@ def export(
 
     Text that a spreadsheet would run as a formula is prefixed with a quote.
     """
-    state = _state(ctx)
+    state = terminal.state_of(ctx)
     if format is ExportFormat.XLSX and out_file is None:
-        raise _fail("an .xlsx export needs --out FILE")
+        raise terminal.fail("an .xlsx export needs --out FILE")
 
     async def work(store: Store) -> int:
         round_ = await store.rounds.get_round(round_id)
@@ -529,7 +430,7 @@ def export(
                     rows, handle, survey=survey, style=values, language=language, advance=advance
                 )
 
-    count = _run(_with_store(state.settings, work))
+    count = terminal.run(terminal.with_store(state.settings, work))
     if out_file is not None:
         out.print(f"Wrote {count} responses to {out_file}.")
 
@@ -550,7 +451,7 @@ def run_bot(ctx: typer.Context) -> None:
 
     from bot.run import run
 
-    settings = _state(ctx).settings
+    settings = terminal.state_of(ctx).settings
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -562,7 +463,7 @@ def run_bot(ctx: typer.Context) -> None:
     async def work(store: Store) -> None:
         await run(settings, store)
 
-    _run(_with_store(settings, work))
+    terminal.run(terminal.with_store(settings, work))
 
 
 # --- commands defined beside their features ------------------------------------------------

@@ -27,14 +27,14 @@ from typing import Annotated, Protocol
 
 import typer
 
+from bot import terminal
 from bot.digest_render import render_chart, render_html
 from bot.settings import Settings
-from storage import migrate
-from storage.database import Store, open_store
+from storage.database import Store
 from storage.digests import SqlAlchemyDigestQueries
 from surveys.digest import Digest, DigestPlan, DigestRun, build_digest, render_markdown
 from surveys.digest import summary as digest_summary
-from surveys.errors import DeliveryError, ItineraError
+from surveys.errors import DeliveryError
 from surveys.ports import Clock, DigestQueries, Messenger, RoundRepository, SurveyRepository
 
 log = logging.getLogger("itinera.digest")
@@ -203,16 +203,6 @@ async def no_messengers(_settings: Settings, _store: Store) -> AsyncIterator[Seq
     yield ()
 
 
-def _settings(ctx: typer.Context) -> Settings:
-    settings = getattr(ctx.find_root().obj, "settings", None)
-    return settings if isinstance(settings, Settings) else Settings()
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
 def digest_command(messengers: MessengerSource = no_messengers) -> Callable[..., None]:
     """The ``digest`` command, posting through ``messengers`` (register it on the CLI app)."""
 
@@ -242,32 +232,22 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
         Response rates overall, by region and by delegation; who has not answered; scores and
         choices by theme; new comments; change since the last digest.
         """
-        settings = _settings(ctx)
+        settings = terminal.state_of(ctx).settings
         folder = out or Path(settings.digest_folder)
 
-        async def work() -> DigestFiles:
-            url = settings.database_url
-            if await migrate.current_revision_async(url) != migrate.head_revision():
-                raise _fail("the database is not up to date: run `itinera db upgrade` first")
-            store = await open_store(url)
-            try:
-                source = messengers if post else no_messengers
-                async with source(settings, store) as channels:
-                    return await publish_digest(
-                        store,
-                        round_id,
-                        messengers=channels,
-                        now=datetime.now(UTC),
-                        folder=folder,
-                        language=lang,
-                    )
-            finally:
-                await store.close()
+        async def work(store: Store) -> DigestFiles:
+            source = messengers if post else no_messengers
+            async with source(settings, store) as channels:
+                return await publish_digest(
+                    store,
+                    round_id,
+                    messengers=channels,
+                    now=terminal.now(),
+                    folder=folder,
+                    language=lang,
+                )
 
-        try:
-            files = asyncio.run(work())
-        except ItineraError as error:
-            raise _fail(str(error)) from None
+        files = terminal.run(terminal.with_store(settings, work))
         for path in files.paths:
             typer.echo(str(path))
         if files.posted_to:

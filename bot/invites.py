@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot import terminal
 from bot.settings import Settings
 from handlers.telegram.enrolment import IssuedCode, issue_code
 from surveys.records import Channel, Participant, Role
@@ -140,23 +141,19 @@ def roster_invites(
     or writes them to --out as CSV. Links expire after ITINERA_ENROLMENT_CODE_DAYS days. The bot
     username is ITINERA_TELEGRAM_BOT_USERNAME, or asked of Telegram with the token.
     """
-    # bot.cli registers this command, so it is imported here, not at module level.
     from telegram.error import TelegramError
 
-    from bot.cli import _fail, _now, _run, _state, _with_store
-    from bot.cli import out as console
-
     if channel.strip().lower() != Channel.TELEGRAM.value:
-        raise _fail(
+        raise terminal.fail(
             f"--channel {channel}: enrolment links are for telegram; Slack users are known by "
             "the slack_user_id column of the roster"
         )
-    state = _state(ctx)
+    state = terminal.state_of(ctx)
     settings = state.settings
     try:
         username = asyncio.run(bot_username(settings))
     except TelegramError as error:
-        raise _fail(
+        raise terminal.fail(
             f"cannot ask Telegram for the bot's username ({error}); set "
             "ITINERA_TELEGRAM_BOT_USERNAME"
         ) from None
@@ -166,19 +163,21 @@ def roster_invites(
             store,
             username=username,
             days=settings.enrolment_code_days,
-            now=_now(),
+            now=terminal.now(),
             actor=state.actor,
             everyone=everyone,
         )
 
-    invites = _run(_with_store(settings, work))
+    invites = terminal.run(terminal.with_store(settings, work))
     if not invites:
-        console.print("Everyone is enrolled on Telegram already; use --all to issue new links.")
+        terminal.out.print(
+            "Everyone is enrolled on Telegram already; use --all to issue new links."
+        )
         return
     days = settings.enrolment_code_days
     if out is not None:
         write_invites_csv(invites, out)
-        console.print(f"Wrote {len(invites)} enrolment links to {out} (valid {days} days).")
+        terminal.out.print(f"Wrote {len(invites)} enrolment links to {out} (valid {days} days).")
         return
     table = Table("name", "delegation", "code", "link")
     rows = [
@@ -192,6 +191,6 @@ def roster_invites(
         max(len(row[i]) for row in [("name", "delegation", "code", "link"), *rows])
         for i in range(4)
     ]
-    wide = Console(width=max(console.width, sum(widths) + 13), highlight=False)
+    wide = Console(width=max(terminal.out.width, sum(widths) + 13), highlight=False)
     wide.print(table)
-    console.print(f"{len(invites)} enrolment links, valid {days} days; each works once.")
+    terminal.out.print(f"{len(invites)} enrolment links, valid {days} days; each works once.")

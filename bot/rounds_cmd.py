@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from bot import terminal
 from storage.database import Store
 from surveys import delivery
 from surveys.delivery import DeliveryRepositories
@@ -29,9 +30,6 @@ from surveys.reminders import (
     schedule_for,
     zone_or_utc,
 )
-
-if TYPE_CHECKING:
-    from bot.cli import State
 
 RoundArgument = Annotated[int, typer.Argument(help="The round's id (see `itinera round list`).")]
 
@@ -195,35 +193,31 @@ def round_extend(
     ] = "UTC",
 ) -> None:
     """Move a round's closing time; reminders are planned again from the new date."""
-    from bot import cli
-
-    state = cli._state(ctx)
+    state = terminal.state_of(ctx)
     office_hours = _office_hours(state)
-    closes_at = cli.parse_moment(closes, zone=cli._zone(tz), end_of_day=True)
+    closes_at = terminal.parse_moment(closes, zone=terminal.zone(tz), end_of_day=True)
 
     async def work(store: Store) -> str:
         return await extend(
             store,
             round_id,
             closes_at=closes_at,
-            now=cli._now(),
+            now=terminal.now(),
             actor=state.actor,
             office_hours=office_hours,
         )
 
-    cli.out.print(cli._run(cli._with_store(state.settings, work)))
+    terminal.out.print(terminal.run(terminal.with_store(state.settings, work)))
 
 
 def round_close(ctx: typer.Context, round_id: RoundArgument) -> None:
     """Close a round now, before its closing time; started responses are kept as partial."""
-    from bot import cli
-
-    state = cli._state(ctx)
+    state = terminal.state_of(ctx)
 
     async def work(store: Store) -> str:
-        return await close(store, round_id, now=cli._now(), actor=state.actor)
+        return await close(store, round_id, now=terminal.now(), actor=state.actor)
 
-    cli.out.print(cli._run(cli._with_store(state.settings, work)))
+    terminal.out.print(terminal.run(terminal.with_store(state.settings, work)))
 
 
 def round_remind(
@@ -240,16 +234,14 @@ def round_remind(
     """
     from rich.table import Table
 
-    from bot import cli
-
-    state = cli._state(ctx)
+    state = terminal.state_of(ctx)
     if not dry_run:
-        raise cli._fail(
+        raise terminal.fail(
             "reminders are sent by the running bot (`itinera run`) when they fall due; "
             f"use `itinera round remind {round_id} --dry-run` to see who would be reminded when"
         )
     office_hours = _office_hours(state)
-    now = cli._now()
+    now = terminal.now()
 
     async def work(store: Store) -> None:
         round_, lines, rows = await reminder_plan(
@@ -257,39 +249,37 @@ def round_remind(
         )
         policy = ",".join(describe_step(step) for step in round_.reminder_policy) or "none"
         waiting = sum(1 for line in lines if line.status in WAITING)
-        cli.out.print(
+        terminal.out.print(
             f"Round {round_id} ({round_.status_at(now).value}) closes "
             f"{_utc(round_.closes_at)}; reminder policy {policy} before closing, moved into "
             f"office hours {office_hours} in each delegate's timezone. {waiting} of "
             f"{len(lines)} delegates have not submitted."
         )
         if not rows:
-            cli.out.print("No reminders planned.")
+            terminal.out.print("No reminders planned.")
             return
         table = Table("delegation", "participant", "status", "step", "local time", "UTC", "state")
         for row in rows:
             table.add_row(
                 row.participant.delegation or "-",
                 row.participant.name,
-                cli.STATUS_WORDS[row.status],
+                terminal.STATUS_WORDS[row.status],
                 describe_step(row.step_minutes),
                 _local(row.at, row.participant.timezone),
                 _utc(row.at),
                 row.state,
             )
-        cli._print_table(table)
+        terminal.print_table(table)
 
-    cli._run(cli._with_store(state.settings, work))
+    terminal.run(terminal.with_store(state.settings, work))
 
 
-def _office_hours(state: State) -> OfficeHours:
-    from bot import cli
-
+def _office_hours(state: terminal.State) -> OfficeHours:
     settings = state.settings
     try:
         return OfficeHours.parse(settings.office_hours, settings.office_days)
     except ValueError as error:
-        raise cli._fail(f"ITINERA_OFFICE_HOURS / ITINERA_OFFICE_DAYS: {error}") from None
+        raise terminal.fail(f"ITINERA_OFFICE_HOURS / ITINERA_OFFICE_DAYS: {error}") from None
 
 
 __all__ = [

@@ -1,0 +1,134 @@
+"""What every ``itinera`` command shares: the consoles, the settings, the one error hook, and
+the gate that opens the database only once it is migrated.
+
+Command modules (``bot.cli``, ``bot.rounds_cmd``, ``bot.invites``, ``bot.digest_cmd``) import
+these rather than each other, so there is one way to fail, to time-stamp and to print a table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.settings import Settings
+from storage import migrate
+from storage.database import Store, open_store
+from surveys import commands
+from surveys.errors import ItineraError
+from surveys.records import ResponseStatus
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+T = TypeVar("T")
+
+
+class State:
+    """What the CLI callback builds once and every command reads."""
+
+    settings: Settings
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def actor(self) -> str:
+        """Who the audit log records: ITINERA_ACTOR, else the login name."""
+        if self.settings.actor:
+            return self.settings.actor
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "cli"
+
+
+def state_of(ctx: typer.Context) -> State:
+    """The State of the running command (built by the root callback; fresh settings if none)."""
+    state = ctx.find_root().obj
+    return state if isinstance(state, State) else State(Settings())
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``error: message`` on stderr and return the exit to raise."""
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one command's coroutine; core errors become a readable message and exit 1."""
+    try:
+        return asyncio.run(coroutine)
+    except ItineraError as error:
+        raise fail(str(error)) from None
+
+
+async def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the configured database for ``work``, refusing one that is not migrated."""
+    url = settings.database_url
+    current = await migrate.current_revision_async(url)
+    if current != migrate.head_revision():
+        state = "is not initialised" if current is None else "needs an upgrade"
+        raise fail(f"the database {redact(url)} {state}: run `itinera db upgrade` first")
+    store = await open_store(url)
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}//{user}:***@{tail}"
+
+
+def print_table(table: Table) -> None:
+    """Boxed for a person at a terminal; plain, unwrapped columns when piped or captured."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    table.box = None
+    Console(file=sys.stdout, width=240, highlight=False).print(table)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    """An IANA timezone, or a usage error naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"{name!r} is not an IANA timezone like Europe/Zurich") from None
+
+
+def parse_moment(text: str, *, zone: ZoneInfo, end_of_day: bool) -> datetime:
+    """An ISO 8601 date or date-time; without an offset it is read in ``zone``. UTC out.
+
+    A date alone means the start of that day, or its end (23:59) for a closing time.
+    """
+    try:
+        return commands.parse_moment(text, zone=zone.key, end_of_day=end_of_day)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+STATUS_WORDS = {
+    ResponseStatus.NOT_STARTED: "not started",
+    ResponseStatus.IN_PROGRESS: "in progress",
+    ResponseStatus.SUBMITTED: "submitted",
+    ResponseStatus.PARTIAL: "partial (closed)",
+}
