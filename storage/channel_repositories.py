@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repositories import (
-    Sessions,
     dialect_of,
     insert_ignoring,
     link_identity,
     response_record,
     round_record,
 )
+from storage.scope import SessionScope
 from storage.tables import (
     AnswerRow,
     EnrolmentCodeRow,
@@ -86,12 +86,12 @@ def _upsert(
 class SqlAlchemyIdentityRepository:
     """Channel identities, their cached addresses, and preferences set from a channel."""
 
-    def __init__(self, sessions: Sessions, *, clock: Clock) -> None:
-        self._sessions = sessions
+    def __init__(self, scope: SessionScope, *, clock: Clock) -> None:
+        self._scope = scope
         self._clock = clock
 
     async def identity(self, participant_id: int, channel: str) -> Identity | None:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             row = await session.get(IdentityRow, (participant_id, channel))
         if row is None:
             return None
@@ -103,7 +103,7 @@ class SqlAlchemyIdentityRepository:
         )
 
     async def set_address(self, participant_id: int, channel: str, address: str) -> None:
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             found = await session.scalar(
                 update(IdentityRow)
                 .where(IdentityRow.participant_id == participant_id, IdentityRow.channel == channel)
@@ -120,7 +120,7 @@ class SqlAlchemyIdentityRepository:
         await self._set(participant_id, timezone=timezone)
 
     async def _set(self, participant_id: int, **values: str) -> None:
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             found = await session.scalar(
                 update(ParticipantRow)
                 .where(ParticipantRow.id == participant_id)
@@ -133,7 +133,7 @@ class SqlAlchemyIdentityRepository:
     async def participations(self, participant_id: int) -> Sequence[tuple[Round, Response]]:
         """Newest round first; two queries whatever the number of rounds."""
         theirs = select(ResponseRow.id).where(ResponseRow.participant_id == participant_id)
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             pairs = (
                 await session.execute(
                     select(RoundRow, ResponseRow)
@@ -166,8 +166,8 @@ class SqlAlchemyIdentityRepository:
 class SqlAlchemyEnrolmentRepository:
     """One-time enrolment codes, kept as hashes."""
 
-    def __init__(self, sessions: Sessions) -> None:
-        self._sessions = sessions
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
 
     async def issue(
         self,
@@ -180,7 +180,7 @@ class SqlAlchemyEnrolmentRepository:
     ) -> None:
         """Store the code; the participant's earlier unused codes on the channel expire now."""
         try:
-            async with self._sessions.begin() as session:
+            async with self._scope.writing() as session:
                 if await session.get(ParticipantRow, participant_id) is None:
                     raise NotFoundError("participant", participant_id)
                 await session.execute(
@@ -216,7 +216,7 @@ class SqlAlchemyEnrolmentRepository:
         The conditional UPDATE comes first, so concurrent redeemers queue on the row (and, on
         SQLite, on the write lock) instead of both reading it as unused.
         """
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             participant_id = await session.scalar(
                 update(EnrolmentCodeRow)
                 .where(
@@ -253,11 +253,11 @@ class SqlAlchemyEnrolmentRepository:
 class SqlAlchemyInbox:
     """Inbound events keyed by (channel, platform id): a retried delivery is stored once."""
 
-    def __init__(self, sessions: Sessions) -> None:
-        self._sessions = sessions
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
 
     async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> int | None:
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             stmt = (
                 insert_ignoring(dialect_of(session), InboundEventRow, ["channel", "key"])
                 .values(channel=channel, key=key, payload=payload, received_at=now)
@@ -267,7 +267,7 @@ class SqlAlchemyInbox:
         return inserted
 
     async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             rows = await session.scalars(
                 select(InboundEventRow)
                 .where(InboundEventRow.channel == channel, InboundEventRow.processed_at.is_(None))
@@ -290,7 +290,7 @@ class SqlAlchemyInbox:
     async def mark_processed(
         self, event_id: int, *, now: datetime, error: str | None = None
     ) -> None:
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             found = await session.scalar(
                 update(InboundEventRow)
                 .where(InboundEventRow.id == event_id)
@@ -307,8 +307,8 @@ class SqlAlchemyInbox:
 class SqlAlchemyOutbox:
     """Outbound messages keyed by (channel, what they are for): each is sent once."""
 
-    def __init__(self, sessions: Sessions) -> None:
-        self._sessions = sessions
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
 
     async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
         """Insert a ``claimed`` row, or take over a ``failed`` or abandoned one; atomic."""
@@ -316,7 +316,7 @@ class SqlAlchemyOutbox:
             OutboundMessageRow.status == CLAIMED,
             OutboundMessageRow.updated_at < now - CLAIM_TIMEOUT,
         )
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             claimed = await session.scalar(
                 _upsert(
                     session,
@@ -331,20 +331,20 @@ class SqlAlchemyOutbox:
         self, *, channel: str, key: str, address: str, message_id: str | None, now: datetime
     ) -> None:
         sent = {"status": SENT, "address": address, "message_id": message_id, "updated_at": now}
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             await session.execute(
                 _upsert(session, {"channel": channel, "key": key, **sent}, {**sent, "error": None})
             )
 
     async def mark_failed(self, *, channel: str, key: str, error: str, now: datetime) -> None:
         failed = {"status": FAILED, "error": error, "updated_at": now}
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             await session.execute(
                 _upsert(session, {"channel": channel, "key": key, **failed}, failed)
             )
 
     async def release(self, *, channel: str, key: str) -> None:
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             await session.execute(
                 delete(OutboundMessageRow).where(
                     OutboundMessageRow.channel == channel,
@@ -354,7 +354,7 @@ class SqlAlchemyOutbox:
             )
 
     async def get(self, *, channel: str, key: str) -> OutboundMessage | None:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             row = await session.scalar(
                 select(OutboundMessageRow).where(
                     OutboundMessageRow.channel == channel, OutboundMessageRow.key == key

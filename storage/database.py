@@ -18,6 +18,8 @@ its own schema.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +40,9 @@ from storage.repositories import (
     SqlAlchemyRosterRepository,
     SqlAlchemyRoundRepository,
     SqlAlchemySurveyRepository,
+    SurveyCache,
 )
+from storage.scope import OwnTransactions, SessionScope, SharedTransaction
 from surveys.ports import (
     AuditLog,
     Clock,
@@ -53,6 +57,8 @@ from surveys.ports import (
 )
 
 SCHEMA_QUERY_KEY = "schema"
+SQLITE_IMMEDIATE = "itinera_sqlite_immediate"
+"""Execution option: begin the SQLite transaction with ``BEGIN IMMEDIATE``."""
 
 
 class SystemClock:
@@ -111,7 +117,11 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A unit of work that will write takes the write lock at once (BEGIN IMMEDIATE): two
+        # deferred transactions that both read and then write would otherwise fail with
+        # "database is locked" instead of waiting their turn.
+        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -136,7 +146,11 @@ class Database:
 
 @dataclass
 class Store:
-    """The repositories the core and the channels need, sharing one database."""
+    """The repositories the core and the channels need, sharing one database.
+
+    Each repository method called on the store directly is a transaction of its own;
+    :meth:`transaction` gives the same repositories over one transaction, for a use case.
+    """
 
     surveys: SurveyRepository
     roster: RosterRepository
@@ -148,28 +162,57 @@ class Store:
     inbox: InboxRepository
     outbox: OutboxRepository
     database: Database | None = field(default=None, repr=False)
+    clock: Clock = field(default_factory=SystemClock, repr=False)
+    cache: SurveyCache = field(default_factory=SurveyCache, repr=False)
+    in_transaction: bool = field(default=False, repr=False)
+    """True for the repositories a :meth:`transaction` gives: they all share it."""
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Store]:
+        """The repositories over one transaction: committed when the block ends, rolled back
+        if it raises. On SQLite it takes the write lock at its start. Called on repositories
+        already in a transaction, it joins that one."""
+        if self.in_transaction:
+            yield self
+            return
+        if self.database is None:
+            raise RuntimeError("this store has no database to open a transaction on")
+        database = self.database
+        async with database.sessions() as session, session.begin():
+            if database.dialect == "sqlite":
+                await session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            joined = _repositories(SharedTransaction(session), clock=self.clock, cache=self.cache)
+            joined.in_transaction = True
+            yield joined
 
     async def close(self) -> None:
         if self.database is not None:
             await self.database.dispose()
 
 
+def _repositories(scope: SessionScope, *, clock: Clock, cache: SurveyCache) -> Store:
+    return Store(
+        surveys=SqlAlchemySurveyRepository(scope, cache=cache),
+        roster=SqlAlchemyRosterRepository(scope, clock=clock),
+        rounds=SqlAlchemyRoundRepository(scope),
+        responses=SqlAlchemyResponseRepository(scope),
+        audit=SqlAlchemyAuditLog(scope),
+        identities=SqlAlchemyIdentityRepository(scope, clock=clock),
+        enrolments=SqlAlchemyEnrolmentRepository(scope),
+        inbox=SqlAlchemyInbox(scope),
+        outbox=SqlAlchemyOutbox(scope),
+        clock=clock,
+        cache=cache,
+    )
+
+
 def store_for(database: Database, *, clock: Clock | None = None) -> Store:
     """The repositories over an already open :class:`Database`."""
-    sessions = database.sessions
-    clock = clock or SystemClock()
-    return Store(
-        surveys=SqlAlchemySurveyRepository(sessions),
-        roster=SqlAlchemyRosterRepository(sessions, clock=clock),
-        rounds=SqlAlchemyRoundRepository(sessions),
-        responses=SqlAlchemyResponseRepository(sessions),
-        audit=SqlAlchemyAuditLog(sessions),
-        identities=SqlAlchemyIdentityRepository(sessions, clock=clock),
-        enrolments=SqlAlchemyEnrolmentRepository(sessions),
-        inbox=SqlAlchemyInbox(sessions),
-        outbox=SqlAlchemyOutbox(sessions),
-        database=database,
+    store = _repositories(
+        OwnTransactions(database.sessions), clock=clock or SystemClock(), cache=SurveyCache()
     )
+    store.database = database
+    return store
 
 
 async def open_store(

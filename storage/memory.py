@@ -13,8 +13,11 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import itertools
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -34,7 +37,7 @@ from storage.rules import (
 )
 from storage.rules import reminder_policy as normalised_policy
 from surveys.definition import AnswerValue, Survey
-from surveys.errors import NotFoundError, RosterError
+from surveys.errors import ConflictError, NotFoundError, RosterError
 from surveys.ports import (
     AuditLog,
     EnrolmentRepository,
@@ -426,6 +429,7 @@ class InMemoryResponseRepository:
         self,
         response_id: int,
         *,
+        version: int,
         state: ResponseState,
         changes: Sequence[AnswerChange],
         status: ResponseStatus,
@@ -434,6 +438,8 @@ class InMemoryResponseRepository:
         stored = self._stored(response_id)
         now = utc(now)
         old = stored.response
+        if old.version != version:
+            raise ConflictError("response", response_id, expected=version)
         started_at = old.started_at
         if started_at is None and (state.started or status is not ResponseStatus.NOT_STARTED):
             started_at = now
@@ -458,6 +464,7 @@ class InMemoryResponseRepository:
             started_at=started_at,
             submitted_at=submitted_at,
             updated_at=now,
+            version=old.version + 1,
         )
         return stored.current()
 
@@ -684,6 +691,49 @@ class InMemoryStore:
         self.enrolments = InMemoryEnrolmentRepository(self.roster)
         self.inbox = InMemoryInbox()
         self.outbox = InMemoryOutbox()
+        self._writer = asyncio.Lock()
+        self._joined = False
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[InMemoryStore]:
+        """The store itself, as one transaction: one at a time (as a database serialises
+        writers), and everything it changed is undone if the block raises."""
+        if self._joined:
+            yield self
+            return
+        async with self._writer:
+            saved = self._snapshot()
+            joined = copy.copy(self)
+            joined._joined = True
+            try:
+                yield joined
+            except BaseException:
+                self._restore(saved)
+                raise
+
+    def _repositories(self) -> tuple[object, ...]:
+        return (
+            self.surveys,
+            self.roster,
+            self.rounds,
+            self.responses,
+            self.audit,
+            self.identities,
+            self.enrolments,
+            self.inbox,
+            self.outbox,
+        )
+
+    def _snapshot(self) -> list[dict[str, object]]:
+        repositories = self._repositories()
+        # The repositories refer to each other: keep those references, copy their data.
+        memo: dict[int, object] = {id(repo): repo for repo in repositories}
+        return [copy.deepcopy(vars(repo), memo) for repo in repositories]
+
+    def _restore(self, saved: list[dict[str, object]]) -> None:
+        for repo, state in zip(self._repositories(), saved, strict=True):
+            vars(repo).clear()
+            vars(repo).update(state)
 
     async def close(self) -> None:
         """Nothing to release; here so code can close any store."""

@@ -30,8 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from storage.rules import (
@@ -46,6 +45,7 @@ from storage.rules import (
     utc,
 )
 from storage.rules import reminder_policy as normalised_policy
+from storage.scope import SessionScope
 from storage.tables import (
     AnswerHistoryRow,
     AnswerRow,
@@ -60,7 +60,7 @@ from storage.tables import (
     UTCDateTime,
 )
 from surveys.definition import AnswerValue, Survey
-from surveys.errors import NotFoundError, RosterError
+from surveys.errors import ConflictError, NotFoundError, RosterError
 from surveys.ports import Clock
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
@@ -82,8 +82,6 @@ from surveys.records import (
     StatusLine,
     SurveyVersion,
 )
-
-Sessions = async_sessionmaker[AsyncSession]
 
 EXPORT_CHUNK = 500
 """Responses per chunk when exporting: one answers query per chunk."""
@@ -184,13 +182,23 @@ def _delegation_of(row: DelegationRow) -> Delegation:
 # -- surveys ---------------------------------------------------------------------------------
 
 
+class SurveyCache:
+    """Parsed survey versions by id: versions never change once stored, so every repository
+    over the same database may share what one of them has read."""
+
+    def __init__(self) -> None:
+        self.definitions: dict[int, Survey] = {}
+        self.versions: dict[int, SurveyVersion] = {}
+
+
 class SqlAlchemySurveyRepository:
     """Survey versions, immutable once stored; parsed definitions are cached by version id."""
 
-    def __init__(self, sessions: Sessions) -> None:
-        self._sessions = sessions
-        self._definitions: dict[int, Survey] = {}
-        self._versions: dict[int, SurveyVersion] = {}
+    def __init__(self, scope: SessionScope, *, cache: SurveyCache | None = None) -> None:
+        self._scope = scope
+        cache = cache or SurveyCache()
+        self._definitions = cache.definitions
+        self._versions = cache.versions
 
     async def save_version(self, survey: Survey, *, now: datetime) -> SurveyVersion:
         text = survey.canonical_json()
@@ -198,27 +206,39 @@ class SqlAlchemySurveyRepository:
         found = await self._find(survey.id, digest)
         if found is not None:
             return found
-        try:
-            async with self._sessions.begin() as session:
-                row = SurveyVersionRow(
+        async with self._scope.writing() as session:
+            # Another process may store the same definition between our look-up and this
+            # insert: then nothing is inserted and the stored one is returned.
+            inserted = await session.scalar(
+                insert_ignoring(
+                    dialect_of(session), SurveyVersionRow, ["survey_id", "content_hash"]
+                )
+                .values(
                     survey_id=survey.id,
                     version=survey.version,
                     content_hash=digest,
                     definition=text,
                     created_at=now,
                 )
-                session.add(row)
-        except IntegrityError:
-            # Another process stored the same definition between our look-up and our insert.
+                .returning(SurveyVersionRow.id)
+            )
+        if inserted is None:
             found = await self._find(survey.id, digest)
-            if found is None:
-                raise
+            if found is None:  # pragma: no cover - the conflicting row cannot vanish
+                raise NotFoundError("survey version", (survey.id, digest))
             return found
-        self._definitions[row.id] = survey
-        return self._version(row)
+        self._definitions[inserted] = survey
+        return SurveyVersion(
+            id=inserted,
+            survey_id=survey.id,
+            version=survey.version,
+            content_hash=digest,
+            definition=survey,
+            created_at=now,
+        )
 
     async def _find(self, survey_id: str, digest: str) -> SurveyVersion | None:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             row = await session.scalar(
                 select(SurveyVersionRow).where(
                     SurveyVersionRow.survey_id == survey_id,
@@ -228,7 +248,7 @@ class SqlAlchemySurveyRepository:
         return None if row is None else self._version(row, created=False)
 
     async def latest_version(self, survey_id: str) -> SurveyVersion:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             row = await session.scalar(
                 select(SurveyVersionRow)
                 .where(SurveyVersionRow.survey_id == survey_id)
@@ -244,7 +264,7 @@ class SqlAlchemySurveyRepository:
         cached = self._versions.get(version_id)
         if cached is not None:
             return cached
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             row = await session.get(SurveyVersionRow, version_id)
         if row is None:
             raise NotFoundError("survey version", version_id)
@@ -256,7 +276,7 @@ class SqlAlchemySurveyRepository:
         stmt = select(SurveyVersionRow).order_by(SurveyVersionRow.id)
         if survey_id is not None:
             stmt = stmt.where(SurveyVersionRow.survey_id == survey_id)
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             rows = (await session.scalars(stmt)).all()
         return [self._version(row) for row in rows]
 
@@ -282,8 +302,8 @@ class SqlAlchemySurveyRepository:
 class SqlAlchemyRosterRepository:
     """Delegations, participants and their channel identities."""
 
-    def __init__(self, sessions: Sessions, *, clock: Clock) -> None:
-        self._sessions = sessions
+    def __init__(self, scope: SessionScope, *, clock: Clock) -> None:
+        self._scope = scope
         self._clock = clock
 
     async def import_roster(
@@ -293,7 +313,7 @@ class SqlAlchemyRosterRepository:
         if problems:
             raise RosterError(problems)
         now = self._clock.now()
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             d_created, d_updated = await self._upsert_delegations(session, delegations, now)
             await self._check_delegations_exist(session, delegations, participants)
             counts = await self._upsert_participants(session, participants, now)
@@ -455,7 +475,7 @@ class SqlAlchemyRosterRepository:
         )
 
     async def get_participant(self, participant_id: int) -> Participant:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             row = (
                 await session.execute(
                     _participants_select().where(ParticipantRow.id == participant_id)
@@ -469,7 +489,7 @@ class SqlAlchemyRosterRepository:
         who = select(IdentityRow.participant_id).where(
             IdentityRow.channel == channel, IdentityRow.external_id == external_id
         )
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             row = (
                 await session.execute(_participants_select().where(ParticipantRow.id.in_(who)))
             ).one_or_none()
@@ -478,23 +498,23 @@ class SqlAlchemyRosterRepository:
     async def link_identity(self, participant_id: int, channel: str, external_id: str) -> None:
         """Link, replacing this participant's previous id on the channel; the latest link wins
         if another participant had ``external_id`` (they are unlinked from it)."""
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             if await session.get(ParticipantRow, participant_id) is None:
                 raise NotFoundError("participant", participant_id)
             await link_identity(session, participant_id, channel, external_id, self._clock.now())
 
     async def list_delegations(self) -> Sequence[Delegation]:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             rows = await session.scalars(select(DelegationRow).order_by(DelegationRow.code))
             return [_delegation_of(row) for row in rows]
 
     async def list_participants(self) -> Sequence[Participant]:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             stmt = _participants_select().order_by(*_participant_order(dialect_of(session)))
             return [_participant(row) for row in await session.execute(stmt)]
 
     async def audience_members(self, audience: Audience) -> Sequence[Participant]:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             dialect = dialect_of(session)
             stmt = _participants_select().where(ParticipantRow.role == Role.DELEGATE.value)
             match audience.kind:
@@ -593,8 +613,8 @@ def round_record(row: RoundRow) -> Round:
 class SqlAlchemyRoundRepository:
     """Rounds and the responses they expect."""
 
-    def __init__(self, sessions: Sessions) -> None:
-        self._sessions = sessions
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
 
     async def create_round(
         self,
@@ -611,7 +631,7 @@ class SqlAlchemyRoundRepository:
         ids = list(dict.fromkeys(participant_ids))
         policy = list(normalised_policy(reminder_policy))
         attribution = Attribution(attribution)
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             version = await session.get(SurveyVersionRow, survey_version_id)
             if version is None:
                 raise NotFoundError("survey version", survey_version_id)
@@ -661,7 +681,7 @@ class SqlAlchemyRoundRepository:
         again changes nothing (the first closing time stays). ``updated_at`` of the responses
         is left alone: it tells when the delegate last changed something.
         """
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             row = (
                 await session.execute(
                     update(RoundRow)
@@ -690,7 +710,7 @@ class SqlAlchemyRoundRepository:
         """Move ``closes_at``; a round that closed at its closing time reopens, partial
         responses becoming in progress again. A round closed early by hand stays closed."""
         closes_at, now = utc(closes_at), utc(now)
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             row = await session.get(RoundRow, round_id)
             if row is None:
                 raise NotFoundError("round", round_id)
@@ -741,12 +761,12 @@ class SqlAlchemyRoundRepository:
         return await self._rounds(RoundRow.closed_at.is_(None), RoundRow.closes_at <= now)
 
     async def _rounds(self, *where: ColumnElement[bool]) -> Sequence[Round]:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             rows = await session.scalars(select(RoundRow).where(*where).order_by(RoundRow.id))
             return [round_record(row) for row in rows]
 
     async def get_round(self, round_id: int) -> Round:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             row = await session.get(RoundRow, round_id)
         if row is None:
             raise NotFoundError("round", round_id)
@@ -767,7 +787,7 @@ class SqlAlchemyRoundRepository:
             .group_by(AnswerRow.response_id)
             .subquery("answered")
         )
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             stmt = (
                 _with_identities(
                     select(
@@ -805,7 +825,7 @@ class SqlAlchemyRoundRepository:
 
     async def counts(self, round_id: int) -> dict[ResponseStatus, int]:
         """How many responses are in each status (every status is a key, zeros included)."""
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             rows = (
                 (
                     await session.execute(
@@ -848,11 +868,11 @@ def _upsert_answers(dialect: str) -> Executable:
 class SqlAlchemyResponseRepository:
     """Responses, their current answers and the history of every change."""
 
-    def __init__(self, sessions: Sessions) -> None:
-        self._sessions = sessions
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
 
     async def get_response(self, round_id: int, participant_id: int) -> Response:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             rows = (
                 await session.execute(
                     select(ResponseRow, AnswerRow.question_id, AnswerRow.value)
@@ -873,6 +893,7 @@ class SqlAlchemyResponseRepository:
         self,
         response_id: int,
         *,
+        version: int,
         state: ResponseState,
         changes: Sequence[AnswerChange],
         status: ResponseStatus,
@@ -883,10 +904,12 @@ class SqlAlchemyResponseRepository:
         ``started_at`` is set the first time the state is started (or leaves not_started);
         ``submitted_at`` when the response becomes ``submitted`` (edits made while it stays
         submitted keep it; ``updated_at`` tells the last change). A ``cleared`` change removes
-        the answer; any other change stores its value (None: skipped).
+        the answer; any other change stores its value (None: skipped). Only a response still
+        at ``version`` is changed (then to ``version + 1``); else :class:`ConflictError`.
         """
         at = bindparam("now", now, type_=UTCDateTime())
         values: dict[str, Any] = {
+            "version": ResponseRow.version + 1,
             "status": status.value,
             "current_question": state.current,
             "editing": state.editing,
@@ -903,18 +926,20 @@ class SqlAlchemyResponseRepository:
                 (ResponseRow.submitted_at.is_(None), at),
                 else_=ResponseRow.submitted_at,
             )
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             updated = (
                 await session.execute(
                     update(ResponseRow)
-                    .where(ResponseRow.id == response_id)
+                    .where(ResponseRow.id == response_id, ResponseRow.version == version)
                     .values(values)
                     .returning(ResponseRow)
                     .execution_options(synchronize_session=False)
                 )
             ).scalar_one_or_none()
             if updated is None:
-                raise NotFoundError("response", response_id)
+                if await session.get(ResponseRow, response_id) is None:
+                    raise NotFoundError("response", response_id)
+                raise ConflictError("response", response_id, expected=version)
             await self._apply(session, response_id, changes)
             answers = dict(
                 (
@@ -971,7 +996,7 @@ class SqlAlchemyResponseRepository:
         )
 
     async def history(self, response_id: int) -> Sequence[AnswerChange]:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             rows = (
                 await session.scalars(
                     select(AnswerHistoryRow)
@@ -994,7 +1019,7 @@ class SqlAlchemyResponseRepository:
         One streamed query for responses, participants and delegations; one answers query per
         chunk. Close the iterator (``contextlib.aclosing``) if you stop before the end.
         """
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             dialect = dialect_of(session)
             if dialect == "postgresql":
                 # One snapshot for the streamed rows and every chunk's answers.
@@ -1056,6 +1081,7 @@ def response_record(row: ResponseRow, answers: dict[str, AnswerValue | None]) ->
         started_at=row.started_at,
         submitted_at=row.submitted_at,
         updated_at=row.updated_at,
+        version=row.version,
     )
 
 
@@ -1065,19 +1091,19 @@ def response_record(row: ResponseRow, answers: dict[str, AnswerValue | None]) ->
 class SqlAlchemyAuditLog:
     """Who did what to what, appended; ``entries`` lists the newest first."""
 
-    def __init__(self, sessions: Sessions) -> None:
-        self._sessions = sessions
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
 
     async def record(
         self, *, actor: str, action: str, target: str, details: dict[str, object], now: datetime
     ) -> None:
-        async with self._sessions.begin() as session:
+        async with self._scope.writing() as session:
             session.add(
                 AuditRow(at=now, actor=actor, action=action, target=target, details=details)
             )
 
     async def entries(self, *, limit: int = 100) -> Sequence[AuditEntry]:
-        async with self._sessions() as session:
+        async with self._scope.reading() as session:
             rows = await session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
             return [
                 AuditEntry(

@@ -220,6 +220,8 @@ class ResponseRow(Base):
     started_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Incremented by every change; a write names the version it read (optimistic locking)."""
 
 
 class AnswerRow(Base):

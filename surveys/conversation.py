@@ -171,7 +171,12 @@ class Conversation:
             next_state = outcome.state if outcome is not None else state
             changes = outcome.changes if outcome is not None else ()
             response = await self._repos.responses.save_state(
-                response.id, state=next_state, changes=changes, status=new_status, now=now
+                response.id,
+                version=response.version,
+                state=next_state,
+                changes=changes,
+                status=new_status,
+                now=now,
             )
             state = next_state
         base = _Base(participant, round_, survey, response, language)

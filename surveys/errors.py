@@ -10,6 +10,7 @@ Hierarchy::
     ├── RosterError                a roster file has bad rows (nothing was imported)
     ├── NotFoundError              a survey, round, participant or response does not exist
     ├── RoundError                 a round cannot be created or used as asked
+    ├── ConflictError              what was read changed before the write (try again)
     └── DeliveryError              a channel refused a message (blocked, rate limited, ...)
 
 Every error formats its own message from the ids it carries, so the CLI and the channels can
@@ -100,6 +101,18 @@ class NotFoundError(ItineraError):
 
 class RoundError(ItineraError):
     """A round cannot be created or used as asked."""
+
+
+class ConflictError(ItineraError):
+    """Something changed between reading it and writing it back (another process, a double
+    press): the write was refused and nothing was stored. Try again from a fresh read."""
+
+    def __init__(self, kind: str, key: object, *, expected: object = None) -> None:
+        self.kind = kind
+        self.key = key
+        self.expected = expected
+        read = f" (read at version {expected})" if expected is not None else ""
+        super().__init__(f"{kind} {key!r} was changed meanwhile{read}")
 
 
 class DeliveryError(ItineraError):

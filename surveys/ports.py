@@ -133,12 +133,14 @@ class ResponseRepository(Protocol):
         self,
         response_id: int,
         *,
+        version: int,
         state: ResponseState,
         changes: Sequence[AnswerChange],
         status: ResponseStatus,
         now: datetime,
     ) -> Response:
-        """Store the new state, the answers that changed and their history, in one transaction."""
+        """Store the new state, the answers that changed and their history, in one transaction,
+        if the response is still at ``version`` (the one read); raises ConflictError if not."""
         ...
 
     async def history(self, response_id: int) -> Sequence[AnswerChange]: ...

@@ -194,6 +194,8 @@ class Response:
     started_at: datetime | None = None
     submitted_at: datetime | None = None
     updated_at: datetime | None = None
+    version: int = 0
+    """Incremented by every stored change; a change names the version it was computed from."""
 
 
 @dataclass(frozen=True)

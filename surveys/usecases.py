@@ -157,7 +157,12 @@ async def apply_input(
         if not engine.is_complete(survey, state, today=today):
             return response, engine.Rejected(messages.text("incomplete", language))
         saved = await repos.responses.save_state(
-            response.id, state=state, changes=(), status=ResponseStatus.SUBMITTED, now=now
+            response.id,
+            version=response.version,
+            state=state,
+            changes=(),
+            status=ResponseStatus.SUBMITTED,
+            now=now,
         )
         return saved, engine.Accepted(state, ())
     elif isinstance(action, str):
@@ -172,6 +177,11 @@ async def apply_input(
         else ResponseStatus.IN_PROGRESS
     )
     saved = await repos.responses.save_state(
-        response.id, state=outcome.state, changes=outcome.changes, status=status, now=now
+        response.id,
+        version=response.version,
+        state=outcome.state,
+        changes=outcome.changes,
+        status=status,
+        now=now,
     )
     return saved, outcome

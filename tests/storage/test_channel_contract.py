@@ -114,6 +114,7 @@ async def progress(
     answers = answers or {"q1": "hello"}
     await store.responses.save_state(
         response.id,
+        version=response.version,
         state=ResponseState(answers=dict(answers), current=None, started=True),
         changes=[AnswerChange(qid, value, now) for qid, value in answers.items()],
         status=status,

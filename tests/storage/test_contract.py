@@ -10,7 +10,7 @@ import pytest
 from storage.database import Store
 from storage.memory import InMemoryStore
 from surveys.definition import Survey, load_survey
-from surveys.errors import NotFoundError, RosterError
+from surveys.errors import ConflictError, NotFoundError, RosterError
 from surveys.records import (
     AnswerChange,
     Audience,
@@ -567,7 +567,7 @@ async def answer(
             answers[change.question_id] = change.value
     state = ResponseState(answers=answers, current=current, editing=editing, started=True)
     await store.responses.save_state(
-        response.id, state=state, changes=changes, status=status, now=now
+        response.id, version=response.version, state=state, changes=changes, status=status, now=now
     )
 
 
@@ -588,7 +588,12 @@ async def test_save_state_stores_answers_and_history(any_store: AnyStore) -> Non
     )
 
     saved = await any_store.responses.save_state(
-        response.id, state=state, changes=changes, status=ResponseStatus.IN_PROGRESS, now=t1
+        response.id,
+        version=response.version,
+        state=state,
+        changes=changes,
+        status=ResponseStatus.IN_PROGRESS,
+        now=t1,
     )
 
     assert saved.id == response.id
@@ -733,7 +738,12 @@ async def test_missing_responses_are_not_found(any_store: AnyStore) -> None:
     assert (missing.value.kind, missing.value.key) == ("response", (round_.id, luis.id))
     with pytest.raises(NotFoundError):
         await any_store.responses.save_state(
-            404, state=ResponseState(), changes=(), status=ResponseStatus.IN_PROGRESS, now=T0
+            404,
+            version=0,
+            state=ResponseState(),
+            changes=(),
+            status=ResponseStatus.IN_PROGRESS,
+            now=T0,
         )
     with pytest.raises(NotFoundError):
         await any_store.responses.history(404)
@@ -819,3 +829,82 @@ async def test_audit_entries_are_listed_newest_first(any_store: AnyStore) -> Non
     assert entries[0].actor == "olga@unhcr.example"
     assert entries[0].action == "round.create"
     assert [e.target for e in await any_store.audit.entries(limit=2)] == ["round:2", "round:1"]
+
+
+# -- transactions and versions ---------------------------------------------------------------
+
+
+async def test_a_transaction_commits_everything_or_nothing(any_store: AnyStore) -> None:
+    people = await seed(any_store)
+    awa = people["awa.diop@senegal.example"]
+    round_ = await start_round(any_store, [awa])
+    response = await any_store.responses.get_response(round_.id, awa.id)
+    state = ResponseState(answers={"aligned": "yes"}, current="frameworks", started=True)
+    changes = [AnswerChange("aligned", "yes", T0)]
+
+    class Abandoned(Exception):
+        pass
+
+    with pytest.raises(Abandoned):
+        async with any_store.transaction() as tx:
+            await tx.responses.save_state(
+                response.id,
+                version=response.version,
+                state=state,
+                changes=changes,
+                status=ResponseStatus.IN_PROGRESS,
+                now=T0,
+            )
+            await tx.audit.record(actor="a", action="x", target="t", details={}, now=T0)
+            raise Abandoned
+
+    assert await any_store.responses.get_response(round_.id, awa.id) == response
+    assert await any_store.responses.history(response.id) == []
+    assert await any_store.audit.entries() == []
+
+    async with any_store.transaction() as tx:
+        saved = await tx.responses.save_state(
+            response.id,
+            version=response.version,
+            state=state,
+            changes=changes,
+            status=ResponseStatus.IN_PROGRESS,
+            now=T0,
+        )
+        async with tx.transaction() as inner:  # joins the outer transaction
+            await inner.audit.record(actor="a", action="x", target="t", details={}, now=T0)
+
+    assert await any_store.responses.get_response(round_.id, awa.id) == saved
+    assert saved.version == response.version + 1
+    assert [entry.action for entry in await any_store.audit.entries()] == ["x"]
+
+
+async def test_a_write_from_a_stale_version_is_refused(any_store: AnyStore) -> None:
+    people = await seed(any_store)
+    awa = people["awa.diop@senegal.example"]
+    round_ = await start_round(any_store, [awa])
+    read = await any_store.responses.get_response(round_.id, awa.id)
+    first = ResponseState(answers={"aligned": "yes"}, current="frameworks", started=True)
+    second = ResponseState(answers={"aligned": "no"}, current="frameworks", started=True)
+
+    saved = await any_store.responses.save_state(
+        read.id,
+        version=read.version,
+        state=first,
+        changes=[AnswerChange("aligned", "yes", T0)],
+        status=ResponseStatus.IN_PROGRESS,
+        now=T0,
+    )
+    with pytest.raises(ConflictError) as conflict:
+        await any_store.responses.save_state(
+            read.id,
+            version=read.version,  # what was read before the first write
+            state=second,
+            changes=[AnswerChange("aligned", "no", T0)],
+            status=ResponseStatus.IN_PROGRESS,
+            now=T0,
+        )
+
+    assert (conflict.value.kind, conflict.value.key) == ("response", read.id)
+    assert await any_store.responses.get_response(round_.id, awa.id) == saved
+    assert [c.value for c in await any_store.responses.history(read.id)] == ["yes"]

@@ -236,6 +236,7 @@ async def play_until_second_digest(store: AnyStore, played: Played) -> None:
     )
     await store.responses.save_state(
         response.id,
+        version=response.version,
         state=changed,
         changes=[AnswerChange("comment_return", "Nous soutenons l'approche.", T0 + 5 * DAY)],
         status=ResponseStatus.SUBMITTED,
@@ -256,6 +257,7 @@ async def close(store: AnyStore, round_id: int, now: datetime) -> None:
             response = await store.responses.get_response(round_id, line.participant.id)
             await store.responses.save_state(
                 response.id,
+                version=response.version,
                 state=response.state,
                 changes=(),
                 status=ResponseStatus.PARTIAL,
@@ -614,6 +616,7 @@ async def sized_round(store: Store, survey: Survey, size: int, tag: str) -> int:
         at = T0 + (1 + n % 4) * DAY
         await store.responses.save_state(
             response.id,
+            version=response.version,
             state=ResponseState(answers=answers, started=True),
             changes=[AnswerChange(qid, value, at) for qid, value in answers.items()],
             status=ResponseStatus.SUBMITTED if n % 3 else ResponseStatus.IN_PROGRESS,

@@ -130,7 +130,12 @@ async def test_save_state_takes_a_fixed_handful_of_statements(store: Store) -> N
 
     with statements(store) as seen:
         await store.responses.save_state(
-            response.id, state=state, changes=changes, status=ResponseStatus.IN_PROGRESS, now=T0
+            response.id,
+            version=response.version,
+            state=state,
+            changes=changes,
+            status=ResponseStatus.IN_PROGRESS,
+            now=T0,
         )
 
     # Three answers, still four statements: update, upsert (executemany), history, read back.
@@ -152,6 +157,7 @@ async def test_export_fetches_answers_per_chunk_not_per_response(
         change = AnswerChange("q1", f"from {participant_id}", T0)
         await store.responses.save_state(
             response.id,
+            version=response.version,
             state=ResponseState(answers={"q1": change.value}, started=True),
             changes=[change],
             status=ResponseStatus.IN_PROGRESS,
@@ -207,6 +213,7 @@ async def test_emails_are_stored_lower_cased_and_skips_as_sql_null(store: Store)
     changes = [AnswerChange("q1", None, T0, "skipped"), AnswerChange("q2", "fine", T0)]
     await store.responses.save_state(
         response.id,
+        version=response.version,
         state=ResponseState(answers={"q1": None, "q2": "fine"}, started=True),
         changes=changes,
         status=ResponseStatus.IN_PROGRESS,

@@ -1,0 +1,69 @@
+"""Where a repository's statements run: a transaction of their own, or the caller's.
+
+Every SQL repository is written once over a :class:`SessionScope`. The store's own repositories
+use :class:`OwnTransactions` (each method is one short transaction, handy for reads and tests);
+a unit of work (``Store.transaction()``) builds the same repositories over
+:class:`SharedTransaction`, so that everything a use case reads and writes commits or rolls
+back together.
+
+Example::
+
+    async with self._scope.writing() as session:
+        session.add(row)          # committed now, or with the unit of work
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+class SessionScope(Protocol):
+    def reading(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session to read with."""
+        ...
+
+    def writing(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session to write with; what is written is committed when the scope's transaction
+        commits (at once for :class:`OwnTransactions`)."""
+        ...
+
+
+class OwnTransactions:
+    """Each ``reading``/``writing`` block is a transaction of its own."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions.begin() as session:
+            yield session
+
+
+class SharedTransaction:
+    """Every block runs in one session and transaction, which its owner commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        yield self.session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        yield self.session
+
+
+__all__ = ["OwnTransactions", "SessionScope", "Sessions", "SharedTransaction"]
