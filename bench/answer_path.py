@@ -25,12 +25,14 @@ from bot.exporting import write_csv
 from bot.survey_files import read_survey_file
 from storage.database import Store, SystemClock, open_store
 from storage.migrate import upgrade_async
-from surveys import usecases
-from surveys.conversation import Answer, Conversation, Skip
+from surveys.conversation import Answer, Skip
 from surveys.engine import Typed
 from surveys.export import ValueStyle
 from surveys.records import Audience, Delegation, ParticipantData, Role
 from surveys.roster import Roster
+from surveys.service import organising
+from surveys.service.actors import Actor
+from surveys.service.answering import Conversation
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "surveys" / "examples" / "route_alignment.yaml"
 PER_THEME = ("4", "1", "1,2", None)  # scale, engagement, frameworks, comment skipped
@@ -67,18 +69,23 @@ async def bench(url: str, delegates: int, answering: int) -> None:
     event.listen(store.database.engine.sync_engine, "before_cursor_execute", count)
     now = datetime.now(UTC)
     try:
-        await usecases.import_survey(store, read_survey_file(EXAMPLE), now=now, actor="bench")
+        await organising.import_survey(
+            store, Actor.command_line("bench"), read_survey_file(EXAMPLE), now=now
+        )
         started = time.perf_counter()
-        await usecases.import_roster(store, roster(delegates), now=now, actor="bench")
+        await organising.import_roster(
+            store, Actor.command_line("bench"), roster(delegates), now=now
+        )
         roster_seconds = time.perf_counter() - started
-        launched = await usecases.launch_round(
+        launched = await organising.launch(
             store,
-            survey_id="route_alignment",
-            audience=Audience("all"),
-            closes_at=now + timedelta(days=7),
-            opens_at=None,
+            Actor.command_line("bench"),
+            organising.LaunchRequest(
+                survey_id="route_alignment",
+                audience=Audience("all"),
+                closes=now + timedelta(days=7),
+            ),
             now=now,
-            actor="bench",
         )
         round_id = launched.round.id
         conversation = Conversation(store, clock=SystemClock())

@@ -23,11 +23,10 @@ from bot.survey_files import read_survey_file
 from bot.terminal import STATUS_WORDS, State, parse_moment
 from storage import migrate
 from storage.database import Store
-from surveys import usecases
 from surveys.errors import ItineraError
 from surveys.export import ValueStyle
-from surveys.records import Attribution, Audience, ResponseStatus
-from surveys.reminders import parse_reminder_policy
+from surveys.records import Attribution, ResponseStatus
+from surveys.service import organising
 
 HELP = """Itinera gathers structured feedback from state delegations in Slack and Telegram.
 
@@ -152,7 +151,8 @@ def survey_import(
         raise terminal.fail(str(error)) from None
 
     async def work(store: Store) -> None:
-        version = await usecases.import_survey(store, survey, now=terminal.now(), actor=state.actor)
+        actor = await terminal.actor_of(store, state)
+        version = await organising.import_survey(store, actor, survey, now=terminal.now())
         if version.created:
             out.print(
                 f"Stored survey {survey.id!r} version {survey.version} "
@@ -200,7 +200,8 @@ def roster_import(
         return
 
     async def work(store: Store) -> None:
-        result = await usecases.import_roster(store, roster, now=terminal.now(), actor=state.actor)
+        actor = await terminal.actor_of(store, state)
+        result = await organising.import_roster(store, actor, roster, now=terminal.now())
         out.print(
             f"Delegations: {result.delegations_created} new, {result.delegations_updated} "
             f"updated. Participants: {result.participants_created} new, "
@@ -252,33 +253,26 @@ def round_launch(
     """
     state = terminal.state_of(ctx)
     zone = terminal.zone(tz)
-    closes_at = parse_moment(closes, zone=zone, end_of_day=True)
-    opens_at = parse_moment(opens, zone=zone, end_of_day=False) if opens else None
-    try:
-        who = Audience.parse(audience)
-        policy = parse_reminder_policy(remind)
-    except ItineraError as error:
-        raise terminal.fail(str(error)) from None
+    request = organising.LaunchRequest(
+        survey_id=survey_id,
+        audience=audience,
+        closes=parse_moment(closes, zone=zone, end_of_day=True),
+        opens=parse_moment(opens, zone=zone, end_of_day=False) if opens else None,
+        tz=zone.key,
+        remind=remind,
+        attribution=attribution,
+    )
 
-    async def work(store: Store) -> usecases.LaunchedRound:
-        return await usecases.launch_round(
-            store,
-            survey_id=survey_id,
-            audience=who,
-            closes_at=closes_at,
-            opens_at=opens_at,
-            now=terminal.now(),
-            actor=state.actor,
-            reminder_policy=policy,
-            attribution=attribution,
-        )
+    async def work(store: Store) -> organising.Launched:
+        actor = await terminal.actor_of(store, state)
+        return await organising.launch(store, actor, request, now=terminal.now())
 
     launched = terminal.run(terminal.with_store(state.settings, work))
     round_ = launched.round
     out.print(
         f"Round {round_.id}: survey {survey_id!r} version {launched.version.version}, "
-        f"audience {who}, {launched.participant_count} delegates in "
-        f"{launched.delegation_count} delegations, open {_when(round_.opens_at, zone)} "
+        f"audience {round_.audience}, {launched.participants} delegates in "
+        f"{launched.delegations} delegations, open {_when(round_.opens_at, zone)} "
         f"to {_when(round_.closes_at, zone)}."
     )
     out.print(
@@ -301,15 +295,15 @@ def round_list(ctx: typer.Context) -> None:
     state = terminal.state_of(ctx)
 
     async def work(store: Store) -> None:
-        rounds = await store.rounds.list_rounds()
+        now = terminal.now()
+        actor = await terminal.actor_of(store, state)
+        rounds = await organising.overview(store, actor, now=now)
         if not rounds:
             out.print("No rounds yet. Launch one with `itinera round launch`.")
             return
         table = Table("id", "survey", "audience", "opens", "closes", "status", "submitted")
-        now = terminal.now()
-        for round_ in rounds:
-            counts = await store.rounds.counts(round_.id)
-            total = sum(counts.values())
+        for summary in rounds:
+            round_ = summary.round
             table.add_row(
                 str(round_.id),
                 round_.survey_id,
@@ -317,7 +311,7 @@ def round_list(ctx: typer.Context) -> None:
                 _when(round_.opens_at),
                 _when(round_.closes_at),
                 round_.status_at(now).value,
-                f"{counts.get(ResponseStatus.SUBMITTED, 0)}/{total}",
+                f"{summary.submitted}/{summary.total}",
             )
         terminal.print_table(table)
 
@@ -333,11 +327,10 @@ def round_status(
     state = terminal.state_of(ctx)
 
     async def work(store: Store) -> None:
-        round_ = await store.rounds.get_round(round_id)
-        lines = await store.rounds.status(round_id)
-        counts = await store.rounds.counts(round_id)
-        total = sum(counts.values())
-        submitted = counts.get(ResponseStatus.SUBMITTED, 0)
+        actor = await terminal.actor_of(store, state)
+        report = await organising.status(store, actor, round_id)
+        round_, counts = report.round, report.counts
+        total, submitted = report.total, report.submitted
         rate = f"{100 * submitted / total:.0f}%" if total else "-"
         out.print(
             f"Round {round_.id} ({round_.survey_id}), {round_.status_at(terminal.now()).value}, "
@@ -346,7 +339,7 @@ def round_status(
             f"{counts.get(ResponseStatus.NOT_STARTED, 0)} not started."
         )
         table = Table("delegation", "region", "participant", "status", "answers", "last activity")
-        for line in lines:
+        for line in report.lines:
             delegation = line.delegation
             table.add_row(
                 f"{delegation.code} {delegation.name}" if delegation else "-",

@@ -69,8 +69,7 @@ from handlers.telegram.enrolment import issue_code
 from handlers.telegram.runtime import TelegramRuntime
 from storage import migrate
 from storage.database import Store, open_store
-from surveys import engine, usecases
-from surveys.conversation import Conversation
+from surveys import engine
 from surveys.definition import AnswerValue, QuestionType, Survey
 from surveys.delivery import DeliveryReport, tick
 from surveys.digest import COUNTED_STATUSES, Digest, theme_of
@@ -87,6 +86,9 @@ from surveys.records import (
 )
 from surveys.reminders import OfficeHours, schedule_for, zone_or_utc
 from surveys.roster import read_roster_csv
+from surveys.service import organising
+from surveys.service.actors import Actor
+from surveys.service.answering import Conversation
 
 log = logging.getLogger("itinera.demo")
 
@@ -770,9 +772,9 @@ async def run_demo(folder: Path, *, progress: ProgressHook = lambda what, done: 
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(store.close)
         survey = read_survey_file(SURVEY_FILE)
-        await usecases.import_survey(store, survey, now=clock.now(), actor=ACTOR)
+        await organising.import_survey(store, Actor.command_line(ACTOR), survey, now=clock.now())
         roster = read_roster_csv(roster_csv())
-        await usecases.import_roster(store, roster, now=clock.now(), actor=ACTOR)
+        await organising.import_roster(store, Actor.command_line(ACTOR), roster, now=clock.now())
 
         progress("starting the fake Slack and Telegram, and the bot", 0.03)
         world = await _start(stack, store, clock, survey, url)
@@ -782,16 +784,17 @@ async def run_demo(folder: Path, *, progress: ProgressHook = lambda what, done: 
 
         clock.move_to(START)
         progress(f"{_when(START)}: the organisers launch the round", 0.08)
-        launched = await usecases.launch_round(
+        launched = await organising.launch(
             store,
-            survey_id=survey.id,
-            audience=Audience.parse("all"),
-            closes_at=CLOSES,
-            opens_at=None,
+            Actor.command_line(ACTOR),
+            organising.LaunchRequest(
+                survey_id=survey.id,
+                audience=Audience.parse("all"),
+                closes=CLOSES,
+                remind=REMINDERS,
+                attribution=Attribution.DELEGATION,
+            ),
             now=clock.now(),
-            actor=ACTOR,
-            reminder_policy=REMINDERS,
-            attribution=Attribution.DELEGATION,
         )
         round_id = launched.round.id
         sent, refused = await _play_week(world, launched.round, progress)

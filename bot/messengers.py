@@ -11,8 +11,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from bot.settings import Settings
 from storage.database import Store, SystemClock
-from surveys.conversation import Conversation
 from surveys.ports import Messenger
+from surveys.service.answering import Conversation
 
 
 @asynccontextmanager

@@ -19,6 +19,7 @@ from bot import terminal
 from storage.database import Store
 from surveys import delivery
 from surveys.delivery import DeliveryRepositories
+from surveys.ports import Repositories
 from surveys.records import Participant, ResponseStatus, Round, StatusLine
 from surveys.reminders import (
     WAITING,
@@ -30,6 +31,8 @@ from surveys.reminders import (
     schedule_for,
     zone_or_utc,
 )
+from surveys.service import organising
+from surveys.service.actors import Actor
 
 RoundArgument = Annotated[int, typer.Argument(help="The round's id (see `itinera round list`).")]
 
@@ -47,50 +50,39 @@ def _local(moment: datetime, timezone: str) -> str:
 
 
 async def extend(
-    repos: DeliveryRepositories,
-    round_id: int,
+    store: Repositories,
+    actor: Actor,
+    request: organising.ExtendRequest,
     *,
-    closes_at: datetime,
     now: datetime,
-    actor: str,
     office_hours: OfficeHours,
 ) -> str:
     """Move the closing time; say what changed and when the next reminders go out."""
-    before = await repos.rounds.get_round(round_id)
-    extended = await delivery.extend_round(
-        repos, round_id, closes_at=closes_at, now=now, actor=actor
-    )
-    lines = await repos.rounds.status(round_id)
-    waiting = [line for line in lines if line.status in WAITING]
-    upcoming = [
-        planned.at
-        for line in waiting
-        for planned in schedule_for(extended, line.participant.timezone, office_hours)
-        if planned.at > now
-    ]
+    extended = await organising.extend(store, actor, request, now=now, office_hours=office_hours)
+    round_id = extended.round.id
     message = (
-        f"Round {round_id} now closes {_utc(extended.closes_at)} "
-        f"(was {_utc(before.closes_at)}). Reminders follow the new date: "
+        f"Round {round_id} now closes {_utc(extended.round.closes_at)} "
+        f"(was {_utc(extended.closes_before)}). Reminders follow the new date: "
     )
-    if upcoming:
+    if extended.upcoming:
         message += (
-            f"{len(upcoming)} planned for the {len(waiting)} delegates who have not submitted, "
-            f"the next at {_utc(min(upcoming))}; `itinera round remind {round_id} --dry-run` "
-            "lists them."
+            f"{len(extended.upcoming)} planned for the {extended.waiting} delegates who have not "
+            f"submitted, the next at {_utc(extended.upcoming[0])}; "
+            f"`itinera round remind {round_id} --dry-run` lists them."
         )
-    elif waiting:
-        message += f"none left before closing for the {len(waiting)} who have not submitted."
+    elif extended.waiting:
+        message += f"none left before closing for the {extended.waiting} who have not submitted."
     else:
         message += "none needed, everyone has submitted."
     return message
 
 
-async def close(repos: DeliveryRepositories, round_id: int, *, now: datetime, actor: str) -> str:
+async def close(store: Repositories, actor: Actor, round_id: int, *, now: datetime) -> str:
     """Close a round now; say how its responses ended."""
-    closed = await delivery.close_round(repos, round_id, now=now, actor=actor)
-    counts = await repos.rounds.counts(round_id)
+    closed = await organising.close(store, actor, round_id, now=now)
+    counts = closed.counts
     return (
-        f"Round {round_id} closed at {_utc(closed.closed_at or now)}: "
+        f"Round {round_id} closed at {_utc(closed.round.closed_at or now)}: "
         f"{counts[ResponseStatus.SUBMITTED]} submitted, {counts[ResponseStatus.PARTIAL]} "
         f"partial (kept), {counts[ResponseStatus.NOT_STARTED]} not started. Late answers get a "
         "polite refusal."
@@ -195,17 +187,13 @@ def round_extend(
     """Move a round's closing time; reminders are planned again from the new date."""
     state = terminal.state_of(ctx)
     office_hours = _office_hours(state)
-    closes_at = terminal.parse_moment(closes, zone=terminal.zone(tz), end_of_day=True)
+    zone = terminal.zone(tz)
+    closes_at = terminal.parse_moment(closes, zone=zone, end_of_day=True)
+    request = organising.ExtendRequest(round_id, closes=closes_at, tz=zone.key)
 
     async def work(store: Store) -> str:
-        return await extend(
-            store,
-            round_id,
-            closes_at=closes_at,
-            now=terminal.now(),
-            actor=state.actor,
-            office_hours=office_hours,
-        )
+        actor = await terminal.actor_of(store, state)
+        return await extend(store, actor, request, now=terminal.now(), office_hours=office_hours)
 
     terminal.out.print(terminal.run(terminal.with_store(state.settings, work)))
 
@@ -215,7 +203,8 @@ def round_close(ctx: typer.Context, round_id: RoundArgument) -> None:
     state = terminal.state_of(ctx)
 
     async def work(store: Store) -> str:
-        return await close(store, round_id, now=terminal.now(), actor=state.actor)
+        actor = await terminal.actor_of(store, state)
+        return await close(store, actor, round_id, now=terminal.now())
 
     terminal.out.print(terminal.run(terminal.with_store(state.settings, work)))
 

@@ -16,9 +16,9 @@ from bot.server import build_app, make_server
 from bot.settings import Settings
 from handlers.runtime import ChannelRuntime
 from storage.database import Store, SystemClock
-from surveys.conversation import Conversation
 from surveys.errors import ItineraError
 from surveys.ports import Messenger
+from surveys.service.answering import Conversation
 
 log = logging.getLogger("itinera")
 

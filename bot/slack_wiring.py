@@ -19,8 +19,8 @@ from handlers.slack.services import (
     SlackRepositories,
     SlackServices,
 )
-from surveys.conversation import Conversation
 from surveys.ports import Clock, DigestService
+from surveys.service.answering import Conversation
 
 log = logging.getLogger("itinera")
 

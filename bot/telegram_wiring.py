@@ -19,8 +19,8 @@ from handlers.telegram.errors import ConfigurationError
 from handlers.telegram.messenger import digest_chat
 from handlers.telegram.runtime import TelegramRuntime
 from handlers.telegram.services import TelegramRepositories
-from surveys.conversation import Conversation
 from surveys.ports import Clock, DigestService
+from surveys.service.answering import Conversation
 
 log = logging.getLogger("itinera.telegram")
 

@@ -25,6 +25,7 @@ from storage.database import Store, open_store
 from surveys import commands
 from surveys.errors import ItineraError
 from surveys.records import ResponseStatus
+from surveys.service.actors import Actor
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -48,6 +49,17 @@ class State:
             return getpass.getuser()
         except (KeyError, OSError):
             return "cli"
+
+
+async def actor_of(store: Store, state: State) -> Actor:
+    """Who the CLI acts as: the roster participant whose email ITINERA_ACTOR names (with their
+    role), else a full organiser under that name."""
+    name = state.actor
+    wanted = name.strip().casefold()
+    for participant in await store.roster.list_participants():
+        if participant.email.casefold() == wanted:
+            return Actor.command_line(name, participant)
+    return Actor.command_line(name)
 
 
 def state_of(ctx: typer.Context) -> State:

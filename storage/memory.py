@@ -22,22 +22,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from storage.rules import (
-    closed_by_time,
-    closed_round,
-    extension_problem,
-    final_changes,
+from surveys.definition import AnswerValue, Survey
+from surveys.errors import ConflictError, NotFoundError, RosterError
+from surveys.lifecycle import closed_by_time, closed_round, extension_problem
+from surveys.lifecycle import reminder_policy as normalised_policy
+from surveys.membership import (
     in_audience,
     normalise_email,
     participant_order,
     roster_problems,
     slack_taken,
     unknown_delegation,
-    utc,
 )
-from storage.rules import reminder_policy as normalised_policy
-from surveys.definition import AnswerValue, Survey
-from surveys.errors import ConflictError, NotFoundError, RosterError
 from surveys.ports import (
     AuditLog,
     EnrolmentRepository,
@@ -73,6 +69,8 @@ from surveys.records import (
     Round,
     StatusLine,
     SurveyVersion,
+    final_changes,
+    utc,
 )
 
 # -- the repositories ------------------------------------------------------------------------

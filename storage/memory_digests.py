@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from storage.memory import InMemoryStore
-from storage.rules import utc
 from surveys.definition import AnswerValue
 from surveys.digest import (
     COUNTED_STATUSES,
@@ -28,7 +27,7 @@ from surveys.digest import (
     ScaleCount,
     StatusCount,
 )
-from surveys.records import AnswerChange, ResponseStatus
+from surveys.records import AnswerChange, ResponseStatus, utc
 
 
 class InMemoryDigestQueries:

@@ -33,18 +33,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from storage.rules import (
-    closed_by_time,
-    closed_round,
-    extension_problem,
-    final_changes,
-    normalise_email,
-    roster_problems,
-    slack_taken,
-    unknown_delegation,
-    utc,
-)
-from storage.rules import reminder_policy as normalised_policy
 from storage.scope import SessionScope
 from storage.tables import (
     AnswerHistoryRow,
@@ -61,6 +49,9 @@ from storage.tables import (
 )
 from surveys.definition import AnswerValue, Survey
 from surveys.errors import ConflictError, NotFoundError, RosterError
+from surveys.lifecycle import closed_by_time, closed_round, extension_problem
+from surveys.lifecycle import reminder_policy as normalised_policy
+from surveys.membership import normalise_email, roster_problems, slack_taken, unknown_delegation
 from surveys.ports import Clock
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
@@ -81,6 +72,8 @@ from surveys.records import (
     Round,
     StatusLine,
     SurveyVersion,
+    final_changes,
+    utc,
 )
 
 EXPORT_CHUNK = 500

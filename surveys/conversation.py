@@ -1,41 +1,19 @@
-"""A delegate's conversation with Itinera, the same on every channel.
+"""A delegate's conversation with Itinera, the same on every channel: actions and screens.
 
-A channel turns what the delegate did into an :data:`Action`, calls :meth:`Conversation.act`,
-and draws the :class:`Screen` it gets back (a question, the summary, a thank-you, or a polite
-refusal). The state is stored before ``act`` returns, so an answer the channel acknowledges is
-never lost, and the channel keeps nothing of its own.
-
-Example::
-
-    conversation = Conversation(store, clock=clock)
-    screen = await conversation.act(participant, round_id, Answer(Typed("3")))
-    if screen.notice:
-        ...  # show it first: why the input was refused, in the delegate's language
+A channel turns what the delegate did into an :data:`Action`, hands it to the answering use
+case (:class:`surveys.service.answering.Conversation`) and draws the :class:`Screen` it gets
+back (a question, the summary, a thank-you, or a polite refusal). The channel keeps nothing of
+its own: where the delegate stands is stored before the screen is returned.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from surveys import engine, messages
+from surveys import engine
 from surveys.definition import Survey
-from surveys.ports import Clock, ResponseRepository, RoundRepository, SurveyRepository
-from surveys.records import Participant, Response, ResponseStatus, Round, RoundStatus
-
-
-class ConversationRepositories(Protocol):
-    @property
-    def surveys(self) -> SurveyRepository: ...
-
-    @property
-    def rounds(self) -> RoundRepository: ...
-
-    @property
-    def responses(self) -> ResponseRepository: ...
+from surveys.records import Participant, Response, Round
 
 
 @dataclass(frozen=True)
@@ -103,131 +81,6 @@ class Screen:
     """The survey's title and introduction, when the delegate is just starting."""
     accepted: bool = False
     """True when the action changed something that was stored."""
-
-
-class Conversation:
-    """Walks delegates through their rounds; one instance serves every delegate and channel."""
-
-    def __init__(self, repos: ConversationRepositories, *, clock: Clock) -> None:
-        self._repos = repos
-        self._clock = clock
-
-    async def act(self, participant: Participant, round_id: int, action: Action) -> Screen:
-        now = self._clock.now()
-        today = _local_today(now, participant.timezone)
-        round_ = await self._repos.rounds.get_round(round_id)
-        survey = (await self._repos.surveys.get_version(round_.survey_version_id)).definition
-        response = await self._repos.responses.get_response(round_id, participant.id)
-        language = participant.language
-        base = _Base(participant, round_, survey, response, language)
-
-        status = round_.status_at(now)
-        if status is RoundStatus.CLOSED:
-            closes = round_.closed_at or round_.closes_at
-            title = survey.title_in(language)
-            refusal = messages.text("round_closed", language, title=title, when=_day(closes))
-            return base.screen(ScreenKind.CLOSED, notice=refusal)
-        if status is RoundStatus.SCHEDULED:
-            title = survey.title_in(language)
-            opens = _day(round_.opens_at)
-            later = messages.text("round_not_open", language, title=title, when=opens)
-            return base.screen(ScreenKind.NOT_OPEN, notice=later)
-
-        starting = not response.state.started
-        state = engine.start(survey, today=today) if starting else response.state
-        submitted = response.status is ResponseStatus.SUBMITTED
-        notice: str | None = None
-        outcome: engine.Outcome | None = None
-        new_status = ResponseStatus.SUBMITTED if submitted else ResponseStatus.IN_PROGRESS
-
-        match action:
-            case Show():
-                outcome = None
-            case Answer(raw=raw):
-                outcome = engine.answer(survey, state, raw, language=language, today=today, now=now)
-            case Back():
-                outcome = engine.Accepted(engine.back(survey, state, today=today), ())
-            case Skip():
-                outcome = engine.skip(survey, state, language=language, now=now)
-            case Edit(question_id=question_id):
-                outcome = engine.edit(survey, state, question_id, language=language)
-            case Submit():
-                if not engine.is_complete(survey, state, today=today):
-                    notice = messages.text("incomplete", language)
-                else:
-                    outcome = engine.Accepted(state, ())
-                    new_status = ResponseStatus.SUBMITTED
-                    notice = messages.text("submitted", language)
-
-        if isinstance(outcome, engine.Rejected):
-            notice = outcome.message
-            outcome = None
-        accepted = outcome is not None and not isinstance(action, Show)
-        # Being shown the first question (an invitation, a reminder) is not starting: only
-        # what the delegate does starts a response, so that one who never answers stays
-        # not started (reminded as such, and not marked partial when the round closes).
-        if accepted or (starting and not isinstance(action, Show)):
-            assert outcome is None or isinstance(outcome, engine.Accepted)
-            next_state = outcome.state if outcome is not None else state
-            changes = outcome.changes if outcome is not None else ()
-            response = await self._repos.responses.save_state(
-                response.id,
-                version=response.version,
-                state=next_state,
-                changes=changes,
-                status=new_status,
-                now=now,
-            )
-            state = next_state
-        base = _Base(participant, round_, survey, response, language)
-
-        shown = engine.step(survey, state, language=language, today=today)
-        intro = _intro(survey, language) if starting and isinstance(action, Show) else None
-        if isinstance(shown, engine.Prompt):
-            return base.screen(
-                ScreenKind.ASKING, prompt=shown, notice=notice, intro=intro, accepted=accepted
-            )
-        kind = (
-            ScreenKind.SUBMITTED
-            if response.status is ResponseStatus.SUBMITTED and not state.editing
-            else ScreenKind.REVIEW
-        )
-        return base.screen(kind, summary=shown, notice=notice, intro=intro, accepted=accepted)
-
-
-@dataclass(frozen=True)
-class _Base:
-    participant: Participant
-    round: Round
-    survey: Survey
-    response: Response
-    language: str
-
-    def screen(self, kind: ScreenKind, **fields: object) -> Screen:
-        return Screen(
-            kind=kind,
-            participant=self.participant,
-            round=self.round,
-            survey=self.survey,
-            response=self.response,
-            language=self.language,
-            **fields,  # type: ignore[arg-type]
-        )
-
-
-def _intro(survey: Survey, language: str) -> str:
-    shown = survey.language_for(language)
-    intro = survey.intro_in(shown)
-    title = survey.title_in(shown)
-    return f"{title}\n\n{intro}" if intro else title
-
-
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _local_today(now: datetime, timezone: str) -> date:
-    try:
-        return now.astimezone(ZoneInfo(timezone)).date()
-    except (ZoneInfoNotFoundError, ValueError):
-        return now.date()
+    stale: bool = False
+    """The input was made on another screen (an older message, a second press): nothing was
+    applied, and this is where the delegate is now."""

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from surveys import delivery_texts, engine
 from surveys.definition import Survey
-from surveys.errors import DeliveryError, RoundError
+from surveys.errors import DeliveryError
 from surveys.ports import (
     AuditLog,
     IdentityRepository,
@@ -499,60 +499,13 @@ async def tick(
     return report
 
 
-# --- organiser actions -----------------------------------------------------------------------
-
-
-async def extend_round(
-    repos: DeliveryRepositories, round_id: int, *, closes_at: datetime, now: datetime, actor: str
-) -> Round:
-    """Move a round's closing time; reminders are planned again from the new date."""
-    before = await repos.rounds.get_round(round_id)
-    extended = await repos.rounds.extend_round(round_id, closes_at=closes_at, now=now)
-    await repos.audit.record(
-        actor=actor,
-        action="round.extend",
-        target=f"round {round_id}",
-        details={
-            "closes_at_before": before.closes_at.isoformat(),
-            "closes_at": extended.closes_at.isoformat(),
-        },
-        now=now,
-    )
-    return extended
-
-
-async def close_round(
-    repos: DeliveryRepositories, round_id: int, *, now: datetime, actor: str
-) -> Round:
-    """Close a round now, before its time; started responses become partial.
-
-    Raises :class:`RoundError` if it was closed already.
-    """
-    round_ = await repos.rounds.get_round(round_id)
-    if round_.closed_at is not None:
-        raise RoundError(
-            f"round {round_id} was already closed at {round_.closed_at:%Y-%m-%d %H:%M} UTC"
-        )
-    closed = await repos.rounds.close_round(round_id, now=min(now, round_.closes_at))
-    await repos.audit.record(
-        actor=actor,
-        action="round.close",
-        target=f"round {round_id}",
-        details={"closes_at": round_.closes_at.isoformat()},
-        now=now,
-    )
-    return closed
-
-
 __all__ = [
     "Delivery",
     "DeliveryReport",
     "DeliveryRepositories",
     "close_due_rounds",
-    "close_round",
     "closing_key",
     "deliver_invitations",
-    "extend_round",
     "invitation_key",
     "invitation_text",
     "reminder_text",

@@ -11,6 +11,8 @@ Hierarchy::
     ├── NotFoundError              a survey, round, participant or response does not exist
     ├── RoundError                 a round cannot be created or used as asked
     ├── ConflictError              what was read changed before the write (try again)
+    ├── NotAllowedError            the person asking may not do this (not an organiser...)
+    ├── RequestError               a request's arguments cannot be used (a date, a zone...)
     └── DeliveryError              a channel refused a message (blocked, rate limited, ...)
 
 Every error formats its own message from the ids it carries, so the CLI and the channels can
@@ -113,6 +115,19 @@ class ConflictError(ItineraError):
         self.expected = expected
         read = f" (read at version {expected})" if expected is not None else ""
         super().__init__(f"{kind} {key!r} was changed meanwhile{read}")
+
+
+class NotAllowedError(ItineraError):
+    """The person asking may not do what they asked; nothing was read or changed."""
+
+    def __init__(self, actor: str, action: str) -> None:
+        self.actor = actor
+        self.action = action
+        super().__init__(f"{actor} may not {action}: organisers only")
+
+
+class RequestError(ItineraError):
+    """A request's arguments cannot be used: the message says which and why."""
 
 
 class DeliveryError(ItineraError):

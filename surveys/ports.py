@@ -1,12 +1,14 @@
 """The ports the core needs from the outside world, as Protocols.
 
 ``storage`` implements them with SQLAlchemy; tests have in-memory fakes; ``bot`` wires one in.
-Each repository method is one short transaction, so that what a method returned is stored.
+A repository method called on the store is one short transaction of its own; use cases run
+in :meth:`Repositories.transaction`, where every call shares one transaction (a unit of work).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
@@ -323,6 +325,11 @@ class Repositories(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Repositories]:
+        """The same repositories over one transaction (a unit of work): committed when the
+        block ends, rolled back if it raises; called inside one, it joins it."""
+        ...
 
 
 class DigestService(Protocol):

@@ -7,8 +7,9 @@ storage maps them to tables, channels render them. All datetimes are timezone-aw
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from surveys.definition import AnswerValue, Survey
@@ -298,3 +299,19 @@ class OutboundMessage:
     message_id: str | None
     status: str  # "claimed" (being sent) | "sent" | "failed"
     updated_at: datetime
+
+
+def final_changes(changes: Sequence[AnswerChange]) -> dict[str, AnswerChange]:
+    """The last change of each question, which decides the stored answer."""
+    final: dict[str, AnswerChange] = {}
+    for change in changes:
+        final.pop(change.question_id, None)
+        final[change.question_id] = change
+    return final
+
+
+def utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive datetime is refused, as the SQL store refuses it."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC times")
+    return value.astimezone(UTC)

@@ -18,9 +18,10 @@ from typing import Any
 
 from handlers.slack import blocks, inbound, texts
 from handlers.slack.services import CHANNEL, SlackServices
-from surveys.conversation import Action, Answer, Screen, ScreenKind, Show
+from surveys.conversation import Action, Answer, Edit, Screen, ScreenKind, Show, Submit
 from surveys.engine import Typed
 from surveys.records import Participant, ResponseStatus, RoundStatus
+from surveys.service.answering import Asking, Expectation, Reviewing
 
 Ack = Callable[..., Awaitable[object]]
 """Bolt's ``ack``: answers Slack (a modal submission may be answered with errors)."""
@@ -38,15 +39,17 @@ async def apply(
     question_id: str | None,
     action: Action,
 ) -> Screen:
-    """Apply ``action`` if ``question_id`` (when given) is still the question being asked."""
-    async with services.lock(participant.id):
-        act = services.conversation.act
-        if question_id is not None:
-            now = await act(participant, round_id, Show())
-            asking = now.prompt.question.id if now.prompt is not None else None
-            if now.kind is not ScreenKind.ASKING or asking != question_id:
-                return dataclasses.replace(now, notice=texts.text("stale", participant.language))
-        return await act(participant, round_id, action)
+    """Apply ``action`` if ``question_id`` (when given) is still the question being asked;
+    else show where the delegate is, with a note that the question moved on."""
+    expect: Expectation | None = None
+    if question_id is not None:
+        expect = Asking(question_id)
+    elif isinstance(action, Submit | Edit):
+        expect = Reviewing()
+    screen = await services.conversation.act(participant, round_id, action, expect=expect)
+    if screen.stale:
+        return dataclasses.replace(screen, notice=texts.text("stale", participant.language))
+    return screen
 
 
 async def show(
@@ -229,11 +232,12 @@ async def on_direct_message(services: SlackServices, event: Mapping[str, Any]) -
             channel=channel, text=texts.text("no_open_round", participant.language)
         )
         return
-    async with services.lock(participant.id):
-        screen = await services.conversation.act(participant, round_id, Show())
-        typed = screen.prompt is not None and blocks.control_kind(screen.prompt) == "typed"
-        if screen.kind is ScreenKind.ASKING and typed and written.strip():
-            screen = await services.conversation.act(participant, round_id, Answer(Typed(written)))
+    screen = await services.conversation.act(participant, round_id, Show())
+    typed = screen.prompt is not None and blocks.control_kind(screen.prompt) == "typed"
+    if screen.kind is ScreenKind.ASKING and screen.prompt is not None and typed and written.strip():
+        screen = await apply(
+            services, participant, round_id, screen.prompt.question.id, Answer(Typed(written))
+        )
     await show(services, participant, screen, channel=channel, user_id=user_id)
 
 

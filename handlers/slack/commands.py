@@ -2,8 +2,8 @@
 
 Only organisers may use it; anyone else gets an ephemeral refusal in their language. Replies are
 ephemeral, sent to the command's ``response_url`` (valid 30 minutes), else with
-``chat.postEphemeral``. Launching goes through :func:`surveys.usecases.launch_round`, closing
-through :meth:`RoundRepository.close_round`; both are written to the audit log.
+``chat.postEphemeral``. Each command is one call into :mod:`surveys.service.organising`, the
+same as Telegram's and the CLI's; changes are written to the audit log there.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import Any
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from handlers.slack import blocks, texts
-from handlers.slack.services import SlackServices
+from handlers.slack.services import CHANNEL, SlackServices
 from surveys import commands as grammar
-from surveys import delivery, usecases
 from surveys.errors import ItineraError
-from surveys.records import Audience, Participant, ResponseStatus, Role, StatusLine
+from surveys.records import Role, StatusLine
+from surveys.service import organising
+from surveys.service.actors import Actor
 
 COMMAND = "/itinera"
 
@@ -33,17 +34,17 @@ async def on_command(services: SlackServices, body: Mapping[str, Any]) -> None:
         return
     command = grammar.parse_organiser_command(str(body.get("text", "")))
     try:
-        reply = await run(services, command, participant)
+        reply = await run(services, command, Actor.of(participant, CHANNEL))
     except ItineraError as error:
         reply = texts.text("command_failed", participant.language, problem=str(error))
     await _reply(services, body, reply)
 
 
-async def run(services: SlackServices, command: grammar.Command, organiser: Participant) -> str:
-    """The reply (mrkdwn) to ``command`` from ``organiser``; core errors propagate."""
-    lang = organiser.language
-    zone = organiser.timezone
-    repos = services.repos
+async def run(services: SlackServices, command: grammar.Command, actor: Actor) -> str:
+    """The reply (mrkdwn) to ``command`` from ``actor``; core errors propagate."""
+    lang = actor.language
+    zone = actor.timezone
+    store = services.repos
     now = services.clock.now()
     match command:
         case grammar.Help():
@@ -51,31 +52,27 @@ async def run(services: SlackServices, command: grammar.Command, organiser: Part
         case grammar.BadCommand(problem=problem):
             return texts.text("command_unknown", lang, problem=problem)
         case grammar.ListRounds():
-            rounds = await repos.rounds.list_rounds()
-            if not rounds:
+            summaries = await organising.overview(store, actor, now=now)
+            if not summaries:
                 return texts.text("home_no_rounds", lang)
-            lines = []
-            for round_ in rounds:
-                counts = await repos.rounds.counts(round_.id)
-                lines.append(
-                    texts.text(
-                        "rounds_line",
-                        lang,
-                        id=round_.id,
-                        survey=round_.survey_id,
-                        audience=blocks.escape(str(round_.audience)),
-                        status=_round_word(round_.status_at(now).value, lang),
-                        closes=blocks.format_when(round_.closes_at, zone),
-                        submitted=counts.get(ResponseStatus.SUBMITTED, 0),
-                        total=sum(counts.values()),
-                    )
+            return "\n".join(
+                texts.text(
+                    "rounds_line",
+                    lang,
+                    id=summary.round.id,
+                    survey=summary.round.survey_id,
+                    audience=blocks.escape(str(summary.round.audience)),
+                    status=_round_word(summary.round.status_at(now).value, lang),
+                    closes=blocks.format_when(summary.round.closes_at, zone),
+                    submitted=summary.submitted,
+                    total=summary.total,
                 )
-            return "\n".join(lines)
+                for summary in summaries
+            )
         case grammar.RoundStatusCommand(round_id=round_id):
-            round_ = await repos.rounds.get_round(round_id)
-            counts = await repos.rounds.counts(round_id)
-            total = sum(counts.values())
-            submitted = counts.get(ResponseStatus.SUBMITTED, 0)
+            report = await organising.status(store, actor, round_id)
+            round_ = report.round
+            total, submitted = report.total, report.submitted
             header = texts.text(
                 "status_header",
                 lang,
@@ -87,66 +84,47 @@ async def run(services: SlackServices, command: grammar.Command, organiser: Part
                 total=total,
                 rate=f"{100 * submitted / total:.0f}%" if total else "-",
             )
-            return f"*{header}*\n" + status_by_delegation(
-                await repos.rounds.status(round_id), language=lang
-            )
+            return f"*{header}*\n" + status_by_delegation(report.lines, language=lang)
         case grammar.Launch(survey_id=survey_id, audience=audience, closes=closes):
-            tz = command.tz or zone
-            try:
-                closes_at = grammar.parse_moment(closes, zone=tz, end_of_day=True)
-                opens_at = (
-                    grammar.parse_moment(command.opens, zone=tz, end_of_day=False)
-                    if command.opens
-                    else None
-                )
-            except ValueError as error:
-                return texts.text("command_failed", lang, problem=str(error))
-            launched = await usecases.launch_round(
-                repos,
+            request = organising.LaunchRequest(
                 survey_id=survey_id,
-                audience=Audience.parse(audience),
-                closes_at=closes_at,
-                opens_at=opens_at,
-                now=now,
-                actor=_actor(organiser),
+                audience=audience,
+                closes=closes,
+                opens=command.opens,
+                tz=command.tz,
             )
+            launched = await organising.launch(store, actor, request, now=now)
             return texts.text(
                 "launched",
                 lang,
                 id=launched.round.id,
                 survey=survey_id,
                 version=launched.version.version,
-                participants=launched.participant_count,
-                delegations=launched.delegation_count,
-                closes=blocks.format_when(launched.round.closes_at, tz),
+                participants=launched.participants,
+                delegations=launched.delegations,
+                closes=blocks.format_when(launched.round.closes_at, launched.zone),
             )
         case grammar.Close(round_id=round_id):
-            closed = await repos.rounds.close_round(round_id, now=now)
-            await repos.audit.record(
-                actor=_actor(organiser),
-                action="round.close",
-                target=f"round {closed.id}",
-                details={"via": "slack"},
-                now=now,
-            )
-            return texts.text("closed_round", lang, id=closed.id)
+            closed = await organising.close(store, actor, round_id, now=now)
+            return texts.text("closed_round", lang, id=closed.round.id)
         case grammar.Extend(round_id=round_id, closes=closes):
-            tz = command.tz or zone
-            try:
-                closes_at = grammar.parse_moment(closes, zone=tz, end_of_day=True)
-            except ValueError as error:
-                return texts.text("command_failed", lang, problem=str(error))
-            extended = await delivery.extend_round(
-                repos, round_id, closes_at=closes_at, now=now, actor=_actor(organiser)
+            extended = await organising.extend(
+                store,
+                actor,
+                organising.ExtendRequest(round_id, closes=closes, tz=command.tz),
+                now=now,
+                office_hours=services.office_hours,
             )
-            when = blocks.format_when(extended.closes_at, tz)
-            return texts.text("extended_round", lang, id=extended.id, closes=when)
+            when = blocks.format_when(extended.round.closes_at, extended.zone)
+            return texts.text("extended_round", lang, id=extended.round.id, closes=when)
         case grammar.DigestCommand(round_id=round_id):
             if services.digests is None:
                 return texts.text("digest_unavailable", lang, id=round_id)
-            await repos.rounds.get_round(round_id)  # an unknown round is a clear error
-            summary = await services.digests.publish(round_id, language=lang)
-            return texts.text("digest_posted", lang, id=round_id, summary=blocks.escape(summary))
+            published = await organising.request_digest(
+                store, actor, round_id, digests=services.digests, now=now
+            )
+            summary = blocks.escape(published.summary)
+            return texts.text("digest_posted", lang, id=round_id, summary=summary)
     raise AssertionError(command)  # pragma: no cover
 
 
@@ -169,10 +147,6 @@ def status_by_delegation(lines: Sequence[StatusLine], *, language: str) -> str:
 
 def _round_word(status: str, language: str) -> str:
     return texts.text("round_closed_word" if status == "closed" else f"round_{status}", language)
-
-
-def _actor(organiser: Participant) -> str:
-    return f"{organiser.email} (slack)"
 
 
 async def _reply(services: SlackServices, body: Mapping[str, Any], markdown: str) -> None:

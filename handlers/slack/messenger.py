@@ -76,8 +76,7 @@ class SlackMessenger:
                 raise DeliveryError(
                     CHANNEL, participant.email, "no Slack account found", permanent=True
                 )
-            async with services.lock(participant.id):
-                screen = await services.conversation.act(participant, round_id, Show())
+            screen = await services.conversation.act(participant, round_id, Show())
             return await answering.show(
                 services, participant, screen, user_id=user_id, preface=preface
             )

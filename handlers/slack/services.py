@@ -2,9 +2,8 @@
 
 :class:`SlackServices` is built once by ``bot.slack_wiring`` and passed to every
 ``register(app, services)``. It also holds the channel's single error hook
-(:meth:`SlackServices.report_failure`), the per-delegate locks that serialise one person's
-presses, and a :class:`WorkTracker` that knows when background work has finished (for a clean
-stop, and for tests that wait on it rather than sleep).
+(:meth:`SlackServices.report_failure`) and a :class:`WorkTracker` that knows when background
+work has finished (for a clean stop, and for tests that wait on it rather than sleep).
 
 Errors::
 
@@ -19,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +25,6 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.identity import SlackIdentities
-from surveys.conversation import Conversation
 from surveys.errors import ItineraError
 from surveys.ports import (
     Clock,
@@ -35,6 +32,8 @@ from surveys.ports import (
     Repositories,
 )
 from surveys.records import Channel, InboundEvent
+from surveys.reminders import OfficeHours
+from surveys.service.answering import Conversation
 
 log = logging.getLogger("itinera.slack")
 
@@ -103,11 +102,10 @@ class SlackServices:
     digest_channel: str | None = None
     digests: DigestService | None = None
     """Makes a digest on demand (``/itinera digest``); None where none is wired."""
+    office_hours: OfficeHours = field(default_factory=OfficeHours.parse)
+    """When reminders may reach delegates (an extended round plans them again)."""
     identities: SlackIdentities = field(init=False)
     work: WorkTracker = field(default_factory=WorkTracker)
-    _locks: defaultdict[int, asyncio.Lock] = field(
-        default_factory=lambda: defaultdict(asyncio.Lock), repr=False
-    )
     _stored: dict[str, int] = field(default_factory=dict, repr=False)
     """Inbox ids of requests stored by this process and not yet marked processed, by key."""
 
@@ -115,10 +113,6 @@ class SlackServices:
         self.identities = SlackIdentities(
             roster=self.repos.roster, identities=self.repos.identities, client=self.client
         )
-
-    def lock(self, participant_id: int) -> asyncio.Lock:
-        """The lock that serialises one delegate's actions (two quick presses, one after other)."""
-        return self._locks[participant_id]
 
     # --- inbox ------------------------------------------------------------------------------
 

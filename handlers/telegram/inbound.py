@@ -22,6 +22,7 @@ from handlers.telegram import callbacks
 from surveys.conversation import Action, Answer, Back, Edit, Screen, ScreenKind, Skip, Submit
 from surveys.definition import Question, QuestionType, Survey
 from surveys.engine import Pressed, Typed
+from surveys.service.answering import Asking, Expectation, Reviewing
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """What Telegram lets through a ``/start`` deep link, and what our codes are made of."""
@@ -82,6 +83,14 @@ def survey_action(button: callbacks.SurveyButton, screen: Screen) -> Decision:
         case callbacks.SkipQuestion():
             return Skip()
     return Stale()
+
+
+def expectation(button: callbacks.SurveyButton, screen: Screen) -> Expectation:
+    """The screen a button was drawn on, for the answering use case to check again as it
+    writes (the delegate may have moved on meanwhile, from another device or process)."""
+    if isinstance(button, callbacks.SubmitAnswers | callbacks.Change) or screen.prompt is None:
+        return Reviewing()
+    return Asking(screen.prompt.question.id)
 
 
 def _change(button: callbacks.Change, screen: Screen) -> Decision:

@@ -36,6 +36,7 @@ from handlers.telegram.enrolment import code_hash
 from handlers.telegram.inbound import (
     Redraw,
     Stale,
+    expectation,
     round_number,
     start_code,
     survey_action,
@@ -54,6 +55,8 @@ from surveys.records import (
     Round,
     RoundStatus,
 )
+from surveys.service import organising
+from surveys.service.actors import Actor
 
 log = logging.getLogger("itinera.telegram")
 
@@ -285,12 +288,13 @@ class TelegramListeners:
             return
         participant, chat_id = found
         language = language_of(participant.language)
-        overviews = []
-        for round_ in await self.repos.rounds.open_rounds(self.services.clock.now()):
-            version = await self.repos.surveys.get_version(round_.survey_version_id)
-            counts = await self.repos.rounds.counts(round_.id)
-            title = version.definition.title_in(language)
-            overviews.append(RoundOverview(round_, title, counts))
+        summaries = await organising.overview(
+            self.repos,
+            Actor.of(participant, CHANNEL),
+            now=self.services.clock.now(),
+            open_only=True,
+        )
+        overviews = [RoundOverview(s.round, s.title, s.counts) for s in summaries]
         rendered = render_rounds(overviews, language=language, zone=participant.timezone)
         await self.courier.send_all(chat_id, rendered)
 
@@ -308,15 +312,14 @@ class TelegramListeners:
             await self.courier.send_text(chat_id, text("status_usage", language, example=example))
             return
         try:
-            round_ = await self.repos.rounds.get_round(round_id)
+            report = await organising.status(self.repos, Actor.of(participant, CHANNEL), round_id)
         except NotFoundError:
             await self.courier.send_text(chat_id, text("no_such_round", language, id=round_id))
             return
-        version = await self.repos.surveys.get_version(round_.survey_version_id)
         rendered = render_status(
-            round_,
-            title=version.definition.title_in(language),
-            lines=await self.repos.rounds.status(round_id),
+            report.round,
+            title=report.title,
+            lines=report.lines,
             now=self.services.clock.now(),
             language=language,
             zone=participant.timezone,
@@ -435,7 +438,11 @@ class TelegramListeners:
         if isinstance(decision, Redraw):
             await self.presenter.redraw(chat_id, pressed, screen, decision.mask)
             return None
-        after = await self.services.conversation.act(participant, round_id, decision)
+        expect = expectation(button, screen)
+        after = await self.services.conversation.act(participant, round_id, decision, expect=expect)
+        if after.stale:  # it moved on between reading and writing: nothing was applied
+            await self.presenter.show(chat_id, after, pressed=pressed)
+            return text("stale_button", language)
         # A refused selection stays selected, so the delegate corrects it rather than redoes it.
         kept = button.mask if isinstance(button, callbacks.Confirm) and not after.accepted else None
         await self.presenter.show(chat_id, after, pressed=pressed, mask=kept)

@@ -16,9 +16,10 @@ import re
 from handlers.telegram.delivery import CAPTION_LIMIT, Courier, ScreenPresenter
 from handlers.telegram.render import markdown_blocks, messages, units
 from handlers.telegram.services import TelegramRepositories
-from surveys.conversation import Conversation, Show
+from surveys.conversation import Show
 from surveys.errors import DeliveryError
 from surveys.records import Channel, Participant, Role
+from surveys.service.answering import Conversation
 
 log = logging.getLogger("itinera.telegram")
 

@@ -19,13 +19,15 @@ from handlers.telegram.render import local_time
 from handlers.telegram.services import TelegramServices
 from handlers.telegram.texts import language_of, text
 from surveys import commands as grammar
-from surveys import delivery, usecases
 from surveys.errors import ItineraError, NotFoundError
-from surveys.records import Audience, Participant
+from surveys.records import Channel, Participant
+from surveys.service import organising
+from surveys.service.actors import Actor
 
 VERBS = ("launch", "close", "extend", "digest")
 """The Telegram commands this module answers (organisers only)."""
 
+CHANNEL = Channel.TELEGRAM.value
 _COMMAND = re.compile(r"\s*/(\w+)(?:@\S*)?(.*)", re.DOTALL)
 
 
@@ -57,74 +59,61 @@ async def answer(services: TelegramServices, organiser: Participant, message: st
 async def run(services: TelegramServices, command: grammar.Command, organiser: Participant) -> str:
     """The reply to ``command`` from ``organiser``; errors of the core propagate."""
     language = language_of(organiser.language)
-    zone = organiser.timezone
-    repos = services.repos
+    store = services.repos
     now = services.clock.now()
-    actor = f"{organiser.email} (telegram)"
+    actor = Actor.of(organiser, CHANNEL)
     match command:
         case grammar.BadCommand(problem=problem):
             return text("command_problem", language, problem=problem.replace("`", ""))
         case grammar.Launch(survey_id=survey_id, audience=audience, closes=closes):
-            tz = command.tz or zone
-            try:
-                closes_at = grammar.parse_moment(closes, zone=tz, end_of_day=True)
-                opens_at = (
-                    grammar.parse_moment(command.opens, zone=tz, end_of_day=False)
-                    if command.opens
-                    else None
-                )
-            except ValueError as error:
-                return text("command_failed", language, problem=str(error))
-            launched = await usecases.launch_round(
-                repos,
+            request = organising.LaunchRequest(
                 survey_id=survey_id,
-                audience=Audience.parse(audience),
-                closes_at=closes_at,
-                opens_at=opens_at,
-                now=now,
-                actor=actor,
+                audience=audience,
+                closes=closes,
+                opens=command.opens,
+                tz=command.tz,
             )
+            launched = await organising.launch(store, actor, request, now=now)
             round_ = launched.round
-            later = round_.opens_at > now
             return text(
-                "round_launched_later" if later else "round_launched",
+                "round_launched_later" if launched.opens_later else "round_launched",
                 language,
                 id=round_.id,
                 survey=survey_id,
                 version=launched.version.version,
-                participants=launched.participant_count,
-                delegations=launched.delegation_count,
-                opens=local_time(round_.opens_at, tz),
-                closes=local_time(round_.closes_at, tz),
+                participants=launched.participants,
+                delegations=launched.delegations,
+                opens=local_time(round_.opens_at, launched.zone),
+                closes=local_time(round_.closes_at, launched.zone),
             )
         case grammar.Close(round_id=round_id):
-            closed = await delivery.close_round(repos, round_id, now=now, actor=actor)
-            return text("round_closed", language, id=closed.id)
+            closed = await organising.close(store, actor, round_id, now=now)
+            return text("round_closed", language, id=closed.round.id)
         case grammar.Extend(round_id=round_id, closes=closes):
-            tz = command.tz or zone
-            try:
-                closes_at = grammar.parse_moment(closes, zone=tz, end_of_day=True)
-            except ValueError as error:
-                return text("command_failed", language, problem=str(error))
-            extended = await delivery.extend_round(
-                repos, round_id, closes_at=closes_at, now=now, actor=actor
+            extended = await organising.extend(
+                store,
+                actor,
+                organising.ExtendRequest(round_id, closes=closes, tz=command.tz),
+                now=now,
+                office_hours=services.office_hours,
             )
             return text(
                 "round_extended",
                 language,
-                id=extended.id,
-                closes=local_time(extended.closes_at, tz),
+                id=extended.round.id,
+                closes=local_time(extended.round.closes_at, extended.zone),
             )
         case grammar.DigestCommand(round_id=round_id):
             if services.digests is None:
                 return text("digest_unavailable", language)
-            await repos.rounds.get_round(round_id)  # an unknown round is said as such
-            summary = await services.digests.publish(round_id, language=language)
+            published = await organising.request_digest(
+                store, actor, round_id, digests=services.digests, now=now, language=language
+            )
             where = (
                 text("digest_posted_chat", language, chat=services.digest_chat)
                 if services.digest_chat is not None
                 else text("digest_posted_organisers", language)
             )
-            return f"{summary.strip()}\n\n{where}"
+            return f"{published.summary.strip()}\n\n{where}"
     # /rounds, /status and /help have their own handlers; anything else reads as help.
     return text("help_organiser", language)

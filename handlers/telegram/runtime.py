@@ -33,8 +33,8 @@ from handlers.telegram.listeners import TelegramListeners, command_menus, regist
 from handlers.telegram.messenger import TelegramMessenger
 from handlers.telegram.polling import ALLOWED_UPDATES, Poller, payload_of, update_key
 from handlers.telegram.services import TelegramRepositories, TelegramServices
-from surveys.conversation import Conversation
 from surveys.ports import Clock, DigestService
+from surveys.service.answering import Conversation
 
 log = logging.getLogger("itinera.telegram")
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from handlers.telegram.delivery import Courier, ScreenPresenter
-from surveys.conversation import Conversation
 from surveys.ports import (
     Clock,
     DigestService,
     Repositories,
 )
+from surveys.reminders import OfficeHours
+from surveys.service.answering import Conversation
 
 TelegramRepositories = Repositories
 
@@ -29,6 +30,7 @@ class TelegramServices:
     courier: Courier
     digests: DigestService | None = None
     digest_chat: int | str | None = None
+    office_hours: OfficeHours = field(default_factory=OfficeHours.parse)
     presenter: ScreenPresenter = field(init=False)
 
     def __post_init__(self) -> None:

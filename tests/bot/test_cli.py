@@ -16,8 +16,8 @@ from typer.testing import CliRunner, Result
 
 from bot.cli import app, parse_moment
 from storage.database import open_store
-from surveys.engine import Rejected, Typed
-from surveys.usecases import apply_input
+from surveys.engine import Typed
+from tests.support import act_as, refused
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "surveys" / "examples" / "route_alignment.yaml"
@@ -169,16 +169,14 @@ async def answer_some(database_url: str, round_id: int) -> tuple[str, str]:
     now = datetime.now(UTC)
 
     async def act(participant_id: int, action: Typed | str) -> None:
-        _, outcome = await apply_input(
+        screen = await act_as(
             store,
             round_id=round_id,
             participant_id=participant_id,
             action=action,
-            language="en",
             now=now,
-            today=now.date(),
         )
-        assert not isinstance(outcome, Rejected), outcome
+        assert not refused(screen), screen.notice
 
     try:
         lines = await store.rounds.status(round_id)

@@ -25,10 +25,12 @@ from bot.survey_files import read_survey_file
 from storage.database import Store, open_store
 from storage.memory import InMemoryStore
 from storage.memory_digests import InMemoryDigestQueries
-from surveys.engine import Rejected, Typed
+from surveys.engine import Typed
 from surveys.errors import DeliveryError, NotFoundError
 from surveys.records import Audience, Delegation, Participant, ParticipantData, Role
-from surveys.usecases import apply_input, import_survey, launch_round
+from surveys.service import organising
+from surveys.service.actors import Actor
+from tests.support import act_as, refused
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "surveys" / "examples" / "route_alignment.yaml"
@@ -60,7 +62,7 @@ class FakeMessenger:
 async def seed(store: Store | InMemoryStore, now: datetime) -> int:
     """A round of three delegations; France submits with a comment, Senegal starts."""
     survey = read_survey_file(EXAMPLE)
-    await import_survey(store, survey, now=now, actor="test")
+    await organising.import_survey(store, Actor.command_line("test"), survey, now=now)
     await store.roster.import_roster(
         [
             Delegation("FRA", "France", "Western European and other States"),
@@ -73,30 +75,29 @@ async def seed(store: Store | InMemoryStore, now: datetime) -> int:
             ParticipantData("Lucía Hernández", "lucia@example.org", Role.DELEGATE, "MEX"),
         ],
     )
-    launched = await launch_round(
+    launched = await organising.launch(
         store,
-        survey_id=survey.id,
-        audience=Audience("all"),
-        closes_at=now + timedelta(days=10),
-        opens_at=None,
+        Actor.command_line("test"),
+        organising.LaunchRequest(
+            survey_id=survey.id,
+            audience=Audience("all"),
+            closes=now + timedelta(days=10),
+        ),
         now=now,
-        actor="test",
     )
     round_id = launched.round.id
     ids = {p.email: p.id for p in await store.roster.list_participants()}
 
     async def act(email: str, *actions: Typed | str) -> None:
         for action in actions:
-            _, outcome = await apply_input(
+            screen = await act_as(
                 store,
                 round_id=round_id,
                 participant_id=ids[email],
                 action=action,
-                language="en",
                 now=now,
-                today=now.date(),
             )
-            assert not isinstance(outcome, Rejected), outcome
+            assert not refused(screen), screen.notice
 
     for theme in range(5):
         comment: Typed | str = Typed("<b>Fully</b> behind it") if theme == 0 else "skip"

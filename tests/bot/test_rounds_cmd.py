@@ -19,11 +19,14 @@ from surveys.engine import Typed
 from surveys.errors import RoundError
 from surveys.records import DEFAULT_REMINDER_POLICY, ResponseStatus
 from surveys.reminders import OfficeHours
-from surveys.usecases import apply_input
+from surveys.service.actors import Actor
+from surveys.service.organising import ExtendRequest
+from tests.support import act_as
 
 HOURS = OfficeHours.parse("09:00-18:00", "mon-fri")
 D3, D1, H2 = DEFAULT_REMINDER_POLICY
 OPENS, CLOSES = datetime(2026, 6, 8, tzinfo=UTC), datetime(2026, 6, 12, 16, tzinfo=UTC)
+SOFIA = Actor.command_line("sofia")
 
 
 async def test_extend_says_when_the_next_reminders_go_out(store: Store, seed_round: Any) -> None:
@@ -31,10 +34,9 @@ async def test_extend_says_when_the_next_reminders_go_out(store: Store, seed_rou
     now = datetime(2026, 6, 11, 12, tzinfo=UTC)
     message = await extend(
         store,
-        seeded.round.id,
-        closes_at=datetime(2026, 6, 19, 16, tzinfo=UTC),
+        SOFIA,
+        ExtendRequest(seeded.round.id, closes=datetime(2026, 6, 19, 16, tzinfo=UTC)),
         now=now,
-        actor="sofia",
         office_hours=HOURS,
     )
     # The first of the new date's reminders: Mexico City's 3-day one, Tuesday 10:00 local.
@@ -49,31 +51,30 @@ async def test_extend_says_when_the_next_reminders_go_out(store: Store, seed_rou
     assert entry.details["closes_at_before"] == "2026-06-12T16:00:00+00:00"
     with pytest.raises(RoundError, match="not in the future"):
         await extend(
-            store, seeded.round.id, closes_at=now, now=now, actor="sofia", office_hours=HOURS
+            store, SOFIA, ExtendRequest(seeded.round.id, closes=now), now=now, office_hours=HOURS
         )
 
 
 async def test_close_reports_how_responses_ended(store: Store, seed_round: Any) -> None:
     seeded = await seed_round(store, opens=OPENS, closes=CLOSES)
     fra = seeded.participants["FRA"]
-    await apply_input(
+    await act_as(
         store,
         round_id=seeded.round.id,
         participant_id=fra.id,
         action=Typed("oui"),
         language="fr",
         now=OPENS + timedelta(hours=1),
-        today=OPENS.date(),
     )
     now = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
-    message = await close(store, seeded.round.id, now=now, actor="sofia")
+    message = await close(store, SOFIA, seeded.round.id, now=now)
     assert message == (
         f"Round {seeded.round.id} closed at 2026-06-10 09:30 UTC: 0 submitted, 1 partial "
         "(kept), 2 not started. Late answers get a polite refusal."
     )
     assert (await store.rounds.counts(seeded.round.id))[ResponseStatus.PARTIAL] == 1
     with pytest.raises(RoundError, match="already closed"):
-        await close(store, seeded.round.id, now=now, actor="sofia")
+        await close(store, SOFIA, seeded.round.id, now=now)
 
 
 async def test_the_dry_run_shows_who_is_reminded_when_and_what_happened(

@@ -35,7 +35,7 @@ from surveys.digest import (
     build_digest,
     theme_of,
 )
-from surveys.engine import Rejected, Typed
+from surveys.engine import Typed
 from surveys.errors import NotFoundError
 from surveys.export import ValueStyle
 from surveys.ports import DigestQueries
@@ -48,7 +48,9 @@ from surveys.records import (
     ResponseStatus,
     Role,
 )
-from surveys.usecases import apply_input, import_survey, launch_round
+from surveys.service import organising
+from surveys.service.actors import Actor
+from tests.support import act_as, refused
 
 AnyStore = Store | InMemoryStore
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,21 +178,19 @@ class Played:
 async def act(store: AnyStore, played: Played, email: str, actions: list[Action], at: datetime):
     for step, action in enumerate(actions):
         now = at + timedelta(minutes=step)
-        _, outcome = await apply_input(
+        screen = await act_as(
             store,
             round_id=played.round_id,
             participant_id=played.ids[email],
             action=action,
-            language="en",
             now=now,
-            today=now.date(),
         )
-        assert not isinstance(outcome, Rejected), (email, step, action, outcome)
+        assert not refused(screen), (email, step, action, screen.notice)
 
 
 async def launch(store: AnyStore) -> Played:
     survey = read_survey_file(EXAMPLE)
-    await import_survey(store, survey, now=T0, actor="test")
+    await organising.import_survey(store, Actor.command_line("test"), survey, now=T0)
     await store.roster.import_roster(
         DELEGATIONS,
         [
@@ -200,14 +200,15 @@ async def launch(store: AnyStore) -> Played:
             for name, email, code, lang in PEOPLE
         ],
     )
-    launched = await launch_round(
+    launched = await organising.launch(
         store,
-        survey_id=survey.id,
-        audience=Audience("all"),
-        closes_at=T0 + 14 * DAY,
-        opens_at=None,
+        Actor.command_line("test"),
+        organising.LaunchRequest(
+            survey_id=survey.id,
+            audience=Audience("all"),
+            closes=T0 + 14 * DAY,
+        ),
         now=T0,
-        actor="test",
     )
     ids = {p.email: p.id for p in await store.roster.list_participants()}
     return Played(launched.round.id, survey, ids)
@@ -600,14 +601,15 @@ async def sized_round(store: Store, survey: Survey, size: int, tag: str) -> int:
             for n in range(size)
         ],
     )
-    launched = await launch_round(
+    launched = await organising.launch(
         store,
-        survey_id=survey.id,
-        audience=Audience("tag", (tag,)),
-        closes_at=T0 + 14 * DAY,
-        opens_at=None,
+        Actor.command_line("test"),
+        organising.LaunchRequest(
+            survey_id=survey.id,
+            audience=Audience("tag", (tag,)),
+            closes=T0 + 14 * DAY,
+        ),
         now=T0,
-        actor="test",
     )
     for line in (await store.rounds.status(launched.round.id))[: size - 1]:
         n = line.participant.id
@@ -627,7 +629,7 @@ async def sized_round(store: Store, survey: Survey, size: int, tag: str) -> int:
 
 async def test_a_digest_takes_the_same_queries_for_any_round_size(store: Store) -> None:
     survey = read_survey_file(EXAMPLE)
-    await import_survey(store, survey, now=T0, actor="test")
+    await organising.import_survey(store, Actor.command_line("test"), survey, now=T0)
     small = await sized_round(store, survey, 3, "S")
     large = await sized_round(store, survey, 40, "L")
     queries = queries_of(store)

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from storage.memory import InMemoryStore
-from surveys.conversation import Answer, Back, Conversation, Edit, ScreenKind, Show, Skip, Submit
+from surveys.conversation import Answer, Back, Edit, ScreenKind, Show, Skip, Submit
 from surveys.engine import Pressed, Typed
 from surveys.records import Audience, Delegation, Participant, ParticipantData, ResponseStatus, Role
-from surveys.usecases import import_survey, launch_round
+from surveys.service import organising
+from surveys.service.actors import Actor
+from surveys.service.answering import Conversation
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -36,7 +38,7 @@ async def setup(
         make_question("why", "text", relevant="${topic} = 'other'"),
         intro={"en": "Thank you for your time.", "fr": "Merci de votre temps."},
     )
-    await import_survey(store, survey, now=T0, actor="test")
+    await organising.import_survey(store, Actor.command_line("test"), survey, now=T0)
     await store.roster.import_roster(
         [Delegation("SEN", "Senegal", "African States")],
         [
@@ -50,14 +52,15 @@ async def setup(
             )
         ],
     )
-    launched = await launch_round(
+    launched = await organising.launch(
         store,
-        survey_id=survey.id,
-        audience=Audience("all"),
-        closes_at=T0 + timedelta(days=3),
-        opens_at=None,
+        Actor.command_line("test"),
+        organising.LaunchRequest(
+            survey_id=survey.id,
+            audience=Audience("all"),
+            closes=T0 + timedelta(days=3),
+        ),
         now=T0,
-        actor="test",
     )
     [participant] = await store.roster.list_participants()
     return store, Clock(T0), launched.round.id, participant

@@ -9,7 +9,7 @@ import re
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,8 @@ import pytest
 from bot.fakes.messenger import RecordingMessenger
 from storage.database import Store
 from storage.memory import InMemoryStore
-from surveys import delivery, delivery_texts
+from surveys import delivery_texts
+from surveys.conversation import ScreenKind
 from surveys.definition import Survey
 from surveys.delivery import (
     close_due_rounds,
@@ -41,10 +42,13 @@ from surveys.records import (
     Round,
 )
 from surveys.reminders import OfficeHours, reminder_key
-from surveys.usecases import apply_input
+from surveys.service import organising
+from surveys.service.actors import Actor
+from tests.support import act_as
 
 AnyStore = Store | InMemoryStore
 HOURS = OfficeHours.parse("09:00-18:00", "mon-fri")
+ORGANISER = Actor.command_line("organiser")
 D3, D1, H2 = DEFAULT_REMINDER_POLICY
 
 
@@ -128,14 +132,13 @@ def survey(make_survey: Callable[..., Survey], make_question: Callable[..., Any]
 async def answer(repos: AnyStore, setup: Setup, code: str, *texts: str, now: datetime) -> None:
     participant = setup.by_code[code]
     for text in texts:
-        await apply_input(
+        await act_as(
             repos,
             round_id=setup.round.id,
             participant_id=participant.id,
             action=Typed(text),
             language=participant.language,
             now=now,
-            today=now.date(),
         )
 
 
@@ -321,14 +324,12 @@ async def test_reminders_only_to_non_responders_inside_office_hours_once_across_
     people = [*PEOPLE[:3], ("DEU", "Jonas Weber", "en", "Europe/Berlin")]
     setup = await launch(any_store, survey, people=people)
     await answer(any_store, setup, "DEU", "a", "b", "c", "d", now=OPENS + timedelta(hours=1))
-    await apply_input(
+    await act_as(
         any_store,
         round_id=setup.round.id,
         participant_id=setup.id("DEU"),
         action="submit",
-        language="en",
         now=OPENS + timedelta(hours=1),
-        today=date(2026, 6, 8),
     )
     first, second = RecordingMessenger(), RecordingMessenger()
     # Every hour of the week, each tick run twice; Jakarta's fallback minute (Friday 17:59
@@ -504,14 +505,14 @@ async def test_after_an_extension_reminders_follow_the_new_date(
     tuesday = utc(2026, 6, 9, 16)  # 10:00 in Mexico City: the 3-day reminder
     await tick(any_store, messengers=messengers(slack), now=tuesday, office_hours=HOURS)
     assert "viernes 12 de junio" in slack.to(mex)[-1]
-    extended = await delivery.extend_round(
+    extended = await organising.extend(
         any_store,
-        setup.round.id,
-        closes_at=utc(2026, 6, 19, 16),
+        ORGANISER,
+        organising.ExtendRequest(setup.round.id, closes=utc(2026, 6, 19, 16)),
         now=tuesday + timedelta(hours=1),
-        actor="organiser",
+        office_hours=HOURS,
     )
-    assert extended.closes_at == utc(2026, 6, 19, 16)
+    assert extended.round.closes_at == utc(2026, 6, 19, 16)
     entries = await any_store.audit.entries()
     assert entries[0].action == "round.extend"
     assert entries[0].details["closes_at"] == "2026-06-19T16:00:00+00:00"
@@ -524,7 +525,7 @@ async def test_after_an_extension_reminders_follow_the_new_date(
     report = await tick(
         any_store, messengers=messengers(slack), now=utc(2026, 6, 16, 16), office_hours=HOURS
     )
-    assert [d.key for d in report.sent] == [reminder_key(extended, mex, D3)]
+    assert [d.key for d in report.sent] == [reminder_key(extended.round, mex, D3)]
     assert "viernes 19 de junio de 2026" in slack.to(mex)[-1]
     assert len(slack.to(mex)) == 3
 
@@ -562,8 +563,16 @@ async def test_a_round_closes_on_time_and_started_responses_become_partial(
             office_hours=HOURS,
         )
     ).closed == []
-    with pytest.raises(RoundError, match="not open"):
-        await answer(any_store, setup, "FRA", "deux", now=CLOSES + timedelta(days=2))
+    late_answer = await act_as(
+        any_store,
+        round_id=setup.round.id,
+        participant_id=setup.id("FRA"),
+        action=Typed("deux"),
+        language="fr",
+        now=CLOSES + timedelta(days=2),
+    )
+    assert late_answer.kind is ScreenKind.CLOSED and not late_answer.accepted
+    assert (await any_store.rounds.counts(setup.round.id))[ResponseStatus.PARTIAL] == 1
 
 
 async def test_closing_can_tell_those_with_a_partial_response(
@@ -590,11 +599,11 @@ async def test_closing_by_hand_records_who_and_refuses_twice(
 ) -> None:
     setup = await launch(memory_store, survey)
     now = utc(2026, 6, 10)
-    closed = await delivery.close_round(memory_store, setup.round.id, now=now, actor="organiser")
-    assert closed.closed_at == now
+    closed = await organising.close(memory_store, ORGANISER, setup.round.id, now=now)
+    assert closed.round.closed_at == now
     assert (await memory_store.audit.entries())[0].action == "round.close"
     with pytest.raises(RoundError, match="already closed"):
-        await delivery.close_round(memory_store, setup.round.id, now=now, actor="organiser")
+        await organising.close(memory_store, ORGANISER, setup.round.id, now=now)
 
 
 async def test_one_rounds_trouble_does_not_stop_the_others(

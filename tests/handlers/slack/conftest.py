@@ -30,9 +30,10 @@ from bot.slack_wiring import build_slack
 from bot.survey_files import read_survey_file
 from handlers.slack.runtime import EVENTS_PATH, SlackRuntime
 from storage.database import Store, open_store
-from surveys import usecases
-from surveys.conversation import Conversation
 from surveys.records import Audience
+from surveys.service import organising
+from surveys.service.actors import Actor
+from surveys.service.answering import Conversation
 
 ROOT = Path(__file__).resolve().parents[3]
 SURVEY_FILE = ROOT / "surveys" / "examples" / "route_alignment.yaml"
@@ -142,17 +143,20 @@ class SlackWorld:
 async def populate(store: Store, clock: FixedClock) -> int:
     """Import the example survey and roster and launch a round to everyone; its id."""
     now = clock.now()
-    await usecases.import_survey(store, read_survey_file(SURVEY_FILE), now=now, actor="test")
+    await organising.import_survey(
+        store, Actor.command_line("test"), read_survey_file(SURVEY_FILE), now=now
+    )
     roster, _ = read_roster_file(ROSTER_FILE)
-    await usecases.import_roster(store, roster, now=now, actor="test")
-    launched = await usecases.launch_round(
+    await organising.import_roster(store, Actor.command_line("test"), roster, now=now)
+    launched = await organising.launch(
         store,
-        survey_id="route_alignment",
-        audience=Audience.parse("all"),
-        closes_at=CLOSES,
-        opens_at=None,
+        Actor.command_line("test"),
+        organising.LaunchRequest(
+            survey_id="route_alignment",
+            audience=Audience.parse("all"),
+            closes=CLOSES,
+        ),
         now=now,
-        actor="test",
     )
     return launched.round.id
 

@@ -17,10 +17,10 @@ from bot.settings import Settings
 from bot.slack_wiring import build_slack, build_slack_messenger
 from handlers.slack.services import ConfigurationError
 from storage.database import Store
-from surveys.conversation import Conversation
 from surveys.errors import DeliveryError
 from surveys.ports import InboxRepository
 from surveys.records import InboundEvent
+from surveys.service.answering import Conversation
 
 LUCIA = "U01MEX0001"
 AMINATA = "U09SEN0001"

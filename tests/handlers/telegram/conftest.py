@@ -37,12 +37,13 @@ from handlers.telegram.runtime import TelegramRuntime
 from storage.database import Store
 from storage.memory import InMemoryStore
 from storage.tables import InboundEventRow
-from surveys import usecases
-from surveys.conversation import Conversation
 from surveys.definition import Survey
 from surveys.ports import DigestService
 from surveys.records import Audience, Participant, Round
 from surveys.roster import read_roster_csv
+from surveys.service import organising
+from surveys.service.actors import Actor
+from surveys.service.answering import Conversation
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "surveys" / "examples" / "route_alignment.yaml"
@@ -130,16 +131,20 @@ class World:
 async def make_world(store: Any, clock: MutableClock) -> World:
     survey = read_survey_file(EXAMPLE)
     now = clock.now()
-    await usecases.import_survey(store, survey, now=now, actor="test")
-    await usecases.import_roster(store, read_roster_csv(ROSTER), now=now, actor="test")
-    launched = await usecases.launch_round(
+    await organising.import_survey(store, Actor.command_line("test"), survey, now=now)
+    await organising.import_roster(
+        store, Actor.command_line("test"), read_roster_csv(ROSTER), now=now
+    )
+    launched = await organising.launch(
         store,
-        survey_id=survey.id,
-        audience=Audience("all"),
-        closes_at=now + timedelta(days=30),
-        opens_at=now - timedelta(minutes=1),
+        Actor.command_line("test"),
+        organising.LaunchRequest(
+            survey_id=survey.id,
+            audience=Audience("all"),
+            closes=now + timedelta(days=30),
+            opens=now - timedelta(minutes=1),
+        ),
         now=now,
-        actor="test",
     )
     people = {p.email: p for p in await store.roster.list_participants()}
     return World(store, clock, survey, launched.round, people)

@@ -32,7 +32,6 @@ from surveys import engine
 from surveys.conversation import (
     Answer,
     Back,
-    Conversation,
     Edit,
     Screen,
     ScreenKind,
@@ -53,6 +52,7 @@ from surveys.records import (
     Round,
     StatusLine,
 )
+from surveys.service.answering import Conversation
 
 
 def valid_input(prompt: engine.Prompt) -> engine.RawInput:

@@ -17,7 +17,7 @@ from bot.telegram_wiring import build_telegram
 from handlers.telegram.errors import ConfigurationError
 from storage.database import Store, SystemClock
 from storage.memory import InMemoryStore
-from surveys.conversation import Conversation
+from surveys.service.answering import Conversation
 
 
 def settings(**values: Any) -> Settings:

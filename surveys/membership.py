@@ -1,22 +1,16 @@
-"""Rules both stores share: roster checks, audience membership, sort order, UTC times.
+"""Who belongs where: the roster rules every store applies the same way.
 
-Pure functions over the core's records, so the SQL and in-memory repositories agree.
+Emails are the roster's natural key (compared lower-cased); a roster file cannot name a person
+or a Slack account twice; an audience names delegates (never organiser) by region, tag or
+delegation. Pure functions, so the SQL and in-memory stores agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
-from surveys.errors import Problem, RoundError
-from surveys.records import (
-    AnswerChange,
-    Audience,
-    Delegation,
-    Participant,
-    ParticipantData,
-    Role,
-)
+from surveys.errors import Problem
+from surveys.records import Audience, Delegation, Participant, ParticipantData, Role
 
 
 def normalise_email(email: str) -> str:
@@ -85,61 +79,3 @@ def in_audience(
         case "delegations":
             return (participant.delegation or "").lower() in values
     raise ValueError(f"unknown audience kind {audience.kind!r}")
-
-
-def final_changes(changes: Sequence[AnswerChange]) -> dict[str, AnswerChange]:
-    """The last change of each question, which decides the stored answer."""
-    final: dict[str, AnswerChange] = {}
-    for change in changes:
-        final.pop(change.question_id, None)
-        final[change.question_id] = change
-    return final
-
-
-def reminder_policy(minutes: Sequence[int]) -> tuple[int, ...]:
-    """A round's reminder policy as stored: distinct positive minutes, largest first.
-
-    Raises :class:`RoundError` for anything but positive whole numbers of minutes.
-    """
-    wrong = [m for m in minutes if isinstance(m, bool) or not isinstance(m, int) or m <= 0]
-    if wrong:
-        raise RoundError(
-            f"reminder policy {list(minutes)!r}: use positive whole numbers of minutes before "
-            f"closing (not {wrong[0]!r})"
-        )
-    return tuple(sorted(set(minutes), reverse=True))
-
-
-def closed_round(round_id: int, closed_at: datetime) -> RoundError:
-    return RoundError(
-        f"round {round_id} was closed at {closed_at:%Y-%m-%d %H:%M} UTC and cannot be extended"
-    )
-
-
-def closed_by_time(closed_at: datetime, closes_at: datetime) -> bool:
-    """Whether a round was closed at (or after) its closing time, not early by an organiser."""
-    return utc(closed_at) >= utc(closes_at)
-
-
-def extension_problem(
-    round_id: int, *, opens_at: datetime, closes_at: datetime, now: datetime
-) -> RoundError | None:
-    """Why a (not closed) round cannot close at ``closes_at`` instead, if it cannot."""
-    if closes_at <= now:
-        return RoundError(
-            f"round {round_id}: the new closing time {closes_at:%Y-%m-%d %H:%M} UTC "
-            "is not in the future"
-        )
-    if closes_at <= opens_at:
-        return RoundError(
-            f"round {round_id}: the new closing time {closes_at:%Y-%m-%d %H:%M} UTC "
-            f"is not after its opening time {opens_at:%Y-%m-%d %H:%M} UTC"
-        )
-    return None
-
-
-def utc(value: datetime) -> datetime:
-    """``value`` in UTC; a naive datetime is refused, as the SQL store refuses it."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC times")
-    return value.astimezone(UTC)

@@ -1,0 +1,396 @@
+"""What organisers do, once for Slack, Telegram and the CLI: import, launch, close, extend,
+follow rounds, ask for a digest.
+
+Each use case takes the store, the :class:`~surveys.service.actors.Actor` asking, typed input
+and ``now``; it checks that the actor may do it, runs in one transaction (what it reads and
+what it writes, audit entry included, commit together) and returns a typed result that the
+channel renders. Refusals are core errors with their reason (:mod:`surveys.errors`).
+
+Example::
+
+    launched = await launch(store, actor, LaunchRequest("route_alignment", "all",
+                                                        closes="2026-12-15T18:00"), now=now)
+    print(launched.round.id, launched.participants)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from surveys import commands
+from surveys.definition import Survey
+from surveys.errors import RequestError, RoundError
+from surveys.ports import DigestService, Repositories
+from surveys.records import (
+    DEFAULT_REMINDER_POLICY,
+    Attribution,
+    Audience,
+    ResponseStatus,
+    RosterImportResult,
+    Round,
+    StatusLine,
+    SurveyVersion,
+)
+from surveys.reminders import WAITING, OfficeHours, parse_reminder_policy, schedule_for
+from surveys.roster import Roster
+from surveys.service.actors import Actor, require_organiser
+
+# --- requests and results ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """A round to launch, as an organiser writes it: times are read in ``tz`` (else the
+    organiser's timezone) unless they carry an offset; a date alone closes at 23:59."""
+
+    survey_id: str
+    audience: str | Audience
+    closes: str | datetime
+    opens: str | datetime | None = None
+    tz: str | None = None
+    remind: str | Sequence[int] | None = None
+    """Reminder steps before closing, e.g. ``3d,1d,2h`` (or minutes); None for the default."""
+    attribution: Attribution = Attribution.DELEGATION
+
+
+@dataclass(frozen=True)
+class Launched:
+    round: Round
+    version: SurveyVersion
+    participants: int
+    delegations: int
+    zone: str
+    """The timezone the request was read in, for showing the times back."""
+    opens_later: bool
+
+
+@dataclass(frozen=True)
+class Closed:
+    round: Round
+    counts: dict[ResponseStatus, int]
+
+
+@dataclass(frozen=True)
+class ExtendRequest:
+    round_id: int
+    closes: str | datetime
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class Extended:
+    round: Round
+    closes_before: datetime
+    zone: str
+    waiting: int
+    """Delegates who have not submitted, and will be reminded."""
+    upcoming: Sequence[datetime] = field(default_factory=tuple)
+    """When the reminders still ahead are planned, earliest first."""
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    round: Round
+    title: str
+    """The survey's title in the asker's language."""
+    counts: dict[ResponseStatus, int]
+
+    @property
+    def submitted(self) -> int:
+        return self.counts.get(ResponseStatus.SUBMITTED, 0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class RoundReport(RoundSummary):
+    """A round with each invited participant and how far they are."""
+
+    lines: Sequence[StatusLine] = ()
+
+
+@dataclass(frozen=True)
+class DigestPublished:
+    round_id: int
+    summary: str
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def read_moment(value: str | datetime, *, zone: str, end_of_day: bool) -> datetime:
+    """An organiser's date or date-time, read in ``zone``: UTC out, or a RequestError. A
+    ``datetime`` (from code, not a person) must carry its timezone."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise RequestError(f"{value!r} has no timezone")
+        return value.astimezone(UTC)
+    try:
+        return commands.parse_moment(value, zone=zone, end_of_day=end_of_day)
+    except ValueError as error:
+        raise RequestError(str(error)) from None
+
+
+def _policy(given: str | Sequence[int] | None) -> tuple[int, ...]:
+    if given is None:
+        return DEFAULT_REMINDER_POLICY
+    if not isinstance(given, str):
+        return tuple(given)
+    try:
+        return parse_reminder_policy(given)
+    except (ValueError, RoundError) as error:
+        raise RequestError(str(error)) from None
+
+
+async def _title(repos: Repositories, round_: Round, language: str) -> str:
+    survey: Survey = (await repos.surveys.get_version(round_.survey_version_id)).definition
+    return survey.title_in(language)
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+
+async def import_survey(
+    store: Repositories, actor: Actor, survey: Survey, *, now: datetime
+) -> SurveyVersion:
+    """Store a survey definition (a new version if its content changed)."""
+    require_organiser(actor, "import surveys")
+    async with store.transaction() as tx:
+        version = await tx.surveys.save_version(survey, now=now)
+        if version.created:
+            await tx.audit.record(
+                actor=actor.name,
+                action="survey.import",
+                target=f"{survey.id}@{survey.version}",
+                details={"version_id": version.id, "hash": version.content_hash},
+                now=now,
+            )
+    return version
+
+
+async def import_roster(
+    store: Repositories, actor: Actor, roster: Roster, *, now: datetime
+) -> RosterImportResult:
+    """Create or update delegations and participants, all or nothing."""
+    require_organiser(actor, "import the roster")
+    async with store.transaction() as tx:
+        result = await tx.roster.import_roster(roster.delegations, roster.participants)
+        await tx.audit.record(
+            actor=actor.name,
+            action="roster.import",
+            target="roster",
+            details={
+                "delegations_created": result.delegations_created,
+                "delegations_updated": result.delegations_updated,
+                "participants_created": result.participants_created,
+                "participants_updated": result.participants_updated,
+            },
+            now=now,
+        )
+    return result
+
+
+# --- rounds -------------------------------------------------------------------------------------
+
+
+async def launch(
+    store: Repositories, actor: Actor, request: LaunchRequest, *, now: datetime
+) -> Launched:
+    """Create a round on the survey's latest version for every delegate in the audience."""
+    require_organiser(actor, "launch rounds")
+    zone = request.tz or actor.timezone
+    closes_at = read_moment(request.closes, zone=zone, end_of_day=True)
+    opens_at = read_moment(request.opens, zone=zone, end_of_day=False) if request.opens else now
+    audience = (
+        request.audience
+        if isinstance(request.audience, Audience)
+        else Audience.parse(request.audience)
+    )
+    policy = _policy(request.remind)
+    if closes_at <= now:
+        raise RoundError(f"the closing time {closes_at:%Y-%m-%d %H:%M} UTC is already past")
+    if closes_at <= opens_at:
+        raise RoundError(
+            f"the round would close ({closes_at:%Y-%m-%d %H:%M} UTC) before it opens "
+            f"({opens_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    async with store.transaction() as tx:
+        version = await tx.surveys.latest_version(request.survey_id)
+        members = await tx.roster.audience_members(audience)
+        if not members:
+            raise RoundError(f"audience {audience} names no delegate in the roster")
+        created = await tx.rounds.create_round(
+            survey_version_id=version.id,
+            audience=audience,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            participant_ids=[member.id for member in members],
+            now=now,
+            reminder_policy=policy,
+            attribution=request.attribution,
+        )
+        await tx.audit.record(
+            actor=actor.name,
+            action="round.launch",
+            target=f"round {created.id}",
+            details={
+                "survey": request.survey_id,
+                "version": version.version,
+                "audience": str(audience),
+                "participants": len(members),
+                "via": actor.channel,
+            },
+            now=now,
+        )
+    return Launched(
+        round=created,
+        version=version,
+        participants=len(members),
+        delegations=len({member.delegation for member in members}),
+        zone=zone,
+        opens_later=created.opens_at > now,
+    )
+
+
+async def close(store: Repositories, actor: Actor, round_id: int, *, now: datetime) -> Closed:
+    """Close a round now, before its time; started responses are kept as partial.
+
+    Refuses a round that is closed already (by hand or at its closing time).
+    """
+    require_organiser(actor, "close rounds")
+    async with store.transaction() as tx:
+        round_ = await tx.rounds.get_round(round_id)
+        if round_.closed_at is not None or round_.closes_at <= now:
+            when = round_.closed_at or round_.closes_at
+            raise RoundError(f"round {round_id} was already closed at {when:%Y-%m-%d %H:%M} UTC")
+        closed = await tx.rounds.close_round(round_id, now=now)
+        counts = await tx.rounds.counts(round_id)
+        await tx.audit.record(
+            actor=actor.name,
+            action="round.close",
+            target=f"round {round_id}",
+            details={"closes_at": round_.closes_at.isoformat(), "via": actor.channel},
+            now=now,
+        )
+    return Closed(round=closed, counts=counts)
+
+
+async def extend(
+    store: Repositories,
+    actor: Actor,
+    request: ExtendRequest,
+    *,
+    now: datetime,
+    office_hours: OfficeHours,
+) -> Extended:
+    """Move a round's closing time; reminders are planned again from the new date."""
+    require_organiser(actor, "extend rounds")
+    zone = request.tz or actor.timezone
+    closes_at = read_moment(request.closes, zone=zone, end_of_day=True)
+    async with store.transaction() as tx:
+        before = await tx.rounds.get_round(request.round_id)
+        extended = await tx.rounds.extend_round(request.round_id, closes_at=closes_at, now=now)
+        lines = await tx.rounds.status(request.round_id)
+        await tx.audit.record(
+            actor=actor.name,
+            action="round.extend",
+            target=f"round {request.round_id}",
+            details={
+                "closes_at_before": before.closes_at.isoformat(),
+                "closes_at": extended.closes_at.isoformat(),
+                "via": actor.channel,
+            },
+            now=now,
+        )
+    waiting = [line for line in lines if line.status in WAITING]
+    upcoming = sorted(
+        planned.at
+        for line in waiting
+        for planned in schedule_for(extended, line.participant.timezone, office_hours)
+        if planned.at > now
+    )
+    return Extended(
+        round=extended,
+        closes_before=before.closes_at,
+        zone=zone,
+        waiting=len(waiting),
+        upcoming=tuple(upcoming),
+    )
+
+
+async def overview(
+    store: Repositories, actor: Actor, *, now: datetime, open_only: bool = False
+) -> list[RoundSummary]:
+    """Every round (or the open ones) with how many have submitted, oldest first."""
+    require_organiser(actor, "follow rounds")
+    async with store.transaction() as tx:
+        rounds = await (tx.rounds.open_rounds(now) if open_only else tx.rounds.list_rounds())
+        return [
+            RoundSummary(
+                round=round_,
+                title=await _title(tx, round_, actor.language),
+                counts=await tx.rounds.counts(round_.id),
+            )
+            for round_ in rounds
+        ]
+
+
+async def status(store: Repositories, actor: Actor, round_id: int) -> RoundReport:
+    """Who has and has not answered a round, by delegation."""
+    require_organiser(actor, "follow rounds")
+    async with store.transaction() as tx:
+        round_ = await tx.rounds.get_round(round_id)
+        lines = await tx.rounds.status(round_id)
+        title = await _title(tx, round_, actor.language)
+    counts = dict.fromkeys(ResponseStatus, 0)
+    for line in lines:
+        counts[line.status] += 1
+    return RoundReport(round=round_, title=title, counts=counts, lines=tuple(lines))
+
+
+async def request_digest(
+    store: Repositories,
+    actor: Actor,
+    round_id: int,
+    *,
+    digests: DigestService,
+    now: datetime,
+    language: str | None = None,
+) -> DigestPublished:
+    """Make the round's digest now and post it where digests go."""
+    require_organiser(actor, "ask for digests")
+    await store.rounds.get_round(round_id)  # an unknown round is a clear error, not a digest
+    summary = await digests.publish(round_id, language=language or actor.language)
+    await store.audit.record(
+        actor=actor.name,
+        action="digest.request",
+        target=f"round {round_id}",
+        details={"via": actor.channel},
+        now=now,
+    )
+    return DigestPublished(round_id=round_id, summary=summary)
+
+
+__all__ = [
+    "Closed",
+    "DigestPublished",
+    "ExtendRequest",
+    "Extended",
+    "LaunchRequest",
+    "Launched",
+    "RoundReport",
+    "RoundSummary",
+    "close",
+    "extend",
+    "import_roster",
+    "import_survey",
+    "launch",
+    "overview",
+    "read_moment",
+    "request_digest",
+    "status",
+]
