@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from surveys.definition import Survey
 from surveys.digest import DigestData, DigestFigures, DigestPlan, DigestRun
+from surveys.queues import InboundEvent as QueuedEvent
+from surveys.queues import (
+    InboxBacklog,
+    Lease,
+    LiveScreen,
+    NewInboundEvent,
+    NewMessage,
+    OutboxBacklog,
+)
+from surveys.queues import OutboundMessage as QueuedMessage
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
     AnswerChange,
@@ -240,6 +250,162 @@ class OutboxRepository(Protocol):
         ...
 
     async def get(self, *, channel: str, key: str) -> OutboundMessage | None: ...
+
+
+class EventInbox(Protocol):
+    """The one inbox of every channel (see :mod:`surveys.queues` for its rule)."""
+
+    async def accept(self, event: NewInboundEvent, *, now: datetime) -> int | None:
+        """Store the event and return its id; None if (channel, key) was stored before (a
+        retry or a replay). With ``from_screen``, the target is the subject's latest live
+        screen on the channel at this moment (the subject is the identity's external id);
+        none if there is none. Keys longer than the store holds are kept unique by a hash."""
+        ...
+
+    async def claim(
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        event_id: int | None = None,
+    ) -> Sequence[QueuedEvent]:
+        """Claim up to ``limit`` events for ``worker`` until ``now + lease``: unprocessed,
+        available (``available_at <= now``), not under another live lease, and each the oldest
+        unprocessed event of its (channel, subject); oldest first. ``event_id``: claim that one
+        event only (if it qualifies). Counts an attempt on each. Safe under concurrency: two
+        callers never get the same event."""
+        ...
+
+    async def complete(
+        self, event_id: int, *, worker: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Mark the event processed (with why it was not applied, if ``error``), in the
+        caller's transaction. Raises :class:`~surveys.errors.ConflictError` if ``worker`` no
+        longer holds its lease or it was completed already (then the caller's transaction must
+        roll back: another worker took it over)."""
+        ...
+
+    async def release(
+        self, event_id: int, *, worker: str, available_at: datetime, error: str | None = None
+    ) -> None:
+        """Give a claimed event back, to be claimed again from ``available_at`` (a transient
+        failure); a no-op if ``worker`` does not hold it."""
+        ...
+
+    async def get(self, *, channel: str, key: str) -> QueuedEvent | None:
+        """A stored event by its platform key (keys are hashed the same way as in accept)."""
+        ...
+
+    async def backlog(self) -> InboxBacklog:
+        """How many events wait, and the oldest one's time (for metrics and health)."""
+        ...
+
+
+class MessageOutbox(Protocol):
+    """The one outbox of every channel (see :mod:`surveys.queues` for its rule)."""
+
+    async def enqueue(
+        self, messages: Sequence[NewMessage], *, now: datetime
+    ) -> Sequence[int | None]:
+        """Store each message as pending, in the caller's transaction; per message, its id, or
+        None where (channel, key) was stored before (nothing changes then)."""
+        ...
+
+    async def claim(
+        self, *, channel: str, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[QueuedMessage]:
+        """Claim up to ``limit`` messages of ``channel`` for ``worker``: pending and available,
+        or claimed under a lease that ended (a sender died); for each address only its oldest
+        unsent message, and none for an address that has a message under a live lease; the
+        interactive lane first, then oldest first. Counts an attempt on each. Two callers
+        never get the same message (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+        ...
+
+    async def delivered(
+        self,
+        message_id: int,
+        *,
+        worker: str,
+        now: datetime,
+        platform_id: str | None,
+        address: str | None = None,
+    ) -> bool:
+        """Record a message as sent with the platform's id and where it went; and, for a
+        screen message, that the live screen it shows is that platform message (if the live
+        screen still refers to this outbox message). False if ``worker`` did not hold it (the
+        record is still written: the message was sent)."""
+        ...
+
+    async def postpone(
+        self,
+        message_id: int,
+        *,
+        worker: str,
+        available_at: datetime,
+        error: str | None = None,
+        count_attempt: bool = True,
+    ) -> None:
+        """Put a claimed message back as pending, to be sent from ``available_at``;
+        ``count_attempt`` False (a rate limit, a paused channel) gives its attempt back."""
+        ...
+
+    async def fail(self, message_id: int, *, worker: str, now: datetime, error: str) -> None:
+        """Record a message as refused for good."""
+        ...
+
+    async def get(self, *, channel: str, key: str) -> QueuedMessage | None: ...
+
+    async def find(
+        self, *, channel: str | None = None, keys: Sequence[str]
+    ) -> Sequence[QueuedMessage]:
+        """The stored messages with these keys (on ``channel``, else on any)."""
+        ...
+
+    async def resend(self, *, round_id: int, now: datetime) -> int:
+        """Make the round's failed messages pending again; how many."""
+        ...
+
+    async def backlog(self) -> Sequence[OutboxBacklog]:
+        """Per channel: pending messages, the oldest one's time, failed ones."""
+        ...
+
+
+class ScreenRepository(Protocol):
+    """Which message shows each delegate's current screen, per channel and response."""
+
+    async def show(self, screen: LiveScreen) -> None:
+        """Record (or replace) the live screen of (channel, response)."""
+        ...
+
+    async def get(self, *, channel: str, response_id: int) -> LiveScreen | None: ...
+
+    async def latest(self, *, channel: str, participant_id: int) -> LiveScreen | None:
+        """The participant's most recently shown screen on the channel, any round."""
+        ...
+
+    async def latest_any(self, participant_id: int) -> LiveScreen | None:
+        """The participant's most recently shown screen on any channel."""
+        ...
+
+
+class LeaseRepository(Protocol):
+    """Named leases: who does a job that only one process may do (the scheduler, polling),
+    and which senders are alive (to share a platform's rate between them)."""
+
+    async def acquire(self, name: str, *, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the lease until ``now + ttl``; True if ``holder`` holds it now (it
+        was free, expired, or already theirs)."""
+        ...
+
+    async def release(self, name: str, *, holder: str) -> None:
+        """Give the lease up, if ``holder`` holds it."""
+        ...
+
+    async def holders(self, prefix: str, *, now: datetime) -> Sequence[Lease]:
+        """The live leases whose names start with ``prefix``."""
+        ...
 
 
 class Messenger(Protocol):
