@@ -16,7 +16,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from handlers.slack import blocks, texts
 from handlers.slack.services import SlackServices
 from surveys import commands as grammar
-from surveys import delivery, usecases
+from surveys import delivery, i18n, usecases
 from surveys.errors import ItineraError
 from surveys.records import Audience, Participant, ResponseStatus, Role, StatusLine
 
@@ -85,7 +85,7 @@ async def run(services: SlackServices, command: grammar.Command, organiser: Part
                 closes=blocks.format_when(round_.closes_at, zone),
                 submitted=submitted,
                 total=total,
-                rate=f"{100 * submitted / total:.0f}%" if total else "-",
+                rate=i18n.percent(submitted / total, lang) if total else "-",
             )
             return f"*{header}*\n" + status_by_delegation(
                 await repos.rounds.status(round_id), language=lang
@@ -116,8 +116,8 @@ async def run(services: SlackServices, command: grammar.Command, organiser: Part
                 id=launched.round.id,
                 survey=survey_id,
                 version=launched.version.version,
-                participants=launched.participant_count,
-                delegations=launched.delegation_count,
+                participants=texts.text("delegates_count", lang, count=launched.participant_count),
+                delegations=texts.text("delegations_count", lang, count=launched.delegation_count),
                 closes=blocks.format_when(launched.round.closes_at, tz),
             )
         case grammar.Close(round_id=round_id):
@@ -140,7 +140,7 @@ async def run(services: SlackServices, command: grammar.Command, organiser: Part
                 repos, round_id, closes_at=closes_at, now=now, actor=_actor(organiser)
             )
             when = blocks.format_when(extended.closes_at, tz)
-            return texts.text("extended_round", lang, id=extended.id, closes=when)
+            return texts.text("round_extended", lang, id=extended.id, closes=when)
         case grammar.DigestCommand(round_id=round_id):
             if services.digests is None:
                 return texts.text("digest_unavailable", lang, id=round_id)

@@ -92,14 +92,14 @@ async def run(services: TelegramServices, command: grammar.Command, organiser: P
                 id=round_.id,
                 survey=survey_id,
                 version=launched.version.version,
-                participants=launched.participant_count,
-                delegations=launched.delegation_count,
+                participants=text("delegates_count", language, count=launched.participant_count),
+                delegations=text("delegations_count", language, count=launched.delegation_count),
                 opens=local_time(round_.opens_at, tz),
                 closes=local_time(round_.closes_at, tz),
             )
         case grammar.Close(round_id=round_id):
             closed = await delivery.close_round(repos, round_id, now=now, actor=actor)
-            return text("round_closed", language, id=closed.id)
+            return text("closed_round", language, id=closed.id)
         case grammar.Extend(round_id=round_id, closes=closes):
             tz = command.tz or zone
             try:
