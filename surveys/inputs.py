@@ -232,7 +232,7 @@ def _text(
     written = raw.text.strip()
     if question.max_length is not None and len(written) > question.max_length:
         return Rejected(
-            text("text_too_long", language, limit=question.max_length, length=len(written))
+            text("text_too_long", language, count=question.max_length, length=len(written))
         )
     return written
 
@@ -344,14 +344,14 @@ def _selection_message(low: int | None, high: int | None, language: str) -> str:
             if low == 1:
                 return text("choose_one_only", language)
             return text("choose_exactly", language, count=low)
-        return text("choose_between", language, low=low, high=high)
+        return text("choose_between", language, low=low, count=high)
     if low:
         if low == 1:
             return text("choose_at_least_one", language)
-        return text("choose_at_least", language, low=low)
+        return text("choose_at_least", language, count=low)
     if high == 1:
         return text("choose_one_only", language)
-    return text("choose_at_most", language, high=high)
+    return text("choose_at_most", language, count=high)
 
 
 def _ascii_digits(value: str) -> str:

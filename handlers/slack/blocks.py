@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.slack import texts
-from surveys import engine, messages
+from surveys import engine, i18n, messages
 from surveys.conversation import Screen, ScreenKind
 from surveys.definition import AnswerValue, QuestionType
 
@@ -419,7 +419,7 @@ def _summary_blocks(screen: Screen, summary: engine.Summary) -> list[Block]:
         {"type": "header", "text": plain(messages.text("summary_title", lang), MAX_HEADER_TEXT)}
     ]
     if screen.kind is ScreenKind.SUBMITTED:
-        when = format_when(screen.round.closes_at, screen.participant.timezone)
+        when = i18n.moment(screen.round.closes_at, lang, screen.participant.timezone)
         blocks.append(context(escape(texts.text("submitted_review", lang, when=when))))
     else:
         blocks.append(context(escape(messages.text("summary_prompt", lang))))

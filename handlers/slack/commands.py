@@ -16,6 +16,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from handlers.slack import blocks, texts
 from handlers.slack.services import CHANNEL, SlackServices
 from surveys import commands as grammar
+from surveys import i18n
 from surveys.errors import ItineraError
 from surveys.records import Role, StatusLine
 from surveys.service import organising
@@ -82,7 +83,7 @@ async def run(services: SlackServices, command: grammar.Command, actor: Actor) -
                 closes=blocks.format_when(round_.closes_at, zone),
                 submitted=submitted,
                 total=total,
-                rate=f"{100 * submitted / total:.0f}%" if total else "-",
+                rate=i18n.percent(submitted / total, lang) if total else "-",
             )
             return f"*{header}*\n" + status_by_delegation(report.lines, language=lang)
         case grammar.Launch(survey_id=survey_id, audience=audience, closes=closes):
@@ -100,8 +101,8 @@ async def run(services: SlackServices, command: grammar.Command, actor: Actor) -
                 id=launched.round.id,
                 survey=survey_id,
                 version=launched.version.version,
-                participants=launched.participants,
-                delegations=launched.delegations,
+                participants=texts.text("delegates_count", lang, count=launched.participants),
+                delegations=texts.text("delegations_count", lang, count=launched.delegations),
                 closes=blocks.format_when(launched.round.closes_at, launched.zone),
             )
         case grammar.Close(round_id=round_id):
@@ -116,7 +117,7 @@ async def run(services: SlackServices, command: grammar.Command, actor: Actor) -
                 office_hours=services.office_hours,
             )
             when = blocks.format_when(extended.round.closes_at, extended.zone)
-            return texts.text("extended_round", lang, id=extended.round.id, closes=when)
+            return texts.text("round_extended", lang, id=extended.round.id, closes=when)
         case grammar.DigestCommand(round_id=round_id):
             if services.digests is None:
                 return texts.text("digest_unavailable", lang, id=round_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 from handlers.slack import blocks, texts
 from handlers.slack.services import SlackServices
-from surveys import engine
+from surveys import engine, i18n
 from surveys.definition import Survey
 from surveys.records import ResponseStatus, Role, Round, RoundStatus
 
@@ -49,11 +49,10 @@ def delegate_home(rows: Sequence[DelegateRound], *, language: str, timezone: str
     if not rows:
         out.extend(blocks.sections(texts.text("no_open_round", language)))
     for row in rows[:MAX_HOME_ROUNDS]:
-        progress = texts.text("home_progress", language, answered=row.answered, total=row.total)
+        progress = texts.text("home_progress", language, answered=row.answered, count=row.total)
         state = texts.text(f"status_{row.status.value}", language)
-        closes = texts.text(
-            "home_closes", language, when=blocks.format_when(row.closes_at, timezone)
-        )
+        when = i18n.moment(row.closes_at, language, timezone)
+        closes = texts.text("home_closes", language, when=when)
         body = f"*{blocks.escape(row.title)}*\n{progress} · {state}\n{closes}"
         out.append(
             {

@@ -171,5 +171,5 @@ class SlackServices:
         with contextlib.suppress(Exception):
             channel = (await self.client.conversations_open(users=[user_id]))["channel"]["id"]
             await self.client.chat_postMessage(
-                channel=channel, text=texts.text("try_again", language)
+                channel=channel, text=texts.text("something_went_wrong", language)
             )

@@ -63,34 +63,14 @@ log = logging.getLogger("itinera.telegram")
 CHANNEL = "telegram"
 PRIVATE = filters.ChatType.PRIVATE
 
-COMMANDS: dict[str, dict[str, str]] = {
-    "survey": {
-        "en": "The open survey",
-        "fr": "L’enquête ouverte",
-        "es": "La encuesta abierta",
-        "ar": "الاستبيان المفتوح",
-    },
-    "language": {
-        "en": "Change language",
-        "fr": "Changer de langue",
-        "es": "Cambiar de idioma",
-        "ar": "تغيير اللغة",
-    },
-    "timezone": {
-        "en": "Set your timezone",
-        "fr": "Votre fuseau horaire",
-        "es": "Su zona horaria",
-        "ar": "منطقتكم الزمنية",
-    },
-    "help": {"en": "Help", "fr": "Aide", "es": "Ayuda", "ar": "مساعدة"},
-}
+COMMANDS = ("survey", "language", "timezone", "help")
 """The command menu Telegram shows, per language, to everyone: organiser commands (/rounds,
 /status, /launch, /close, /extend, /digest) stay out of it and are listed by /help to
 organisers only (``help_organiser``)."""
 
 
 def menu(language: str) -> list[BotCommand]:
-    return [BotCommand(name, texts.get(language, texts["en"])) for name, texts in COMMANDS.items()]
+    return [BotCommand(name, text(f"menu_{name}", language)) for name in COMMANDS]
 
 
 @functools.cache

@@ -81,14 +81,14 @@ async def run(services: TelegramServices, command: grammar.Command, organiser: P
                 id=round_.id,
                 survey=survey_id,
                 version=launched.version.version,
-                participants=launched.participants,
-                delegations=launched.delegations,
+                participants=text("delegates_count", language, count=launched.participants),
+                delegations=text("delegations_count", language, count=launched.delegations),
                 opens=local_time(round_.opens_at, launched.zone),
                 closes=local_time(round_.closes_at, launched.zone),
             )
         case grammar.Close(round_id=round_id):
             closed = await organising.close(store, actor, round_id, now=now)
-            return text("round_closed", language, id=closed.round.id)
+            return text("closed_round", language, id=closed.round.id)
         case grammar.Extend(round_id=round_id, closes=closes):
             extended = await organising.extend(
                 store,

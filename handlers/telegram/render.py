@@ -25,6 +25,7 @@ from telegram import InlineKeyboardMarkup
 
 from handlers.telegram import keyboards
 from handlers.telegram.texts import text
+from surveys import i18n
 from surveys.conversation import Screen, ScreenKind
 from surveys.definition import QuestionType
 from surveys.engine import Prompt, Summary, display_value
@@ -143,7 +144,7 @@ def _summary(screen: Screen, summary: Summary) -> list[Block]:
     if screen.kind is ScreenKind.REVIEW:
         blocks.append(plain(text("summary_prompt", language)))
     else:
-        closes = local_time(screen.round.closes_at, screen.participant.timezone)
+        closes = i18n.moment(screen.round.closes_at, language, screen.participant.timezone)
         blocks.append(plain(text("submitted_until", language, when=closes)))
     blocks.append(italic(text("change_hint", language)))
     return blocks
@@ -291,9 +292,9 @@ def render_status(
         (answered if done else waiting).append(block)
     submitted = sum(1 for line in lines if line.status is ResponseStatus.SUBMITTED)
     state = {
-        RoundStatus.OPEN: "state_open",
-        RoundStatus.CLOSED: "state_closed",
-        RoundStatus.SCHEDULED: "state_scheduled",
+        RoundStatus.OPEN: "round_open",
+        RoundStatus.CLOSED: "round_closed_word",
+        RoundStatus.SCHEDULED: "round_scheduled",
     }[round_.status_at(now)]
     header = text(
         "status_title",
@@ -321,9 +322,9 @@ def _status_word(line: StatusLine, language: str, zone: str) -> str:
         word = text("status_submitted", language)
         return f"{word} {local_time(line.submitted_at, zone)}" if line.submitted_at else word
     if line.status is ResponseStatus.IN_PROGRESS:
-        return text("status_in_progress", language, answered=line.answered)
+        return text("status_in_progress", language, count=line.answered)
     if line.status is ResponseStatus.PARTIAL:
-        return text("status_partial", language, answered=line.answered)
+        return text("status_partial", language, count=line.answered)
     return text("status_not_started", language)
 
 

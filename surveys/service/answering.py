@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from surveys import engine, messages
+from surveys import engine, i18n, messages
 from surveys.conversation import (
     Action,
     Answer,
@@ -115,11 +115,12 @@ class Conversation:
         if status is RoundStatus.CLOSED:
             closes = round_.closed_at or round_.closes_at
             title = survey.title_in(language)
-            refusal = messages.text("round_closed", language, title=title, when=_day(closes))
+            when = i18n.moment(closes, language, participant.timezone)
+            refusal = messages.text("round_closed", language, title=title, when=when)
             return base.screen(ScreenKind.CLOSED, notice=refusal)
         if status is RoundStatus.SCHEDULED:
             title = survey.title_in(language)
-            opens = _day(round_.opens_at)
+            opens = i18n.moment(round_.opens_at, language, participant.timezone)
             later = messages.text("round_not_open", language, title=title, when=opens)
             return base.screen(ScreenKind.NOT_OPEN, notice=later)
 
@@ -236,10 +237,6 @@ def _intro(survey: Survey, language: str) -> str:
     intro = survey.intro_in(shown)
     title = survey.title_in(shown)
     return f"{title}\n\n{intro}" if intro else title
-
-
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def local_today(now: datetime, timezone: str) -> date:

@@ -29,17 +29,27 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Protocol
 
 from surveys.errors import ConflictError
-from surveys.ports import Clock, Repositories
+from surveys.ports import Clock, EventInbox
 from surveys.queues import INBOX_LEASE, InboundEvent
 
 log = logging.getLogger("itinera.inbox")
 
 REMEMBERED = 10_000
 """Events processed lately that :meth:`InboxWorker.until_processed` can still report."""
+
+
+class InboxStore(Protocol):
+    """What the worker needs of the store: the inbox, in units of work."""
+
+    @property
+    def events(self) -> EventInbox: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[InboxStore]: ...
 
 
 class EventHandler(Protocol):
@@ -58,7 +68,7 @@ class EventHandler(Protocol):
 class InboxWorker:
     def __init__(
         self,
-        store: Repositories,
+        store: InboxStore,
         *,
         handlers: Mapping[str, EventHandler],
         clock: Clock,

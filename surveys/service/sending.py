@@ -32,12 +32,13 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from surveys.pacing import ChannelPacing
-from surveys.ports import Clock, Repositories
+from surveys.ports import Clock, LeaseRepository, MessageOutbox
 from surveys.queues import OUTBOX_LEASE, OutboundMessage
 
 log = logging.getLogger("itinera.sending")
@@ -76,6 +77,18 @@ class Refused:
 Verdict = Sent | RetryLater | Refused
 
 
+class OutboxStore(Protocol):
+    """What a sender needs of the store: the outbox and leases, in units of work."""
+
+    @property
+    def messages(self) -> MessageOutbox: ...
+
+    @property
+    def leases(self) -> LeaseRepository: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[OutboxStore]: ...
+
+
 class Transport(Protocol):
     """Sends stored messages on one platform; never raises for what the platform says."""
 
@@ -107,7 +120,7 @@ class SenderStats:
 class Sender:
     def __init__(
         self,
-        store: Repositories,
+        store: OutboxStore,
         *,
         transport: Transport,
         pacing: ChannelPacing,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -172,16 +171,15 @@ async def test_invitations_go_out_once_in_each_language_and_timezone(
     assert slack.to(setup.id("FRA")) == [
         "Bonjour Claire Dubois,\n\nVotre délégation est invitée à répondre à l’enquête "
         "«\u00a0Enquête test\u00a0». Cela prend environ 5\u00a0minutes. Merci de répondre avant "
-        "le vendredi 12 juin 2026 à 18\u00a0h\u00a000 (fuseau Europe/Paris)."
+        "le vendredi 12 juin 2026, 18:00 (heure d’été d’Europe centrale)."
     ]
-    assert "23:00 (Asia/Jakarta time)" in slack.to(setup.id("IDN"))[0]
-    assert "Friday 12 June 2026" in slack.to(setup.id("IDN"))[0]
+    assert "Friday, 12 June 2026, 23:00 (Western Indonesia Time)" in slack.to(setup.id("IDN"))[0]
     assert (
-        "viernes 12 de junio de 2026 a las 10:00 (zona horaria America/Mexico City)"
+        "viernes, 12 de junio de 2026, 10:00 (hora estándar central)"
         in (slack.to(setup.id("MEX"))[0])
     )
     arabic = slack.to(setup.id("EGY"))[0]
-    assert "الجمعة 12 يونيو 2026 الساعة 19:00" in arabic and "نحو 5 دقائق" in arabic
+    assert "الجمعة، 12 يونيو 2026، 7:00 م" in arabic and "نحو 5 دقائق" in arabic
     record = await any_store.outbox.get(
         channel="slack", key=invitation_key(setup.round.id, setup.id("FRA"))
     )
@@ -390,9 +388,9 @@ async def test_a_delegate_who_started_is_told_where_they_stopped(
     )
     assert {d.participant_id for d in report.sent} == {setup.id(c) for c in ("FRA", "IDN", "EGY")}
     assert slack.to(setup.id("FRA"))[-1] == (
-        "Rappel\u00a0: vous avez répondu à 2 questions sur 4 de l’enquête «\u00a0Enquête test"
-        "\u00a0», qui sera clôturée le vendredi 12 juin 2026 à 18\u00a0h\u00a000 (fuseau "
-        "Europe/Paris). Voici où vous vous êtes arrêté(e)."
+        "Rappel\u00a0: vous avez répondu à 2 des 4 questions de l’enquête «\u00a0Enquête test"
+        "\u00a0», qui sera clôturée le vendredi 12 juin 2026, 18:00 (heure d’été d’Europe "
+        "centrale). Voici où vous vous êtes arrêté(e)."
     )
     # Everything answered but not submitted: asked to review and submit.
     assert slack.to(setup.id("IDN"))[-1].startswith(
@@ -504,7 +502,7 @@ async def test_after_an_extension_reminders_follow_the_new_date(
     await tick(any_store, messengers=messengers(slack), now=OPENS, office_hours=HOURS)
     tuesday = utc(2026, 6, 9, 16)  # 10:00 in Mexico City: the 3-day reminder
     await tick(any_store, messengers=messengers(slack), now=tuesday, office_hours=HOURS)
-    assert "viernes 12 de junio" in slack.to(mex)[-1]
+    assert "viernes, 12 de junio" in slack.to(mex)[-1]
     extended = await organising.extend(
         any_store,
         ORGANISER,
@@ -526,7 +524,7 @@ async def test_after_an_extension_reminders_follow_the_new_date(
         any_store, messengers=messengers(slack), now=utc(2026, 6, 16, 16), office_hours=HOURS
     )
     assert [d.key for d in report.sent] == [reminder_key(extended.round, mex, D3)]
-    assert "viernes 19 de junio de 2026" in slack.to(mex)[-1]
+    assert "viernes, 19 de junio de 2026" in slack.to(mex)[-1]
     assert len(slack.to(mex)) == 3
 
 
@@ -587,8 +585,8 @@ async def test_closing_can_tell_those_with_a_partial_response(
             any_store, now=CLOSES, messengers=messengers(slack), notify_partial=True
         )
     assert slack.to(setup.id("MEX"))[-1] == (
-        "La encuesta «Encuesta de prueba» se cerró el viernes 12 de junio de 2026 a las 10:00 "
-        "(zona horaria America/Mexico City). Las 2 respuestas que dio se han conservado como "
+        "La encuesta «Encuesta de prueba» se cerró el viernes, 12 de junio de 2026, 10:00 "
+        "(hora estándar central). Las 2 respuestas que dio se han conservado como "
         "respuesta parcial. Gracias."
     )
     assert len(slack.to(setup.id("MEX"))) == 2 and len(slack.to(setup.id("FRA"))) == 1
@@ -636,30 +634,16 @@ async def test_one_rounds_trouble_does_not_stop_the_others(
 # --- texts -----------------------------------------------------------------------------------
 
 
-def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-
-def test_every_text_is_in_every_language_with_the_same_placeholders() -> None:
-    for key, by_language in delivery_texts.TEXTS.items():
-        assert set(delivery_texts.REQUIRED_LANGUAGES) <= set(by_language), key
-        expected = _fields(by_language["en"])
-        for language, template in by_language.items():
-            assert _fields(template) == expected, (key, language)
-    for names in (delivery_texts.WEEKDAYS, delivery_texts.MONTHS):
-        assert set(names) == set(delivery_texts.REQUIRED_LANGUAGES)
-
-
 @pytest.mark.parametrize(
     ("language", "timezone", "expected"),
     [
-        ("en", "Europe/Paris", "Monday 30 March 2026 at 12:00 (Europe/Paris time)"),
+        ("en", "Europe/Paris", "Monday, 30 March 2026, 12:00 (Central European Summer Time)"),
         (
             "fr-CA",
             "America/Toronto",
-            "lundi 30 mars 2026 à 06\u00a0h\u00a000 (fuseau America/Toronto)",
+            "lundi 30 mars 2026, 06:00 (heure d’été de l’Est nord-américain)",
         ),
-        ("ru", "Mars/Olympus", "Monday 30 March 2026 at 10:00 (UTC time)"),
+        ("de", "Mars/Olympus", "Monday, 30 March 2026, 10:00 (Coordinated Universal Time)"),
     ],
 )
 def test_moments_are_written_in_the_delegates_language_and_timezone(
@@ -676,4 +660,4 @@ def test_how_long_a_survey_takes(questions: int, minutes: int) -> None:
 def test_arabic_counts_minutes() -> None:
     assert delivery_texts.duration(10, "ar") == "نحو 10 دقائق"
     assert delivery_texts.duration(15, "ar") == "نحو 15 دقيقة"
-    assert re.fullmatch(r"about \d+ minutes", delivery_texts.duration(15, "zh"))
+    assert re.fullmatch(r"about \d+ minutes", delivery_texts.duration(15, "de"))

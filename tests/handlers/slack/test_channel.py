@@ -252,5 +252,6 @@ async def test_a_tampered_modal_submission_is_answered_and_reported(slack_world:
     answered = await world.sender.interaction(payload)
     assert answered.status_code == 200 and time.monotonic() - started < 2
     await world.idle()
-    assert world.slack.last_message(f"D{LUCIA}").text.startswith("Se produjo un problema")
+    apology = world.slack.last_message(f"D{LUCIA}").text
+    assert apology.startswith("Lo sentimos, se ha producido un problema")
     assert await world.store.inbox.pending("slack") == []

@@ -179,7 +179,7 @@ async def test_an_organiser_launches_and_closes_a_round(slack_world: Any) -> Non
     launched = slack.responses[-1]["text"]
     assert launched.startswith("Ronda 2 lanzada: route_alignment versión 2026.1, 4 delegados")
     await step(world, await sofia.command("close 2"))
-    assert slack.responses[-1]["text"] == "La ronda 2 está cerrada."
+    assert slack.responses[-1]["text"].startswith("La ronda 2 está ahora cerrada.")
     closed = await world.store.rounds.get_round(2)
     assert closed.closed_at is not None
     entries = await world.store.audit.entries()
@@ -187,7 +187,7 @@ async def test_an_organiser_launches_and_closes_a_round(slack_world: Any) -> Non
     await step(world, await sofia.command("launch route_alignment --audience all"))
     assert "launch needs --closes" in slack.responses[-1]["text"]
     await step(world, await sofia.command("status 99"))
-    assert slack.responses[-1]["text"].startswith("No se pudo hacer")
+    assert slack.responses[-1]["text"].startswith("No se ha podido hacer")
 
 
 async def test_retries_and_replays_change_nothing(slack_world: Any) -> None:
@@ -262,7 +262,7 @@ async def test_an_organiser_extends_a_round_and_asks_for_a_digest(slack_world: A
         f"Resumen de la ronda {rid}: 9 of 12 delegations have answered (75%)."
     )
     await step(world, await sofia.command("digest 99"))
-    assert slack.responses[-1]["text"].startswith("No se pudo hacer")
+    assert slack.responses[-1]["text"].startswith("No se ha podido hacer")
     assert digests.asked == [(rid, "es")]
 
     before = await world.store.rounds.get_round(rid)
@@ -270,7 +270,7 @@ async def test_an_organiser_extends_a_round_and_asks_for_a_digest(slack_world: A
     after = await world.store.rounds.get_round(rid)
     assert after.closes_at > before.closes_at
     assert (after.closes_at.month, after.closes_at.day) == (1, 31)
-    assert slack.responses[-1]["text"].startswith(f"La ronda {rid} se cerrará el")
+    assert slack.responses[-1]["text"].startswith(f"La ronda {rid} cierra ahora el")
     await step(world, await sofia.command(f"extend {rid} --closes someday"))
     assert "is not a date or date-time" in slack.responses[-1]["text"]
     assert "round.extend" in {entry.action for entry in await world.store.audit.entries()}

@@ -253,7 +253,7 @@ async def test_a_launch_that_opens_later_says_when(
         )
     launched = max(await world.store.rounds.list_rounds(), key=lambda round_: round_.id)
     assert reply.endswith(
-        f"for 1 delegates in 1 delegations. It opens {opens} 09:00 (Europe/Zurich) and closes "
+        f"for 1 delegate in 1 delegation. It opens {opens} 09:00 (Europe/Zurich) and closes "
         f"{closes} 23:59 (Europe/Zurich). Invitations go out within a minute of its opening."
     )
     assert launched.opens_at == datetime.combine(
