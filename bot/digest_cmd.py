@@ -113,12 +113,15 @@ async def make_digest(
 
 
 def write_digest_files(digest: Digest, folder: Path, stem: str) -> tuple[Path, Path, Path, bytes]:
-    """Write the Markdown, HTML and PNG files (CPU-bound: run it in a thread)."""
+    """Write the Markdown, HTML and PNG files (CPU-bound: run it in a thread).
+
+    The HTML page carries the chart inside it, so it can be forwarded alone; the PNG beside it
+    is the same chart, for posts."""
     folder.mkdir(parents=True, exist_ok=True)
     markdown, html, png = (folder / f"{stem}{suffix}" for suffix in (".md", ".html", ".png"))
     image = render_chart(digest)
     png.write_bytes(image)
-    html.write_text(render_html(digest, image_name=png.name), encoding="utf-8")
+    html.write_text(render_html(digest, chart=image), encoding="utf-8")
     markdown.write_text(render_markdown(digest), encoding="utf-8")
     return markdown, html, png, image
 
