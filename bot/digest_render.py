@@ -130,7 +130,7 @@ footer.colophon { margin-block-start: 2.5rem; border-block-start: 1px solid #d5d
   h2 { break-after: avoid; page-break-after: avoid; }
   h3, .question { break-after: avoid; page-break-after: avoid; }
   table, figure, blockquote, .others, dl.meta { break-inside: avoid; page-break-inside: avoid; }
-  figure.chart img { max-width: 150mm; max-height: 235mm; border: none; }
+  figure.chart img { max-width: 150mm; max-height: 185mm; width: auto; border: none; }
   .summary { background: none; border: 1pt solid #0072bc; }
   .table-wrap { overflow: visible; }
 }
@@ -139,6 +139,12 @@ footer.colophon { margin-block-start: 2.5rem; border-block-start: 1px solid #d5d
 
 def _e(value: object) -> str:
     return escape(str(value), quote=True)
+
+
+def _b(value: object) -> str:
+    """Text from the survey or from people, escaped and isolated (``<bdi>``): an English label
+    in an Arabic page keeps its own direction, and its punctuation stays with it."""
+    return f"<bdi>{_e(value)}</bdi>"
 
 
 def _css_string(value: str) -> str:
@@ -204,7 +210,7 @@ def _scale_html(digest: Digest, scale: ScaleSummary) -> str:
     lang = digest.language
     if scale.n == 0:
         return f"<p>{_e(no_answers(digest))}</p>"
-    header = [_e(text("col_score", lang))] + [_e(point_label(point)) for point in scale.points]
+    header = [_e(text("col_score", lang))] + [_b(point_label(point)) for point in scale.points]
     row = [_e(text("col_answers", lang))] + [
         _e(f"{format_count(point.count, lang)} ({format_rate(scale.share(point), lang)})")
         for point in scale.points
@@ -216,7 +222,7 @@ def _scale_html(digest: Digest, scale: ScaleSummary) -> str:
 def _choice_html(digest: Digest, choice: ChoiceSummary) -> str:
     lang = digest.language
     n = f'<span class="who">({_e(choice_n(choice, lang))})</span>'
-    parts = [f'<p class="question">{_e(choice.label)} {n}</p>']
+    parts = [f'<p class="question">{_b(choice.label)} {n}</p>']
     if choice.n == 0:
         return "".join([*parts, f"<p>{_e(no_answers(digest))}</p>"])
     parts.append(
@@ -229,7 +235,7 @@ def _choice_html(digest: Digest, choice: ChoiceSummary) -> str:
             ],
             (
                 [
-                    _e(option.label),
+                    _b(option.label),
                     _e(format_count(option.count, lang)),
                     _e(format_rate(option.share, lang)),
                     _bar(option.share),
@@ -243,8 +249,8 @@ def _choice_html(digest: Digest, choice: ChoiceSummary) -> str:
         parts.append(f'<p class="not-chosen">{_e(not_chosen_line(choice, lang))}</p>')
     for other in choice.others:
         items = "".join(
-            f"<li>{_e(quote.text)}"
-            + (f' <span class="who">— {_e(quote.attribution)}</span>' if quote.attribution else "")
+            f"<li>{_b(quote.text)}"
+            + (f' <span class="who">— {_b(quote.attribution)}</span>' if quote.attribution else "")
             + "</li>"
             for quote in other.quotes
         )
@@ -360,7 +366,7 @@ def render_html(digest: Digest, *, chart: bytes | None) -> str:
             ],
             (
                 [
-                    _e(region_name(region.region, lang)),
+                    _b(region_name(region.region, lang)),
                     _e(
                         f"{format_count(region.answered, lang)} / "
                         f"{format_count(region.delegations, lang)}"
@@ -384,8 +390,8 @@ def render_html(digest: Digest, *, chart: bytes | None) -> str:
             ],
             (
                 [
-                    _e(delegation_name(line.name, line.code)),
-                    _e(region_name(line.region, lang)),
+                    _b(delegation_name(line.name, line.code)),
+                    _b(region_name(line.region, lang)),
                     _e(t("yes" if line.answered else "no", lang)),
                     *_tally(line.tally, lang),
                 ]
@@ -400,13 +406,13 @@ def render_html(digest: Digest, *, chart: bytes | None) -> str:
     if not digest.pending:
         parts.append(f"<p>{_e(t('everyone_answered', lang))}</p>")
     for region in digest.pending:
-        parts.append(f"<h3>{_e(region_name(region.region, lang))}</h3><ul>")
+        parts.append(f"<h3>{_b(region_name(region.region, lang))}</h3><ul>")
         for delegation in region.delegations:
             people = "; ".join(
-                f"{_e(person)} — {_e(status_word(status, lang))}"
+                f"{_b(person)} — {_e(status_word(status, lang))}"
                 for person, status in delegation.people
             )
-            name = _e(delegation_name(delegation.name, delegation.code))
+            name = _b(delegation_name(delegation.name, delegation.code))
             parts.append(
                 f"<li><strong>{name}</strong>" + (f": {people}" if people else "") + "</li>"
             )
@@ -418,11 +424,11 @@ def render_html(digest: Digest, *, chart: bytes | None) -> str:
         f'<p class="note">{_e(counted_note(digest))}</p>',
     ]
     for section in digest.sections:
-        parts.append(f"<h3>{_e(section.title)}</h3>")
+        parts.append(f"<h3>{_b(section.title)}</h3>")
         if section.scale is not None:
             parts.append(_scale_html(digest, section.scale))
         for scale in section.scales:
-            parts.append(f'<p class="question">{_e(scale.title)}</p>')
+            parts.append(f'<p class="question">{_b(scale.title)}</p>')
             parts.append(_scale_html(digest, scale))
         parts += [_choice_html(digest, choice) for choice in section.choices]
 
@@ -439,9 +445,9 @@ def render_html(digest: Digest, *, chart: bytes | None) -> str:
     for quote in digest.comments:
         if quote.heading != heading:
             heading = quote.heading
-            parts.append(f"<h3>{_e(heading)}</h3>")
-        footer = f"<footer>— {_e(quote.attribution)}</footer>" if quote.attribution else ""
-        parts.append(f"<blockquote><p>{_e(quote.text)}</p>{footer}</blockquote>")
+            parts.append(f"<h3>{_b(heading)}</h3>")
+        footer = f"<footer>— {_b(quote.attribution)}</footer>" if quote.attribution else ""
+        parts.append(f'<blockquote><p dir="auto">{_e(quote.text)}</p>{footer}</blockquote>')
     parts += [
         "</main>",
         '<footer class="colophon">',

@@ -1079,8 +1079,14 @@ def format_rate(rate: float | None, language: str) -> str:
 
 
 def format_list(items: Sequence[str], language: str) -> str:
-    """``A, B and C``, ``A, B et C``, ``A وB وC``."""
-    return babel_format_list(list(items), locale=locale_of(language))
+    """``A, B and C``, ``A, B et C``, ``A وB وC`` (each item isolated in Arabic, so that the
+    items of a list in another script keep their order)."""
+    return Localized(
+        babel_format_list(
+            [item if isinstance(item, Localized) else isolate(item, language) for item in items],
+            locale=locale_of(language),
+        )
+    )
 
 
 def format_score(value: float) -> str:

@@ -463,7 +463,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "{theme}: {mean} ({delta})",
     },
     "mean_line": {
-        "ar": "متوسط التوافق {mean} (n = {n})",
+        "ar": "متوسط التوافق {mean} (عدد الردود: {n})",
         "zh": "平均一致程度{mean}（n = {n}）",
         "en": "Mean alignment {mean} (n = {n})",
         "fr": "Alignement moyen {mean} (n = {n})",
@@ -503,7 +503,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "Sin respuestas.",
     },
     "choice_n": {
-        "ar": "n = {n}",
+        "ar": "عدد الردود: {n}",
         "zh": "n = {n}",
         "en": "n = {n}",
         "fr": "n = {n}",
@@ -511,7 +511,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "n = {n}",
     },
     "choice_n_multiple": {
-        "ar": "n = {n}، يمكن اختيار أكثر من إجابة",
+        "ar": "عدد الردود: {n}، يمكن اختيار أكثر من إجابة",
         "zh": "n = {n}，可多选",
         "en": "n = {n}, several answers possible",
         "fr": "n = {n}, plusieurs réponses possibles",
@@ -716,7 +716,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "Alineación con las prioridades nacionales, por tema (% de respuestas)",
     },
     "chart_theme_stats": {
-        "ar": "المتوسط {mean} · n = {n}",
+        "ar": "المتوسط {mean} · عدد الردود: {n}",
         "zh": "平均{mean} · n = {n}",
         "en": "mean {mean} · n = {n}",
         "fr": "moyenne {mean} · n = {n}",
