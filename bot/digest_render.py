@@ -130,7 +130,8 @@ footer.colophon { margin-block-start: 2.5rem; border-block-start: 1px solid #d5d
   h2 { break-after: avoid; page-break-after: avoid; }
   h3, .question { break-after: avoid; page-break-after: avoid; }
   table, figure, blockquote, .others, dl.meta { break-inside: avoid; page-break-inside: avoid; }
-  figure.chart img { max-width: 150mm; max-height: 185mm; width: auto; border: none; }
+  figure.chart { break-before: page; page-break-before: always; margin: 0; }
+  figure.chart img { max-width: 100%; max-height: 245mm; width: auto; border: none; }
   .summary { background: none; border: 1pt solid #0072bc; }
   .table-wrap { overflow: visible; }
 }
