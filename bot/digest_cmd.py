@@ -11,7 +11,8 @@ next one still compares with the last one organisers were sent.
 Example::
 
     files = await publish_digest(store, 3, messengers=[slack], now=clock.now(),
-                                 folder=Path("digests"), language="fr")
+                                 folder=Path("digests"), language="fr",
+                                 classification="UNHCR internal")
 """
 
 from __future__ import annotations
@@ -32,7 +33,15 @@ from bot.digest_render import render_chart, render_html
 from bot.settings import Settings
 from storage.database import Store
 from storage.digests import SqlAlchemyDigestQueries
-from surveys.digest import Digest, DigestPlan, DigestRun, build_digest, render_markdown
+from surveys.digest import (
+    DIGEST_LANGUAGES,
+    Digest,
+    DigestPlan,
+    DigestRun,
+    build_digest,
+    is_digest_language,
+    render_markdown,
+)
 from surveys.digest import summary as digest_summary
 from surveys.errors import DeliveryError
 from surveys.ports import Clock, DigestQueries, Messenger, RoundRepository, SurveyRepository
@@ -95,6 +104,7 @@ async def make_digest(
     *,
     now: datetime,
     language: str | None = None,
+    classification: str | None = None,
     queries: DigestQueries | None = None,
 ) -> Digest:
     """Compute a round's digest, compared with its last recorded run; records nothing."""
@@ -108,17 +118,26 @@ async def make_digest(
         since=previous.created_at if previous else None,
     )
     return build_digest(
-        survey=survey, round_=round_, data=data, previous=previous, now=now, language=language
+        survey=survey,
+        round_=round_,
+        data=data,
+        previous=previous,
+        now=now,
+        language=language,
+        classification=classification,
     )
 
 
 def write_digest_files(digest: Digest, folder: Path, stem: str) -> tuple[Path, Path, Path, bytes]:
-    """Write the Markdown, HTML and PNG files (CPU-bound: run it in a thread)."""
+    """Write the Markdown, HTML and PNG files (CPU-bound: run it in a thread).
+
+    The HTML page carries the chart inside it, so it can be forwarded alone; the PNG beside it
+    is the same chart, for posts."""
     folder.mkdir(parents=True, exist_ok=True)
     markdown, html, png = (folder / f"{stem}{suffix}" for suffix in (".md", ".html", ".png"))
     image = render_chart(digest)
     png.write_bytes(image)
-    html.write_text(render_html(digest, image_name=png.name), encoding="utf-8")
+    html.write_text(render_html(digest, chart=image), encoding="utf-8")
     markdown.write_text(render_markdown(digest), encoding="utf-8")
     return markdown, html, png, image
 
@@ -131,17 +150,26 @@ async def publish_digest(
     now: datetime,
     folder: Path,
     language: str | None = None,
+    classification: str | None = None,
     record: bool | None = None,
     queries: DigestQueries | None = None,
 ) -> DigestFiles:
     """Make a round's digest, write its three files into ``folder``, post it to ``messengers``.
 
+    ``classification`` is the marking it carries (``ITINERA_DIGEST_CLASSIFICATION``).
     A channel that refuses (``DeliveryError``) is reported in ``failures`` and the others still
     get it. The run is recorded when ``record`` is True, or (``None``) when at least one channel
     accepted the digest. Raises ``NotFoundError`` for an unknown round.
     """
     digests = digest_queries_for(store, queries)
-    digest = await make_digest(store, round_id, now=now, language=language, queries=digests)
+    digest = await make_digest(
+        store,
+        round_id,
+        now=now,
+        language=language,
+        classification=classification,
+        queries=digests,
+    )
     stem = file_stem(round_id, now)
     markdown, html, png, image = await asyncio.to_thread(write_digest_files, digest, folder, stem)
     text = render_markdown(digest, compact=True, files=f"{markdown.name}, {html.name}")
@@ -173,10 +201,18 @@ class StoreDigestService:
     """The :class:`~surveys.ports.DigestService` chat commands use: publish now, to the
     organisers' channels. ``messengers`` is filled in once every channel is built."""
 
-    def __init__(self, store: DigestStore, *, folder: Path, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: DigestStore,
+        *,
+        folder: Path,
+        clock: Clock,
+        classification: str | None = None,
+    ) -> None:
         self._store = store
         self._folder = folder
         self._clock = clock
+        self._classification = classification
         self.messengers: list[Messenger] = []
 
     async def publish(self, round_id: int, *, language: str | None = None) -> str:
@@ -187,6 +223,7 @@ class StoreDigestService:
             now=self._clock.now(),
             folder=self._folder,
             language=language,
+            classification=self._classification,
         )
         return digest_summary(files.digest)
 
@@ -224,7 +261,10 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
         ] = True,
         lang: Annotated[
             str | None,
-            typer.Option("--lang", help="Language of the digest; the survey's default."),
+            typer.Option(
+                "--lang",
+                help="Language of the digest: ar, zh, en, fr, ru or es; the survey's default.",
+            ),
         ] = None,
     ) -> None:
         """Write a round's digest (Markdown, HTML, PNG chart) and post it to the organisers.
@@ -234,6 +274,11 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
         """
         settings = terminal.state_of(ctx).settings
         folder = out or Path(settings.digest_folder)
+        if lang is not None and not is_digest_language(lang):
+            raise typer.BadParameter(
+                f"no digest in {lang!r}: choose one of {', '.join(DIGEST_LANGUAGES)}",
+                param_hint="--lang",
+            )
 
         async def work(store: Store) -> DigestFiles:
             source = messengers if post else no_messengers
@@ -245,6 +290,7 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
                     now=terminal.now(),
                     folder=folder,
                     language=lang,
+                    classification=settings.digest_classification,
                 )
 
         files = terminal.run(terminal.with_store(settings, work))

@@ -57,7 +57,12 @@ class NothingToRun(ItineraError):
 def build_runtimes(settings: Settings, store: Store, clock: SystemClock) -> list[ChannelRuntime]:
     """One runtime per configured channel; organisers can ask any of them for a digest."""
     conversation = Conversation(store, clock=clock)
-    digests = StoreDigestService(store, folder=Path(settings.digest_folder), clock=clock)
+    digests = StoreDigestService(
+        store,
+        folder=Path(settings.digest_folder),
+        clock=clock,
+        classification=settings.digest_classification,
+    )
     runtimes: list[ChannelRuntime] = []
     if settings.telegram_enabled:
         from bot.telegram_wiring import build_telegram

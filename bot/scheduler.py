@@ -21,6 +21,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import re
@@ -150,6 +151,8 @@ def build_scheduler(
             f"{settings.digest_timezone!r} is not an IANA timezone like Europe/Zurich",
         ) from None
     publisher = load_publisher() if publish == "auto" else publish
+    if publisher is not None and settings.digest_classification:
+        publisher = functools.partial(publisher, classification=settings.digest_classification)
 
     busy = asyncio.Lock()
     """Held by a running job; :func:`stop_scheduler` waits for it instead of cancelling."""

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     digest_folder: str = Field(
         default="digests", description="Folder where digests are written (Markdown, HTML, PNG)."
     )
+    digest_classification: str | None = Field(
+        default=None,
+        description="Confidentiality marking every digest carries, e.g. 'UNHCR internal'; "
+        "'Confidential', in the digest's language, when unset.",
+    )
     office_hours: str = Field(
         default="09:00-18:00", description="Hours, in each delegate's timezone, for reminders."
     )

@@ -4,17 +4,17 @@
 responses, to tell an empty round from an unknown one) in one read transaction, whatever the
 size of the round; no query returns one row per answer, except the new comments, which are
 quoted. Answer values are JSON: text on SQLite (read with ``json_extract``/``json_each``),
-``json`` on PostgreSQL (read with ``#>>`` and ``json_array_elements_text``). Days are UTC days.
+``json`` on PostgreSQL (read with ``#>>`` and ``json_array_elements_text``). Submissions are
+counted by UTC hour.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
     Float,
     Select,
     and_,
@@ -40,11 +40,11 @@ from surveys.digest import (
     COUNTED_STATUSES,
     ChoiceCount,
     CommentRow,
-    DayCount,
     DigestData,
     DigestFigures,
     DigestPlan,
     DigestRun,
+    HourCount,
     PendingPerson,
     QuestionCount,
     ScaleCount,
@@ -72,15 +72,19 @@ def _json_number(dialect: str, value: Column) -> ColumnElement[Any]:
     return cast(_json_text(dialect, value), Float)
 
 
-def _utc_day(dialect: str, moment: Column) -> ColumnElement[Any]:
-    """The UTC calendar day of a stored time (SQLite keeps naive UTC text)."""
+def _utc_hour(dialect: str, moment: Column) -> ColumnElement[Any]:
+    """The start of the UTC hour of a stored time (SQLite keeps naive UTC text)."""
     if dialect == "postgresql":
-        return cast(func.timezone(literal_column("'UTC'"), moment), Date)
-    return func.date(moment)
+        return func.date_trunc(
+            literal_column("'hour'"), func.timezone(literal_column("'UTC'"), moment)
+        )
+    return func.strftime(literal_column("'%Y-%m-%d %H:00:00'"), moment)
 
 
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
+def _as_hour(value: datetime | str) -> datetime:
+    """An hour as the database returns it (naive UTC, or text on SQLite), made aware."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class SqlAlchemyDigestQueries:
@@ -100,15 +104,18 @@ class SqlAlchemyDigestQueries:
             statuses = await self._statuses(session, round_id)
             if not statuses and await session.get(RoundRow, round_id) is None:
                 raise NotFoundError("round", round_id)
+            texts = await self._comments(session, dialect, round_id, plan, since)
+            other = set(plan.other)
             data = DigestData(
                 statuses=statuses,
                 pending=await self._pending(session, round_id),
                 scale=await self._scale(session, dialect, round_id, plan),
                 choices=await self._choices(session, dialect, round_id, plan),
                 answered=await self._answered(session, round_id, plan),
-                comments=await self._comments(session, dialect, round_id, plan, since),
-                submissions_by_day=await self._submissions(session, dialect, round_id),
-                first_answers_by_day=await self._first_answers(session, dialect, round_id),
+                comments=tuple(row for row in texts if row.question_id not in other),
+                others=tuple(row for row in texts if row.question_id in other),
+                submissions_by_hour=await self._submissions(session, dialect, round_id),
+                first_answers_by_hour=await self._first_answers(session, dialect, round_id),
             )
         return data.canonical()
 
@@ -258,14 +265,17 @@ class SqlAlchemyDigestQueries:
         plan: DigestPlan,
         since: datetime | None,
     ) -> tuple[CommentRow, ...]:
-        if not plan.text:
+        """New comments (``plan.text``) and every "other" answer (``plan.other``), in one query."""
+        if not plan.text and not plan.other:
             return ()
-        where = self._counted_answers(round_id, plan.text)
+        where = self._counted_answers(round_id, plan.text + plan.other)
         if since is not None:
             # New: given or changed since, or counted since (submitted, or made partial when
-            # the round closed), so that no comment is missed between two digests.
+            # the round closed), so that no comment is missed between two digests. "Other"
+            # answers belong with their choice counts: all of them, whenever given.
             where.append(
                 or_(
+                    AnswerRow.question_id.in_(plan.other),
                     AnswerRow.answered_at > since,
                     ResponseRow.submitted_at > since,
                     and_(
@@ -306,25 +316,25 @@ class SqlAlchemyDigestQueries:
 
     async def _submissions(
         self, session: AsyncSession, dialect: str, round_id: int
-    ) -> tuple[DayCount, ...]:
-        day = _utc_day(dialect, ResponseRow.submitted_at).label("day")
+    ) -> tuple[HourCount, ...]:
+        hour = _utc_hour(dialect, ResponseRow.submitted_at).label("hour")
         stmt = (
-            select(day, func.count().label("n"))
+            select(hour, func.count().label("n"))
             .where(
                 ResponseRow.round_id == round_id,
                 ResponseRow.status == ResponseStatus.SUBMITTED.value,
                 ResponseRow.submitted_at.is_not(None),
             )
-            .group_by(day)
+            .group_by(hour)
         )
         return tuple(
-            DayCount(day=_as_date(value), count=n)
+            HourCount(hour=_as_hour(value), count=n)
             for value, n in (await session.execute(stmt)).tuples()
         )
 
     async def _first_answers(
         self, session: AsyncSession, dialect: str, round_id: int
-    ) -> tuple[DayCount, ...]:
+    ) -> tuple[HourCount, ...]:
         first = (
             select(func.min(ResponseRow.submitted_at).label("first"))
             .select_from(ResponseRow)
@@ -338,10 +348,10 @@ class SqlAlchemyDigestQueries:
             .group_by(ParticipantRow.delegation_code)
             .subquery("first_answers")
         )
-        day = _utc_day(dialect, first.c.first).label("day")
-        stmt = select(day, func.count().label("n")).select_from(first).group_by(day)
+        hour = _utc_hour(dialect, first.c.first).label("hour")
+        stmt = select(hour, func.count().label("n")).select_from(first).group_by(hour)
         return tuple(
-            DayCount(day=_as_date(value), count=n)
+            HourCount(hour=_as_hour(value), count=n)
             for value, n in (await session.execute(stmt)).tuples()
         )
 

@@ -17,11 +17,11 @@ from surveys.digest import (
     COUNTED_STATUSES,
     ChoiceCount,
     CommentRow,
-    DayCount,
     DigestData,
     DigestFigures,
     DigestPlan,
     DigestRun,
+    HourCount,
     PendingPerson,
     QuestionCount,
     ScaleCount,
@@ -49,7 +49,9 @@ class InMemoryDigestQueries:
         choices: Counter[tuple[str, str]] = Counter()
         answered: Counter[str] = Counter()
         comments: list[CommentRow] = []
-        submitted_days: Counter[datetime] = Counter()
+        others: list[CommentRow] = []
+        other_ids = set(plan.other)
+        submitted_hours: Counter[datetime] = Counter()
         first_answer: dict[str, datetime] = {}
         counted_ids = set(plan.counted)
 
@@ -68,7 +70,7 @@ class InMemoryDigestQueries:
                     )
                 )
             elif response.submitted_at is not None:
-                submitted_days[_day(response.submitted_at)] += 1
+                submitted_hours[_hour(response.submitted_at)] += 1
                 if code is not None:
                     earlier = first_answer.get(code)
                     if earlier is None or response.submitted_at < earlier:
@@ -88,21 +90,25 @@ class InMemoryDigestQueries:
                 elif question_id in plan.multiple and isinstance(value, list):
                     for item in value:
                         choices[(question_id, str(item))] += 1
-                elif question_id in plan.text:
+                elif question_id in plan.text or question_id in other_ids:
                     when = answered_at.get(question_id, response.updated_at)
                     if when is None:  # pragma: no cover - a stored answer has a history
                         continue
-                    if since is not None and not (
-                        when > since
-                        or (response.submitted_at is not None and response.submitted_at > since)
-                        or (
-                            response.status is ResponseStatus.PARTIAL
-                            and round_.closed_at is not None
-                            and round_.closed_at > since
+                    if (
+                        question_id in plan.text
+                        and since is not None
+                        and not (
+                            when > since
+                            or (response.submitted_at is not None and response.submitted_at > since)
+                            or (
+                                response.status is ResponseStatus.PARTIAL
+                                and round_.closed_at is not None
+                                and round_.closed_at > since
+                            )
                         )
                     ):
                         continue
-                    comments.append(
+                    (others if question_id in other_ids else comments).append(
                         CommentRow(
                             response_id=response.id,
                             question_id=question_id,
@@ -140,12 +146,13 @@ class InMemoryDigestQueries:
             ),
             answered=tuple(QuestionCount(question_id=q, count=n) for q, n in answered.items()),
             comments=tuple(comments),
-            submissions_by_day=tuple(
-                DayCount(day=day.date(), count=n) for day, n in submitted_days.items()
+            others=tuple(others),
+            submissions_by_hour=tuple(
+                HourCount(hour=hour, count=n) for hour, n in submitted_hours.items()
             ),
-            first_answers_by_day=tuple(
-                DayCount(day=day.date(), count=n)
-                for day, n in Counter(_day(first) for first in first_answer.values()).items()
+            first_answers_by_hour=tuple(
+                HourCount(hour=hour, count=n)
+                for hour, n in Counter(_hour(first) for first in first_answer.values()).items()
             ),
         ).canonical()
 
@@ -162,8 +169,8 @@ class InMemoryDigestQueries:
         return run
 
 
-def _day(moment: datetime) -> datetime:
-    return utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+def _hour(moment: datetime) -> datetime:
+    return utc(moment).replace(minute=0, second=0, microsecond=0)
 
 
 def _answered_at(history: Sequence[AnswerChange]) -> dict[str, datetime]:

@@ -3,8 +3,8 @@
 Three steps, so that every figure is computed once and shown the same everywhere:
 
 1. storage aggregates a round in SQL into a :class:`DigestData` (counts only: statuses per
-   delegation, scale points, choices, new comments, submissions per day), following a
-   :class:`DigestPlan` that says which questions are scales, choices and free text;
+   delegation, scale points, choices, new comments, "other" answers, submissions per hour),
+   following a :class:`DigestPlan` that says which questions are scales, choices and free text;
 2. :func:`build_digest` turns those counts, the survey and the previous digest's stored
    :class:`DigestFigures` into a :class:`Digest`: rates, distributions, means, changes, quotes,
    with every label already in the digest's language;
@@ -16,12 +16,17 @@ before the delegate submitted). Answers of responses still in progress are left 
 delegate may still change them; the digest says so. A delegation has answered when at least
 one of its delegates submitted.
 
+Texts live in :mod:`surveys.digest_texts` (the six UN languages); dates, numbers, percentages,
+lists and plural forms are Babel's, for the reader's locale. In a right-to-left language every
+value put into a text (names, numbers, survey labels in another script) is isolated with
+Unicode FSI/PDI marks, so that it keeps its own direction.
+
 Example::
 
     plan = DigestPlan.of(survey)
     data = await queries.digest_data(round_.id, plan=plan, since=None)
     digest = build_digest(survey=survey, round_=round_, data=data, previous=None,
-                          now=now, language="fr")
+                          now=now, language="fr", classification="UNHCR internal")
     print(render_markdown(digest))
 """
 
@@ -30,13 +35,23 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from typing import Literal
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_interval, format_skeleton, format_time
+from babel.lists import format_list as babel_format_list
+from babel.numbers import format_decimal as babel_format_decimal
+from babel.numbers import format_percent
 from pydantic import BaseModel, ConfigDict, Field
 
-from surveys.definition import Question, QuestionType, Scale, Survey, pick
-from surveys.messages import decimal_mark
+from surveys import expressions
+from surveys.definition import CHOICE_TYPES, Question, QuestionType, Scale, Survey, pick
+from surveys.digest_texts import DIGEST_LANGUAGES, PLURALS, TEXTS
+from surveys.errors import ExpressionError
 from surveys.records import Attribution, ResponseStatus, Round, RoundStatus
 
 COUNTED_STATUSES: tuple[ResponseStatus, ...] = (ResponseStatus.SUBMITTED, ResponseStatus.PARTIAL)
@@ -45,6 +60,61 @@ COUNTED_STATUSES: tuple[ResponseStatus, ...] = (ResponseStatus.SUBMITTED, Respon
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# -- "other, please specify" ------------------------------------------------------------------
+
+
+class OtherLink(_Frozen):
+    """A text question that specifies one option of a choice question (``relevant`` is
+    ``selected(${question}, 'code')``, or ``${question} = 'code'``)."""
+
+    text_id: str
+    question_id: str
+    code: str
+
+
+def other_links(survey: Survey) -> dict[str, OtherLink]:
+    """Every "please specify" text question of ``survey``, by its id, in survey order."""
+    found: dict[str, OtherLink] = {}
+    for question in survey.questions:
+        if question.type is not QuestionType.TEXT or not question.relevant:
+            continue
+        try:
+            condition = expressions.parse(question.relevant)
+        except ExpressionError:  # pragma: no cover - a loaded survey's conditions parse
+            continue
+        match condition:
+            case expressions.Call(
+                name="selected",
+                args=(expressions.Ref(question=target), expressions.String(value=code)),
+            ):
+                pass
+            case (
+                expressions.Binary(
+                    op="=",
+                    left=expressions.Ref(question=target),
+                    right=expressions.String(value=code),
+                )
+                | expressions.Binary(
+                    op="=",
+                    left=expressions.String(value=code),
+                    right=expressions.Ref(question=target),
+                )
+            ):
+                pass
+            case _:
+                continue
+        try:
+            chosen = survey.question(target)
+        except KeyError:  # pragma: no cover - a loaded survey's references exist
+            continue
+        if chosen.type not in CHOICE_TYPES:
+            continue
+        if code not in {option.value for option in survey.choices_of(chosen)}:
+            continue
+        found[question.id] = OtherLink(text_id=question.id, question_id=target, code=code)
+    return found
 
 
 # -- 1. what storage aggregates ---------------------------------------------------------------
@@ -59,18 +129,23 @@ class DigestPlan(_Frozen):
     multiple: tuple[str, ...] = ()
     """Multiple choice questions: a list of codes per answer."""
     text: tuple[str, ...] = ()
-    """Free-text questions, quoted as comments."""
+    """Free-text questions, quoted as comments when new since the last digest."""
+    other: tuple[str, ...] = ()
+    """Text questions that specify an option ("other, please specify"): all of them, always,
+    listed under the choice question they specify."""
 
     @classmethod
     def of(cls, survey: Survey) -> DigestPlan:
         def ids(*types: QuestionType) -> tuple[str, ...]:
             return tuple(q.id for q in survey.questions if q.type in types)
 
+        others = other_links(survey)
         return cls(
             scale=ids(QuestionType.SCALE),
             single=ids(QuestionType.SINGLE_CHOICE, QuestionType.YES_NO),
             multiple=ids(QuestionType.MULTIPLE_CHOICE),
-            text=ids(QuestionType.TEXT),
+            text=tuple(q for q in ids(QuestionType.TEXT) if q not in others),
+            other=tuple(others),
         )
 
     @property
@@ -127,17 +202,20 @@ class CommentRow(_Frozen):
     answered_at: datetime
 
 
-class DayCount(_Frozen):
-    day: date
+class HourCount(_Frozen):
+    """How many in one UTC hour (``hour`` is the start of the hour, aware UTC)."""
+
+    hour: datetime
     count: int
 
 
 class DigestData(_Frozen):
     """A round's counts as storage aggregates them; sorted by :meth:`canonical`.
 
-    ``comments`` are the text answers of counted responses that are new since ``since`` (the
-    previous digest): answered or changed after it, or whose response was submitted (or
-    became partial when the round closed) after it; all of them when ``since`` is None.
+    ``comments`` are the answers to the plan's ``text`` questions, of counted responses, that
+    are new since ``since`` (the previous digest): answered or changed after it, or whose
+    response was submitted (or became partial when the round closed) after it; all of them when
+    ``since`` is None. ``others`` are every counted answer to the plan's ``other`` questions.
     """
 
     statuses: tuple[StatusCount, ...] = ()
@@ -146,16 +224,20 @@ class DigestData(_Frozen):
     choices: tuple[ChoiceCount, ...] = ()
     answered: tuple[QuestionCount, ...] = ()
     comments: tuple[CommentRow, ...] = ()
-    submissions_by_day: tuple[DayCount, ...] = ()
-    """Participants who submitted, by UTC day of ``submitted_at``."""
-    first_answers_by_day: tuple[DayCount, ...] = ()
-    """Delegations whose first delegate submitted, by UTC day of that submission."""
+    others: tuple[CommentRow, ...] = ()
+    submissions_by_hour: tuple[HourCount, ...] = ()
+    """Participants who submitted, by UTC hour of ``submitted_at``."""
+    first_answers_by_hour: tuple[HourCount, ...] = ()
+    """Delegations whose first delegate submitted, by UTC hour of that submission."""
 
     def canonical(self) -> DigestData:
         """The same data in one fixed order, whichever store produced it."""
 
         def code(value: str | None) -> tuple[bool, str]:
             return (value is None, value or "")
+
+        def comments(rows: Iterable[CommentRow]) -> tuple[CommentRow, ...]:
+            return tuple(sorted(rows, key=lambda c: (c.question_id, c.response_id)))
 
         return DigestData(
             statuses=tuple(
@@ -167,9 +249,10 @@ class DigestData(_Frozen):
             scale=tuple(sorted(self.scale, key=lambda s: (s.question_id, s.value))),
             choices=tuple(sorted(self.choices, key=lambda c: (c.question_id, c.code))),
             answered=tuple(sorted(self.answered, key=lambda a: a.question_id)),
-            comments=tuple(sorted(self.comments, key=lambda c: (c.question_id, c.response_id))),
-            submissions_by_day=tuple(sorted(self.submissions_by_day, key=lambda d: d.day)),
-            first_answers_by_day=tuple(sorted(self.first_answers_by_day, key=lambda d: d.day)),
+            comments=comments(self.comments),
+            others=comments(self.others),
+            submissions_by_hour=tuple(sorted(self.submissions_by_hour, key=lambda h: h.hour)),
+            first_answers_by_hour=tuple(sorted(self.first_answers_by_hour, key=lambda h: h.hour)),
         )
 
 
@@ -293,11 +376,32 @@ class ScaleSummary(_Frozen):
     delta: float | None = None
     """Change of the mean since the previous digest, when both have one."""
 
+    def share(self, point: Point) -> float | None:
+        return point.count / self.n if self.n else None
+
+
+class Quote(_Frozen):
+    question_id: str
+    heading: str
+    """The theme's name, or the question's label when it has no theme."""
+    text: str
+    attribution: str | None
+
 
 class OptionCount(_Frozen):
     code: str
     label: str
     count: int
+    share: float | None = None
+    """``count`` over the question's respondents (``n``); None when nobody answered."""
+
+
+class OtherAnswers(_Frozen):
+    """What respondents wrote to specify one option ("Other: ..."), quoted as the round says."""
+
+    code: str
+    label: str
+    quotes: tuple[Quote, ...]
 
 
 class ChoiceSummary(_Frozen):
@@ -307,6 +411,20 @@ class ChoiceSummary(_Frozen):
     n: int
     """Counted responses that answered (for multiple choice, counts may add up to more)."""
     options: tuple[OptionCount, ...]
+    others: tuple[OtherAnswers, ...] = ()
+
+    @property
+    def chosen(self) -> tuple[OptionCount, ...]:
+        """The options someone chose, in the survey's order."""
+        return tuple(option for option in self.options if option.count)
+
+    @property
+    def not_chosen(self) -> tuple[OptionCount, ...]:
+        """The options nobody chose: shown on one line, not as rows of zeros."""
+        return tuple(option for option in self.options if not option.count)
+
+    def others_for(self, code: str) -> OtherAnswers | None:
+        return next((other for other in self.others if other.code == code), None)
 
 
 class Section(_Frozen):
@@ -320,18 +438,10 @@ class Section(_Frozen):
     choices: tuple[ChoiceSummary, ...] = ()
 
 
-class Quote(_Frozen):
-    question_id: str
-    heading: str
-    """The theme's name, or the question's label when it has no theme."""
-    text: str
-    attribution: str | None
-
-
 class Progress(_Frozen):
-    """Cumulative count at the end of one UTC day."""
+    """Cumulative counts at the end of one UTC hour in which someone submitted."""
 
-    day: date
+    at: datetime
     participants: int
     delegations: int
 
@@ -353,6 +463,9 @@ class Digest(_Frozen):
     survey_id: str
     title: str
     language: str
+    """One of :data:`~surveys.digest_texts.DIGEST_LANGUAGES`."""
+    classification: str
+    """The confidentiality marking every rendering carries (``ITINERA_DIGEST_CLASSIFICATION``)."""
     generated_at: datetime
     opens_at: datetime
     closes_at: datetime
@@ -383,6 +496,10 @@ class Digest(_Frozen):
         """The scale summary of each theme that has scale questions, in the survey's order."""
         return tuple(section.scale for section in self.sections if section.scale and section.key)
 
+    @property
+    def rtl(self) -> bool:
+        return is_rtl(self.language)
+
 
 OTHER_SECTION = ""
 """Key of the section holding questions under no theme."""
@@ -401,10 +518,17 @@ def build_digest(
     previous: DigestRun | None,
     now: datetime,
     language: str | None = None,
+    classification: str | None = None,
 ) -> Digest:
-    """The digest of ``round_`` from its aggregated ``data`` and the ``previous`` run."""
-    lang = survey.language_for(language)
+    """The digest of ``round_`` from its aggregated ``data`` and the ``previous`` run.
+
+    ``language`` is the reader's (one of the six UN languages; another falls back to the
+    survey's default language, then English); survey texts it lacks are shown in the survey's
+    default language. ``classification`` is the marking it carries (default "Confidential").
+    """
+    lang = digest_language(language, fallback=survey.default_language)
     data = data.canonical()
+    closed = round_.status_at(now) is RoundStatus.CLOSED
 
     # Response rates: participants by status, per delegation, per region, overall.
     lines: dict[str | None, DelegationLine] = {}
@@ -459,15 +583,23 @@ def build_digest(
         )
     )
 
-    # Themes: pooled scale answers and the choice counts of each theme's questions.
+    # Themes: pooled scale answers and the choice counts of each theme's questions, with
+    # what respondents wrote to specify an option listed under its question.
     previous_themes = previous.figures.themes if previous else {}
-    sections = _sections(survey, data, lang, previous_themes)
+    others = _other_answers(survey, data.others, round_.attribution, lang)
+    sections = _sections(survey, data, lang, previous_themes, others)
 
-    # Comments, attributed as the round says.
-    comments = _quotes(survey, data.comments, round_.attribution, lang)
+    # Comments, attributed as the round says ("other" answers are not comments).
+    links = other_links(survey)
+    comments = _quotes(
+        survey,
+        [row for row in data.comments if row.question_id not in links],
+        round_.attribution,
+        lang,
+    )
 
     # Submissions over time, cumulative.
-    progress = _progress(data.submissions_by_day, data.first_answers_by_day)
+    progress = _progress(data.submissions_by_hour, data.first_answers_by_hour)
 
     figures = DigestFigures(
         participants=overall,
@@ -480,7 +612,6 @@ def build_digest(
         },
         comments=len(comments),
     )
-    closed = round_.status_at(now) is RoundStatus.CLOSED
     change = None
     if previous is not None:
         before = previous.figures
@@ -495,11 +626,13 @@ def build_digest(
             ),
             participants_submitted=overall.submitted - before.participants.submitted,
         )
+    marking = " ".join((classification or "").split()) or text("classification_default", lang)
     return Digest(
         round_id=round_.id,
         survey_id=survey.id,
         title=survey.title_in(lang),
         language=lang,
+        classification=marking,
         generated_at=now,
         opens_at=round_.opens_at,
         closes_at=(round_.closed_at or round_.closes_at) if closed else round_.closes_at,
@@ -543,6 +676,7 @@ def _sections(
     data: DigestData,
     language: str,
     previous_themes: Mapping[str, ThemeFigure],
+    others: Mapping[str, tuple[OtherAnswers, ...]],
 ) -> tuple[Section, ...]:
     scale_counts: dict[str, dict[float, int]] = defaultdict(dict)
     for point in data.scale:
@@ -563,17 +697,23 @@ def _sections(
             QuestionType.MULTIPLE_CHOICE,
             QuestionType.YES_NO,
         ):
-            choices[theme].append(
-                _choice_summary(
-                    survey, question, choice_counts.get(question.id, {}), answered, language
-                )
+            counted = _choice_summary(
+                survey, question, choice_counts.get(question.id, {}), answered, language
             )
+            found = others.get(question.id, ())
+            choices[theme].append(counted.model_copy(update={"others": found}))
 
+    # Themes in the order the survey asks about them (a stored survey's themes may be sorted).
+    first_asked: dict[str, int] = {}
+    for index, question in enumerate(survey.questions):
+        theme = theme_of(survey, question)
+        if theme is not None:
+            first_asked.setdefault(theme, index)
     sections: list[Section] = []
-    for tag, names in survey.themes.items():
+    for tag in sorted(first_asked, key=first_asked.__getitem__):
         if not scales.get(tag) and not choices.get(tag):
             continue
-        title = pick(names, language, survey.default_language)
+        title = pick(survey.themes[tag], language, survey.default_language)
         scale = None
         if scales.get(tag):
             scale = _scale_summary(survey, tag, title, scales[tag], scale_counts, language)
@@ -656,28 +796,53 @@ def _choice_summary(
     answered: Mapping[str, int],
     language: str,
 ) -> ChoiceSummary:
+    n = answered.get(question.id, 0)
     options = [
-        OptionCount(
-            code=option.value,
-            label=pick(option.label, language, survey.default_language),
-            count=counts.get(option.value, 0),
-        )
+        (option.value, pick(option.label, language, survey.default_language))
         for option in survey.choices_of(question)
     ]
-    known = {option.code for option in options}
+    known = {code for code, _ in options}
     # Codes the survey does not list (an edited choice list): shown as they are, never dropped.
-    options += [
-        OptionCount(code=code, label=code, count=count)
-        for code, count in sorted(counts.items())
-        if code not in known
-    ]
+    options += [(code, code) for code in sorted(counts) if code not in known]
     return ChoiceSummary(
         question_id=question.id,
         label=question.label_in(language, survey.default_language),
         multiple=question.type is QuestionType.MULTIPLE_CHOICE,
-        n=answered.get(question.id, 0),
-        options=tuple(options),
+        n=n,
+        options=tuple(
+            OptionCount(
+                code=code,
+                label=label,
+                count=counts.get(code, 0),
+                share=counts.get(code, 0) / n if n else None,
+            )
+            for code, label in options
+        ),
     )
+
+
+def _other_answers(
+    survey: Survey, rows: Sequence[CommentRow], attribution: Attribution, language: str
+) -> dict[str, tuple[OtherAnswers, ...]]:
+    """What respondents wrote to specify an option, by the choice question it belongs to."""
+    links = other_links(survey)
+    by_text: dict[str, list[CommentRow]] = defaultdict(list)
+    for row in rows:
+        if row.question_id in links:
+            by_text[row.question_id].append(row)
+    found: dict[str, list[OtherAnswers]] = defaultdict(list)
+    for text_id, link in links.items():
+        if not by_text.get(text_id):
+            continue
+        chosen = survey.question(link.question_id)
+        label = next(
+            pick(option.label, language, survey.default_language)
+            for option in survey.choices_of(chosen)
+            if option.value == link.code
+        )
+        quotes = _quotes(survey, by_text[text_id], attribution, language)
+        found[link.question_id].append(OtherAnswers(code=link.code, label=label, quotes=quotes))
+    return {question_id: tuple(answers) for question_id, answers in found.items()}
 
 
 def _quotes(
@@ -729,409 +894,209 @@ def _quotes(
 
 
 def _progress(
-    participants: Sequence[DayCount], delegations: Sequence[DayCount]
+    participants: Sequence[HourCount], delegations: Sequence[HourCount]
 ) -> tuple[Progress, ...]:
-    by_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    by_hour: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
     for row in participants:
-        by_day[row.day][0] += row.count
+        by_hour[row.hour.astimezone(UTC)][0] += row.count
     for row in delegations:
-        by_day[row.day][1] += row.count
+        by_hour[row.hour.astimezone(UTC)][1] += row.count
     result: list[Progress] = []
     people = teams = 0
-    for day in sorted(by_day):
-        people += by_day[day][0]
-        teams += by_day[day][1]
-        result.append(Progress(day=day, participants=people, delegations=teams))
+    for hour in sorted(by_hour):
+        people += by_hour[hour][0]
+        teams += by_hour[hour][1]
+        result.append(Progress(at=hour, participants=people, delegations=teams))
     return tuple(result)
 
 
-# -- texts --------------------------------------------------------------------------------------
+# -- languages, texts and formats -----------------------------------------------------------
 
-_NBSP = "\u00a0"
-
-DIGEST_TEXTS: dict[str, dict[str, str]] = {
-    # --- Title and headings ----------------------------------------------------------------
-    "title": {
-        "en": "Digest: {survey}",
-        "fr": "Synthèse{nbsp}: {survey}",
-        "es": "Resumen: {survey}",
-    },
-    "round_line": {
-        "en": "Round {round} · {closing} · generated {generated} UTC",
-        "fr": "Cycle {round} · {closing} · établie le {generated} UTC",
-        "es": "Ronda {round} · {closing} · generado el {generated} UTC",
-    },
-    "closes_on": {"en": "closes {date}", "fr": "clôture le {date}", "es": "cierra el {date}"},
-    "closed_on": {"en": "closed {date}", "fr": "clos le {date}", "es": "cerrada el {date}"},
-    "h_summary": {"en": "In brief", "fr": "En bref", "es": "En resumen"},
-    "h_change": {
-        "en": "Since the last digest ({date})",
-        "fr": "Depuis la dernière synthèse ({date})",
-        "es": "Desde el último resumen ({date})",
-    },
-    "h_rates": {"en": "Response rate", "fr": "Taux de réponse", "es": "Tasa de respuesta"},
-    "h_by_region": {"en": "By region", "fr": "Par région", "es": "Por región"},
-    "h_by_delegation": {
-        "en": "By delegation",
-        "fr": "Par délégation",
-        "es": "Por delegación",
-    },
-    "h_pending": {
-        "en": "Not answered yet",
-        "fr": "Pas encore de réponse",
-        "es": "Sin respuesta todavía",
-    },
-    "h_themes": {
-        "en": "Alignment with national priorities, by theme",
-        "fr": "Alignement sur les priorités nationales, par thème",
-        "es": "Alineación con las prioridades nacionales, por tema",
-    },
-    "h_other": {"en": "Other questions", "fr": "Autres questions", "es": "Otras preguntas"},
-    "h_comments": {
-        "en": "New comments",
-        "fr": "Nouvelles observations",
-        "es": "Nuevas observaciones",
-    },
-    # --- The summary paragraph -------------------------------------------------------------
-    "summary_rate": {
-        "en": "{answered} of {invited} delegations have answered ({rate}).",
-        "fr": "{answered} délégations sur {invited} ont répondu ({rate}).",
-        "es": "{answered} de {invited} delegaciones han respondido ({rate}).",
-    },
-    "summary_rate_one": {
-        "en": "{answered} of {invited} delegations has answered ({rate}).",
-        "fr": "{answered} délégation sur {invited} a répondu ({rate}).",
-        "es": "{answered} de {invited} delegaciones ha respondido ({rate}).",
-    },
-    "summary_started": {
-        "en": "{count} more have started but not submitted yet.",
-        "fr": "{count} autres ont commencé sans avoir encore soumis leurs réponses.",
-        "es": "Otras {count} han empezado pero aún no han enviado sus respuestas.",
-    },
-    "summary_started_one": {
-        "en": "{count} more has started but not submitted yet.",
-        "fr": "{count} autre a commencé sans avoir encore soumis ses réponses.",
-        "es": "Otra {count} ha empezado pero aún no ha enviado sus respuestas.",
-    },
-    "summary_untouched": {
-        "en": "{count} have not started.",
-        "fr": "{count} n'ont pas commencé.",
-        "es": "{count} no han empezado.",
-    },
-    "summary_untouched_one": {
-        "en": "{count} has not started.",
-        "fr": "{count} n'a pas commencé.",
-        "es": "{count} no ha empezado.",
-    },
-    "summary_high_low": {
-        "en": "Alignment with national priorities is highest for {high} ({high_mean}) and "
-        "lowest for {low} ({low_mean}).",
-        "fr": "L'alignement sur les priorités nationales est le plus fort pour «{nbsp}{high}"
-        "{nbsp}» ({high_mean}) et le plus faible pour «{nbsp}{low}{nbsp}» ({low_mean}).",
-        "es": "La alineación con las prioridades nacionales es mayor en «{high}» ({high_mean}) "
-        "y menor en «{low}» ({low_mean}).",
-    },
-    "summary_one_theme": {
-        "en": "Average alignment with national priorities for {theme}: {mean}.",
-        "fr": "Alignement moyen sur les priorités nationales pour «{nbsp}{theme}{nbsp}»{nbsp}: "
-        "{mean}.",
-        "es": "Alineación media con las prioridades nacionales en «{theme}»: {mean}.",
-    },
-    "summary_no_scores": {
-        "en": "No alignment scores have been given yet.",
-        "fr": "Aucune note d'alignement n'a encore été donnée.",
-        "es": "Todavía no se ha dado ninguna puntuación de alineación.",
-    },
-    "summary_comments": {
-        "en": "There are {count} new comments.",
-        "fr": "{count} nouvelles observations ont été formulées.",
-        "es": "Hay {count} observaciones nuevas.",
-    },
-    "summary_comments_one": {
-        "en": "There is {count} new comment.",
-        "fr": "{count} nouvelle observation a été formulée.",
-        "es": "Hay {count} observación nueva.",
-    },
-    "summary_change": {
-        "en": "Since the last digest ({date}), {count} more delegations have answered.",
-        "fr": "Depuis la dernière synthèse ({date}), {count} délégations de plus ont répondu.",
-        "es": "Desde el último resumen ({date}), han respondido {count} delegaciones más.",
-    },
-    "summary_change_one": {
-        "en": "Since the last digest ({date}), {count} more delegation has answered.",
-        "fr": "Depuis la dernière synthèse ({date}), {count} délégation de plus a répondu.",
-        "es": "Desde el último resumen ({date}), ha respondido {count} delegación más.",
-    },
-    "summary_no_change": {
-        "en": "No delegation has answered since the last digest ({date}).",
-        "fr": "Aucune délégation n'a répondu depuis la dernière synthèse ({date}).",
-        "es": "Ninguna delegación ha respondido desde el último resumen ({date}).",
-    },
-    "summary_first": {
-        "en": "This is the first digest of this round.",
-        "fr": "Il s'agit de la première synthèse de ce cycle.",
-        "es": "Este es el primer resumen de esta ronda.",
-    },
-    "summary_closes": {
-        "en": "The round closes on {date}.",
-        "fr": "Le cycle sera clos le {date}.",
-        "es": "La ronda se cierra el {date}.",
-    },
-    "summary_closed": {
-        "en": "The round closed on {date}; answers not submitted by then are kept as partial.",
-        "fr": "Le cycle a été clos le {date}{nbsp}; les réponses non soumises à cette date sont "
-        "conservées comme partielles.",
-        "es": "La ronda se cerró el {date}; las respuestas no enviadas para entonces se "
-        "conservan como parciales.",
-    },
-    # --- Notes -----------------------------------------------------------------------------
-    "note_answered": {
-        "en": "A delegation counts as answered when at least one of its delegates has submitted.",
-        "fr": "Une délégation est comptée comme ayant répondu dès que l'un de ses délégués a "
-        "soumis ses réponses.",
-        "es": "Una delegación cuenta como que ha respondido cuando al menos uno de sus "
-        "delegados ha enviado sus respuestas.",
-    },
-    "note_counted": {
-        "en": "Scores and counts use the answers of submitted and partial responses (partial: "
-        "the round closed before the delegate submitted). Answers still in progress are not "
-        "counted, as they may change.",
-        "fr": "Les notes et décomptes portent sur les réponses soumises et partielles "
-        "(partielles{nbsp}: le cycle a été clos avant leur soumission). Les réponses en cours "
-        "ne sont pas comptées, car elles peuvent encore changer.",
-        "es": "Las puntuaciones y los recuentos usan las respuestas enviadas y parciales "
-        "(parciales: la ronda se cerró antes del envío). Las respuestas en curso no se "
-        "cuentan, porque aún pueden cambiar.",
-    },
-    "comments_since": {
-        "en": "Comments given or changed since the last digest ({date}).",
-        "fr": "Observations formulées ou modifiées depuis la dernière synthèse ({date}).",
-        "es": "Observaciones formuladas o modificadas desde el último resumen ({date}).",
-    },
-    "comments_all": {
-        "en": "All comments so far: this is the round's first digest.",
-        "fr": "Toutes les observations à ce jour{nbsp}: il s'agit de la première synthèse du "
-        "cycle.",
-        "es": "Todas las observaciones hasta la fecha: es el primer resumen de la ronda.",
-    },
-    "no_comments": {
-        "en": "No new comments.",
-        "fr": "Aucune nouvelle observation.",
-        "es": "Ninguna observación nueva.",
-    },
-    "more_comments": {
-        "en": "…and {count} more in the full digest.",
-        "fr": "…et {count} de plus dans la synthèse complète.",
-        "es": "…y {count} más en el resumen completo.",
-    },
-    "everyone_answered": {
-        "en": "Every delegation has answered.",
-        "fr": "Toutes les délégations ont répondu.",
-        "es": "Todas las delegaciones han respondido.",
-    },
-    "first_digest": {
-        "en": "First digest of this round: nothing to compare with yet.",
-        "fr": "Première synthèse de ce cycle{nbsp}: rien à comparer pour l'instant.",
-        "es": "Primer resumen de esta ronda: todavía no hay nada con qué comparar.",
-    },
-    "full_digest": {
-        "en": "Full digest: {files}",
-        "fr": "Synthèse complète{nbsp}: {files}",
-        "es": "Resumen completo: {files}",
-    },
-    # --- Lines -----------------------------------------------------------------------------
-    "line_delegations": {
-        "en": "Delegations: {answered} of {invited} answered ({rate})",
-        "fr": "Délégations{nbsp}: {answered} sur {invited} ont répondu ({rate})",
-        "es": "Delegaciones: {answered} de {invited} han respondido ({rate})",
-    },
-    "line_participants": {
-        "en": "Delegates: {submitted} submitted, {partial} partial, {in_progress} in progress, "
-        "{not_started} not started, of {invited} invited",
-        "fr": "Délégués{nbsp}: {submitted} ont soumis, {partial} partiels, {in_progress} en "
-        "cours, {not_started} n'ont pas commencé, sur {invited} invités",
-        "es": "Delegados: {submitted} enviados, {partial} parciales, {in_progress} en curso, "
-        "{not_started} sin empezar, de {invited} invitados",
-    },
-    "line_region": {
-        "en": "{region}: {answered} of {delegations} delegations ({rate})",
-        "fr": "{region}{nbsp}: {answered} sur {delegations} délégations ({rate})",
-        "es": "{region}: {answered} de {delegations} delegaciones ({rate})",
-    },
-    "change_delegations": {
-        "en": "Delegations answered: {answered} ({delta}; response rate {points} points)",
-        "fr": "Délégations ayant répondu{nbsp}: {answered} ({delta}{nbsp}; taux de réponse "
-        "{points} points)",
-        "es": "Delegaciones que han respondido: {answered} ({delta}; tasa de respuesta "
-        "{points} puntos)",
-    },
-    "change_participants": {
-        "en": "Delegates who submitted: {submitted} ({delta})",
-        "fr": "Délégués ayant soumis{nbsp}: {submitted} ({delta})",
-        "es": "Delegados que han enviado: {submitted} ({delta})",
-    },
-    "change_theme": {
-        "en": "{theme}: {mean} ({delta})",
-        "fr": "{theme}{nbsp}: {mean} ({delta})",
-        "es": "{theme}: {mean} ({delta})",
-    },
-    "mean_line": {
-        "en": "Mean alignment {mean} (n = {n})",
-        "fr": "Alignement moyen {mean} (n = {n})",
-        "es": "Alineación media {mean} (n = {n})",
-    },
-    "mean_delta": {
-        "en": "{mean}, {delta} since the last digest",
-        "fr": "{mean}, {delta} depuis la dernière synthèse",
-        "es": "{mean}, {delta} desde el último resumen",
-    },
-    "mean_of": {"en": "{mean} out of {high}", "fr": "{mean} sur {high}", "es": "{mean} de {high}"},
-    "no_answers": {
-        "en": "No answers yet.",
-        "fr": "Pas encore de réponse.",
-        "es": "Todavía no hay respuestas.",
-    },
-    "choice_n": {"en": "n = {n}", "fr": "n = {n}", "es": "n = {n}"},
-    "choice_n_multiple": {
-        "en": "n = {n}, several answers possible",
-        "fr": "n = {n}, plusieurs réponses possibles",
-        "es": "n = {n}, varias respuestas posibles",
-    },
-    "no_delegation": {"en": "No delegation", "fr": "Sans délégation", "es": "Sin delegación"},
-    "no_region": {"en": "No region", "fr": "Sans région", "es": "Sin región"},
-    "anonymous": {"en": "anonymous", "fr": "anonyme", "es": "anónimo"},
-    # --- Table columns ---------------------------------------------------------------------
-    "col_region": {"en": "Region", "fr": "Région", "es": "Región"},
-    "col_delegation": {"en": "Delegation", "fr": "Délégation", "es": "Delegación"},
-    "col_delegations": {
-        "en": "Delegations answered",
-        "fr": "Délégations ayant répondu",
-        "es": "Delegaciones que han respondido",
-    },
-    "col_answered": {"en": "Answered", "fr": "A répondu", "es": "Ha respondido"},
-    "col_rate": {"en": "Rate", "fr": "Taux", "es": "Tasa"},
-    "col_invited": {"en": "Invited", "fr": "Invités", "es": "Invitados"},
-    "col_submitted": {"en": "Submitted", "fr": "Soumis", "es": "Enviados"},
-    "col_partial": {"en": "Partial", "fr": "Partiels", "es": "Parciales"},
-    "col_in_progress": {"en": "In progress", "fr": "En cours", "es": "En curso"},
-    "col_not_started": {"en": "Not started", "fr": "Pas commencé", "es": "Sin empezar"},
-    "col_score": {"en": "Score", "fr": "Note", "es": "Puntuación"},
-    "col_answers": {"en": "Answers", "fr": "Réponses", "es": "Respuestas"},
-    "yes": {"en": "yes", "fr": "oui", "es": "sí"},
-    "no": {"en": "no", "fr": "non", "es": "no"},
-    # --- Statuses --------------------------------------------------------------------------
-    "status_not_started": {"en": "not started", "fr": "pas commencé", "es": "sin empezar"},
-    "status_in_progress": {"en": "in progress", "fr": "en cours", "es": "en curso"},
-    "status_submitted": {"en": "submitted", "fr": "soumis", "es": "enviado"},
-    "status_partial": {
-        "en": "partial (round closed)",
-        "fr": "partiel (cycle clos)",
-        "es": "parcial (ronda cerrada)",
-    },
-    # --- Chart -----------------------------------------------------------------------------
-    "chart_alignment": {
-        "en": "Mean alignment by theme",
-        "fr": "Alignement moyen par thème",
-        "es": "Alineación media por tema",
-    },
-    "chart_progress": {
-        "en": "Response rate over time",
-        "fr": "Évolution du taux de réponse",
-        "es": "Evolución de la tasa de respuesta",
-    },
-    "chart_rate_axis": {
-        "en": "% of those invited",
-        "fr": "% des invités",
-        "es": "% de los invitados",
-    },
-    "chart_day_axis": {"en": "Day (UTC)", "fr": "Jour (UTC)", "es": "Día (UTC)"},
-    "chart_delegations": {
-        "en": "Delegations answered",
-        "fr": "Délégations ayant répondu",
-        "es": "Delegaciones que han respondido",
-    },
-    "chart_participants": {
-        "en": "Delegates who submitted",
-        "fr": "Délégués ayant soumis",
-        "es": "Delegados que han enviado",
-    },
-    "chart_no_scores": {
-        "en": "No scores yet",
-        "fr": "Pas encore de notes",
-        "es": "Todavía no hay puntuaciones",
-    },
-    "chart_alt": {
-        "en": "Chart: mean alignment by theme, and response rate over time",
-        "fr": "Graphique{nbsp}: alignement moyen par thème et évolution du taux de réponse",
-        "es": "Gráfico: alineación media por tema y evolución de la tasa de respuesta",
-    },
-    # --- Dates and numbers -----------------------------------------------------------------
-    "months": {
-        "en": "January|February|March|April|May|June|July|August|September|October|November|"
-        "December",
-        "fr": "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
-        "décembre",
-        "es": "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|"
-        "diciembre",
-    },
-    "months_short": {
-        "en": "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec",
-        "fr": "janv.|févr.|mars|avr.|mai|juin|juil.|août|sept.|oct.|nov.|déc.",
-        "es": "ene.|feb.|mar.|abr.|may.|jun.|jul.|ago.|sept.|oct.|nov.|dic.",
-    },
-    "date": {
-        "en": "{day} {month} {year}",
-        "fr": "{day} {month} {year}",
-        "es": "{day} de {month} de {year}",
-    },
-    "percent": {"en": "{value}%", "fr": "{value}{nbsp}%", "es": "{value}{nbsp}%"},
-}
-"""Digest text key -> language -> ``str.format`` template (``{nbsp}`` is a no-break space)."""
-
-REQUIRED_LANGUAGES = ("en", "fr", "es")
 FALLBACK_LANGUAGE = "en"
+_NBSP = "\u00a0"
+FSI, PDI = "\u2068", "\u2069"
+"""First-strong isolate and pop directional isolate: a value keeps its own direction."""
+BIDI_MARKS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+_LOCALES = {"en": "en_GB", "zh": "zh_Hans_CN"}
+"""English as the UN writes it (day month year); Chinese in simplified characters."""
+
+
+def _base(tag: str) -> str:
+    return tag.replace("_", "-").split("-")[0].lower()
+
+
+def is_digest_language(tag: str) -> bool:
+    """Whether a digest can be written in ``tag`` (``fr``, ``fr-CA``, ``zh-Hans``...)."""
+    return _base(tag) in DIGEST_LANGUAGES
+
+
+def digest_language(wanted: str | None, *, fallback: str = FALLBACK_LANGUAGE) -> str:
+    """The digest language for ``wanted``: its base language if a UN language, else the base
+    of ``fallback`` (the survey's default language) if one, else English."""
+    for tag in (wanted, fallback):
+        if tag and is_digest_language(tag):
+            return _base(tag)
+    return FALLBACK_LANGUAGE
+
+
+@lru_cache(maxsize=32)
+def locale_of(language: str) -> Locale:
+    """The Babel locale that formats dates and numbers for a digest in ``language``."""
+    base = _base(language)
+    if base not in DIGEST_LANGUAGES:
+        base = FALLBACK_LANGUAGE
+    try:
+        return Locale.parse(_LOCALES.get(base, language.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(_LOCALES.get(base, base))
+
+
+def is_rtl(language: str) -> bool:
+    return locale_of(language).character_order == "right-to-left"
+
+
+def isolate(value: str, language: str) -> str:
+    """``value`` between FSI and PDI in a right-to-left language, else as it is."""
+    return f"{FSI}{value}{PDI}" if is_rtl(language) and value else value
+
+
+def plain(value: str) -> str:
+    """``value`` without bidi marks, for renderers that lay out text themselves (the chart)."""
+    return BIDI_MARKS.sub("", value)
+
+
+class Localized(str):
+    """A text already written in the digest's language: put into another as it is, since
+    isolating it would hide its direction (an isolate takes the direction of its first letter,
+    and «...» around an isolated name has none)."""
+
+    __slots__ = ()
+
+
+def _param(value: object, language: str) -> str:
+    if isinstance(value, Localized):
+        return value
+    if isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, int):
+        return isolate(format_count(value, language), language)
+    return isolate(str(value), language)
+
+
+def _template(catalogue: Mapping[str, str], language: str) -> str:
+    return catalogue.get(_base(language)) or catalogue[FALLBACK_LANGUAGE]
 
 
 def text(key: str, language: str, **params: object) -> str:
-    """The digest text ``key`` in ``language`` (or its base), else in English."""
-    by_language = DIGEST_TEXTS[key]
-    base = language.split("-")[0].lower()
-    template = by_language.get(language) or by_language.get(base) or by_language["en"]
-    return template.format_map({"nbsp": _NBSP, **params})
+    """The digest text ``key`` in ``language`` (else English), with ``params`` put in.
+
+    Whole numbers are written for the locale; in a right-to-left language each value is
+    isolated (FSI ... PDI)."""
+    values = {name: _param(value, language) for name, value in params.items()}
+    return Localized(_template(TEXTS[key], language).format_map({"nbsp": _NBSP, **values}))
+
+
+def plural_category(count: int, language: str) -> str:
+    """The CLDR plural category of ``count`` in ``language`` (``one``, ``few``, ``other``...)."""
+    return str(locale_of(language).plural_form(count))
+
+
+def plural(key: str, count: int, language: str, **params: object) -> str:
+    """The plural text ``key`` in the form CLDR gives ``count`` (passed as ``{count}`` too)."""
+    forms = PLURALS[key].get(_base(language)) or PLURALS[key][FALLBACK_LANGUAGE]
+    template = forms.get(plural_category(count, language)) or forms["other"]
+    values = {name: _param(value, language) for name, value in {"count": count, **params}.items()}
+    return Localized(template.format_map({"nbsp": _NBSP, **values}))
+
+
+def _utc(moment: date | datetime) -> date:
+    return moment.astimezone(UTC).date() if isinstance(moment, datetime) else moment
 
 
 def format_date(moment: date | datetime, language: str) -> str:
-    """``2 March 2026``, ``2 mars 2026``, ``2 de marzo de 2026``."""
-    months = text("months", language).split("|")
-    return text("date", language, day=moment.day, month=months[moment.month - 1], year=moment.year)
+    """``2 March 2026``, ``1er mars 2026``, ``2 de marzo de 2026``, ``2026年3月2日`` (UTC day)."""
+    day = _utc(moment)
+    locale = locale_of(language)
+    pattern = locale.date_formats["long"].pattern
+    if locale.language == "fr" and day.day == 1:
+        pattern = re.sub(r"(?<![d'])d(?!d)", "d'er'", pattern, count=1)  # le 1er mars
+    return babel_format_date(day, pattern, locale=locale)
+
+
+def format_day(moment: date | datetime, language: str) -> str:
+    """A short day for axes: ``2 Mar``, ``2 mars``, ``3月2日``."""
+    return format_skeleton("MMMd", _utc(moment), locale=locale_of(language))
 
 
 def format_moment(moment: datetime, language: str) -> str:
-    return f"{format_date(moment, language)}, {moment:%H:%M}"
+    """``6 March 2026, 17:00 UTC``: a digest's time, always in UTC."""
+    utc = moment.astimezone(UTC)
+    return text(
+        "moment_utc",
+        language,
+        date=format_date(utc, language),
+        time=format_time(utc, "short", tzinfo=UTC, locale=locale_of(language)),
+    )
+
+
+def format_period(start: datetime, end: datetime, language: str) -> str:
+    """``2 – 6 Mar 2026``: a round's days, from opening to closing (UTC)."""
+    first, last = _utc(start), _utc(end)
+    if last < first:
+        last = first
+    return format_interval(first, last, "yMMMd", locale=locale_of(language))
+
+
+def _quantize(value: float, digits: int) -> Decimal:
+    """``value`` rounded as Python rounds floats (half-even on the exact binary value)."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
+
+
+def format_count(value: int, language: str) -> str:
+    return babel_format_decimal(value, locale=locale_of(language))
 
 
 def format_decimal(value: float, language: str, digits: int = 1) -> str:
-    return f"{value:.{digits}f}".replace(".", decimal_mark(language))
+    """``3.4``, ``3,4``: a mean, with ``digits`` decimals in the locale's notation."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return babel_format_decimal(_quantize(value, digits), pattern, locale=locale_of(language))
 
 
 def format_signed(value: float, language: str, digits: int = 1) -> str:
     """``+0.3``, ``−1.0``, ``±0``: a change, with its sign always shown."""
-    rounded = round(value, digits)
+    rounded = _quantize(value, digits)
     if rounded == 0:
         return "±0"
-    written = format_decimal(abs(rounded), language, digits) if digits else str(abs(int(rounded)))
+    written = format_decimal(float(abs(rounded)), language, digits)
     return ("+" if rounded > 0 else "−") + written
 
 
 def format_rate(rate: float | None, language: str) -> str:
+    """``75%``, ``75 %``: a share, in whole percent, for the locale."""
     if rate is None:
         return "–"
-    return text("percent", language, value=round(100 * rate))
+    return format_percent(_quantize(100 * rate, 0) / 100, locale=locale_of(language))
+
+
+def format_list(items: Sequence[str], language: str) -> str:
+    """``A, B and C``, ``A, B et C``, ``A وB وC`` (each item isolated in Arabic, so that the
+    items of a list in another script keep their order)."""
+    return Localized(
+        babel_format_list(
+            [item if isinstance(item, Localized) else isolate(item, language) for item in items],
+            locale=locale_of(language),
+        )
+    )
 
 
 def format_score(value: float) -> str:
     """A scale point: ``4`` rather than ``4.0``."""
     return str(int(value)) if value.is_integer() else str(value)
+
+
+def quoted(value: str, language: str) -> str:
+    """A name quoted in running text as the language quotes it (French «...»)."""
+    return text("quoted", language, text=value)
 
 
 def format_mean(summary: ScaleSummary, language: str) -> str:
@@ -1161,20 +1126,61 @@ def region_name(region: str, language: str) -> str:
     return region or text("no_region", language)
 
 
-def _plural(key: str, count: int, language: str, **params: object) -> str:
-    return text(f"{key}_one" if count == 1 else key, language, count=count, **params)
+def pending_heading(digest: Digest) -> str:
+    """ "Not answered yet" while the round is open, "Did not answer" once it closed."""
+    return text("h_pending_closed" if digest.closed else "h_pending_open", digest.language)
+
+
+def no_answers(digest: Digest) -> str:
+    return text("no_answers_closed" if digest.closed else "no_answers_open", digest.language)
+
+
+def counted_note(digest: Digest) -> str:
+    return text("note_counted_closed" if digest.closed else "note_counted_open", digest.language)
+
+
+def _theme_sentences(digest: Digest) -> list[str]:
+    """Where alignment is highest and lowest; themes whose means show the same are a tie."""
+    lang = digest.language
+    scored = [theme for theme in digest.themes if theme.mean is not None]
+    if not scored:
+        return [text("summary_no_scores_closed" if digest.closed else "summary_no_scores", lang)]
+    if len(scored) == 1:
+        theme = scored[0]
+        return [
+            text(
+                "summary_one_theme",
+                lang,
+                theme=quoted(theme.title, lang),
+                mean=format_mean(theme, lang),
+            )
+        ]
+    shown = {theme.key: _quantize(theme.mean or 0.0, 1) for theme in scored}
+    top, bottom = max(shown.values()), min(shown.values())
+    if top == bottom:
+        return [text("summary_all_tied", lang, mean=format_mean(scored[0], lang))]
+    sentences = []
+    for key, value in (("summary_highest", top), ("summary_lowest", bottom)):
+        group = [theme for theme in scored if shown[theme.key] == value]
+        mean = format_mean(group[0], lang)
+        if len(group) == 1:
+            sentences.append(text(key, lang, theme=quoted(group[0].title, lang), mean=mean))
+        else:
+            themes = format_list([quoted(theme.title, lang) for theme in group], lang)
+            sentences.append(text(f"{key}_tie", lang, themes=themes, mean=mean))
+    return sentences
 
 
 def summary(digest: Digest) -> str:
     """One paragraph in plain words: where the round stands, for readers who read nothing else."""
     lang = digest.language
     answered, invited = digest.delegations_answered, digest.delegations_invited
+    state = "closed" if digest.closed else "open"
     sentences = [
-        _plural(
+        plural(
             "summary_rate",
             answered,
             lang,
-            answered=answered,
             invited=invited,
             rate=format_rate(digest.delegation_rate, lang),
         )
@@ -1182,45 +1188,21 @@ def summary(digest: Digest) -> str:
     started = digest.delegations_started
     untouched = invited - answered - started
     if started:
-        sentences.append(_plural("summary_started", started, lang))
+        sentences.append(plural(f"summary_started_{state}", started, lang))
     if untouched:
-        sentences.append(_plural("summary_untouched", untouched, lang))
-    scored = [theme for theme in digest.themes if theme.mean is not None]
-    if len(scored) >= 2:
-        high = max(scored, key=lambda theme: theme.mean or 0.0)
-        low = min(scored, key=lambda theme: theme.mean or 0.0)
-        sentences.append(
-            text(
-                "summary_high_low",
-                lang,
-                high=high.title,
-                high_mean=format_mean(high, lang),
-                low=low.title,
-                low_mean=format_mean(low, lang),
-            )
-        )
-    elif scored:
-        sentences.append(
-            text(
-                "summary_one_theme",
-                lang,
-                theme=scored[0].title,
-                mean=format_mean(scored[0], lang),
-            )
-        )
-    else:
-        sentences.append(text("summary_no_scores", lang))
+        sentences.append(plural(f"summary_untouched_{state}", untouched, lang))
+    sentences += _theme_sentences(digest)
     if digest.change is None:
         sentences.append(text("summary_first", lang))
     else:
         when = format_date(digest.change.previous_at, lang)
         moved = digest.change.delegations_answered
         if moved > 0:
-            sentences.append(_plural("summary_change", moved, lang, date=when))
+            sentences.append(plural("summary_change", moved, lang, date=when))
         elif moved == 0:
             sentences.append(text("summary_no_change", lang, date=when))
     if digest.comments:
-        sentences.append(_plural("summary_comments", len(digest.comments), lang))
+        sentences.append(plural("summary_comments", len(digest.comments), lang))
     closing = format_date(digest.closes_at, lang)
     sentences.append(
         text("summary_closed" if digest.closed else "summary_closes", lang, date=closing)
@@ -1229,18 +1211,25 @@ def summary(digest: Digest) -> str:
 
 
 def round_line(digest: Digest) -> str:
+    """``Round 3 · 2 – 6 Mar 2026 · closed on 6 March 2026 · digest of 6 March 2026, 17:00 UTC``."""
     lang = digest.language
-    closing = text(
-        "closed_on" if digest.closed else "closes_on",
+    return text(
+        "round_line_closed" if digest.closed else "round_line_open",
+        lang,
+        round=str(digest.round_id),
+        period=format_period(digest.opens_at, digest.closes_at, lang),
+        closes=format_date(digest.closes_at, lang),
+        generated=format_moment(digest.generated_at, lang),
+    )
+
+
+def status_line(digest: Digest) -> str:
+    """``closed on 6 March 2026`` or ``open, closes on 16 March 2026``."""
+    lang = digest.language
+    return text(
+        "status_closed" if digest.closed else "status_open",
         lang,
         date=format_date(digest.closes_at, lang),
-    )
-    return text(
-        "round_line",
-        lang,
-        round=digest.round_id,
-        closing=closing,
-        generated=format_moment(digest.generated_at, lang),
     )
 
 
@@ -1283,10 +1272,41 @@ def change_lines(digest: Digest) -> list[str]:
     return lines
 
 
+def choice_n(choice: ChoiceSummary, language: str) -> str:
+    return text("choice_n_multiple" if choice.multiple else "choice_n", language, n=choice.n)
+
+
+def option_line(option: OptionCount, language: str) -> str:
+    """``Already engaged: 5 (50%)``."""
+    return text(
+        "option_count",
+        language,
+        option=option.label,
+        count=option.count,
+        share=format_rate(option.share, language),
+    )
+
+
+def not_chosen_line(choice: ChoiceSummary, language: str) -> str:
+    """``Not chosen: Khartoum Process, Bali Process and Other``: zeros on one line."""
+    return text(
+        "not_chosen",
+        language,
+        options=format_list([option.label for option in choice.not_chosen], language),
+    )
+
+
+def point_label(point: Point) -> str:
+    """``1 (Not aligned at all)``, ``2``: a scale point with its end label."""
+    return format_score(point.value) + (f" ({point.label})" if point.label else "")
+
+
 # -- 3. Markdown ---------------------------------------------------------------------------------
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _MARKDOWN_LINE_START = re.compile(r"^([#+=>-]|\d+[.)])")
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")
+"""Runs of white space but the no-break spaces that French punctuation and numbers keep."""
 
 
 def escape_markdown(value: str) -> str:
@@ -1296,18 +1316,12 @@ def escape_markdown(value: str) -> str:
     that would make a heading, list or quote: ``<script>`` becomes ``\\<script\\>``, which
     renders as the text itself, never as HTML.
     """
-    flat = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    flat = _MARKDOWN_SPECIAL.sub(r"\\\1", _SPACES.sub(" ", value).strip(" "))
     return _MARKDOWN_LINE_START.sub(r"\\\1", flat)
 
 
 def _cell(value: str) -> str:
     return escape_markdown(value)
-
-
-def _bar(count: int, largest: int, width: int = 20) -> str:
-    if not count or not largest:
-        return ""
-    return "█" * max(1, round(width * count / largest))
 
 
 def render_markdown(
@@ -1322,6 +1336,7 @@ def render_markdown(
     lang = digest.language
     t = text
     out: list[str] = [f"# {_cell(t('title', lang, survey=digest.title))}", ""]
+    out += [f"**{_cell(digest.classification)}**", ""]
     out += [_cell(round_line(digest)), ""]
     out += [f"## {t('h_summary', lang)}", "", _cell(summary(digest)), ""]
 
@@ -1355,8 +1370,8 @@ def render_markdown(
         ),
         "",
     ]
+    out += [f"### {t('h_by_region', lang)}", ""]
     if compact:
-        out += [f"### {t('h_by_region', lang)}", ""]
         out += [
             "- "
             + _cell(
@@ -1372,7 +1387,6 @@ def render_markdown(
             for region in digest.regions
         ] + [""]
     else:
-        out += [f"### {t('h_by_region', lang)}", ""]
         out += _table(
             [
                 t("col_region", lang),
@@ -1387,9 +1401,10 @@ def render_markdown(
             [
                 [
                     _cell(region_name(region.region, lang)),
-                    f"{region.answered} / {region.delegations}",
+                    f"{format_count(region.answered, lang)} / "
+                    f"{format_count(region.delegations, lang)}",
                     format_rate(region.rate, lang),
-                    *_tally_cells(region.tally),
+                    *_tally_cells(region.tally, lang),
                 ]
                 for region in digest.regions
             ],
@@ -1408,35 +1423,35 @@ def render_markdown(
             ],
             [
                 [
-                    _cell(_delegation_name(line.name, line.code)),
+                    _cell(delegation_name(line.name, line.code)),
                     _cell(region_name(line.region, lang)),
                     t("yes" if line.answered else "no", lang),
-                    *_tally_cells(line.tally),
+                    *_tally_cells(line.tally, lang),
                 ]
                 for line in digest.delegations
             ],
         )
 
     # Who has not answered.
-    out += [f"## {t('h_pending', lang)}", ""]
+    out += [f"## {pending_heading(digest)}", ""]
     if not digest.pending:
         out += [t("everyone_answered", lang), ""]
     for region in digest.pending:
         out += [f"### {_cell(region_name(region.region, lang))}", ""]
         for delegation in region.delegations:
-            name = _cell(_delegation_name(delegation.name, delegation.code))
+            name = _cell(delegation_name(delegation.name, delegation.code))
             if compact:
                 out.append(f"- {name}")
                 continue
             people = "; ".join(
-                f"{_cell(person)} ({status_word(status, lang)})"
+                f"{_cell(person)} — {status_word(status, lang)}"
                 for person, status in delegation.people
             )
             out.append(f"- **{name}**: {people}" if people else f"- **{name}**")
         out.append("")
 
     # Themes.
-    out += [f"## {t('h_themes', lang)}", "", f"_{t('note_counted', lang)}_", ""]
+    out += [f"## {t('h_themes', lang)}", "", f"_{counted_note(digest)}_", ""]
     for section in digest.sections:
         summaries = ([section.scale] if section.scale else []) + list(section.scales)
         if compact and not summaries:
@@ -1446,10 +1461,10 @@ def render_markdown(
         for scale in summaries:
             if not section.key:
                 out += [f"**{_cell(scale.title)}**", ""]
-            out += _scale_markdown(scale, lang, compact=compact)
+            out += _scale_markdown(digest, scale, compact=compact)
         if not compact:
             for choice in section.choices:
-                out += _choice_markdown(choice, lang)
+                out += _choice_markdown(digest, choice)
 
     # Comments.
     out += [f"## {t('h_comments', lang)}", ""]
@@ -1473,23 +1488,29 @@ def render_markdown(
         out.append("")
     hidden = len(digest.comments) - len(shown)
     if hidden > 0:
-        out += [t("more_comments", lang, count=hidden), ""]
+        out += [plural("more_comments", hidden, lang), ""]
+    if not compact:
+        out += [f"_{_cell(digest.classification)}: {t('confidential_note', lang)}_", ""]
     if files:
         out += ["", t("full_digest", lang, files=files)]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _delegation_name(name: str, code: str | None) -> str:
+def delegation_name(name: str, code: str | None) -> str:
+    """``France (FRA)``; the name alone when it is the code."""
     return f"{name} ({code})" if code and code != name else name
 
 
-def _tally_cells(tally: Tally) -> list[str]:
+def _tally_cells(tally: Tally, language: str) -> list[str]:
     return [
-        str(tally.invited),
-        str(tally.submitted),
-        str(tally.partial),
-        str(tally.in_progress),
-        str(tally.not_started),
+        format_count(value, language)
+        for value in (
+            tally.invited,
+            tally.submitted,
+            tally.partial,
+            tally.in_progress,
+            tally.not_started,
+        )
     ]
 
 
@@ -1499,44 +1520,54 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [*lines, ""]
 
 
-def _scale_markdown(scale: ScaleSummary, lang: str, *, compact: bool) -> list[str]:
+def _scale_markdown(digest: Digest, scale: ScaleSummary, *, compact: bool) -> list[str]:
+    lang = digest.language
     if scale.n == 0:
-        return [text("no_answers", lang), ""]
+        return [no_answers(digest), ""]
     mean = mean_line(scale, lang)
     if compact:
-        points = " · ".join(f"{format_score(p.value)}: {p.count}" for p in scale.points)
+        points = " · ".join(
+            f"{format_score(p.value)}: {format_count(p.count, lang)}" for p in scale.points
+        )
         return [f"{mean} — {points}", ""]
-    largest = max(point.count for point in scale.points)
-    rows = [
-        [
-            format_score(point.value) + (f" ({_cell(point.label)})" if point.label else ""),
-            str(point.count),
-            _bar(point.count, largest),
-        ]
+    header = [_cell(point_label(point)) for point in scale.points]
+    row = [
+        f"{format_count(point.count, lang)} ({format_rate(scale.share(point), lang)})"
         for point in scale.points
     ]
-    return [mean, "", *_table([text("col_score", lang), text("col_answers", lang), ""], rows)]
+    return [mean, "", *_table(header, [row])]
 
 
-def _choice_markdown(choice: ChoiceSummary, lang: str) -> list[str]:
-    n = text("choice_n_multiple" if choice.multiple else "choice_n", lang, n=choice.n)
-    lines = [f"**{_cell(choice.label)}** ({n})", ""]
-    lines += [f"- {_cell(option.label)}: {option.count}" for option in choice.options]
+def _choice_markdown(digest: Digest, choice: ChoiceSummary) -> list[str]:
+    lang = digest.language
+    lines = [f"**{_cell(choice.label)}** ({choice_n(choice, lang)})", ""]
+    if choice.n == 0:
+        return [*lines, no_answers(digest), ""]
+    lines += [f"- {_cell(option_line(option, lang))}" for option in choice.chosen]
+    if choice.not_chosen:
+        lines += ["", f"_{_cell(not_chosen_line(choice, lang))}_"]
+    for other in choice.others:
+        lines += ["", _cell(text("others_heading", lang, option=other.label)), ""]
+        for quote in other.quotes:
+            who = f" — {_cell(quote.attribution)}" if quote.attribution else ""
+            lines.append(f"- {_cell(quote.text)}{who}")
     return [*lines, ""]
 
 
 __all__ = [
     "COUNTED_STATUSES",
-    "DIGEST_TEXTS",
+    "DIGEST_LANGUAGES",
     "ChoiceCount",
     "ChoiceSummary",
     "CommentRow",
-    "DayCount",
     "Digest",
     "DigestData",
     "DigestFigures",
     "DigestPlan",
     "DigestRun",
+    "HourCount",
+    "OtherAnswers",
+    "OtherLink",
     "PendingPerson",
     "QuestionCount",
     "ScaleCount",
@@ -1544,7 +1575,11 @@ __all__ = [
     "StatusCount",
     "Tally",
     "build_digest",
+    "digest_language",
     "escape_markdown",
+    "is_digest_language",
+    "other_links",
+    "plural",
     "render_markdown",
     "summary",
     "text",

@@ -171,7 +171,7 @@ def test_the_command_writes_three_files_and_posts_to_every_channel(
     assert "1 of 3 delegations has answered (33%)." in text
     assert "> \\<b\\>Fully\\</b\\> behind it" in text
     assert "> — France" in text
-    assert f'<img src="{png.name}"' in html.read_text(encoding="utf-8")
+    assert '<img src="data:image/png;base64,' in html.read_text(encoding="utf-8")  # standalone
     assert png.read_bytes().startswith(PNG_SIGNATURE)
 
     for messenger in (slack, telegram):
@@ -295,3 +295,33 @@ async def test_publish_digest_on_the_in_memory_store(tmp_path: Path) -> None:
         await publish_digest(store, 999, messengers=[], now=now, folder=tmp_path, queries=queries)
     with pytest.raises(TypeError, match="pass queries="):
         await publish_digest(store, round_id, messengers=[], now=now, folder=tmp_path)
+
+
+def test_the_marking_and_the_reader_language_reach_every_file(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    round_id = run_seed(env)
+    monkeypatch.setenv("ITINERA_DIGEST_CLASSIFICATION", "UNHCR internal")
+    messenger = FakeMessenger("telegram")
+    out = tmp_path / "ar"
+
+    result = invoke(
+        cli_app([messenger]), "digest", str(round_id), "--out", str(out), "--lang", "ar"
+    )
+
+    assert result.exit_code == 0, result.output
+    markdown, html, _png = (Path(line) for line in result.output.splitlines()[:3])
+    page = html.read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in page
+    assert '<p class="classification">UNHCR internal</p>' in page
+    assert markdown.read_text(encoding="utf-8").splitlines()[2] == "**UNHCR internal**"
+    [(posted, _image, _name)] = messenger.posts
+    assert "**UNHCR internal**" in posted and "باختصار" in posted
+
+
+def test_a_language_without_a_digest_is_refused_with_the_choices(env: str) -> None:
+    round_id = run_seed(env)
+    result = invoke(cli_app(None), "digest", str(round_id), "--lang", "de")
+    assert result.exit_code == 2
+    words = " ".join(result.output.replace("│", " ").split())  # the error box, flattened
+    assert "no digest in 'de': choose one of ar, zh, en, fr, ru, es" in words

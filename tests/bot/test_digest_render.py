@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import struct
-from datetime import UTC, date, datetime, timedelta
+import base64
+import io
+import warnings
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from bot.digest_render import render_chart, render_html
+from bot.digest_render import png_size, render_chart, render_html
 from bot.survey_files import read_survey_file
 from surveys.definition import Survey
 from surveys.digest import (
     ChoiceCount,
     CommentRow,
-    DayCount,
     Digest,
     DigestData,
+    HourCount,
     PendingPerson,
     QuestionCount,
     ScaleCount,
@@ -39,7 +42,9 @@ def survey() -> Survey:
     return read_survey_file(EXAMPLE)
 
 
-def make_digest(survey: Survey, *, language: str = "en", empty: bool = False) -> Digest:
+def make_digest(
+    survey: Survey, *, language: str = "en", empty: bool = False, closed: bool = False
+) -> Digest:
     round_ = Round(
         id=3,
         survey_id=survey.id,
@@ -49,6 +54,7 @@ def make_digest(survey: Survey, *, language: str = "en", empty: bool = False) ->
         closes_at=T0 + timedelta(days=14),
         created_at=T0,
         attribution=Attribution.NAMED,
+        closed_at=T0 + timedelta(days=2) if closed else None,
     )
     statuses = (
         StatusCount(
@@ -82,8 +88,15 @@ def make_digest(survey: Survey, *, language: str = "en", empty: bool = False) ->
                 ScaleCount(question_id=f"alignment_{theme}", value=float(value), count=1)
                 for theme, value in (("return", 4), ("transfer", 2), ("asylum_systems", 5))
             ),
-            choices=(ChoiceCount(question_id="engagement_return", code="engaged", count=1),),
-            answered=(QuestionCount(question_id="engagement_return", count=1),),
+            choices=(
+                ChoiceCount(question_id="engagement_return", code="engaged", count=1),
+                ChoiceCount(question_id="frameworks_return", code="gcr", count=1),
+                ChoiceCount(question_id="frameworks_return", code="other", count=1),
+            ),
+            answered=(
+                QuestionCount(question_id="engagement_return", count=1),
+                QuestionCount(question_id="frameworks_return", count=1),
+            ),
             comments=(
                 CommentRow(
                     response_id=1,
@@ -95,8 +108,19 @@ def make_digest(survey: Survey, *, language: str = "en", empty: bool = False) ->
                     answered_at=T0 + timedelta(days=1),
                 ),
             ),
-            submissions_by_day=(DayCount(day=date(2026, 3, 3), count=1),),
-            first_answers_by_day=(DayCount(day=date(2026, 3, 3), count=1),),
+            others=(
+                CommentRow(
+                    response_id=1,
+                    question_id="frameworks_other_return",
+                    text="Cartagena <Declaration>",
+                    participant_name="Claire Dubois",
+                    delegation="FRA",
+                    delegation_name="France",
+                    answered_at=T0 + timedelta(days=1),
+                ),
+            ),
+            submissions_by_hour=(HourCount(hour=T0 + timedelta(hours=27), count=1),),
+            first_answers_by_hour=(HourCount(hour=T0 + timedelta(hours=27), count=1),),
         )
     return build_digest(
         survey=survey,
@@ -105,6 +129,7 @@ def make_digest(survey: Survey, *, language: str = "en", empty: bool = False) ->
         previous=None,
         now=T0 + timedelta(days=3),
         language=language,
+        classification="UNHCR internal",
     )
 
 
@@ -147,31 +172,71 @@ def parse(page: str) -> Checker:
     return checker
 
 
-def test_the_page_is_well_formed_and_standalone(survey: Survey) -> None:
-    page = render_html(make_digest(survey), image_name="digest-round-3-2026-03-05.png")
+def test_the_page_is_well_formed_and_self_contained(survey: Survey) -> None:
+    chart = render_chart(make_digest(survey))
+    page = render_html(make_digest(survey), chart=chart)
     checker = parse(page)
     assert checker.problems == []
     assert checker.stack == []
     assert checker.declarations == ["DOCTYPE html"]
     tags = [tag for tag, _ in checker.tags]
     assert tags[:2] == ["html", "head"]
-    assert ("html", {"lang": "en"}) in checker.tags
+    assert ("html", {"lang": "en", "dir": "ltr"}) in checker.tags
     assert ("meta", {"charset": "utf-8"}) in checker.tags
     assert "link" not in tags and "script" not in tags  # nothing to fetch, nothing to run
-    images = [attrs for tag, attrs in checker.tags if tag == "img"]
-    assert images == [
-        {
-            "src": "digest-round-3-2026-03-05.png",
-            "alt": "Chart: mean alignment by theme, and response rate over time",
-        }
-    ]
-    assert tags.count("table") >= 2 + 5  # regions, delegations, then scores and choices
-    # The summary comes first, before any table.
+    # Every resource is inside the page: forwarded alone, it still shows its chart.
+    sources = [attrs.get("src") or "" for _, attrs in checker.tags if "src" in attrs]
+    assert len(sources) == 1 and sources[0].startswith("data:image/png;base64,")
+    embedded = base64.b64decode(sources[0].removeprefix("data:image/png;base64,"))
+    assert embedded == chart
+    with Image.open(io.BytesIO(embedded)) as image:
+        image.load()  # decodes
+        assert image.size == png_size(chart)
+    assert "url(" not in page
+    [image_attrs] = [attrs for tag, attrs in checker.tags if tag == "img"]
+    assert image_attrs["alt"] == (
+        "Chart: alignment with national priorities by theme, and response rate over time"
+    )
+    assert tags.count("table") >= 2 + 3  # regions, delegations, then scores and choices
+    # The marking heads the page and every printed page; the summary comes before any table.
+    assert page.index('<p class="classification">UNHCR internal</p>') < page.index("<h1>")
+    assert page.count("UNHCR internal") == 3  # the page's head, its foot, each printed page
+    assert '@page { @top-center { content: "UNHCR internal"' in page
+    assert "@page { size: A4;" in page and "@media print" in page
     assert tags.index("p") < tags.index("table")
 
 
+def test_the_marking_cannot_escape_its_css_string(survey: Survey) -> None:
+    digest = make_digest(survey).model_copy(update={"classification": '"}</style><b>x'})
+    page = render_html(digest, chart=None)
+    assert "</style><b>" not in page
+    assert 'content: "\\22 }\\3c /style\\3e \\3c b\\3e x"' in page
+
+
+def test_an_arabic_page_is_right_to_left(survey: Survey) -> None:
+    checker = parse(render_html(make_digest(survey, language="ar"), chart=None))
+    assert ("html", {"lang": "ar", "dir": "rtl"}) in checker.tags
+    assert "باختصار" in "".join(checker.text)
+
+
+def test_choices_list_their_other_answers_and_collapse_zero_rows(survey: Survey) -> None:
+    page = render_html(make_digest(survey), chart=None)
+    words = " ".join("".join(parse(page).text).split())
+    assert "Other, as specified:" in words
+    assert "Cartagena <Declaration> — Claire Dubois (France)" in words
+    assert "Cartagena &lt;Declaration&gt;" in page
+    assert "Not chosen: Planning to engage, Considering it, Not planning to engage and " in words
+    assert "Not applicable" in words
+
+
+def test_a_closed_round_says_did_not_answer(survey: Survey) -> None:
+    words = "".join(parse(render_html(make_digest(survey, closed=True), chart=None)).text)
+    assert "Did not answer" in words and "Not answered yet" not in words
+    assert "closed on 4 March 2026" in words
+
+
 def test_text_from_people_is_escaped(survey: Survey) -> None:
-    page = render_html(make_digest(survey), image_name=None)
+    page = render_html(make_digest(survey), chart=None)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#x27;digest&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;" in page
     assert "Aminata &lt;Diop&gt;" in page
@@ -182,27 +247,25 @@ def test_text_from_people_is_escaped(survey: Survey) -> None:
 
 
 def test_the_page_follows_the_digest_language(survey: Survey) -> None:
-    checker = parse(render_html(make_digest(survey, language="es"), image_name="c.png"))
-    assert ("html", {"lang": "es"}) in checker.tags
+    checker = parse(render_html(make_digest(survey, language="es"), chart=None))
+    assert ("html", {"lang": "es", "dir": "ltr"}) in checker.tags
     words = "".join(checker.text)
     assert "En resumen" in words
     assert "Retorno de las personas que no necesitan protección internacional" in words
     assert "Ya participa" in words
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
-@pytest.mark.parametrize("language", ["en", "fr", "es"])
-def test_the_chart_is_a_png_with_two_panels(survey: Survey, language: str) -> None:
-    image = render_chart(make_digest(survey, language=language))
+@pytest.mark.parametrize("language", ["ar", "zh", "en", "fr", "ru", "es"])
+def test_the_chart_is_a_portrait_png_for_phones(survey: Survey, language: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a glyph missing from every font is an error here
+        image = render_chart(make_digest(survey, language=language))
     assert image.startswith(PNG_SIGNATURE)
-    assert len(image) > 20_000
     width, height = png_size(image)
-    assert width > 2 * height > 800  # two panels side by side
+    assert width == 1024 and height > 1.4 * width  # portrait, shown full width on a phone
+    with Image.open(io.BytesIO(image)) as picture:
+        colours = picture.convert("RGB").getcolors(maxcolors=1_000_000) or []
+    assert len(colours) > 50  # drawn, not blank
 
 
 def test_a_chart_without_answers_still_renders(survey: Survey) -> None:

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -411,16 +411,21 @@ def check_against_export(digest: Digest, survey: Survey, rows: list[dict[str, st
             option.value for option in survey.choices_of(question)
         ]
 
-    # Submissions over time: cumulative by UTC day of submitted_at.
+    # Submissions over time: cumulative by UTC hour of submitted_at.
     submitted = [
-        (datetime.fromisoformat(row["submitted_at"]).astimezone(UTC).date(), row["delegation"])
+        (
+            datetime.fromisoformat(row["submitted_at"])
+            .astimezone(UTC)
+            .replace(minute=0, second=0, microsecond=0),
+            row["delegation"],
+        )
         for row in rows
         if row["status"] == "submitted"
     ]
-    assert [p.day for p in digest.progress] == sorted({day for day, _ in submitted})
+    assert [p.at for p in digest.progress] == sorted({hour for hour, _ in submitted})
     for point in digest.progress:
-        assert point.participants == sum(day <= point.day for day, _ in submitted)
-        assert point.delegations == len({code for day, code in submitted if day <= point.day})
+        assert point.participants == sum(hour <= point.at for hour, _ in submitted)
+        assert point.delegations == len({code for hour, code in submitted if hour <= point.at})
 
 
 def comments_in_export(survey: Survey, rows: list[dict[str, str]]) -> set[str]:
@@ -456,8 +461,18 @@ async def test_digest_figures_match_the_export_of_the_same_round(any_store: AnyS
     assert first.change is None and first.comments_since is None
     # In-progress answers (Youssef, Hugo) are not counted: 4 scores per theme.
     assert [t.n for t in first.themes] == [4, 4, 4, 4, 4]
-    assert {exported(q.text) for q in first.comments} == comments_in_export(played.survey, rows)
-    assert len(first.comments) == 5  # four comments and Lucía's "other" framework
+    others = {
+        (choice.question_id, other.code, quote.text, quote.attribution)
+        for section in first.sections
+        for choice in section.choices
+        for other in choice.others
+        for quote in other.quotes
+    }
+    assert {exported(q.text) for q in first.comments} | {o[2] for o in others} == (
+        comments_in_export(played.survey, rows)
+    )
+    assert len(first.comments) == 4  # Lucía's "other" framework is not a comment...
+    assert others == {("frameworks_return", "other", "Declaración de Cartagena", "Mexico")}
     assert {q.attribution for q in first.comments} == {"France", "Senegal", "Mexico", "Indonesia"}
 
     run = await queries.record_run(played.round_id, figures=first.figures, now=FIRST_DIGEST)
@@ -505,15 +520,20 @@ async def test_every_store_counts_the_same(any_store: AnyStore) -> None:
     assert choices[("follow_up", "yes")] == 2
     assert {(s.question_id, s.value): s.count for s in data.scale}[("alignment_return", 4.0)] == 1
     assert {a.question_id: a.count for a in data.answered}["priorities"] == 4
-    assert [d.count for d in data.submissions_by_day] == [1, 2, 1]
-    assert [d.day for d in data.submissions_by_day] == [
-        date(2026, 3, 3),
-        date(2026, 3, 4),
-        date(2026, 3, 5),
+    # By the UTC hour of each submission (the last of a script's steps), not by day.
+    assert [(h.hour, h.count) for h in data.submissions_by_hour] == [
+        (datetime(2026, 3, 3, 9, tzinfo=UTC), 1),
+        (datetime(2026, 3, 4, 8, tzinfo=UTC), 1),
+        (datetime(2026, 3, 4, 13, tzinfo=UTC), 1),
+        (datetime(2026, 3, 5, 8, tzinfo=UTC), 1),
     ]
-    assert sum(d.count for d in data.first_answers_by_day) == 4
-    # Since day 3, 03:00: nothing new counted (Youssef and Hugo are still in progress).
+    assert sum(h.count for h in data.first_answers_by_hour) == 4
+    # Since day 3, 03:00: nothing new counted (Youssef and Hugo are still in progress)...
     assert data.comments == ()
+    # ...but "other" answers are always all there, as they belong with their choice counts.
+    assert [(o.question_id, o.text) for o in data.others] == [
+        ("frameworks_other_return", "Declaración de Cartagena")
+    ]
     assert [(p.name, p.status) for p in data.pending if p.delegation == "FRA"] == [
         ("Hugo Martin", ResponseStatus.IN_PROGRESS)
     ]

@@ -6,19 +6,21 @@ import string
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from babel import Locale
 
 from surveys.definition import Survey
 from surveys.digest import (
-    DIGEST_TEXTS,
-    REQUIRED_LANGUAGES,
+    FSI,
+    PDI,
     ChoiceCount,
     CommentRow,
-    DayCount,
     Digest,
     DigestData,
     DigestFigures,
     DigestPlan,
     DigestRun,
+    HourCount,
+    OtherLink,
     PendingPerson,
     QuestionCount,
     ScaleCount,
@@ -26,12 +28,21 @@ from surveys.digest import (
     Tally,
     ThemeFigure,
     build_digest,
+    digest_language,
     escape_markdown,
     format_date,
+    format_decimal,
+    format_moment,
+    format_period,
+    format_rate,
+    other_links,
+    plural,
+    plural_category,
     render_markdown,
     summary,
     text,
 )
+from surveys.digest_texts import DIGEST_LANGUAGES, PLURALS, TEXTS
 from surveys.records import Attribution, Audience, ResponseStatus, Round
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -58,6 +69,12 @@ def survey(make_survey, make_question) -> Survey:
         make_question("topic_return", "single_choice", tags=["return"]),
         make_question("score_transfer", "scale", tags=["transfer"]),
         make_question("topics_transfer", "multiple_choice", tags=["transfer"]),
+        make_question(
+            "topics_other",
+            "text",
+            tags=["transfer"],
+            relevant="selected(${topics_transfer}, 'other')",
+        ),
         make_question("comment_return", "text", tags=["return"]),
         make_question("score_general", "scale"),
         make_question("agree", "yes_no"),
@@ -146,11 +163,16 @@ DATA = DigestData(
         comment(1, "comment_return", "We <script>alert(1)</script> agree", "Claire", "FRA"),
         comment(3, "comment_return", "Avec réserves *importantes*", "Aminata", "SEN"),
     ),
-    submissions_by_day=(
-        DayCount(day=date(2026, 3, 3), count=2),
-        DayCount(day=date(2026, 3, 4), count=1),
+    others=(comment(5, "topics_other", "Cartagena Declaration", "Lucía", "MEX"),),
+    submissions_by_hour=(
+        HourCount(hour=datetime(2026, 3, 3, 9, tzinfo=UTC), count=1),
+        HourCount(hour=datetime(2026, 3, 3, 14, tzinfo=UTC), count=1),
+        HourCount(hour=datetime(2026, 3, 4, 10, tzinfo=UTC), count=1),
     ),
-    first_answers_by_day=(DayCount(day=date(2026, 3, 3), count=2),),
+    first_answers_by_hour=(
+        HourCount(hour=datetime(2026, 3, 3, 9, tzinfo=UTC), count=1),
+        HourCount(hour=datetime(2026, 3, 3, 14, tzinfo=UTC), count=1),
+    ),
 )
 
 
@@ -176,6 +198,7 @@ def test_the_plan_sorts_questions_by_what_is_counted(survey: Survey) -> None:
     assert plan.single == ("topic_return", "agree")
     assert plan.multiple == ("topics_transfer",)
     assert plan.text == ("comment_return", "remarks")
+    assert plan.other == ("topics_other",)  # "other, please specify": not a comment
     assert set(plan.counted) == set(plan.scale + plan.single + plan.multiple)
 
 
@@ -285,11 +308,12 @@ def test_anonymous_comments_do_not_follow_the_delegation_order(survey: Survey) -
     ]
 
 
-def test_progress_is_cumulative_by_day(survey: Survey) -> None:
+def test_progress_is_cumulative_by_hour(survey: Survey) -> None:
     digest = digest_of(survey)
-    assert [(p.day.day, p.participants, p.delegations) for p in digest.progress] == [
-        (3, 2, 2),
-        (4, 3, 2),
+    assert [(p.at, p.participants, p.delegations) for p in digest.progress] == [
+        (datetime(2026, 3, 3, 9, tzinfo=UTC), 1, 1),
+        (datetime(2026, 3, 3, 14, tzinfo=UTC), 2, 2),
+        (datetime(2026, 3, 4, 10, tzinfo=UTC), 3, 2),
     ]
 
 
@@ -343,26 +367,241 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
-@pytest.mark.parametrize("key", sorted(DIGEST_TEXTS))
-def test_every_text_has_the_required_languages_with_the_same_placeholders(key: str) -> None:
-    by_language = DIGEST_TEXTS[key]
-    assert [lang for lang in REQUIRED_LANGUAGES if lang not in by_language] == []
+def test_a_closed_round_has_no_not_yet_wording(survey: Survey) -> None:
+    closed = digest_of(survey, round_=make_round(closed_at=T0 + timedelta(days=3)))
+    markdown = render_markdown(closed)
+    assert "## Did not answer" in markdown
+    assert "not answered yet" not in markdown.lower()
+    assert "not submitted yet" not in summary(closed)
+    empty = digest_of(
+        survey,
+        round_=make_round(closed_at=T0 + timedelta(days=3)),
+        data=DigestData(statuses=DATA.statuses),
+    )
+    assert "No answers." in render_markdown(empty) and "yet" not in summary(empty)
+    assert "started but did not submit; its answers are kept as partial." in summary(closed)
+    assert "## Not answered yet" in render_markdown(digest_of(survey))
+
+
+def test_other_answers_are_listed_under_their_question_not_as_comments(survey: Survey) -> None:
+    digest = digest_of(survey)
+    assert "Cartagena Declaration" not in [quote.text for quote in digest.comments]
+    choices = {c.question_id: c for section in digest.sections for c in section.choices}
+    [other] = choices["topics_transfer"].others
+    assert (other.code, other.label) == ("other", "Other")
+    assert [(q.text, q.attribution) for q in other.quotes] == [("Cartagena Declaration", "Mexico")]
+    anonymous = digest_of(survey, round_=make_round(Attribution.ANONYMOUS))
+    anonymous_choices = {c.question_id: c for s in anonymous.sections for c in s.choices}
+    assert anonymous_choices["topics_transfer"].others[0].quotes[0].attribution is None
+
+
+def test_other_links_are_found_from_the_survey_conditions(make_survey, make_question) -> None:
+    survey = make_survey(
+        make_question("pick", "multiple_choice"),
+        make_question("pick_other", "text", relevant="selected(${pick}, 'other')"),
+        make_question("one", "single_choice"),
+        make_question("one_health", "text", relevant="${one} = 'health'"),
+        make_question("both", "text", relevant="selected(${pick}, 'other') and ${one} = 'trade'"),
+        make_question("n", "integer"),
+        make_question("why", "text", relevant="${n} > 3"),
+    )
+    assert other_links(survey) == {
+        "pick_other": OtherLink(text_id="pick_other", question_id="pick", code="other"),
+        "one_health": OtherLink(text_id="one_health", question_id="one", code="health"),
+    }
+
+
+def test_zero_rows_are_collapsed_and_counts_have_percentages(survey: Survey) -> None:
+    digest = digest_of(survey)
+    choices = {c.question_id: c for section in digest.sections for c in section.choices}
+    topics = choices["topics_transfer"]
+    assert [(o.code, o.count, o.share) for o in topics.chosen] == [
+        ("trade", 3, 1.0),
+        ("health", 2, pytest.approx(2 / 3)),
+    ]
+    markdown = render_markdown(digest)
+    assert "- Trade: 3 (100%)" in markdown
+    assert "- Public health: 2 (67%)" in markdown
+    assert "_Not chosen: Security, Peace, justice and Other_" in markdown
+    assert "- Security: 0" not in markdown
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        (
+            {"score_return": 4.0, "score_transfer": 4.0, "score_general": 2.0},
+            "Alignment with national priorities is the same for every theme: 4.0 out of 5.",
+        ),
+    ],
+)
+def test_a_tie_is_named_as_a_tie(survey: Survey, scores: dict[str, float], expected: str) -> None:
+    data = DigestData(
+        statuses=DATA.statuses,
+        scale=tuple(ScaleCount(question_id=q, value=v, count=2) for q, v in scores.items()),
+    )
+    assert expected in summary(digest_of(survey, data=data))
+
+
+def test_a_tie_at_the_top_names_every_theme_and_the_bottom_alone(make_survey, make_question):
+    themes = {key: {"en": key.title()} for key in ("alpha", "beta", "gamma", "delta")}
+    survey = make_survey(
+        *(make_question(f"s_{key}", "scale", tags=[key]) for key in themes), themes=themes
+    )
+    means = {"alpha": 4.0, "beta": 2.0, "gamma": 4.0, "delta": 3.0}
+    data = DigestData(
+        statuses=DATA.statuses,
+        scale=tuple(
+            ScaleCount(question_id=f"s_{key}", value=mean, count=1) for key, mean in means.items()
+        ),
+    )
+    paragraph = summary(digest_of(survey, data=data))
+    assert (
+        "Alignment with national priorities is highest for Alpha and Gamma, tied at 4.0 out of 5."
+        in paragraph
+    )
+    assert "It is lowest for Beta (2.0 out of 5)." in paragraph
+    french = summary(digest_of(survey, data=data, language="fr"))
+    assert "à égalité, pour «\u00a0Alpha\u00a0» et «\u00a0Gamma\u00a0»" in french
+
+
+def test_the_classification_is_carried_or_confidential_by_default(survey: Survey) -> None:
+    assert digest_of(survey).classification == "Confidential"
+    assert digest_of(survey, language="fr").classification == "Confidentiel"
+    marked = digest_of(survey, classification="  UNHCR   internal ")
+    assert marked.classification == "UNHCR internal"
+    assert render_markdown(marked).splitlines()[2] == "**UNHCR internal**"
+
+
+# -- languages, texts, plurals and formats ------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", sorted(TEXTS))
+def test_every_text_has_every_language_with_the_same_placeholders(key: str) -> None:
+    by_language = TEXTS[key]
+    assert sorted(by_language) == sorted(DIGEST_LANGUAGES)
     expected = placeholders(by_language["en"]) - {"nbsp"}
     for language, template in by_language.items():
         assert placeholders(template) - {"nbsp"} == expected, (key, language)
-        params = {name: "X" for name in expected}
-        assert text(key, language, **params).strip()
+        assert text(key, language, **{name: "X" for name in expected}).strip()
 
 
-def test_months_and_dates_are_written_in_each_language() -> None:
-    for language in REQUIRED_LANGUAGES:
-        assert len(text("months", language).split("|")) == 12
-        assert len(text("months_short", language).split("|")) == 12
-    assert format_date(date(2026, 3, 2), "en") == "2 March 2026"
-    assert format_date(date(2026, 3, 2), "fr") == "2 mars 2026"
-    assert format_date(date(2026, 3, 2), "es") == "2 de marzo de 2026"
-    assert format_date(date(2026, 8, 15), "fr-CA") == "15 août 2026"
-    assert format_date(date(2026, 8, 15), "ru") == "15 August 2026"
+@pytest.mark.parametrize("key", sorted(PLURALS))
+def test_every_plural_has_every_language_and_exactly_its_cldr_forms(key: str) -> None:
+    by_language = PLURALS[key]
+    assert sorted(by_language) == sorted(DIGEST_LANGUAGES)
+    expected = placeholders(by_language["en"]["other"]) - {"nbsp"}
+    for language, forms in by_language.items():
+        rule = Locale.parse("en_GB" if language == "en" else language).plural_form
+        assert set(forms) == set(rule.tags) | {"other"}, (key, language)
+        for category, template in forms.items():
+            found = placeholders(template) - {"nbsp"}
+            # A form may name its number in words (Arabic "two" is one word), nothing else.
+            assert expected - {"count"} <= found <= expected, (key, language, category)
+
+
+@pytest.mark.parametrize(
+    ("language", "counts"),
+    [
+        ("fr", {0: "one", 1: "one", 2: "other", 1_000_000: "many"}),
+        ("ar", {0: "zero", 1: "one", 2: "two", 3: "few", 10: "few", 11: "many", 100: "other"}),
+        ("ru", {1: "one", 21: "one", 2: "few", 24: "few", 5: "many", 11: "many", 12: "many"}),
+        ("en", {0: "other", 1: "one", 2: "other"}),
+        ("zh", {1: "other", 2: "other"}),
+    ],
+)
+def test_plural_categories_follow_cldr(language: str, counts: dict[int, str]) -> None:
+    assert {count: plural_category(count, language) for count in counts} == counts
+
+
+def test_plural_texts_agree_with_their_number() -> None:
+    def rate(answered: int, language: str) -> str:
+        return (
+            plural("summary_rate", answered, language, answered=answered, invited=12, rate="-")
+            .replace(FSI, "")
+            .replace(PDI, "")
+        )
+
+    assert rate(0, "fr") == "0 délégation sur 12 a répondu (-)."  # French 0 is singular
+    assert rate(1, "en") == "1 of 12 delegations has answered (-)."
+    assert rate(0, "en") == "0 of 12 delegations have answered (-)."
+    assert rate(1, "ru") == "Ответила 1 делегация из 12 (-)."
+    assert rate(3, "ru") == "Ответили 3 делегации из 12 (-)."
+    assert rate(5, "ru") == "Ответили 5 делегаций из 12 (-)."
+    assert rate(0, "ar") == "لم يردّ أي وفد من أصل 12 حتى الآن (-)."
+    assert rate(2, "ar") == "ردّ وفدان من أصل 12 (-)."
+    assert rate(3, "ar") == "ردّت 3 وفود من أصل 12 (-)."
+    assert rate(11, "ar") == "ردّ 11 وفدًا من أصل 12 (-)."
+    assert rate(5, "zh") == "12个代表团中已有5个答复（-）。"
+
+
+@pytest.mark.parametrize(
+    ("language", "day", "expected"),
+    [
+        ("en", date(2026, 3, 2), "2 March 2026"),
+        ("fr", date(2026, 3, 2), "2 mars 2026"),
+        ("fr", date(2026, 12, 1), "1er décembre 2026"),
+        ("fr-CA", date(2026, 8, 1), "1er août 2026"),
+        ("es", date(2026, 3, 2), "2 de marzo de 2026"),
+        ("ru", date(2026, 3, 2), "2 марта 2026\u202fг."),
+        ("zh", date(2026, 3, 2), "2026年3月2日"),
+        ("ar", date(2026, 3, 2), "2 مارس 2026"),
+        ("de", date(2026, 3, 2), "2 March 2026"),  # not a digest language: English
+    ],
+)
+def test_dates_are_written_for_the_locale(language: str, day: date, expected: str) -> None:
+    assert format_date(day, language) == expected
+
+
+def test_numbers_percentages_moments_and_periods_are_written_for_the_locale() -> None:
+    assert [format_decimal(3.45, lang) for lang in ("en", "fr", "ru", "ar")] == [
+        "3.5",  # as Python rounds the float 3.45 (3.4500000000000001776...)
+        "3,5",
+        "3,5",
+        "3.5",
+    ]
+    assert [format_rate(0.75, lang) for lang in ("en", "fr", "es", "zh")] == [
+        "75%",
+        "75\u00a0%",
+        "75\u00a0%",
+        "75%",
+    ]
+    assert format_rate(2 / 3, "en") == "67%"
+    assert format_moment(datetime(2026, 3, 6, 17, 0, tzinfo=UTC), "en") == (
+        "6 March 2026, 17:00 UTC"
+    )
+    assert format_moment(datetime(2026, 3, 1, 17, 0, tzinfo=UTC), "fr") == (
+        "1er mars 2026 à 17:00 UTC"
+    )
+    assert format_period(T0, T0 + timedelta(days=4), "fr") == "2–6 mars 2026"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "fallback", "expected"),
+    [
+        ("fr", "en", "fr"),
+        ("fr-CA", "en", "fr"),
+        ("zh-Hans", "en", "zh"),
+        ("ar", "en", "ar"),
+        ("de", "es", "es"),
+        ("de", "pt", "en"),
+        (None, "ru", "ru"),
+    ],
+)
+def test_the_digest_language_is_one_of_the_six(
+    wanted: str | None, fallback: str, expected: str
+) -> None:
+    assert digest_language(wanted, fallback=fallback) == expected
+
+
+def test_arabic_isolates_what_it_embeds_and_labels_fall_back(survey: Survey) -> None:
+    digest = digest_of(survey, language="ar")
+    assert digest.language == "ar" and digest.rtl
+    assert digest.title == "Test survey"  # the survey has no Arabic: its default language
+    paragraph = summary(digest)
+    assert paragraph.startswith(f"ردّ وفدان من أصل {FSI}4{PDI} ({FSI}50%{PDI}).")
+    assert f"«{FSI}Return{PDI}»" in paragraph  # the quote marks stay outside the isolate
+    assert not digest_of(survey).rtl and FSI not in summary(digest_of(survey))
 
 
 @pytest.mark.parametrize(
@@ -384,8 +623,8 @@ def test_the_summary_is_plain_words_in_the_digest_language(
 def test_the_summary_names_the_strongest_and_weakest_themes(survey: Survey) -> None:
     paragraph = summary(digest_of(survey))
     assert (
-        "Alignment with national priorities is highest for Return (3.5 out of 5) and lowest for "
-        "Lawful transfer (3.0 out of 5)." in paragraph
+        "Alignment with national priorities is highest for Return (3.5 out of 5). It is lowest "
+        "for Lawful transfer (3.0 out of 5)." in paragraph
     )
     assert "There are 3 new comments." in paragraph
     assert "This is the first digest of this round." in paragraph
@@ -417,9 +656,12 @@ def test_markdown_leads_with_the_summary_then_the_figures(survey: Survey) -> Non
     markdown = render_markdown(digest)
     lines = markdown.splitlines()
     assert lines[0] == "# Digest: Test survey"
-    assert lines[2] == "Round 7 · closes 16 March 2026 · generated 6 March 2026, 08:00 UTC"
-    assert lines[4] == "## In brief"
-    assert lines[6].startswith("2 of 4 delegations have answered (50%).")
+    assert lines[2] == "**Confidential**"
+    assert lines[4] == (
+        "Round 7 · 2 – 16 Mar 2026 · open until 16 March 2026 · digest of 6 March 2026, 08:00 UTC"
+    )
+    assert lines[6] == "## In brief"
+    assert lines[8].startswith("2 of 4 delegations have answered (50%).")
     for expected in (
         "_First digest of this round: nothing to compare with yet._",
         "_A delegation counts as answered when at least one of its delegates has submitted._",
@@ -429,15 +671,17 @@ def test_markdown_leads_with_the_summary_then_the_figures(survey: Survey) -> Non
         "| Not started |",
         "| African | 0 / 1 | 0% | 2 | 0 | 1 | 0 | 1 |",
         "| France (FRA) | Western | yes | 2 | 1 | 0 | 1 | 0 |",
-        "- **Senegal (SEN)**: Aminata (partial (round closed)); Ibrahim (not started)",
+        "- **Senegal (SEN)**: Aminata — partial (round closed); Ibrahim — not started",
         "### Return",
         "Mean alignment 3.5 out of 5 (n = 4)",
-        "| 1 (Not at all) | 1 | ██████████ |",
-        "| 4 | 2 | ████████████████████ |",
+        "| 1 (Not at all) | 2 | 3 | 4 | 5 |",
+        "| 1 (25%) | 0 (0%) | 0 (0%) | 2 (50%) | 1 (25%) |",
         "**Question topic\\_return?** (n = 3)",
-        "- Trade: 2",
-        "- retired\\_code: 1",
+        "- Trade: 2 (67%)",
+        "- retired\\_code: 1 (33%)",
         "**Question topics\\_transfer?** (n = 3, several answers possible)",
+        "Other, as specified:",
+        "- Cartagena Declaration — Mexico",
         "_All comments so far: this is the round's first digest._",
         "> We \\<script\\>alert(1)\\</script\\> agree",
         "> — France",
@@ -452,7 +696,7 @@ def test_markdown_in_french(survey: Survey) -> None:
     assert "## En bref" in markdown
     assert "- Délégations\u00a0: 2 sur 4 ont répondu (50\u00a0%)" in markdown
     assert "Alignement moyen 3,5 sur 5 (n = 4)" in markdown
-    assert "- Commerce: 2" in markdown
+    assert "- Commerce\u00a0: 2 (67\u00a0%)" in markdown
 
 
 def test_compact_markdown_for_channels_has_no_tables_and_few_comments(survey: Survey) -> None:
