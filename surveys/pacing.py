@@ -156,9 +156,15 @@ class ChannelPacing:
         global_rate: Rate,
         per_address: Rate | None = None,
         per_method: Mapping[str, Rate] | None = None,
+        address_methods: frozenset[str] | None = None,
+        unpaced: frozenset[str] = frozenset(),
         timer: Timer,
     ) -> None:
+        """``address_methods``: the methods the per-address rate applies to (None: all);
+        ``unpaced``: methods no bucket applies to (answering a button press)."""
         self._timer = timer
+        self._address_methods = address_methods
+        self._unpaced = unpaced
         self._limit = global_rate
         self._global = TokenBucket(global_rate, timer=timer)
         self._per_address = per_address
@@ -179,7 +185,9 @@ class ChannelPacing:
 
     async def wait(self, *, address: str, method: str, priority: int) -> None:
         """Wait until a message to ``address`` with ``method`` may be sent."""
-        bucket = self._address(address)
+        if method in self._unpaced:
+            return
+        bucket = self._address(address) if self._per_address_applies(method) else None
         if bucket is not None:
             await bucket.acquire(priority)
         tier = self._methods.get(method)
@@ -201,6 +209,9 @@ class ChannelPacing:
             self._methods[method].pause(seconds)
             return
         self._global.pause(seconds)
+
+    def _per_address_applies(self, method: str) -> bool:
+        return self._address_methods is None or method in self._address_methods
 
     def _address(self, address: str) -> TokenBucket | None:
         if self._per_address is None:
