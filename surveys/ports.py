@@ -31,6 +31,7 @@ from surveys.records import (
     Audience,
     AuditEntry,
     Delegation,
+    Due,
     Enrolment,
     ExportRow,
     Identity,
@@ -136,6 +137,40 @@ class RoundRepository(Protocol):
         ...
 
     async def counts(self, round_id: int) -> dict[ResponseStatus, int]: ...
+
+    async def due_invitations(self, *, now: datetime, limit: int) -> Sequence[Due]:
+        """Responses not submitted of rounds open at ``now`` whose invitation is due
+        (``invite_at <= now``; a new response's is its round's opening), earliest due first.
+        An indexed query: its cost follows what is due, not the roster."""
+        ...
+
+    async def due_reminders(self, *, now: datetime, limit: int) -> Sequence[Due]:
+        """Invited responses not submitted, of rounds open at ``now``, whose next reminder is
+        due (``remind_at <= now``), earliest first. Indexed, like :meth:`due_invitations`."""
+        ...
+
+    async def invited(
+        self, response_id: int, *, channel: str, at: datetime, remind_at: datetime | None
+    ) -> None:
+        """Record the invitation as enqueued (no longer due) and plan the first reminder."""
+        ...
+
+    async def defer_invitation(self, response_id: int, *, until: datetime) -> None:
+        """Look at this invitation again at ``until`` (no channel reached the delegate)."""
+        ...
+
+    async def invite_again(self, participant_id: int, *, now: datetime) -> None:
+        """The participant can be reached now (they enrolled): their deferred invitations of
+        open rounds are due at ``now``."""
+        ...
+
+    async def plan_reminder(self, response_id: int, *, at: datetime | None) -> None:
+        """When to look at the response's reminders next (None: nothing left)."""
+        ...
+
+    async def reminder_plans(self, round_id: int) -> Sequence[Due]:
+        """The round's invited responses not submitted (to plan their reminders again)."""
+        ...
 
 
 class ResponseRepository(Protocol):

@@ -200,6 +200,20 @@ class Response:
 
 
 @dataclass(frozen=True)
+class Due:
+    """A delegate's response that has a delivery due: its invitation, or a reminder."""
+
+    response_id: int
+    round: Round
+    participant: Participant
+    status: ResponseStatus
+    invited_on: str | None = None
+    """The channel the invitation went out on (None: not invited yet)."""
+    invited_at: datetime | None = None
+    remind_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class AnswerChange:
     """One entry of an answer's history (``value`` None: skipped or cleared)."""
 

@@ -304,6 +304,62 @@ def due_reminders(
     return found
 
 
+@dataclass(frozen=True)
+class ReminderDecision:
+    """What to do now about one delegate's reminders (see :func:`reminder_due`)."""
+
+    send: PlannedReminder | None
+    """The reminder to send now, if any."""
+    superseded: tuple[PlannedReminder, ...]
+    """Earlier steps that fell due too (after downtime): never sent, the latest one goes."""
+    next_check: datetime | None
+    """When to look again: the next planned step, or the delegate's next office hours for a
+    late one; None when nothing is left before closing."""
+
+
+def next_reminder(
+    round_: Round, participant_timezone: str | None, office_hours: OfficeHours, *, after: datetime
+) -> datetime | None:
+    """When the delegate's next reminder is planned strictly after ``after``, if any."""
+    for planned in schedule_for(round_, participant_timezone, office_hours):
+        if planned.at > after:
+            return planned.at
+    return None
+
+
+def reminder_due(
+    round_: Round,
+    participant_timezone: str | None,
+    office_hours: OfficeHours,
+    *,
+    now: datetime,
+    invited_at: datetime | None,
+) -> ReminderDecision:
+    """The reminder a delegate who has not submitted should get at ``now``, if any.
+
+    Steps planned before the invitation went out are never sent. Of the steps due since, only
+    the latest goes out; a step more than :data:`LATE_GRACE` late (the bot was down) waits
+    until ``now`` is inside the delegate's office hours. The same rule as
+    :func:`due_reminders`, for one delegate, so that a tick looks only at those due.
+    """
+    plan = schedule_for(round_, participant_timezone, office_hours)
+    since = invited_at or round_.opens_at
+    past = [planned for planned in plan if since < planned.at <= now]
+    ahead = [planned for planned in plan if planned.at > now]
+    following = ahead[0].at if ahead else None
+    if round_.status_at(now) is not RoundStatus.OPEN or not past:
+        return ReminderDecision(
+            None, (), following if round_.status_at(now) is RoundStatus.OPEN else None
+        )
+    latest = past[-1]
+    zone = zone_or_utc(participant_timezone)
+    if now - latest.at > LATE_GRACE and not office_hours.contains(now.astimezone(zone)):
+        opening = next_opening(now, zone, office_hours)
+        later = opening if following is None or opening < following else following
+        return ReminderDecision(None, (), later)
+    return ReminderDecision(latest, tuple(past[:-1]), following)
+
+
 # --- policies ------------------------------------------------------------------------------
 
 
@@ -340,12 +396,15 @@ __all__ = [
     "DueReminder",
     "OfficeHours",
     "PlannedReminder",
+    "ReminderDecision",
     "describe_step",
     "due_reminders",
     "last_office_moment",
     "next_opening",
+    "next_reminder",
     "parse_days",
     "parse_reminder_policy",
+    "reminder_due",
     "reminder_key",
     "schedule_for",
     "zone_or_utc",

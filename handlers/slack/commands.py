@@ -1,9 +1,10 @@
 """``/itinera``: organisers list rounds, follow one, launch and close rounds from Slack.
 
-Only organisers may use it; anyone else gets an ephemeral refusal in their language. Replies are
-ephemeral, sent to the command's ``response_url`` (valid 30 minutes), else with
-``chat.postEphemeral``. Each command is one call into :mod:`surveys.service.organising`, the
-same as Telegram's and the CLI's; changes are written to the audit log there.
+Only organisers may use it (the use cases check); anyone else gets a refusal in their
+language. Each command is one call into :mod:`surveys.service.organising`, the same as
+Telegram's and the CLI's, made in the transaction of the stored command, so a command replayed
+after a crash is not done twice; changes are written to the audit log there. The reply goes
+back ephemerally (see :func:`handlers.slack.presenter.reply_message`).
 """
 
 from __future__ import annotations
@@ -11,41 +12,42 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from slack_sdk.webhook.async_client import AsyncWebhookClient
-
 from handlers.slack import blocks, texts
 from handlers.slack.services import CHANNEL, SlackServices
 from surveys import commands as grammar
 from surveys import i18n
-from surveys.errors import ItineraError
-from surveys.records import Role, StatusLine
+from surveys.errors import ItineraError, NotAllowedError
+from surveys.ports import Repositories
+from surveys.records import StatusLine
 from surveys.service import organising
 from surveys.service.actors import Actor
 
 COMMAND = "/itinera"
 
 
-async def on_command(services: SlackServices, body: Mapping[str, Any]) -> None:
-    """Run one ``/itinera`` command and reply to the person, ephemerally."""
+async def answer(services: SlackServices, store: Repositories, body: Mapping[str, Any]) -> str:
+    """The reply (mrkdwn) to one ``/itinera`` command, made in ``store``'s transaction; a
+    refusal of the core is answered with what is wrong, never raised."""
     user_id = str(body.get("user_id", ""))
     participant = await services.identities.participant_for(user_id)
-    if participant is None or participant.role is not Role.ORGANISER:
-        language = participant.language if participant is not None else "en"
-        await _reply(services, body, texts.text("not_organiser", language))
-        return
+    if participant is None:
+        return texts.text("not_organiser", "en")
+    language = participant.language
     command = grammar.parse_organiser_command(str(body.get("text", "")))
     try:
-        reply = await run(services, command, Actor.of(participant, CHANNEL))
+        return await run(services, store, command, Actor.of(participant, CHANNEL))
+    except NotAllowedError:
+        return texts.text("not_organiser", language)
     except ItineraError as error:
-        reply = texts.text("command_failed", participant.language, problem=str(error))
-    await _reply(services, body, reply)
+        return texts.text("command_failed", language, problem=str(error))
 
 
-async def run(services: SlackServices, command: grammar.Command, actor: Actor) -> str:
+async def run(
+    services: SlackServices, store: Repositories, command: grammar.Command, actor: Actor
+) -> str:
     """The reply (mrkdwn) to ``command`` from ``actor``; core errors propagate."""
     lang = actor.language
     zone = actor.timezone
-    store = services.repos
     now = services.clock.now()
     match command:
         case grammar.Help():
@@ -148,19 +150,3 @@ def status_by_delegation(lines: Sequence[StatusLine], *, language: str) -> str:
 
 def _round_word(status: str, language: str) -> str:
     return texts.text("round_closed_word" if status == "closed" else f"round_{status}", language)
-
-
-async def _reply(services: SlackServices, body: Mapping[str, Any], markdown: str) -> None:
-    found = blocks.sections(markdown)[: blocks.MAX_BLOCKS_MESSAGE]
-    fallback = blocks.clip(markdown, blocks.MAX_FALLBACK_TEXT)
-    response_url = body.get("response_url")
-    if response_url:
-        webhook = AsyncWebhookClient(str(response_url))
-        await webhook.send(text=fallback, blocks=found, response_type="ephemeral")
-        return
-    await services.client.chat_postEphemeral(
-        channel=str(body.get("channel_id", "")),
-        user=str(body.get("user_id", "")),
-        text=fallback,
-        blocks=found,
-    )

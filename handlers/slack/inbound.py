@@ -22,8 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.slack import blocks
+from handlers.slack.presenter import Where
 from surveys.conversation import Action, Answer, Back, Edit, Show, Skip, Submit
 from surveys.engine import Pressed, Typed
+from surveys.queues import EventTarget, NewInboundEvent
+from surveys.records import Channel
+
+CHANNEL = Channel.SLACK.value
 
 
 class InboundError(ValueError):
@@ -40,6 +45,11 @@ class DelegateAction:
     round_id: int
     question_id: str | None
     action: Action
+
+    @property
+    def expects_summary(self) -> bool:
+        """Submitting and changing an answer are done from the summary."""
+        return isinstance(self.action, Submit | Edit)
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,87 @@ def dm_text(event: Mapping[str, Any]) -> str | None:
 
 
 # --- /itinera ---------------------------------------------------------------------------------
+
+
+# --- who and where ------------------------------------------------------------------------------
+
+
+def subject(body: Mapping[str, Any]) -> str | None:
+    """The Slack user who acted (events, interactions and commands alike)."""
+    user = body.get("user")
+    if isinstance(user, Mapping) and user.get("id"):
+        return str(user["id"])
+    if body.get("user_id"):
+        return str(body["user_id"])
+    event = body.get("event")
+    if isinstance(event, Mapping) and event.get("user"):
+        return str(event["user"])
+    return None
+
+
+def locale(body: Mapping[str, Any]) -> str:
+    """The language Slack gives for the person (interactions carry ``user.locale``)."""
+    user = body.get("user")
+    if isinstance(user, Mapping) and user.get("locale"):
+        return str(user["locale"])
+    return "en"
+
+
+def where(body: Mapping[str, Any]) -> Where:
+    """Where an interaction or command happened: the message acted on, the trigger, the
+    response URL."""
+    container = body.get("container") or {}
+    in_message = container.get("type") == "message"
+    channel = container.get("channel_id") if in_message else None
+    if channel is None and body.get("channel_id"):
+        channel = body.get("channel_id")
+    return Where(
+        user_id=subject(body) or "",
+        channel=str(channel) if channel else None,
+        ts=str(container["message_ts"]) if in_message and container.get("message_ts") else None,
+        trigger_id=str(body["trigger_id"]) if body.get("trigger_id") else None,
+        response_url=str(body["response_url"]) if body.get("response_url") else None,
+    )
+
+
+def to_event(body: Mapping[str, Any]) -> NewInboundEvent | None:
+    """What to store for a request before it is acknowledged; None: nothing (a checkbox tick).
+
+    A press records the round and question it was made on; a direct message takes them from
+    the sender's live screen when it is stored.
+    """
+    key = inbox_key(body)
+    if key is None:
+        return None
+    kept = {name: value for name, value in body.items() if name != "token"}
+    payload = json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
+    target: EventTarget | None = None
+    from_screen = False
+    kind = body.get("type")
+    if kind == "block_actions":
+        first = (body.get("actions") or [{}])[0]
+        block = str(first.get("block_id", "")) if isinstance(first, Mapping) else ""
+        parts = block.split("|")
+        if len(parts) == 3 and parts[0].isdigit():
+            target = EventTarget(round_id=int(parts[0]), question_id=parts[1] or None)
+    elif kind == "view_submission":
+        try:
+            context, _ = from_view_submission(body)
+        except InboundError:
+            context = None
+        if context is not None:
+            target = EventTarget(round_id=context.round_id, question_id=context.question_id)
+    elif kind == "event_callback":
+        event = body.get("event") or {}
+        from_screen = isinstance(event, Mapping) and dm_text(event) is not None
+    return NewInboundEvent(
+        channel=CHANNEL,
+        key=key,
+        subject=subject(body) or "",
+        payload=payload,
+        target=target,
+        from_screen=from_screen,
+    )
 
 
 # --- inbox keys -------------------------------------------------------------------------------

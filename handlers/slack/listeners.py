@@ -1,14 +1,20 @@
-"""The Bolt listeners: store, acknowledge, then hand over to the module that does the work.
+"""The Bolt listeners: store what Slack sends, acknowledge, and let the inbox apply it.
 
-:func:`register` adds one global middleware, the inbox gate, and the listeners. The gate runs
-after Bolt has verified the request's signature; it stores the request in the inbox under its
-Slack id (:func:`handlers.slack.inbound.inbox_key`) within ``services.inbox_timeout``:
+Bolt verifies each request's signature (a forged or stale one gets 401) and routes it here.
+Every listener does the same, whatever the request: translate it into an inbound event
+(:func:`handlers.slack.inbound.to_event`), store it in the one inbox within
+``services.inbox_timeout``, and only then acknowledge:
 
-- stored: the listener runs, acknowledges at once, then works (``process_before_response``
-  is off, so the work goes on after Slack has its answer) and marks the request processed;
-- already stored (a retry with ``X-Slack-Retry-Num``, a replay): acknowledged, not applied;
+- stored: acknowledged, then applied at once in the same task when it is the person's next
+  event (no queue wait), else by the inbox worker in its turn;
+- already stored (a retry with ``X-Slack-Retry-Num``, a replay): acknowledged, not applied
+  again;
 - the database did not answer in time: ``503``, so Slack retries rather than getting an ack
   for something that was not stored.
+
+A modal submission is checked before it is acknowledged (within ``services.view_budget``), so
+that a refused answer is shown in the modal; past the budget the modal closes and the outcome
+is drawn in the message.
 
 The constants :data:`BOT_EVENTS`, :data:`COMMANDS`, :data:`ACTIONS` and :data:`VIEWS` list what
 is registered; a test checks them against ``slack-manifest.yaml``.
@@ -16,34 +22,43 @@ is registered; a test checks them against ``slack-manifest.yaml``.
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from handlers.slack import answering, blocks, commands, home, inbound
-from handlers.slack.services import CHANNEL, InboxUnavailable, SlackServices
-from surveys.records import InboundEvent
+from handlers.slack import blocks, inbound
+from handlers.slack.services import InboxUnavailable, SlackServices
 
 log = logging.getLogger("itinera.slack")
 
 BOT_EVENTS: dict[str, str] = {"app_home_opened": "app_home_opened", "message.im": "message"}
 """Manifest event name -> the Bolt event type registered for it."""
-COMMANDS: tuple[str, ...] = (commands.COMMAND,)
+COMMAND = "/itinera"
+COMMANDS: tuple[str, ...] = (COMMAND,)
 ACTIONS: tuple[str, ...] = tuple(blocks.ACTION_PATTERNS)
 """Kinds of block actions handled (see :data:`handlers.slack.blocks.ACTION_PATTERNS`)."""
 VIEWS: tuple[str, ...] = (blocks.VIEW_ANSWER,)
 
-INBOX_KEY = "itinera_inbox_key"
-"""Where the gate leaves the stored request's key in the Bolt context."""
+
+class Inbox(Protocol):
+    """What the listeners need of the inbox worker."""
+
+    def wake(self) -> None: ...
+
+    async def process(self, event_id: int) -> bool: ...
 
 
-def register(app: AsyncApp, services: SlackServices) -> None:
+EVENT_ID = "itinera_event_id"
+"""Where the inbox gate leaves the stored event's id in the Bolt context."""
+
+
+def register(app: AsyncApp, services: SlackServices, inbox: Inbox) -> None:
     """Add the inbox gate and every listener of the Slack channel to ``app``."""
 
     @app.middleware
@@ -51,144 +66,95 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         body: dict[str, Any],
         context: AsyncBoltContext,
         next: Callable[[], Awaitable[None]],
-        request: Any,
     ) -> BoltResponse | None:
-        key = inbound.inbox_key(body)
-        if key is None:
+        event = inbound.to_event(body)
+        if event is None:  # nothing to store (a checkbox tick): the listener just acks
             await next()
             return None
         try:
-            fresh = await services.store_inbound(key, body)
-        except InboxUnavailable as error:
-            log.warning("%s; answering 503 so that Slack retries", error)
+            async with asyncio.timeout(services.inbox_timeout):
+                stored = await services.store.events.accept(event, now=services.clock.now())
+        except TimeoutError:
+            unavailable = InboxUnavailable(event.key, services.inbox_timeout)
+            log.warning("%s; answering 503 so that Slack retries", unavailable)
             return BoltResponse(status=503, body="")
         except Exception:
-            log.exception("slack: inbox failed on %s; answering 503", key)
+            log.exception("slack: the inbox could not store %s; answering 503", event.key)
             return BoltResponse(status=503, body="")
-        if not fresh:
-            retry = (request.headers.get("x-slack-retry-num") or [None])[0]
-            log.info("slack: %s already received (retry %s); not applied again", key, retry)
+        if stored is None:
+            log.info("slack: %s already received; not applied again", event.key)
             return BoltResponse(status=200, body="")
-        context[INBOX_KEY] = key
+        context[EVENT_ID] = stored
         await next()
         return None
 
-    async def work(
-        context: Mapping[str, Any] | None,
-        body: Mapping[str, Any],
-        job: Awaitable[None],
-        *,
-        user_id: str | None,
-    ) -> None:
-        key = context.get(INBOX_KEY) if context is not None else None
+    async def apply_now(event_id: int) -> None:
+        """Apply the stored event in this task if it is its person's next one; else the inbox
+        worker does, in turn."""
         try:
-            await job
-        except Exception as error:
-            await services.report_failure(error, key=key, user_id=user_id)
-            return
-        await services.mark_processed(key)
+            if not await inbox.process(event_id):
+                inbox.wake()
+        except Exception:
+            log.warning("slack: event %s left to the inbox worker", event_id, exc_info=True)
+            inbox.wake()
 
-    @app.action(_any_of(blocks.ACTION_PATTERNS.values()))
-    async def on_action(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def acknowledge_then_apply(ack: AsyncAck, context: AsyncBoltContext) -> None:
         async with services.work.track():
             await ack()
-            job = answering.on_block_action(services, body)
-            await work(context, body, job, user_id=_user(body))
+            event_id = context.get(EVENT_ID)
+            if isinstance(event_id, int):
+                await apply_now(event_id)
+
+    @app.action(_any_of(blocks.ACTION_PATTERNS.values()))
+    async def on_action(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        await acknowledge_then_apply(ack, context)
+
+    @app.command(COMMAND)
+    async def on_command(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        await acknowledge_then_apply(ack, context)
+
+    @app.event(BOT_EVENTS["app_home_opened"])
+    async def on_home(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        await acknowledge_then_apply(ack, context)
+
+    @app.event(BOT_EVENTS["message.im"])
+    async def on_message(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        await acknowledge_then_apply(ack, context)
 
     @app.view(blocks.VIEW_ANSWER)
     async def on_answer(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        acked = False
-
-        async def ack_once(**answer: Any) -> None:
-            nonlocal acked
-            acked = True
-            await ack(**answer)
-
+        event_id = context.get(EVENT_ID)
+        if not isinstance(event_id, int):
+            await ack()
+            return
         async with services.work.track():
+            key = inbound.inbox_key(body) or ""
+            waiter: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+            services.modal_waiters[key] = waiter
+            applying = asyncio.ensure_future(apply_now(event_id))
             try:
-                job = answering.on_view_submission(services, body, ack=ack_once)
-                await work(context, body, job, user_id=_user(body))
+                async with asyncio.timeout(services.view_budget):
+                    refusal = await asyncio.shield(waiter)
+            except TimeoutError:
+                refusal = None
             finally:
-                if not acked:  # failed before answering: close the modal rather than hang
-                    await ack()
-
-    @app.command(commands.COMMAND)
-    async def on_command(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        async with services.work.track():
-            await ack()
-            job = commands.on_command(services, body)
-            await work(context, body, job, user_id=str(body.get("user_id") or "") or None)
-
-    @app.event(BOT_EVENTS["app_home_opened"])
-    async def on_home(
-        ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        async with services.work.track():
-            await ack()
-            if event.get("tab", "home") == "home":
-                job = home.publish_home(services, str(event["user"]))
+                if not waiter.done():
+                    waiter.cancel()  # too late: the outcome is drawn in the message instead
+                services.modal_waiters.pop(key, None)
+            if refusal is not None:
+                await ack(response_action="errors", errors={blocks.INPUT_BLOCK: refusal})
             else:
-                job = _nothing()
-            await work(context, body, job, user_id=None)
-
-    @app.event(BOT_EVENTS["message.im"])
-    async def on_message(
-        ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        async with services.work.track():
-            await ack()
-            job = answering.on_direct_message(services, event)
-            await work(context, body, job, user_id=None)
+                await ack()
+            with contextlib.suppress(Exception):
+                await applying
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("slack: unhandled error on %s", inbound.inbox_key(body), exc_info=error)
 
 
-async def process_stored(services: SlackServices, stored: InboundEvent) -> None:
-    """Process a request stored but never processed (the process stopped in between)."""
-    body: dict[str, Any] = json.loads(stored.payload)
-    kind = body.get("type")
-    try:
-        if kind == "block_actions":
-            await answering.on_block_action(services, body, live=False)
-        elif kind == "view_submission":
-            await answering.on_view_submission(services, body, ack=None)
-        elif kind == "event_callback":
-            event = body.get("event") or {}
-            if event.get("type") == BOT_EVENTS["app_home_opened"]:
-                await home.publish_home(services, str(event["user"]))
-            elif event.get("type") == BOT_EVENTS["message.im"]:
-                await answering.on_direct_message(services, event)
-        elif body.get("command") == commands.COMMAND:
-            await commands.on_command(services, body)
-    except Exception as error:
-        await services.report_failure(error, key=stored.key, user_id=None)
-        return
-    await services.mark_processed(stored.key)
-
-
-async def process_pending(services: SlackServices, *, received_before: datetime) -> int:
-    """Process, oldest first, what was stored before ``received_before`` and never processed."""
-    count = 0
-    for stored in await services.repos.inbox.pending(CHANNEL, limit=1000):
-        services.remember_stored(stored)
-        if stored.received_at >= received_before:
-            continue
-        async with services.work.track():
-            await process_stored(services, stored)
-        count += 1
-    return count
-
-
 def _any_of(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
 
 
-def _user(body: Mapping[str, Any]) -> str | None:
-    user = body.get("user") or {}
-    return str(user.get("id")) if user.get("id") else None
-
-
-async def _nothing() -> None:
-    return None
+__all__ = ["ACTIONS", "BOT_EVENTS", "COMMAND", "COMMANDS", "VIEWS", "Inbox", "register"]

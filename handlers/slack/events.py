@@ -1,0 +1,312 @@
+"""Applying what Slack sent: the channel's :class:`~surveys.service.intake.EventHandler`.
+
+Every stored request (a press, a modal submission, a direct message, a slash command, the Home
+tab opened) comes here from the inbox worker. Each is one call into the core, made in one
+transaction with the messages it causes (enqueued for the sender) and the event's completion:
+a crash before the commit changes nothing and the event is applied again; after it, nothing is
+applied twice. A press carries the question it was made on, typed text the question shown when
+it was stored: if the delegate has moved on since, nothing is applied to another question and
+they are shown where they are, with a note.
+
+Example::
+
+    worker = InboxWorker(store, handlers={"slack": SlackEvents(services)}, ...)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from handlers.slack import commands, home, inbound, presenter, texts
+from handlers.slack.presenter import Where
+from handlers.slack.services import CHANNEL, SlackServices
+from surveys import commands as grammar
+from surveys.conversation import Answer, Screen, ScreenKind, Show
+from surveys.engine import Typed
+from surveys.ports import Repositories
+from surveys.queues import InboundEvent, NewMessage
+from surveys.records import Participant, Role
+from surveys.service import delegates, organising
+from surveys.service.actors import Actor
+from surveys.service.answering import Asking, Conversation, Expectation, Reviewing
+
+log = logging.getLogger("itinera.slack")
+
+TRIGGER_LIFETIME = timedelta(seconds=2.5)
+"""A modal can be opened only this soon after the press (Slack's trigger ids last 3 s)."""
+
+Work = Callable[[Repositories], Awaitable[Sequence[NewMessage]]]
+
+
+class SlackEvents:
+    def __init__(self, services: SlackServices) -> None:
+        self.services = services
+
+    # --- the handler ----------------------------------------------------------------------------
+
+    async def handle(self, event: InboundEvent, *, worker: str) -> None:
+        body: dict[str, Any] = json.loads(event.payload)
+        kind = body.get("type")
+        if kind == "block_actions":
+            await self._action(event, body, worker)
+        elif kind == "view_submission":
+            await self._view(event, body, worker)
+        elif kind == "event_callback":
+            inner = body.get("event") or {}
+            if inner.get("type") == "app_home_opened":
+                await self._home(event, inner, worker)
+            elif inner.get("type") == "message":
+                await self._message(event, inner, worker)
+            else:
+                await self._commit(event, worker, _nothing)
+        elif body.get("command"):
+            await self._command(event, body, worker)
+        else:
+            await self._commit(event, worker, _nothing)
+
+    async def give_up(self, event: InboundEvent, *, worker: str, error: str) -> None:
+        """Record why the event was not applied, and ask the person to try again."""
+        language = "en"
+        participant = await self._participant(event.subject)
+        if participant is not None:
+            language = participant.language
+        note = presenter.note_message(
+            texts.text("try_again", language),
+            where=Where(user_id=event.subject),
+            key=f"reply:{event.id}:failed",
+        )
+
+        async def tell(_tx: Repositories) -> Sequence[NewMessage]:
+            return [note] if event.subject else []
+
+        await self._commit(event, worker, tell, error=error)
+
+    # --- kinds ------------------------------------------------------------------------------------
+
+    async def _action(self, event: InboundEvent, body: Mapping[str, Any], worker: str) -> None:
+        intent = inbound.from_block_action(body)
+        where = inbound.where(body)
+        if isinstance(intent, inbound.Ignore):
+            await self._commit(event, worker, _nothing)
+            return
+        participant = await self._participant(where.user_id)
+        if participant is None:
+            await self._not_registered(event, worker, where, body)
+            return
+        key = f"reply:{event.id}:0"
+        if isinstance(intent, inbound.OpenModal):
+            late = self.services.clock.now() - event.received_at > TRIGGER_LIFETIME
+            expect: Expectation | None = Asking(intent.question_id)
+
+            async def open_modal(tx: Repositories) -> Sequence[NewMessage]:
+                screen = await self._act(tx, participant, intent.round_id, Show(), expect)
+                if screen.stale or late or screen.kind is not ScreenKind.ASKING:
+                    return [presenter.screen_message(screen, where=where, key=key)]
+                return [presenter.modal_message(screen, where=where, key=key)]
+
+            await self._commit(event, worker, open_modal)
+            return
+        if intent.question_id is not None:
+            expect = Asking(intent.question_id)
+        elif intent.expects_summary:
+            expect = Reviewing()
+        else:
+            expect = None
+
+        async def press(tx: Repositories) -> Sequence[NewMessage]:
+            screen = await self._act(tx, participant, intent.round_id, intent.action, expect)
+            return [presenter.screen_message(screen, where=where, key=key)]
+
+        await self._commit(event, worker, press)
+
+    async def _view(self, event: InboundEvent, body: Mapping[str, Any], worker: str) -> None:
+        context, answer = inbound.from_view_submission(body)
+        user_id = inbound.subject(body) or ""
+        waiter = self.services.modal_waiters.get(event.key)
+        participant = await self._participant(user_id)
+        if participant is None:
+            if waiter is not None and not waiter.done():
+                waiter.set_result(texts.text("not_registered", inbound.locale(body)))
+            await self._commit(event, worker, _nothing)
+            return
+        where = Where(user_id=user_id, channel=context.channel, ts=context.ts)
+        key = f"reply:{event.id}:0"
+
+        async def submit(tx: Repositories) -> Sequence[NewMessage]:
+            screen = await self._act(
+                tx, participant, context.round_id, answer, Asking(context.question_id)
+            )
+            refused = (
+                not screen.accepted
+                and not screen.stale
+                and screen.notice is not None
+                and screen.kind is ScreenKind.ASKING
+                and screen.prompt is not None
+                and screen.prompt.question.id == context.question_id
+            )
+            if waiter is not None and not waiter.done():
+                # Slack is still waiting for the answer: a refusal goes into the modal.
+                waiter.set_result(screen.notice if refused else None)
+                if refused:
+                    return []
+            return [presenter.screen_message(screen, where=where, key=key)]
+
+        await self._commit(event, worker, submit)
+
+    async def _message(self, event: InboundEvent, inner: Mapping[str, Any], worker: str) -> None:
+        written = inbound.dm_text(inner)
+        if written is None:
+            await self._commit(event, worker, _nothing)
+            return
+        where = Where(user_id=str(inner.get("user", "")), channel=str(inner.get("channel", "")))
+        participant = await self._participant(where.user_id)
+        if participant is None:
+            await self._not_registered(event, worker, where, None)
+            return
+        key = f"reply:{event.id}:0"
+        target = event.target
+        now = self.services.clock.now()
+
+        async def typed(tx: Repositories) -> Sequence[NewMessage]:
+            if target.round_id is not None and target.question_id is not None and written.strip():
+                screen = await self._act(
+                    tx,
+                    participant,
+                    target.round_id,
+                    Answer(Typed(written)),
+                    Asking(target.question_id),
+                    stale_note=texts.text("moved_on", participant.language),
+                )
+                return [presenter.screen_message(screen, where=where, key=key)]
+            round_id = await delegates.current_round(tx, participant, now=now)
+            if round_id is None:
+                note = texts.text("no_open_round", participant.language)
+                return [presenter.note_message(note, where=where, key=key)]
+            screen = await self._act(tx, participant, round_id, Show(), None)
+            return [presenter.screen_message(screen, where=where, key=key)]
+
+        await self._commit(event, worker, typed)
+
+    async def _home(self, event: InboundEvent, inner: Mapping[str, Any], worker: str) -> None:
+        if inner.get("tab", "home") != "home":
+            await self._commit(event, worker, _nothing)
+            return
+        user_id = str(inner.get("user", ""))
+        participant = await self._participant(user_id)
+        now = self.services.clock.now()
+        key = f"home:{event.id}"
+
+        async def draw(tx: Repositories) -> Sequence[NewMessage]:
+            if participant is None:
+                view = home.stranger_home()
+            elif participant.role is Role.ORGANISER:
+                actor = Actor.of(participant, CHANNEL)
+                summaries = await organising.overview(tx, actor, now=now)
+                view = home.organiser_home(
+                    summaries,
+                    now=now,
+                    language=participant.language,
+                    timezone=participant.timezone,
+                )
+            else:
+                view = home.delegate_home(
+                    await delegates.my_rounds(tx, participant, now=now),
+                    language=participant.language,
+                    timezone=participant.timezone,
+                )
+            return [presenter.home_message(view, user_id=user_id, key=key)]
+
+        await self._commit(event, worker, draw)
+
+    async def _command(self, event: InboundEvent, body: Mapping[str, Any], worker: str) -> None:
+        where = inbound.where(body)
+        key = f"reply:{event.id}:0"
+        command = grammar.parse_organiser_command(str(body.get("text", "")))
+        if isinstance(command, grammar.DigestCommand):
+            # Made outside the transaction (it renders charts and posts); a replay after a
+            # crash between posting and completing would post it again.
+            reply = await commands.answer(self.services, self.services.store, body)
+            await self._commit(event, worker, _saying(reply, where, key))
+            return
+
+        async def run(tx: Repositories) -> Sequence[NewMessage]:
+            reply = await commands.answer(self.services, tx, body)
+            return [presenter.reply_message(reply, where=where, key=key)]
+
+        await self._commit(event, worker, run)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    async def _participant(self, user_id: str) -> Participant | None:
+        if not user_id:
+            return None
+        return await self.services.identities.participant_for(user_id)
+
+    async def _not_registered(
+        self, event: InboundEvent, worker: str, where: Where, body: Mapping[str, Any] | None
+    ) -> None:
+        language = inbound.locale(body) if body is not None else "en"
+        note = presenter.note_message(
+            texts.text("not_registered", language), where=where, key=f"reply:{event.id}:0"
+        )
+        await self._commit(event, worker, _saying_note(note))
+
+    async def _act(
+        self,
+        tx: Repositories,
+        participant: Participant,
+        round_id: int,
+        action: Any,
+        expect: Expectation | None,
+        *,
+        stale_note: str | None = None,
+    ) -> Screen:
+        conversation = Conversation(tx, clock=self.services.clock)
+        screen = await conversation.act(participant, round_id, action, expect=expect)
+        if screen.stale:
+            note = stale_note or texts.text("stale", participant.language)
+            return dataclasses.replace(screen, notice=note)
+        return screen
+
+    async def _commit(
+        self, event: InboundEvent, worker: str, work: Work, *, error: str | None = None
+    ) -> None:
+        """Do ``work`` and complete the event in one transaction; then wake the sender."""
+        now = self.services.clock.now()
+        async with self.services.store.transaction() as tx:
+            messages = list(await work(tx))
+            if messages:
+                ids = await tx.messages.enqueue(messages, now=now)
+                for message, outbox_id in zip(messages, ids, strict=True):
+                    live = presenter.live_screen(message, outbox_id=outbox_id, now=now)
+                    if live is not None and outbox_id is not None:
+                        await tx.screens.show(live)
+            await tx.events.complete(event.id, worker=worker, now=now, error=error)
+        if messages:
+            self.services.wake_sender()
+
+
+async def _nothing(_tx: Repositories) -> Sequence[NewMessage]:
+    return []
+
+
+def _saying(reply: str, where: Where, key: str) -> Work:
+    async def say(_tx: Repositories) -> Sequence[NewMessage]:
+        return [presenter.reply_message(reply, where=where, key=key)]
+
+    return say
+
+
+def _saying_note(note: NewMessage) -> Work:
+    async def say(_tx: Repositories) -> Sequence[NewMessage]:
+        return [note]
+
+    return say
+
+
+__all__ = ["SlackEvents"]

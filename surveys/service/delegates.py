@@ -1,0 +1,123 @@
+"""What delegates ask for besides answering: their current round, their rounds, preferences.
+
+The current round is one rule for every channel: the round of the screen the delegate was
+shown last (on any channel) while it is open; else the newest open round they have not
+submitted; else the newest open round. Typed text and ``/survey`` go there.
+
+Example::
+
+    round_id = await current_round(store, participant, now=now)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import available_timezones
+
+from surveys import engine
+from surveys.errors import RequestError
+from surveys.ports import Repositories
+from surveys.records import Participant, Response, ResponseStatus, Round, RoundStatus
+
+
+@dataclass(frozen=True)
+class MyRound:
+    """One open round of a delegate, as their home screen lists it."""
+
+    round: Round
+    title: str
+    response: Response
+    answered: int
+    total: int
+
+
+async def open_rounds(
+    store: Repositories, participant: Participant, *, now: datetime
+) -> list[tuple[Round, Response]]:
+    """The open rounds the participant was invited to, newest first."""
+    return [
+        (round_, response)
+        for round_, response in await store.identities.participations(participant.id)
+        if round_.status_at(now) is RoundStatus.OPEN
+    ]
+
+
+async def current_round(
+    store: Repositories, participant: Participant, *, now: datetime
+) -> int | None:
+    """The round a delegate's typed text and ``/survey`` go to (see the module's rule)."""
+    opened = await open_rounds(store, participant, now=now)
+    if not opened:
+        return None
+    shown = await store.screens.latest_any(participant.id)
+    if shown is not None and any(round_.id == shown.round_id for round_, _ in opened):
+        return shown.round_id
+    for round_, response in opened:
+        if response.status is not ResponseStatus.SUBMITTED:
+            return round_.id
+    return opened[0][0].id
+
+
+async def my_rounds(
+    store: Repositories, participant: Participant, *, now: datetime
+) -> list[MyRound]:
+    """The delegate's open rounds with how far they are, newest first."""
+    listed: list[MyRound] = []
+    for round_, response in await open_rounds(store, participant, now=now):
+        survey = (await store.surveys.get_version(round_.survey_version_id)).definition
+        relevant = engine.relevant_questions(survey, response.state.answers)
+        answered = sum(1 for q in relevant if response.state.answers.get(q.id) is not None)
+        listed.append(
+            MyRound(
+                round=round_,
+                title=survey.title_in(participant.language),
+                response=response,
+                answered=answered,
+                total=len(relevant),
+            )
+        )
+    return listed
+
+
+async def set_language(store: Repositories, participant: Participant, language: str) -> None:
+    """Write to the participant in ``language`` from now on."""
+    await store.identities.set_language(participant.id, language)
+
+
+def zone_named(name: str) -> str:
+    """The canonical IANA name for ``name`` (any case), or a RequestError."""
+    wanted = name.strip().casefold()
+    for zone in _zones():
+        if zone.casefold() == wanted:
+            return zone
+    raise RequestError(f"{name.strip()[:64]!r} is not a timezone like Europe/Paris")
+
+
+async def set_timezone(store: Repositories, participant: Participant, name: str) -> str:
+    """Remind the participant in this timezone from now on; returns its canonical name."""
+    zone = zone_named(name)
+    await store.identities.set_timezone(participant.id, zone)
+    return zone
+
+
+_ZONES: Sequence[str] | None = None
+
+
+def _zones() -> Sequence[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = sorted(available_timezones())
+    return _ZONES
+
+
+__all__ = [
+    "MyRound",
+    "current_round",
+    "my_rounds",
+    "open_rounds",
+    "set_language",
+    "set_timezone",
+    "zone_named",
+]

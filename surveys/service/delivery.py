@@ -1,0 +1,430 @@
+"""Delivering rounds: invitations, reminders and closing, written to the outbox.
+
+The scheduler's tick calls :func:`tick`; its cost follows what is due, not the roster. Each
+response records when its invitation is due (``invite_at``, the round's opening) and when its
+next reminder is (``remind_at``, planned in the delegate's office hours and timezone), both
+indexed: a tick over ten thousand idle delegates is a few queries. What is due is rendered by
+the delegate's channel and enqueued in the same transaction that records it, keyed by what it
+is for (``invite:3:17``, ``reminder:3:17:1440:1798970400``), so a repeated tick, two ticks at
+once or a restart halfway never enqueue anything twice; the senders then deliver at the rate
+each platform allows.
+
+- **Invitations** go to the first channel that can reach the delegate (Slack, else Telegram),
+  as one message: the invitation and the first question. A delegate no channel reaches yet (not
+  enrolled) is looked at again later (:data:`UNREACHABLE_RETRY`), or as soon as they enrol.
+- **Reminders** go only to those who have not submitted, on the invitation's channel: the
+  latest step due (earlier ones that fell due together are skipped), moved into office hours.
+- **Closing**: rounds past their time are closed (started responses become partial), at
+  their closing time even if the tick runs late.
+
+Example::
+
+    report = await tick(store, channels=[slack_out, telegram_out], now=now, office_hours=hours)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from surveys import delivery_texts, engine
+from surveys.conversation import Screen, Show
+from surveys.definition import Survey
+from surveys.ports import Repositories
+from surveys.queues import Lane, LiveScreen, NewMessage
+from surveys.records import Due, Participant, Response, ResponseStatus, Round
+from surveys.reminders import OfficeHours, next_reminder, reminder_due, reminder_key
+from surveys.service.answering import Conversation
+
+log = logging.getLogger("itinera.delivery")
+
+BATCH = 200
+"""Invitations or reminders rendered and enqueued per transaction."""
+
+UNREACHABLE_RETRY = timedelta(minutes=15)
+"""How long until a delegate no channel could reach is looked at again."""
+
+
+def invitation_key(round_id: int, participant_id: int) -> str:
+    return f"invite:{round_id}:{participant_id}"
+
+
+def closing_key(round_id: int, participant_id: int) -> str:
+    return f"closed:{round_id}:{participant_id}"
+
+
+class ChannelOut(Protocol):
+    """How a channel reaches a delegate and draws a screen as outbox messages."""
+
+    channel: str
+
+    async def reach(self, participant: Participant) -> str | None:
+        """Where to write to the participant on this channel, or None if it cannot (may look
+        them up on the platform, once)."""
+        ...
+
+    def screen_messages(
+        self, screen: Screen, *, address: str, key: str, preface: str, lane: Lane
+    ) -> Sequence[NewMessage]:
+        """``preface`` and the screen, as few messages as the platform allows (one where it
+        fits), the last of them showing the screen."""
+        ...
+
+    def live_screen(
+        self, message: NewMessage, *, outbox_id: int | None, now: datetime
+    ) -> LiveScreen | None:
+        """The live screen a message shows once sent (None for a message without one)."""
+        ...
+
+    def note_message(self, text: str, *, address: str, key: str, lane: Lane) -> NewMessage:
+        """A plain note to one person."""
+        ...
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    """What a tick did (for the log, the demo and tests)."""
+
+    invited: list[tuple[int, str]] = field(default_factory=list)
+    """(participant id, channel) of each invitation enqueued."""
+    reminded: list[tuple[int, str]] = field(default_factory=list)
+    superseded: int = 0
+    """Reminder steps skipped because a later one was due at the same time."""
+    unreachable: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    """Rounds closed."""
+    notified: list[int] = field(default_factory=list)
+    """Participants told that their round closed with their answers kept as partial."""
+    skipped: int = 0
+    """Messages already enqueued before (a repeated tick)."""
+
+    def merge(self, other: DeliveryReport) -> DeliveryReport:
+        self.invited += other.invited
+        self.reminded += other.reminded
+        self.superseded += other.superseded
+        self.unreachable += other.unreachable
+        self.closed += other.closed
+        self.notified += other.notified
+        self.skipped += other.skipped
+        return self
+
+    @property
+    def eventful(self) -> bool:
+        return bool(self.invited or self.reminded or self.closed or self.notified)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.invited)} invitations, {len(self.reminded)} reminders, "
+            f"{len(self.closed)} rounds closed, {len(set(self.unreachable))} not reachable yet"
+        )
+
+
+# --- texts --------------------------------------------------------------------------------------
+
+
+def _duration(survey: Survey, language: str) -> str:
+    questions = len(engine.relevant_questions(survey, {}))
+    return delivery_texts.duration(delivery_texts.estimated_minutes(questions), language)
+
+
+def invitation_text(survey: Survey, round_: Round, participant: Participant) -> str:
+    """The invitation in the delegate's language, closing time in their timezone."""
+    language = participant.language
+    return delivery_texts.text(
+        "invitation",
+        language,
+        name=participant.name,
+        title=survey.title_in(language),
+        duration=_duration(survey, language),
+        closes=delivery_texts.moment(round_.closes_at, language, participant.timezone),
+    )
+
+
+def reminder_text(
+    survey: Survey, round_: Round, participant: Participant, response: Response
+) -> str:
+    """The reminder in the delegate's language: where they stopped if they started."""
+    language = participant.language
+    title = survey.title_in(language)
+    closes = delivery_texts.moment(round_.closes_at, language, participant.timezone)
+    if response.status is not ResponseStatus.IN_PROGRESS or not response.state.started:
+        duration = _duration(survey, language)
+        return delivery_texts.text(
+            "reminder_not_started", language, title=title, closes=closes, duration=duration
+        )
+    answers = response.state.answers
+    relevant = engine.relevant_questions(survey, answers)
+    answered = sum(1 for question in relevant if answers.get(question.id) is not None)
+    key = "reminder_review" if response.state.current is None else "reminder_in_progress"
+    return delivery_texts.text(
+        key, language, title=title, closes=closes, answered=answered, total=len(relevant)
+    )
+
+
+def closing_text(survey: Survey, round_: Round, participant: Participant, answered: int) -> str:
+    language = participant.language
+    return delivery_texts.text(
+        "closed_partial",
+        language,
+        title=survey.title_in(language),
+        closes=delivery_texts.moment(
+            round_.closed_at or round_.closes_at, language, participant.timezone
+        ),
+        answered=answered,
+    )
+
+
+# --- the passes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _At:
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+async def _enqueue(
+    tx: Repositories, out: ChannelOut, messages: Sequence[NewMessage], *, now: datetime
+) -> bool:
+    """Enqueue and record the live screens; False if they were enqueued before."""
+    ids = await tx.messages.enqueue(messages, now=now)
+    for message, outbox_id in zip(messages, ids, strict=True):
+        live = out.live_screen(message, outbox_id=outbox_id, now=now)
+        if live is not None and outbox_id is not None:
+            await tx.screens.show(live)
+    return any(outbox_id is not None for outbox_id in ids)
+
+
+async def _reaching(
+    due: Sequence[Due], channels: Sequence[ChannelOut], *, prefer: bool
+) -> list[tuple[Due, ChannelOut | None, str | None]]:
+    """Each delegate with the channel and address that reach them (their invitation's channel
+    first when ``prefer``), or None."""
+    by_name = {out.channel: out for out in channels}
+    found: list[tuple[Due, ChannelOut | None, str | None]] = []
+    for item in due:
+        ordered = list(channels)
+        if prefer and item.invited_on in by_name:
+            ordered.remove(by_name[item.invited_on])
+            ordered.insert(0, by_name[item.invited_on])
+        reached = await _reaching_one(item.participant, ordered)
+        if reached is None:
+            found.append((item, None, None))
+        else:
+            found.append((item, *reached))
+    return found
+
+
+async def deliver_invitations(
+    store: Repositories,
+    *,
+    channels: Sequence[ChannelOut],
+    now: datetime,
+    office_hours: OfficeHours,
+    batch: int = BATCH,
+) -> DeliveryReport:
+    """Enqueue every invitation due at ``now``, each delegate once, on the first channel that
+    reaches them; plan their first reminder."""
+    report = DeliveryReport()
+    while True:
+        due = await store.rounds.due_invitations(now=now, limit=batch)
+        if not due:
+            return report
+        reaching = await _reaching(due, channels, prefer=False)
+        async with store.transaction() as tx:
+            conversation = Conversation(tx, clock=_At(now))
+            for item, out, address in reaching:
+                if out is None or address is None:
+                    await tx.rounds.defer_invitation(
+                        item.response_id, until=now + UNREACHABLE_RETRY
+                    )
+                    report.unreachable.append(item.participant.id)
+                    continue
+                screen = await conversation.act(item.participant, item.round.id, Show())
+                preface = invitation_text(screen.survey, item.round, item.participant)
+                messages = out.screen_messages(
+                    screen,
+                    address=address,
+                    key=invitation_key(item.round.id, item.participant.id),
+                    preface=preface,
+                    lane=Lane.BULK,
+                )
+                if await _enqueue(tx, out, messages, now=now):
+                    report.invited.append((item.participant.id, out.channel))
+                else:
+                    report.skipped += 1
+                remind_at = next_reminder(
+                    item.round, item.participant.timezone, office_hours, after=now
+                )
+                await tx.rounds.invited(
+                    item.response_id, channel=out.channel, at=now, remind_at=remind_at
+                )
+        if len(due) < batch:
+            return report
+
+
+async def send_due_reminders(
+    store: Repositories,
+    *,
+    channels: Sequence[ChannelOut],
+    now: datetime,
+    office_hours: OfficeHours,
+    batch: int = BATCH,
+) -> DeliveryReport:
+    """Enqueue the reminders due at ``now`` (one per delegate at most), and plan the next."""
+    report = DeliveryReport()
+    while True:
+        due = await store.rounds.due_reminders(now=now, limit=batch)
+        if not due:
+            return report
+        reaching = await _reaching(due, channels, prefer=True)
+        async with store.transaction() as tx:
+            conversation = Conversation(tx, clock=_At(now))
+            for item, out, address in reaching:
+                decision = reminder_due(
+                    item.round,
+                    item.participant.timezone,
+                    office_hours,
+                    now=now,
+                    invited_at=item.invited_at,
+                )
+                report.superseded += len(decision.superseded)
+                if decision.send is not None and out is not None and address is not None:
+                    screen = await conversation.act(item.participant, item.round.id, Show())
+                    preface = reminder_text(
+                        screen.survey, item.round, item.participant, screen.response
+                    )
+                    key = reminder_key(item.round, item.participant.id, decision.send.step_minutes)
+                    messages = out.screen_messages(
+                        screen, address=address, key=key, preface=preface, lane=Lane.BULK
+                    )
+                    if await _enqueue(tx, out, messages, now=now):
+                        report.reminded.append((item.participant.id, out.channel))
+                    else:
+                        report.skipped += 1
+                elif decision.send is not None:
+                    report.unreachable.append(item.participant.id)
+                await tx.rounds.plan_reminder(item.response_id, at=decision.next_check)
+        if len(due) < batch:
+            return report
+
+
+async def close_due_rounds(
+    store: Repositories,
+    *,
+    channels: Sequence[ChannelOut],
+    now: datetime,
+    notify_partial: bool = False,
+) -> DeliveryReport:
+    """Close every round whose closing time has passed, at that time; with
+    ``notify_partial``, tell those whose answers were kept as partial."""
+    report = DeliveryReport()
+    for round_ in await store.rounds.rounds_to_close(now):
+        async with store.transaction() as tx:
+            closed = await tx.rounds.close_round(round_.id, now=min(now, round_.closes_at))
+        report.closed.append(closed.id)
+        log.info("round %s closed (closing time %s)", closed.id, closed.closes_at.isoformat())
+        if notify_partial:
+            report.merge(await _notify_partial(store, closed, channels=channels, now=now))
+    return report
+
+
+async def _notify_partial(
+    store: Repositories, round_: Round, *, channels: Sequence[ChannelOut], now: datetime
+) -> DeliveryReport:
+    report = DeliveryReport()
+    survey = (await store.surveys.get_version(round_.survey_version_id)).definition
+    partial = [
+        line
+        for line in await store.rounds.status(round_.id)
+        if line.status is ResponseStatus.PARTIAL
+    ]
+    async with store.transaction() as tx:
+        for line in partial:
+            participant = line.participant
+            reached = await _reaching_one(participant, channels)
+            if reached is None:
+                report.unreachable.append(participant.id)
+                continue
+            out, address = reached
+            note = out.note_message(
+                closing_text(survey, round_, participant, line.answered),
+                address=address,
+                key=closing_key(round_.id, participant.id),
+                lane=Lane.BULK,
+            )
+            if await _enqueue(tx, out, [note], now=now):
+                report.notified.append(participant.id)
+            else:
+                report.skipped += 1
+    return report
+
+
+async def _reaching_one(
+    participant: Participant, channels: Sequence[ChannelOut]
+) -> tuple[ChannelOut, str] | None:
+    for out in channels:
+        address = await out.reach(participant)
+        if address is not None:
+            return out, address
+    return None
+
+
+async def tick(
+    store: Repositories,
+    *,
+    channels: Sequence[ChannelOut],
+    now: datetime,
+    office_hours: OfficeHours,
+) -> DeliveryReport:
+    """Everything due at ``now``: close rounds past their time, enqueue the invitations and
+    reminders due. Idempotent, and safe to run in several processes at once (though one
+    leader runs it); after downtime what fell due goes out once, late."""
+    report = await close_due_rounds(store, channels=channels, now=now)
+    report.merge(
+        await deliver_invitations(store, channels=channels, now=now, office_hours=office_hours)
+    )
+    report.merge(
+        await send_due_reminders(store, channels=channels, now=now, office_hours=office_hours)
+    )
+    return report
+
+
+async def replan_reminders(
+    store: Repositories, round_: Round, *, now: datetime, office_hours: OfficeHours
+) -> int:
+    """Plan again the next reminder of every invited delegate who has not submitted (after
+    the closing time moved); how many are planned."""
+    planned = 0
+    async with store.transaction() as tx:
+        for item in await tx.rounds.reminder_plans(round_.id):
+            at = next_reminder(round_, item.participant.timezone, office_hours, after=now)
+            await tx.rounds.plan_reminder(item.response_id, at=at)
+            planned += at is not None
+    return planned
+
+
+__all__ = [
+    "BATCH",
+    "UNREACHABLE_RETRY",
+    "ChannelOut",
+    "DeliveryReport",
+    "close_due_rounds",
+    "closing_key",
+    "closing_text",
+    "deliver_invitations",
+    "invitation_key",
+    "invitation_text",
+    "reminder_text",
+    "replan_reminders",
+    "send_due_reminders",
+    "tick",
+]
