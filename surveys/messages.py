@@ -288,6 +288,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ar": "«{text}»",
     },
     "list_separator": {"en": ", ", "fr": ", ", "es": ", ", "ar": "، "},
+    # --- forms as written in KoboToolbox and ODK ---
+    "reply_with_label": {
+        "en": "Please reply with one of the options, as shown.",
+        "fr": "Veuillez répondre par l’une des options, telle qu’elle est affichée.",
+        "es": "Por favor, responda con una de las opciones, tal como se muestra.",
+        "ar": "يرجى الرد بأحد الخيارات كما هو معروض.",
+    },
+    "reply_with_labels": {
+        "en": "Please reply with options as shown, separated by commas.",
+        "fr": "Veuillez répondre par des options telles qu’elles sont affichées, séparées par "
+        "des virgules.",
+        "es": "Por favor, responda con opciones tal como se muestran, separadas por comas.",
+        "ar": "يرجى الرد بخيارات كما هي معروضة، مفصولة بفواصل.",
+    },
+    "type_number_between": {
+        "en": "Please type a number from {low} to {high}.",
+        "fr": "Veuillez saisir un nombre de {low} à {high}.",
+        "es": "Por favor, escriba un número del {low} al {high}.",
+        "ar": "يرجى كتابة رقم من {low} إلى {high}.",
+    },
+    "type_number_steps": {
+        "en": "Please type a number from {low} to {high}, in steps of {step}.",
+        "fr": "Veuillez saisir un nombre de {low} à {high}, par pas de {step}.",
+        "es": "Por favor, escriba un número del {low} al {high}, de {step} en {step}.",
+        "ar": "يرجى كتابة رقم من {low} إلى {high}، بزيادات قدرها {step}.",
+    },
+    "choice_other": {"en": "Other", "fr": "Autre", "es": "Otro", "ar": "أخرى"},
+    "specify_other": {
+        "en": "Please specify.",
+        "fr": "Veuillez préciser.",
+        "es": "Por favor, especifique.",
+        "ar": "يرجى التحديد.",
+    },
 }
 """Message key -> language -> text with ``str.format`` placeholders."""
 

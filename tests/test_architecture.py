@@ -15,7 +15,7 @@ FORBIDDEN = {
     "storage": {"bot", "handlers"},
     "handlers": {"bot", "storage"},
 }
-CORE_THIRD_PARTY = {"pydantic"}
+CORE_THIRD_PARTY = {"pydantic", "babel"}
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -243,7 +243,10 @@ def test_headers_are_stripped_and_duplicates_refused(tmp_path: Path) -> None:
 def test_refused_rows_in_a_workbook(tmp_path: Path) -> None:
     (problem,) = problems_of(XLSFORM / "unsupported_repeat.xlsx")
 
-    assert problem == "survey sheet, row 4: type 'begin_repeat' (repeat groups) is not supported"
+    assert problem == (
+        "survey sheet, row 4: type 'begin_repeat' (repeat groups) is not supported; ask one "
+        "question per item, or for a list in a text question"
+    )
 
 
 def test_corrupt_xlsx(tmp_path: Path) -> None:

@@ -131,7 +131,7 @@ def test_duplicate_choice_value() -> None:
     [
         ({"min": 5, "max": 1}, "scale min 5 must be below max 1"),
         ({"min": 3, "max": 3}, "scale min 3 must be below max 3"),
-        ({"min": 0, "max": 20}, "a scale offers at most 11 points"),
+        ({"min": 0, "max": 4, "step": 5}, "scale step 5 is more than max - min 4"),
     ],
 )
 def test_bad_scale(scale: dict[str, int], message: str) -> None:

@@ -58,10 +58,11 @@ def surveys(draw: st.DrawFn, build: Callable[..., Survey]) -> Survey:
             data.update(min_selected=low, max_selected=high)
         if kind is QuestionType.SCALE:
             low = draw(st.integers(-1, 2))
+            high = draw(st.integers(low + 1, low + 8))
             data["scale"] = {
                 "min": low,
-                "max": draw(st.integers(low + 1, low + 8)),
-                "step": draw(st.integers(1, 2)),
+                "max": high,
+                "step": draw(st.integers(1, min(2, high - low))),
             }
         if kind in (QuestionType.INTEGER, QuestionType.DECIMAL):
             low_bound = draw(st.none() | st.integers(-5, 5))

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import importlib.util
+import zipfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
 
 from bot.survey_files import read_xlsx_sheets
 from surveys.definition import QuestionType, Scale
 from surveys.errors import DefinitionError
-from surveys.xlsform import Row, Sheets, cell_text, language_code, xlsform_to_survey
+from surveys.language_names import language_code
+from surveys.xlsform import (
+    Row,
+    Sheets,
+    cell_text,
+    content_version,
+    safe_form_id,
+    translate_xlsform,
+    xlsform_to_survey,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "xlsform"
 
@@ -106,25 +115,45 @@ def test_bad_range_parameters_are_located() -> None:
 
 
 @pytest.mark.parametrize(
-    ("type_", "reason"),
+    ("type_", "written", "reason", "instead"),
     [
-        ("begin_repeat", "repeat groups"),
-        ("begin repeat", "repeat groups"),
-        ("geopoint", "locations"),
-        ("geotrace", "locations"),
-        ("geoshape", "locations"),
-        ("image", "media and files"),
-        ("audio", "media and files"),
-        ("video", "media and files"),
-        ("file", "media and files"),
-        ("barcode", "media and files"),
-        ("calculate", "calculations"),
-        ("rank", "ranking"),
-        ("select_one_from_file countries.csv", "choices from a file"),
-        ("acknowledge", "acknowledgements; use a note or a select_one yes_no"),
+        ("begin_repeat", "begin_repeat", "repeat groups", "ask one question per item"),
+        ("begin repeat", "begin repeat", "repeat groups", "ask one question per item"),
+        ("geopoint", "geopoint", "locations", "ask for the place in a text question"),
+        ("geotrace", "geotrace", "locations", "ask for the place in a text question"),
+        ("geoshape", "geoshape", "locations", "ask for the place in a text question"),
+        ("image", "image", "media capture", "ask for a link to the file in a text question"),
+        ("audio", "audio", "media capture", "ask for a link to the file in a text question"),
+        ("video", "video", "media capture", "ask for a link to the file in a text question"),
+        ("file", "file", "media capture", "ask for a link to the file in a text question"),
+        ("barcode", "barcode", "barcodes", "ask for the code in a text question"),
+        ("calculate", "calculate", "calculations", "compute the value from the export instead"),
+        ("rank", "rank", "ranking", "use select_multiple"),
+        (
+            "select_one_from_file countries.csv",
+            "select_one_from_file",
+            "choices from a file",
+            "copy the file's rows",
+        ),
+        (
+            "select one from file countries.csv",
+            "select one from file",
+            "choices from a file",
+            "copy the file's rows",
+        ),
+        (
+            "select_one_external cities",
+            "select_one_external",
+            "external choices",
+            "copy the external_choices rows",
+        ),
+        ("acknowledge", "acknowledge", "acknowledgements", "use a note or a select_one yes_no"),
+        ("datetime", "datetime", "dates with times", "use a date question"),
     ],
 )
-def test_unsupported_types_are_refused_by_row(type_: str, reason: str) -> None:
+def test_unsupported_types_are_refused_by_row_with_a_way_round(
+    type_: str, written: str, reason: str, instead: str
+) -> None:
     sheets = make_sheets(
         {"type": "text", "name": "a", "label": "A"},
         {"type": type_, "name": "b", "label": "B"},
@@ -132,8 +161,9 @@ def test_unsupported_types_are_refused_by_row(type_: str, reason: str) -> None:
 
     problems = problems_of(sheets)
 
-    written = type_ if type_ == "begin repeat" else type_.split()[0]
-    assert problems[0] == f"survey sheet, row 3: type {written!r} ({reason}) is not supported"
+    assert problems[0].startswith(
+        f"survey sheet, row 3: type {written!r} ({reason}) is not supported; {instead}"
+    )
 
 
 def test_unknown_type_is_refused() -> None:
@@ -142,15 +172,41 @@ def test_unknown_type_is_refused() -> None:
     assert problems_of(sheets) == ["survey sheet, row 2: type 'signature' is not supported"]
 
 
-def test_or_other_is_refused_with_a_way_out() -> None:
+@pytest.mark.parametrize("suffix", ["or_other", "or specify other", "or other"])
+def test_or_other_adds_other_and_a_text_follow_up(suffix: str) -> None:
     sheets = make_sheets(
-        {"type": "select_one yes_no or_other", "name": "q", "label": "Q"}, choices=YES_NO
+        {"type": f"select_one yes_no {suffix}", "name": "q", "label": "Q"},
+        {"type": "select_one yes_no", "name": "plain", "label": "Plain"},
+        choices=YES_NO,
     )
 
-    (problem,) = problems_of(sheets)
+    survey = xlsform_to_survey(sheets, source=None)
 
-    assert problem.startswith("survey sheet, row 2: 'or_other' is not supported")
-    assert "'other' choice" in problem
+    assert [q.id for q in survey.questions] == ["q", "q_other", "plain"]
+    question = survey.question("q")
+    assert [c.value for c in survey.choices_of(question)] == ["yes", "no", "other"]
+    assert survey.choices_of(question)[-1].label == {"en": "Other"}
+    follow = survey.question("q_other")
+    assert follow.type is QuestionType.TEXT
+    assert follow.relevant == "selected(${q}, 'other')"
+    assert follow.label == {"en": "Please specify."}
+    # The list itself is unchanged for the questions that did not ask for "Other".
+    assert [c.value for c in survey.choices_of(survey.question("plain"))] == ["yes", "no"]
+
+
+def test_or_other_cannot_be_filtered_nor_collide() -> None:
+    sheets = make_sheets(
+        {"type": "select_one yes_no or_other", "name": "q", "label": "Q", "choice_filter": "1=1"},
+        {"type": "select_one yes_no or_other", "name": "r", "label": "R"},
+        {"type": "text", "name": "r_other", "label": "Mine"},
+        choices=YES_NO,
+    )
+
+    assert problems_of(sheets) == [
+        "survey sheet, row 2: choice_filter cannot be combined with or_other: add an 'other' "
+        "choice to the list and a text question relevant on it",
+        "survey sheet, row 4: name 'r_other' is already used at the top of the form (row 3)",
+    ]
 
 
 def test_select_without_a_list_name() -> None:
@@ -214,12 +270,15 @@ def test_every_problem_is_collected_before_raising() -> None:
         {"type": "text", "name": "req", "label": "Req", "required": "sometimes"},
     )
 
-    assert problems_of(sheets) == [
+    problems = problems_of(sheets)
+
+    assert [problem.split(";")[0] for problem in problems] == [
         "survey sheet, row 2: type 'begin_repeat' (repeat groups) is not supported",
         "survey sheet, row 5: type 'geopoint' (locations) is not supported",
-        "survey sheet, row 6: name 'inside' is already used (row 3)",
+        "survey sheet, row 6: name 'inside' is already used at the top of the form (row 3)",
         "survey sheet, row 7: column 'calculation': calculations are not supported",
-        "survey sheet, row 8: required 'sometimes': write yes or no",
+        "survey sheet, row 8: required 'sometimes': write yes or no (a condition here is not "
+        "supported",
     ]
 
 
@@ -257,19 +316,43 @@ def test_extra_kobo_columns_are_ignored() -> None:
     assert xlsform_to_survey(sheets, source=None).question("q").type is QuestionType.TEXT
 
 
-def test_media_cells_and_choice_filters_are_refused() -> None:
+def test_media_cells_are_ignored_with_a_warning() -> None:
     sheets = make_sheets(
         {"type": "note", "name": "n", "label": "N", "media::image::English (en)": "map.png"},
+        {"type": "note", "name": "m", "label": "M", "media::image::English (en)": "m.png"},
+        {"type": "select_one yes_no", "name": "q", "label": "Q", "audio": "q.mp3"},
+        choices=[*YES_NO, {"list_name": "yes_no", "name": "maybe", "label": "?", "image": "m.png"}],
+    )
+
+    translation = translate_xlsform(sheets, source=None)
+
+    assert [str(w) for w in translation.warnings] == [
+        "choices sheet: column 'image' (row 4) is ignored: images, audio and video are not "
+        "shown in chat",
+        "survey sheet: column 'media::image::English (en)' (rows 2, 3) is ignored: images, "
+        "audio and video are not shown in chat",
+        "survey sheet: column 'audio' (row 4) is ignored: images, audio and video are not "
+        "shown in chat",
+    ]
+    assert [q.id for q in translation.survey.questions] == ["n", "m", "q"]
+
+
+def test_a_choice_filter_naming_unknown_things_is_refused_at_load() -> None:
+    sheets = make_sheets(
         {"type": "select_one yes_no", "name": "q", "label": "Q", "choice_filter": "x = 1"},
-        choices=[*YES_NO, {"list_name": "yes_no", "name": "maybe", "image": "m.png"}],
+        {"type": "select_one yes_no", "name": "r", "label": "R", "choice_filter": "${nope} = 1"},
+        {"type": "select_one yes_no", "name": "s", "label": "S", "choice_filter": "${t} = 'a'"},
+        {"type": "text", "name": "t", "label": "T"},
+        choices=YES_NO,
     )
 
     assert problems_of(sheets) == [
-        "choices sheet, row 4: column 'image': media are not supported",
-        "choices sheet, row 4: choice 'maybe' of list 'yes_no' has no label",
-        "survey sheet, row 2: column 'media::image::English (en)': media are not supported",
-        "survey sheet, row 3: column 'choice_filter': choice_filter (cascading selects) "
-        "is not supported",
+        "question 'q' (survey sheet, row 2): choice_filter 'x = 1': unknown choice column 'x' "
+        "(the choices have: name) at character 1",
+        "question 'r' (survey sheet, row 3): choice_filter '${nope} = 1': unknown question "
+        "'nope' at character 1",
+        "question 's' (survey sheet, row 4): choice_filter \"${t} = 'a'\": refers to 't', which "
+        "is not asked before this question at character 1",
     ]
 
 
@@ -439,7 +522,7 @@ def test_bare_label_goes_to_the_default_language() -> None:
     assert survey.languages == ("fr", "en")
 
 
-def test_without_default_language_english_is_assumed_when_present() -> None:
+def test_without_default_language_the_first_label_column_is_the_default() -> None:
     sheets = make_sheets(
         {
             "type": "text",
@@ -451,8 +534,19 @@ def test_without_default_language_english_is_assumed_when_present() -> None:
 
     survey = xlsform_to_survey(sheets, source=None)
 
+    assert survey.default_language == "fr"
+    assert survey.languages == ("fr", "en")
+
+
+def test_a_bare_label_column_first_is_english() -> None:
+    sheets = make_sheets(
+        {"type": "text", "name": "q", "label": "Why?", "label::French (fr)": "Pourquoi ?"},
+    )
+
+    survey = xlsform_to_survey(sheets, source=None)
+
     assert survey.default_language == "en"
-    assert survey.languages == ("en", "fr")
+    assert survey.question("q").label == {"en": "Why?", "fr": "Pourquoi ?"}
 
 
 def test_only_translated_columns_make_the_first_language_the_default() -> None:
@@ -469,10 +563,10 @@ def test_only_translated_columns_make_the_first_language_the_default() -> None:
 
 
 def test_unknown_language_column() -> None:
-    sheets = make_sheets({"type": "text", "name": "q", "label": "Q", "label::Klingon": "Q'"})
+    sheets = make_sheets({"type": "text", "name": "q", "label": "Q", "label::Martian": "Q'"})
 
     assert problems_of(sheets) == [
-        "survey sheet: column 'label::Klingon': cannot tell its language; "
+        "survey sheet: column 'label::Martian': cannot tell its language; "
         "name it like 'label::French (fr)'"
     ]
 
@@ -487,8 +581,20 @@ def test_unknown_language_column() -> None:
         ("English (EN)", "en"),
         ("Português (pt-BR)", "pt-BR"),
         ("العربية (ar)", "ar"),
-        ("Klingon", None),
+        ("fr", "fr"),
+        ("Français", "fr"),
+        ("francais", "fr"),
+        ("Deutsch", "de"),
+        ("German", "de"),
+        ("Amharic", "am"),
+        ("አማርኛ", "am"),
+        ("Kiswahili", "sw"),
+        ("Русский", "ru"),
+        ("中文", "zh"),
+        ("Klingon (tlh)", "tlh"),
+        ("Martian", None),
         ("Something (not a code!)", None),
+        ("", None),
     ],
 )
 def test_language_code(name: str, code: str | None) -> None:
@@ -506,13 +612,44 @@ def test_cell_text(value: object, text: str) -> None:
 # -- settings and choices ----------------------------------------------------------------------
 
 
-def test_missing_settings_are_reported() -> None:
+def test_without_a_file_name_the_form_id_is_needed() -> None:
     sheets: dict[str, list[Row]] = {"survey": [(2, {"type": "text", "name": "q", "label": "Q"})]}
 
-    assert problems_of(sheets) == [
-        "settings sheet: form_id (the survey id) is missing",
-        "settings sheet: version is missing",
+    with pytest.raises(DefinitionError) as caught:
+        xlsform_to_survey(sheets, source=None)
+
+    assert [str(p) for p in caught.value.problems] == [
+        "settings sheet: form_id (the survey id) is missing"
     ]
+
+
+def test_settings_default_to_the_file_name_and_the_content() -> None:
+    sheets: dict[str, list[Row]] = {"survey": [(2, {"type": "text", "name": "q", "label": "Q"})]}
+
+    survey = xlsform_to_survey(sheets, source="forms/Needs assessment 2026 (v2).xlsx")
+
+    assert survey.id == "Needs_assessment_2026_v2"
+    assert survey.title == {"en": "Needs_assessment_2026_v2"}
+    assert survey.version == content_version(survey)
+    assert len(survey.version) == 12
+    edited = {"survey": [(2, {"type": "text", "name": "q", "label": "Q, edited"})]}
+    again = xlsform_to_survey(sheets, source="other.xlsx", form_name="Needs assessment 2026 (v2)")
+    assert again.version == survey.version  # same content, same version
+    assert xlsform_to_survey(edited, source="x.xlsx").version != survey.version
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("route_feedback", "route_feedback"),
+        ("Évaluation des besoins", "Evaluation_des_besoins"),
+        ("2026 survey", "form_2026_survey"),
+        ("***", "form"),
+        ("a" * 80, "a" * 64),
+    ],
+)
+def test_safe_form_id(name: str, safe: str) -> None:
+    assert safe_form_id(name) == safe
 
 
 def test_id_string_is_accepted_as_form_id() -> None:
@@ -643,7 +780,8 @@ def test_unsupported_repeat_workbook() -> None:
     path = FIXTURES / "unsupported_repeat.xlsx"
 
     assert problems_of(read_xlsx_sheets(path)) == [
-        "survey sheet, row 4: type 'begin_repeat' (repeat groups) is not supported"
+        "survey sheet, row 4: type 'begin_repeat' (repeat groups) is not supported; ask one "
+        "question per item, or for a list in a text question"
     ]
 
 
@@ -651,10 +789,12 @@ def test_media_and_geo_workbook() -> None:
     path = FIXTURES / "media_and_geo.xlsx"
 
     assert problems_of(read_xlsx_sheets(path)) == [
-        "survey sheet, row 3: type 'geopoint' (locations) is not supported",
-        "survey sheet, row 4: type 'image' (media and files) is not supported",
-        "survey sheet, row 5: column 'media::image::English (en)': media are not supported",
-        "survey sheet, row 6: type 'calculate' (calculations) is not supported",
+        "survey sheet, row 3: type 'geopoint' (locations) is not supported; ask for the place "
+        "in a text question (a town, or coordinates typed as text)",
+        "survey sheet, row 4: type 'image' (media capture) is not supported; ask for a link to "
+        "the file in a text question",
+        "survey sheet, row 6: type 'calculate' (calculations) is not supported; compute the "
+        "value from the export instead",
     ]
 
 
@@ -668,14 +808,14 @@ def _load_make_fixtures() -> ModuleType:
     return module
 
 
-def _cell_values(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
+def _parts(path: Path) -> dict[str, bytes]:
+    """The workbook's parts, but its creation time (openpyxl stamps it on every save)."""
+    with zipfile.ZipFile(path) as archive:
         return {
-            sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets
+            name: archive.read(name)
+            for name in archive.namelist()
+            if name != "docProps/core.xml"
         }
-    finally:
-        workbook.close()
 
 
 def test_fixtures_are_what_the_script_writes(tmp_path: Path) -> None:
@@ -685,7 +825,7 @@ def test_fixtures_are_what_the_script_writes(tmp_path: Path) -> None:
         path.name for path in FIXTURES.glob("*.xlsx")
     )
     for path in written:
-        assert _cell_values(path) == _cell_values(FIXTURES / path.name), path.name
+        assert _parts(path) == _parts(FIXTURES / path.name), path.name
 
 
 def test_words_after_a_plain_type_are_refused() -> None:
@@ -695,6 +835,7 @@ def test_words_after_a_plain_type_are_refused() -> None:
     )
 
     assert problems_of(sheets) == [
-        "settings sheet: form_id 'my form': use letters, digits, '_', '.', '-'",
+        "settings sheet: form_id 'my form': use at most 64 letters, digits, '_', '.', '-' "
+        "(not starting with a digit)",
         "survey sheet, row 2: type 'integer big': unexpected words after it",
     ]
