@@ -812,9 +812,7 @@ def _parts(path: Path) -> dict[str, bytes]:
     """The workbook's parts, but its creation time (openpyxl stamps it on every save)."""
     with zipfile.ZipFile(path) as archive:
         return {
-            name: archive.read(name)
-            for name in archive.namelist()
-            if name != "docProps/core.xml"
+            name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"
         }
 
 
@@ -838,4 +836,345 @@ def test_words_after_a_plain_type_are_refused() -> None:
         "settings sheet: form_id 'my form': use at most 64 letters, digits, '_', '.', '-' "
         "(not starting with a digit)",
         "survey sheet, row 2: type 'integer big': unexpected words after it",
+    ]
+
+
+# -- forms as KoboToolbox and ODK users write them: one fixture per variant ---------------------
+
+
+def fixture(name: str) -> Any:
+    path = FIXTURES / name
+    return translate_xlsform(read_xlsx_sheets(path), source=str(path))
+
+
+def test_settings_are_optional() -> None:
+    translation = fixture("Feedback form (copy).xlsx")
+    survey = translation.survey
+
+    assert survey.id == "Feedback_form_copy"  # the file name, made safe
+    assert survey.version == content_version(survey)  # the content
+    assert survey.default_language == "fr"  # the first label column
+    assert survey.languages == ("fr", "en")
+    assert survey.title == {"fr": "Feedback_form_copy", "en": "Feedback_form_copy"}
+    assert survey.question("office").required
+
+
+def test_languages_by_name_in_any_language() -> None:
+    survey = fixture("languages_by_name.xlsx").survey
+
+    assert survey.default_language == "de"  # default_language: Deutsch
+    assert survey.languages == ("de", "en", "fr", "am")
+    assert survey.question("engaged").label == {
+        "en": "Engaged?",
+        "fr": "Engagé ?",
+        "de": "Engagiert?",
+        "am": "ተሳትፎ?",
+    }
+    assert survey.question("engaged").hint == {"de": "Ja/Nein"}
+    assert survey.choice_lists["yes_no"][0].label["am"] == "አዎ"
+    assert survey.title == {"de": "Sprachen", "en": "Sprachen", "fr": "Sprachen", "am": "Sprachen"}
+
+
+def test_languages_by_code() -> None:
+    translation = fixture("languages_by_code.xlsx")
+    survey = translation.survey
+
+    assert survey.languages == ("en", "fr", "pt-BR")
+    assert survey.question("office").label["pt-BR"] == "Qual escritório?"
+    assert survey.question("office").hint == {"fr": "Ville"}
+
+
+def test_legacy_syntax() -> None:
+    survey = fixture("legacy_syntax.xlsx").survey
+
+    assert survey.languages == ("en", "es")  # Label:English, Label:Español (one colon)
+    assert [(q.id, q.type, q.choices, q.required) for q in survey.questions] == [
+        ("engaged", QuestionType.SINGLE_CHOICE, "yes_or_no", True),  # select one from, TRUE
+        ("topics", QuestionType.MULTIPLE_CHOICE, "topics", True),  # ... all that apply from, Yes
+        ("why", QuestionType.TEXT, None, True),  # string, 1
+        ("staff", QuestionType.INTEGER, None, False),  # int, no
+    ]
+    assert survey.question("engaged").label == {"en": "Engaged?", "es": "¿Participa?"}
+    assert survey.question("staff").constraint_message == {"en": "Zero or more"}
+    assert survey.choice_lists["topics"][1].label == {"en": "Return", "es": "Retorno"}
+
+
+@pytest.mark.parametrize(
+    ("type_", "kind"),
+    [
+        ("select1 l", QuestionType.SINGLE_CHOICE),
+        ("select one using l", QuestionType.SINGLE_CHOICE),
+        ("add select one prompt using l", QuestionType.SINGLE_CHOICE),
+        ("Select_One l", QuestionType.SINGLE_CHOICE),
+        ("select multiple l", QuestionType.MULTIPLE_CHOICE),
+        ("select multiple from l", QuestionType.MULTIPLE_CHOICE),
+        ("add select multiple prompt using l", QuestionType.MULTIPLE_CHOICE),
+        ("q int", QuestionType.INTEGER),
+        ("add integer prompt", QuestionType.INTEGER),
+        ("add decimal prompt", QuestionType.DECIMAL),
+        ("q string", QuestionType.TEXT),
+        ("add text prompt", QuestionType.TEXT),
+        ("add date prompt", QuestionType.DATE),
+        ("add note prompt", QuestionType.NOTE),
+    ],
+)
+def test_type_spellings(type_: str, kind: QuestionType) -> None:
+    sheets = make_sheets(
+        {"type": type_, "name": "q", "label": "Q"},
+        choices=[{"list_name": "l", "name": "a", "label": "A"}],
+    )
+
+    assert xlsform_to_survey(sheets, source=None).question("q").type is kind
+
+
+def test_column_spellings() -> None:
+    sheets = make_sheets(
+        {"Type": "text", "Name": "a", "Caption": "A"},
+        {"type": "text", "name": "b", "label": "B", "Relevance": "${a} != ''"},
+        {
+            "type": "integer",
+            "name": "c",
+            "label": "C",
+            "constraint": ". > 0",
+            "Constraint Message": "Positive",
+        },
+        {"type": "select_one l", "name": "d", "label": "D"},
+        choices=[{"List Name": "l", "Value": "x", "Label": "X"}],
+    )
+
+    survey = xlsform_to_survey(sheets, source=None)
+
+    assert survey.question("a").label == {"en": "A"}
+    assert survey.question("b").relevant == "${a} != ''"
+    assert survey.question("c").constraint_message == {"en": "Positive"}
+    assert survey.choice_lists["l"][0].value == "x"
+
+
+def test_one_colon_is_not_a_translation_where_the_sheet_uses_two() -> None:
+    sheets = make_sheets(
+        {
+            "type": "integer",
+            "name": "q",
+            "label::English (en)": "How many?",
+            "constraint": ". >= 0",
+            "jr:constraintMsg::English (en)": "Zero or more",
+        },
+    )
+
+    question = xlsform_to_survey(sheets, source=None).question("q")
+
+    assert question.constraint_message == {"en": "Zero or more"}
+
+
+def test_or_other_fixture() -> None:
+    survey = fixture("or_other.xlsx").survey
+
+    assert [q.id for q in survey.questions] == [
+        "partner",
+        "partner_other",
+        "partners",
+        "partners_other",
+        "lead",
+    ]
+    other = survey.choices_of(survey.question("partner"))[-1]
+    assert (other.value, other.label) == ("other", {"en": "Other", "fr": "Autre"})
+    assert survey.question("partner_other").label == {
+        "en": "Please specify.",
+        "fr": "Veuillez préciser.",
+    }
+    assert survey.question("partners_other").relevant == "selected(${partners}, 'other')"
+    assert [c.value for c in survey.choices_of(survey.question("lead"))] == ["unhcr", "iom"]
+
+
+def test_group_labels_and_guidance_hints() -> None:
+    survey = fixture("groups_and_guidance.xlsx").survey
+
+    assert survey.groups == {"return": {"en": "Return"}, "return/details": {"en": "Details"}}
+    assert [(q.id, q.group) for q in survey.questions] == [
+        ("welcome", None),
+        ("returns", "return"),
+        ("detail_note", "return/details"),
+        ("how", "return/details"),
+        ("comment", "unlabelled"),
+    ]
+    returns = survey.question("returns")
+    assert returns.hint == {"en": "Last year"}
+    assert returns.guidance == {"en": "Count each person once."}
+    assert returns.hint_in("en") == "Last year\nCount each person once."
+    assert survey.question("how").hint_in("en") == "Name the agencies."
+    assert survey.question("how").relevant == "(${returns} > 0)"
+
+
+def test_repeated_names_are_qualified_by_their_group() -> None:
+    survey = fixture("repeated_names.xlsx").survey
+
+    assert [q.id for q in survey.questions] == [
+        "office",  # unique: the name as written
+        "return/engaged",
+        "return/details",
+        "transfer/engaged",
+        "transfer/details",
+    ]
+    # ${engaged} means the one in the same group; ${office} the only one.
+    assert survey.question("return/details").relevant == "${return/engaged} = 'yes'"
+    assert survey.question("transfer/details").relevant == (
+        "${transfer/engaged} = 'yes' and ${office} != ''"
+    )
+
+
+def test_a_name_used_at_the_top_and_in_a_group() -> None:
+    sheets = make_sheets(
+        {"type": "text", "name": "name", "label": "Your name?"},
+        {"type": "begin group", "name": "partner", "label": "Partner"},
+        {"type": "text", "name": "name", "label": "Partner's name?"},
+        {"type": "note", "name": "hello", "label": "Hello ${name}"},
+        {"type": "end group"},
+        {"type": "note", "name": "bye", "label": "Bye ${name}"},
+    )
+
+    survey = xlsform_to_survey(sheets, source=None)
+
+    assert [q.id for q in survey.questions] == ["name", "partner/name", "hello", "bye"]
+    assert survey.question("hello").label == {"en": "Hello ${partner/name}"}
+    assert survey.question("bye").label == {"en": "Bye ${name}"}
+
+
+def test_an_ambiguous_reference_and_a_name_twice_in_one_group() -> None:
+    sheets = make_sheets(
+        {"type": "begin group", "name": "a"},
+        {"type": "text", "name": "x", "label": "X in a"},
+        {"type": "end group"},
+        {"type": "begin group", "name": "b"},
+        {"type": "text", "name": "x", "label": "X in b"},
+        {"type": "text", "name": "x", "label": "X in b again"},
+        {"type": "end group"},
+        {"type": "text", "name": "y", "label": "Y", "relevant": "${x} != ''"},
+    )
+
+    assert problems_of(sheets) == [
+        "survey sheet, row 7: name 'x' is already used in this group (row 6)",
+        "survey sheet, row 9: relevant: ${x} could mean ${a/x}, ${b/x}; write one of those",
+    ]
+
+
+def test_existing_ids_do_not_change() -> None:
+    # A Kobo form without repeated names keeps every name as its id, groups or not.
+    survey = xlsform_to_survey(read_xlsx_sheets(FIXTURES / "kobo_route_feedback.xlsx"), source=None)
+
+    assert "alignment_return" in [q.id for q in survey.questions]
+    assert all("/" not in q.id for q in survey.questions)
+
+
+def test_piping_references_are_checked() -> None:
+    survey = fixture("piping.xlsx").survey
+    assert survey.question("staff").hint == {"en": "In ${region} only"}
+
+    sheets = make_sheets(
+        {"type": "note", "name": "n", "label": "Hello ${who}, ${later}"},
+        {"type": "text", "name": "later", "label": "Later"},
+    )
+    assert problems_of(sheets) == [
+        "question 'n' (survey sheet, row 2): label: ${who} is not a question of this survey",
+        "question 'n' (survey sheet, row 2): label: ${later} is not asked before this question",
+    ]
+
+
+def test_large_ranges() -> None:
+    translation = fixture("large_ranges.xlsx")
+    survey = translation.survey
+
+    assert survey.question("share").scale == Scale(min=0, max=100, step=5)
+    assert survey.question("budget").scale == Scale(min=0, max=1000, step=1)
+    assert survey.question("rating").scale == Scale(min=0, max=10, step=2)  # 10 down to 0
+    assert survey.question("years").scale == Scale(min=1, max=50, step=1)
+    assert [str(w) for w in translation.warnings] == [
+        "survey sheet, row 6: parameter 'tick_interval' is ignored: chat shows no slider",
+        "survey sheet, row 6: parameter 'placeholder' is ignored: chat shows no slider",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "problem"),
+    [
+        (
+            "start=0 end=1 step=0.5",
+            "step='0.5': ranges of decimals are not supported; use a "
+            "decimal question with a constraint",
+        ),
+        ("start=0 end=5 step=0", "step must not be 0"),
+    ],
+)
+def test_range_parameters_refused(parameters: str, problem: str) -> None:
+    sheets = make_sheets({"type": "range", "name": "r", "label": "R", "parameters": parameters})
+
+    assert problems_of(sheets) == [f"survey sheet, row 2: parameters: {problem}"]
+
+
+def test_descending_range_keeps_its_points() -> None:
+    sheets = make_sheets(
+        {"type": "range", "name": "r", "label": "R", "parameters": "start=9 end=0 step=3"}
+    )
+
+    scale = xlsform_to_survey(sheets, source=None).question("r").scale
+    assert scale is not None and scale.points() == [0, 3, 6, 9]
+
+
+def test_cascading_selects() -> None:
+    survey = fixture("cascading_selects.xlsx").survey
+
+    region = survey.question("region")
+    assert region.choice_filter == "country = ${country}"
+    assert [(c.value, c.columns) for c in survey.choice_lists["region"][:2]] == [
+        ("dakar", {"country": "sen"}),
+        ("thies", {"country": "sen"}),
+    ]
+    assert survey.choice_lists["country"][0].columns == {}  # no filter reads that list
+
+
+def test_a_list_labelled_with_numbers() -> None:
+    survey = fixture("nps_numbers.xlsx").survey
+
+    assert [(c.value, c.label["en"]) for c in survey.choice_lists["nps"]] == [
+        (str(n), str(n)) for n in range(11)
+    ]
+
+
+def test_a_million_declared_empty_rows_are_not_read() -> None:
+    sheets = read_xlsx_sheets(FIXTURES / "million_empty_rows.xlsx")
+
+    assert [number for number, _ in sheets["survey"]] == [2, 3]
+    survey = xlsform_to_survey(sheets, source=None)
+    assert [q.id for q in survey.questions] == ["office", "staff"]
+
+
+def test_warnings_for_what_chat_shows_differently() -> None:
+    translation = fixture("warnings_shown.xlsx")
+
+    assert [str(w) for w in translation.warnings] == [
+        "survey sheet, row 5: parameter 'randomize' is ignored: choices are shown in their order",
+        "survey sheet: column 'media::image::English (en)' (row 3) is ignored: images, audio "
+        "and video are not shown in chat",
+        "survey sheet: appearance 'minimal' (row 2) is ignored: chat shows its own buttons, "
+        "lists and typed answers",
+        "survey sheet: appearance 'horizontal' (row 5) is ignored: chat shows its own buttons, "
+        "lists and typed answers",
+        "survey sheet: default (row 4) is ignored: delegates start every question unanswered",
+    ]
+
+
+def test_external_data_is_refused_with_a_way_round() -> None:
+    path = FIXTURES / "external_data.xlsx"
+
+    assert problems_of(read_xlsx_sheets(path)) == [
+        "external_choices sheet: external choices are not supported; copy these rows into the "
+        "choices sheet and use choice_filter",
+        "survey sheet, row 3: type 'select_one_from_file' (choices from a file) is not "
+        "supported; copy the file's rows into the choices sheet",
+        "survey sheet, row 4: type 'select_one_external' (external choices) is not supported; "
+        "copy the external_choices rows into the choices sheet and use choice_filter",
+        "survey sheet, row 5: relevant: pulldata() reads a CSV file attached to the form, which "
+        "a chat survey does not have: ask the question instead, or put the values in the "
+        "choices sheet",
+        "survey sheet, row 6: appearance \"search('offices')\" reads choices from a file, which "
+        "is not supported; copy them into the choices sheet",
     ]
