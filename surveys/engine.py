@@ -389,12 +389,16 @@ def _relevant(survey: Survey, answers: Answers, today: date | None) -> list[Ques
     """Questions and notes that apply, in order.
 
     A condition sees only the answers of questions that themselves apply, so clearing one
-    question cascades to those that depended on it.
+    question cascades to those that depended on it. A choice question whose ``choice_filter``
+    leaves nothing to choose is not asked either (there would be no way to answer it).
     """
     shown: list[Question] = []
     earlier: dict[str, AnswerValue | None] = {}
     for question in survey.questions:
-        if _applies(question, earlier, today):
+        if _applies(question, earlier, today) and (
+            question.choice_filter is None
+            or offered_choices(survey, question, earlier, today=today)
+        ):
             shown.append(question)
             if question.id in answers:
                 earlier[question.id] = answers[question.id]

@@ -319,13 +319,6 @@ def translate_xlsform(
     return Translation(survey, tuple(translator.warnings))
 
 
-def xlsform_to_mapping(
-    sheets: Sheets, *, form_name: str | None = None
-) -> tuple[dict[str, Any], dict[str, str], list[Problem]]:
-    """The survey mapping, question id -> "survey sheet, row N", and the problems found."""
-    return _Translator(sheets, form_name=form_name).run()
-
-
 def content_version(survey: Survey) -> str:
     """A version for a form whose settings give none: the first 12 hex digits of a hash of
     its content (the same content, the same version; any change, a new one)."""
