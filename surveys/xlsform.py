@@ -460,12 +460,13 @@ class _Translator:
         if not form_id:
             self.problem("settings", None, "form_id (the survey id) is missing")
         elif not re.fullmatch(ID_PATTERN, form_id) or len(form_id) > 64:
-            self.problem(
+            safe = safe_form_id(form_id)
+            self.warn(
                 "settings",
                 None,
-                f"form_id {form_id!r}: use at most 64 letters, digits, '_', '.', '-' "
-                "(not starting with a digit)",
+                f"form_id {form_id!r} is used as {safe!r} (letters, digits, '_', '.', '-')",
             )
+            data["id"] = safe
         themes = self.themes()
         if themes:
             data["themes"] = themes

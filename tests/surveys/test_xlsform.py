@@ -833,9 +833,22 @@ def test_words_after_a_plain_type_are_refused() -> None:
     )
 
     assert problems_of(sheets) == [
-        "settings sheet: form_id 'my form': use at most 64 letters, digits, '_', '.', '-' "
-        "(not starting with a digit)",
         "survey sheet, row 2: type 'integer big': unexpected words after it",
+    ]
+
+
+def test_a_form_id_with_spaces_is_made_safe() -> None:
+    sheets = make_sheets(
+        {"type": "integer", "name": "q", "label": "Q"},
+        settings={"form_id": "Spec test 2026", "version": "1"},
+    )
+
+    translation = translate_xlsform(sheets, source=None)
+
+    assert translation.survey.id == "Spec_test_2026"
+    assert [str(w) for w in translation.warnings] == [
+        "settings sheet: form_id 'Spec test 2026' is used as 'Spec_test_2026' (letters, "
+        "digits, '_', '.', '-')"
     ]
 
 
