@@ -19,7 +19,7 @@ from bot.exporting import ExportFormat, write_csv, write_json, write_xlsx
 from bot.preview import run_preview
 from bot.rosters import read_roster_file
 from bot.settings import Settings
-from bot.survey_files import read_survey_file
+from bot.survey_files import check_survey_file, read_survey_file
 from bot.terminal import STATUS_WORDS, State, parse_moment
 from storage import migrate
 from storage.database import Store
@@ -90,16 +90,23 @@ def db_upgrade(ctx: typer.Context) -> None:
 def survey_validate(
     file: Annotated[Path, typer.Argument(help="A survey as YAML (.yaml) or XLSForm (.xlsx).")],
 ) -> None:
-    """Check a survey definition; exit 1 and list every problem, with its place, if it has any."""
+    """Check a survey definition; exit 1 and list every problem, with its place, if it has any.
+
+    A valid one is described: its languages, its questions by type, and warnings about what
+    is accepted but shown differently in chat or missing in one of its languages.
+    """
     try:
-        survey = read_survey_file(file)
+        checked = check_survey_file(file)
     except ItineraError as error:
         raise terminal.fail(str(error)) from None
+    survey = checked.survey
     asked = sum(1 for question in survey.questions if question.asks)
     out.print(
         f"{file}: valid. Survey {survey.id!r} version {survey.version}, {asked} questions, "
         f"languages {', '.join(survey.languages)}."
     )
+    for line in checked.report():
+        out.print(line, markup=False, highlight=False)
 
 
 @survey_app.command("preview")

@@ -1,4 +1,8 @@
-"""Walking a survey in the terminal exactly as the engine walks a delegate through it."""
+"""Walking a survey in the terminal exactly as the engine walks a delegate through it.
+
+Choices are listed with their numbers, except where the labels are numbers themselves (a 0-10
+list): then the labels alone are shown, and typing ``7`` picks the choice labelled 7.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from surveys import engine
-from surveys.definition import Survey
+from surveys.answers import Typed
+from surveys.definition import QuestionType, Survey
 from surveys.messages import text as message
 
 BACK = "<"
+LISTED_POINTS = 11
+"""A scale with more points is shown as the bounds and step to type within."""
 
 
 def run_preview(
@@ -62,7 +69,7 @@ def run_preview(
             outcome = engine.skip(survey, state, language=language, now=now)
         else:
             outcome = engine.answer(
-                survey, state, engine.Typed(line), language=language, today=today, now=now
+                survey, state, Typed(line), language=language, today=today, now=now
             )
         if isinstance(outcome, engine.Rejected):
             console.print(f"[red]{escape(outcome.message)}[/red]")
@@ -71,9 +78,11 @@ def run_preview(
 
 
 def _show(console: Console, survey: Survey, prompt: engine.Prompt) -> None:
-    for note in prompt.notes:
+    for shown, heading in prompt.lead_in():
         console.print()
-        console.print(escape(note))
+        console.print(
+            f"[bold underline]{escape(shown)}[/bold underline]" if heading else escape(shown)
+        )
     console.print()
     required = "" if prompt.can_skip else " *"
     console.print(
@@ -81,8 +90,12 @@ def _show(console: Console, survey: Survey, prompt: engine.Prompt) -> None:
     )
     if prompt.hint:
         console.print(f"[dim]{escape(prompt.hint)}[/dim]")
-    for option in prompt.options:
-        console.print(f"  {option.number}. {escape(option.label)}")
+    if prompt.question.type is QuestionType.SCALE and not 0 < len(prompt.options) <= LISTED_POINTS:
+        console.print(f"[dim]{escape(prompt.number_hint)}[/dim]")
+    else:
+        for option in prompt.options:
+            number = f"{option.number}. " if prompt.numbered else "- "
+            console.print(f"  {number}{escape(option.label)}", highlight=False)
     if prompt.current is not None:
         current = engine.display_value(
             survey, prompt.question, prompt.current, language=prompt.language

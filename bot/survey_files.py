@@ -5,22 +5,33 @@ workbook, an invalid survey) is raised as :class:`~surveys.errors.DefinitionErro
 ``source`` is the path as given, so the CLI shows one kind of error, located as well as it can:
 the YAML line, the sheet and row, or the question.
 
+Workbooks are read in openpyxl's read-only mode, and only as far as their cells hold values:
+a sheet that declares a million formatted but empty rows is read to its last value, found by
+scanning the sheet's XML, not row by row (``bench/xlsform_validation.py`` measures it).
+
 Example::
 
     survey = read_survey_file(Path("surveys/examples/route_alignment.yaml"))
+    checked = check_survey_file(Path("needs.xlsx"))   # the survey, and what validate reports
+    print("\n".join(checked.report()))
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 from openpyxl import load_workbook
 
-from surveys.definition import Kind, Survey, load_survey
+from surveys.definition import Kind, QuestionType, Survey, advisories, load_survey
 from surveys.errors import DefinitionError, Problem
-from surveys.xlsform import Row, Sheets, xlsform_to_survey
+from surveys.language_names import language_name
+from surveys.messages import MESSAGES
+from surveys.xlsform import Row, Sheets, translate_xlsform
 
 SUFFIXES: dict[str, Kind] = {".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsform"}
 
@@ -47,10 +58,83 @@ def survey_source_kind(path: Path) -> Kind:
 
 def read_survey_file(path: Path) -> Survey:
     """Read, translate and validate the survey definition in ``path``."""
+    return check_survey_file(path).survey
+
+
+@dataclass(frozen=True)
+class CheckedSurvey:
+    """A valid survey and what ``itinera survey validate`` tells about it besides."""
+
+    survey: Survey
+    warnings: tuple[Problem, ...]
+    """Accepted, but worth a look: missing translations, unused lists, what chat shows
+    differently from a form on a phone."""
+
+    def report(self) -> list[str]:
+        """Lines for the organiser: languages, questions per type, then the warnings."""
+        survey = self.survey
+        covered = message_languages()
+        lines = [
+            "languages: " + ", ".join(_language_entry(survey, code) for code in survey.languages)
+        ]
+        uncovered = [code for code in survey.languages if code.split("-")[0].lower() not in covered]
+        if uncovered:
+            names = ", ".join(f"{language_name(code)} ({code})" for code in uncovered)
+            ours = ", ".join(sorted(language_name(code) for code in covered))
+            lines.append(
+                f"note: Itinera's own messages (buttons, reminders, errors) exist in {ours}; "
+                f"delegates reading {names} get the survey's texts in their language and "
+                "those messages in English"
+            )
+        counts = Counter(question.type for question in survey.questions)
+        parts = [
+            f"{counts[kind]} {_TYPE_WORDS[kind]}"
+            for kind in QuestionType
+            if counts[kind] and kind is not QuestionType.NOTE
+        ]
+        if counts[QuestionType.NOTE]:
+            notes = counts[QuestionType.NOTE]
+            parts.append(f"{notes} note" + ("" if notes == 1 else "s"))
+        lines.append("questions: " + ", ".join(parts))
+        lines.extend(f"warning: {warning}" for warning in self.warnings)
+        return lines
+
+
+_TYPE_WORDS = {
+    QuestionType.SINGLE_CHOICE: "single choice",
+    QuestionType.MULTIPLE_CHOICE: "multiple choice",
+    QuestionType.SCALE: "scale",
+    QuestionType.YES_NO: "yes/no",
+    QuestionType.INTEGER: "integer",
+    QuestionType.DECIMAL: "decimal",
+    QuestionType.TEXT: "text",
+    QuestionType.DATE: "date",
+    QuestionType.NOTE: "note",
+}
+
+
+def _language_entry(survey: Survey, code: str) -> str:
+    default = ", default" if code == survey.default_language else ""
+    return f"{language_name(code)} ({code}{default})"
+
+
+def message_languages() -> frozenset[str]:
+    """The languages every one of Itinera's own delegate messages is written in."""
+    languages: set[str] | None = None
+    for texts in MESSAGES.values():
+        languages = set(texts) if languages is None else languages & set(texts)
+    return frozenset(languages or ())
+
+
+def check_survey_file(path: Path) -> CheckedSurvey:
+    """Read, translate and validate ``path``; the survey and the warnings for ``validate``."""
     kind = survey_source_kind(path)
     if kind == "yaml":
-        return _read_yaml(path)
-    return xlsform_to_survey(read_xlsx_sheets(path), source=str(path))
+        survey = _read_yaml(path)
+        return CheckedSurvey(survey, tuple(advisories(survey)))
+    translation = translate_xlsform(read_xlsx_sheets(path), source=str(path), form_name=path.stem)
+    survey = translation.survey
+    return CheckedSurvey(survey, (*translation.warnings, *advisories(survey)))
 
 
 # -- YAML ------------------------------------------------------------------------------------
@@ -131,7 +215,8 @@ def _question_lines(node: yaml.Node | None) -> dict[str, str]:
 def read_xlsx_sheets(path: Path) -> Sheets:
     """Every worksheet as :data:`~surveys.xlsform.Row` s: header row 1, real row numbers.
 
-    Headers are stripped; fully empty rows are left out.
+    Headers are stripped; fully empty rows are left out, and nothing is read past the last
+    row that holds a value, whatever the sheet declares.
     """
     source = str(path)
     if not path.is_file():
@@ -148,7 +233,7 @@ def read_xlsx_sheets(path: Path) -> Sheets:
     sheets: dict[str, list[Row]] = {}
     try:
         for sheet in workbook.worksheets:
-            sheets[sheet.title] = _sheet_rows(sheet, problems)
+            sheets[sheet.title] = _sheet_rows(sheet, problems, last=_last_used_row(workbook, sheet))
     except Exception:  # a damaged sheet part only shows up while reading it
         raise DefinitionError(
             [Problem("", "not a readable .xlsx workbook (is the file damaged?)")], source=source
@@ -160,20 +245,24 @@ def read_xlsx_sheets(path: Path) -> Sheets:
     return sheets
 
 
-def _sheet_rows(sheet: Any, problems: list[Problem]) -> list[Row]:
+def _sheet_rows(sheet: Any, problems: list[Problem], *, last: int | None) -> list[Row]:
+    """The rows of ``sheet`` up to row ``last`` (None: as far as the sheet goes)."""
     rows: list[Row] = []
-    headers: list[str] = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if number == 1:
-            headers = [str(value).strip() if value is not None else "" for value in values]
-            seen: set[str] = set()
-            for header in headers:
-                if header and header in seen:
-                    problems.append(
-                        Problem(f"{sheet.title} sheet", f"column {header!r} appears twice")
-                    )
-                seen.add(header)
-            continue
+    if last == 0:
+        return rows
+    first = next(iter(sheet.iter_rows(min_row=1, max_row=1, values_only=True)), ())
+    headers = [str(value).strip() if value is not None else "" for value in first]
+    while headers and not headers[-1]:
+        headers.pop()
+    seen: set[str] = set()
+    for header in headers:
+        if header and header in seen:
+            problems.append(Problem(f"{sheet.title} sheet", f"column {header!r} appears twice"))
+        seen.add(header)
+    if not headers or last == 1:
+        return rows
+    data = sheet.iter_rows(min_row=2, max_row=last, max_col=len(headers), values_only=True)
+    for number, values in enumerate(data, start=2):
         if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
             continue
         cells = {
@@ -183,6 +272,97 @@ def _sheet_rows(sheet: Any, problems: list[Problem]) -> list[Row]:
         }
         rows.append((number, cells))
     return rows
+
+
+_CHUNK = 1 << 20
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
+_ROW_NUMBER = re.compile(rb'\sr="([0-9]+)"')
+
+
+def _last_used_row(workbook: Any, sheet: Any) -> int | None:
+    """The last row of ``sheet`` holding a value, or None if the XML cannot be scanned."""
+    archive = getattr(workbook, "_archive", None)
+    part = getattr(sheet, "_worksheet_path", None)
+    if archive is None or not isinstance(part, str):
+        return None
+    with archive.open(part) as stream:
+        return last_value_row(stream)
+
+
+def last_value_row(stream: IO[bytes]) -> int | None:
+    """The number of the last row that holds a value, read from a worksheet's XML.
+
+    Byte searches over the decompressed XML, a megabyte at a time, find the last ``<v>`` or
+    ``<is>`` (a cell value) and the ``<row>`` it is in: a million empty rows cost milliseconds,
+    where parsing them costs seconds. Rows are numbered by their ``r`` attribute, or counted
+    when a sheet writes none; a sheet that mixes both, or that cannot be read this way, gives
+    None (read it all). 0 means no value at all.
+    """
+    carry = b""
+    markers: tuple[bytes, ...] = ()
+    starts: tuple[bytes, ...] = ()
+    explicit: bool | None = None
+    rows_before = 0
+    last_start: tuple[bytes, int] | None = None
+    found = 0
+    while True:
+        data = stream.read(_CHUNK)
+        chunk = carry + data
+        if data:
+            cut = chunk.rfind(b">") + 1
+            chunk, carry = chunk[:cut], chunk[cut:]
+        if not markers:
+            root = _ROOT.search(chunk)
+            if root is None:
+                if not data:
+                    return None
+                carry = chunk + carry
+                continue
+            prefix = root.group(1) or b""
+            markers = tuple(b"<" + prefix + tag for tag in (b"v>", b"v ", b"is>", b"is "))
+            starts = (b"<" + prefix + b"row ", b"<" + prefix + b"row>", b"<" + prefix + b"row/>")
+        if explicit is None:
+            first_at = min((at for at in (chunk.find(s) for s in starts) if at >= 0), default=-1)
+            if first_at >= 0:
+                explicit = (
+                    _ROW_NUMBER.search(chunk[first_at : chunk.find(b">", first_at)]) is not None
+                )
+        value_at = max(chunk.rfind(marker) for marker in markers)
+        if value_at >= 0:
+            row_at = max(chunk.rfind(start, 0, value_at) for start in starts)
+            if row_at >= 0:
+                attributes = chunk[row_at : chunk.find(b">", row_at)]
+                start = (attributes, rows_before + _count(chunk, starts, row_at) + 1)
+            elif last_start is not None:
+                start = last_start
+            else:
+                return None
+            number, explicit = _row_number(*start, explicit)
+            if number is None:
+                return None
+            found = number
+        row_at = max(chunk.rfind(start) for start in starts)
+        if row_at >= 0:
+            last_start = (
+                chunk[row_at : chunk.find(b">", row_at)],
+                rows_before + _count(chunk, starts, row_at) + 1,
+            )
+        rows_before += _count(chunk, starts, len(chunk))
+        if not data:
+            return found
+
+
+def _count(chunk: bytes, starts: tuple[bytes, ...], end: int) -> int:
+    return sum(chunk.count(start, 0, end) for start in starts)
+
+
+def _row_number(attributes: bytes, ordinal: int, explicit: bool | None) -> tuple[int | None, bool]:
+    """A row's number (its ``r``, else its place) and whether rows are numbered explicitly."""
+    match = _ROW_NUMBER.search(attributes)
+    has_number = match is not None
+    if explicit is not None and explicit != has_number:
+        return None, has_number
+    return (int(match.group(1)) if match else ordinal), has_number
 
 
 def _unreadable(error: OSError, source: str) -> DefinitionError:

@@ -15,11 +15,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from surveys import expressions
 from surveys.errors import DefinitionError, ExpressionError, Problem
@@ -28,6 +37,10 @@ Translations = dict[str, str]
 """Text per language code (``{"en": "Yes", "fr": "Oui"}``)."""
 
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+QUESTION_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*(/[A-Za-z_][A-Za-z0-9_.-]*)*$"
+"""A question id: a name, qualified by its group (``group/name``) where the name repeats."""
+PIPED = re.compile(r"\$\{\s*([^{}]*?)\s*\}")
+"""``${question}`` inside a label, hint or note: replaced with the delegate's answer."""
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
 
 
@@ -49,6 +62,21 @@ CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOI
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    omitted_when_default: ClassVar[frozenset[str]] = frozenset()
+    """Fields left out of the stored JSON while they hold their default, so that adding one
+    does not change the content hash (and so the stored version) of an unchanged survey."""
+
+    @model_serializer(mode="wrap")
+    def _omit_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            fields = type(self).model_fields
+            for name in self.omitted_when_default:
+                default = fields[name].get_default(call_default_factory=True)
+                if getattr(self, name) == default:
+                    data.pop(name, None)
+        return data
+
 
 def pick(texts: Mapping[str, str], language: str, fallback: str) -> str:
     """The text in ``language``, else in ``fallback``, else any text there is."""
@@ -67,6 +95,12 @@ class Choice(_Model):
 
     value: str = Field(min_length=1, max_length=64)
     label: Translations
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other columns of the choice (e.g. 'country'), which a choice_filter reads.",
+    )
+
+    omitted_when_default = frozenset({"columns"})
 
 
 class Scale(_Model):
@@ -79,16 +113,38 @@ class Scale(_Model):
     max_label: Translations = Field(default_factory=dict)
 
     def points(self) -> list[int]:
+        """Every point, lowest first; see :meth:`count` before calling it on a large range."""
         return list(range(self.min, self.max + 1, self.step))
+
+    def count(self) -> int:
+        return max(0, (self.max - self.min) // self.step + 1)
+
+    def contains(self, number: int) -> bool:
+        """Whether ``number`` is a point: within the bounds and on a step from ``min``."""
+        return self.min <= number <= self.max and (number - self.min) % self.step == 0
+
+    @property
+    def top(self) -> int:
+        """The highest point (``max`` itself unless the steps do not reach it)."""
+        return self.min + (self.count() - 1) * self.step
 
 
 class Question(_Model):
     """One question (or note) of a survey."""
 
-    id: str = Field(pattern=ID_PATTERN, max_length=64)
+    id: str = Field(pattern=QUESTION_ID_PATTERN, max_length=64)
     type: QuestionType
     label: Translations
     hint: Translations = Field(default_factory=dict)
+    guidance: Translations = Field(
+        default_factory=dict, description="XLSForm's guidance_hint: shown after the hint."
+    )
+    group: str | None = Field(
+        default=None, description="Path of the groups it is in (``outer/inner``), if any."
+    )
+    choice_filter: str | None = Field(
+        default=None, description="Which choices to offer, from earlier answers (cascading)."
+    )
     required: bool = False
     required_message: Translations = Field(default_factory=dict)
     relevant: str | None = None
@@ -103,10 +159,20 @@ class Question(_Model):
     max: float | None = None
     max_length: int | None = Field(default=None, ge=1)
 
-    @field_validator("relevant", "constraint")
+    omitted_when_default = frozenset({"guidance", "group", "choice_filter"})
+
+    @field_validator("relevant", "constraint", "choice_filter", "group")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value if value and value.strip() else None
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The paths of the groups it is in, outermost first: ``("a", "a/b")``."""
+        if self.group is None:
+            return ()
+        parts = self.group.split("/")
+        return tuple("/".join(parts[: n + 1]) for n in range(len(parts)))
 
     @property
     def asks(self) -> bool:
@@ -117,7 +183,9 @@ class Question(_Model):
         return pick(self.label, language, fallback)
 
     def hint_in(self, language: str, fallback: str = "en") -> str:
-        return pick(self.hint, language, fallback) if self.hint else ""
+        """The hint, then the guidance hint (XLSForm's ``guidance_hint``), in ``language``."""
+        parts = [pick(texts, language, fallback) for texts in (self.hint, self.guidance) if texts]
+        return "\n".join(part for part in parts if part)
 
 
 class Survey(_Model):
@@ -133,7 +201,13 @@ class Survey(_Model):
         default_factory=dict, description="Theme tag -> its name per language, for digests."
     )
     choice_lists: dict[str, tuple[Choice, ...]] = Field(default_factory=dict)
+    groups: dict[str, Translations] = Field(
+        default_factory=dict,
+        description="Group path -> its label per language, shown before its first question.",
+    )
     questions: tuple[Question, ...] = Field(min_length=1)
+
+    omitted_when_default = frozenset({"groups"})
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
@@ -279,21 +353,26 @@ def check_survey(survey: Survey, *, locations: Mapping[str, str]) -> list[Proble
         for field_name, text in (
             ("relevant", question.relevant),
             ("constraint", question.constraint),
+            ("choice_filter", question.choice_filter),
         ):
             if text is None:
                 continue
+            filtering = field_name == "choice_filter"
             try:
-                tree = expressions.parse(text)
+                tree = expressions.parse(text, fields=filtering)
                 expressions.check(
                     tree,
                     types,
                     current=value_type(question) if field_name == "constraint" else None,
                     choices=choice_values,
                     current_choices=own_codes if field_name == "constraint" else None,
+                    fields=_choice_fields(survey, question) if filtering else None,
                 )
             except ExpressionError as error:
                 later = [
-                    ref for ref in _referenced(text) if ref not in types and ref in _all_ids(survey)
+                    ref
+                    for ref in _referenced(text, fields=filtering)
+                    if ref not in types and ref in _all_ids(survey)
                 ]
                 detail = error.detail
                 if later:
@@ -308,6 +387,11 @@ def check_survey(survey: Survey, *, locations: Mapping[str, str]) -> list[Proble
                 problems.append(
                     Problem(where(question), "a note takes no answer, so no constraint")
                 )
+        if question.choice_filter is not None and question.type not in CHOICE_TYPES:
+            problems.append(
+                Problem(where(question), "only a choice question can have a choice_filter")
+            )
+        problems.extend(_check_piping(survey, question, types, where(question)))
 
         types[question.id] = value_type(question)
         options = survey.choices_of(question)
@@ -324,11 +408,58 @@ def _all_ids(survey: Survey) -> set[str]:
     return {question.id for question in survey.questions}
 
 
-def _referenced(text: str) -> list[str]:
+def _referenced(text: str, *, fields: bool = False) -> list[str]:
     try:
-        return expressions.references(expressions.parse(text))
+        return expressions.references(expressions.parse(text, fields=fields))
     except ExpressionError:
         return []
+
+
+def _choice_fields(survey: Survey, question: Question) -> dict[str, expressions.ValueType]:
+    """What a choice_filter may name: ``name`` (the code) and the choices' other columns."""
+    fields = {"name": expressions.ValueType.STRING}
+    for option in survey.choices_of(question):
+        for column in option.columns:
+            fields.setdefault(column, expressions.ValueType.STRING)
+    return fields
+
+
+def piped_references(text: str) -> list[str]:
+    """The question ids ``${...}`` in a label, hint or note, in order."""
+    return [match.group(1) for match in PIPED.finditer(text)]
+
+
+def _check_piping(
+    survey: Survey,
+    question: Question,
+    earlier: Mapping[str, expressions.ValueType],
+    where: str,
+) -> list[Problem]:
+    """A ``${q}`` in a text must name a question answered before this one."""
+    problems: list[Problem] = []
+    reported: set[str] = set()
+    for field_name, texts in (
+        ("label", question.label),
+        ("hint", question.hint),
+        ("guidance_hint", question.guidance),
+    ):
+        for value in texts.values():
+            for ref in piped_references(value):
+                if ref in reported:
+                    continue
+                if ref not in earlier:
+                    reported.add(ref)
+                    if ref in _all_ids(survey):
+                        detail = f"${{{ref}}} is not asked before this question"
+                    else:
+                        detail = f"${{{ref}}} is not a question of this survey"
+                    problems.append(Problem(where, f"{field_name}: {detail}"))
+                elif earlier[ref] is expressions.ValueType.NONE:
+                    reported.add(ref)
+                    problems.append(
+                        Problem(where, f"{field_name}: ${{{ref}}} is a note and has no answer")
+                    )
+    return problems
 
 
 def _check_question(survey: Survey, question: Question, where: str) -> list[Problem]:
@@ -363,8 +494,12 @@ def _check_question(survey: Survey, question: Question, where: str) -> list[Prob
         scale = question.scale or Scale()
         if scale.min >= scale.max:
             problems.append(Problem(where, f"scale min {scale.min} must be below max {scale.max}"))
-        elif len(scale.points()) > 11:
-            problems.append(Problem(where, "a scale offers at most 11 points"))
+        elif scale.step > scale.max - scale.min:
+            problems.append(
+                Problem(
+                    where, f"scale step {scale.step} is more than max - min {scale.max - scale.min}"
+                )
+            )
     elif question.scale is not None:
         problems.append(Problem(where, "only a scale question takes 'scale'"))
     if kind in (QuestionType.INTEGER, QuestionType.DECIMAL):
@@ -383,3 +518,41 @@ AnswerValue = str | int | float | list[str]
 """A stored answer: a choice code or text or ISO date (str), a number, or choice codes (list)."""
 
 Kind = Literal["yaml", "xlsform"]
+
+
+def advisories(survey: Survey) -> list[Problem]:
+    """What a valid survey may still want fixed: texts missing in one of its languages, and
+    choice lists no question uses. ``itinera survey validate`` shows these as warnings."""
+    warnings: list[Problem] = []
+    for language in survey.languages:
+        missing = [
+            question.id
+            for question in survey.questions
+            if question.label and language not in question.label
+        ]
+        if missing:
+            warnings.append(Problem("survey", f"no {language!r} label for {_listed(missing)}"))
+        hints = [
+            question.id
+            for question in survey.questions
+            if question.hint and language not in question.hint
+        ]
+        if hints:
+            warnings.append(Problem("survey", f"no {language!r} hint for {_listed(hints)}"))
+        for name, options in survey.choice_lists.items():
+            bare = [option.value for option in options if language not in option.label]
+            if bare:
+                warnings.append(
+                    Problem(f"choice list {name!r}", f"no {language!r} label for {_listed(bare)}")
+                )
+    used = {question.choices for question in survey.questions if question.choices}
+    derived = {name.removesuffix(" or_other") for name in used}
+    for name in survey.choice_lists:
+        if name not in used and name not in derived:
+            warnings.append(Problem(f"choice list {name!r}", "is not used by any question"))
+    return warnings
+
+
+def _listed(ids: list[str]) -> str:
+    shown = ", ".join(repr(qid) for qid in ids[:8])
+    return shown + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")

@@ -17,48 +17,74 @@ Example::
 
 The walk is linear. A question is asked when its ``relevant`` condition holds on the answers
 given before it; an answer that makes a later, answered question irrelevant clears that answer
-(reported as an :class:`~surveys.records.AnswerChange` with reason ``"cleared"``). Labels are in
-the survey language closest to the delegate's; catalogue messages in the delegate's language,
-else English.
+(reported as an :class:`~surveys.records.AnswerChange` with reason ``"cleared"``); so does an
+earlier answer that takes a later choice out of its ``choice_filter``. Labels are in the survey
+language closest to the delegate's, with ``${question}`` replaced by the delegate's answer to it
+(as shown to them: a choice's label, a number in their notation); catalogue messages are in the
+delegate's language, else English. Escaping for a channel is the renderer's work.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from surveys import expressions
-from surveys.definition import AnswerValue, Question, QuestionType, Scale, Survey, pick
+from surveys.answers import (
+    Answers,
+    Option,
+    Pressed,
+    RawInput,
+    Rejected,
+    Typed,
+    numbered,
+    offered_choices,
+    parsed_expression,
+    required_message,
+)
+from surveys.definition import (
+    PIPED,
+    AnswerValue,
+    Choice,
+    Question,
+    QuestionType,
+    Scale,
+    Survey,
+    pick,
+)
+from surveys.inputs import parse_input
 from surveys.messages import format_number, joined, text
 from surveys.records import AnswerChange, ResponseState
 
+__all__ = [
+    "MAX_LISTED_POINTS",
+    "Accepted",
+    "Answers",
+    "Option",
+    "Outcome",
+    "Pressed",
+    "Prompt",
+    "RawInput",
+    "Rejected",
+    "Summary",
+    "SummaryItem",
+    "Typed",
+    "answer",
+    "back",
+    "display_value",
+    "edit",
+    "is_complete",
+    "parsed_expression",
+    "relevant_questions",
+    "required_message",
+    "skip",
+    "start",
+    "step",
+]
 
-@dataclass(frozen=True)
-class Pressed:
-    """Options chosen with buttons/checkboxes/selects: their codes (one for single choice)."""
-
-    values: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Typed:
-    """Text the delegate typed."""
-
-    text: str
-
-
-RawInput = Pressed | Typed
-
-
-@dataclass(frozen=True)
-class Option:
-    """One choice as a channel shows it: its 1-based number, code and label."""
-
-    number: int
-    value: str
-    label: str
+MAX_LISTED_POINTS = 100
+"""A scale with more points than this gets no options: channels ask for a typed number."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +110,23 @@ class Prompt:
     """How many questions take an answer and are relevant with the answers given so far."""
     scale_labels: tuple[str, str] = ("", "")
     """For a scale, what its lowest and highest points mean (either may be empty)."""
+    numbered: bool = True
+    """Whether the channel may show the options' numbers (not when labels are numbers)."""
+    headings: tuple[tuple[int, str], ...] = ()
+    """Labels of the groups that start here, each with the number of ``notes`` shown before it."""
+    number_hint: str = ""
+    """For a scale, how to type an answer (bounds and step), for channels that ask it typed."""
+
+    def lead_in(self) -> tuple[tuple[str, bool], ...]:
+        """Group headings (True) and notes (False) to show before the label, in order."""
+        shown: list[tuple[str, bool]] = []
+        headings = list(self.headings)
+        for index, note in enumerate(self.notes):
+            while headings and headings[0][0] <= index:
+                shown.append((headings.pop(0)[1], True))
+            shown.append((note, False))
+        shown.extend((heading, True) for _, heading in headings)
+        return tuple(shown)
 
 
 @dataclass(frozen=True)
@@ -113,16 +156,7 @@ class Accepted:
     """What changed in the answers (the answer itself, and anything cleared as irrelevant)."""
 
 
-@dataclass(frozen=True)
-class Rejected:
-    message: str
-    """Why, in the delegate's language, ready to show before asking again."""
-
-
 Outcome = Accepted | Rejected
-
-
-Answers = Mapping[str, AnswerValue | None]
 
 
 # --- walking the survey -----------------------------------------------------------------------
@@ -142,6 +176,8 @@ def step(
     shown = _relevant(survey, state.answers, today)
     asking = [question for question in shown if question.asks]
     label_language = survey.language_for(language)
+    earlier = {q.id: state.answers[q.id] for q in shown if q.id in state.answers}
+    pipe = _Piping(survey, earlier, language=language)
     if state.current is None:
         after_last = shown.index(asking[-1]) + 1 if asking else 0
         return Summary(
@@ -149,7 +185,7 @@ def step(
             items=tuple(
                 SummaryItem(
                     question=question,
-                    label=question.label_in(label_language, survey.default_language),
+                    label=pipe(question.label_in(label_language, survey.default_language)),
                     value=state.answers.get(question.id),
                     display=display_value(
                         survey, question, state.answers.get(question.id), language=language
@@ -157,7 +193,9 @@ def step(
                 )
                 for question in asking
             ),
-            notes=tuple(_note_text(survey, note, label_language) for note in shown[after_last:]),
+            notes=tuple(
+                pipe(_note_text(survey, note, label_language)) for note in shown[after_last:]
+            ),
         )
     question = survey.question(state.current)
     index = shown.index(question)
@@ -166,13 +204,16 @@ def step(
         first_note -= 1
     position = asking.index(question) + 1
     scale = question.scale or Scale()
+    offered = offered_choices(survey, question, earlier, today=today)
     return Prompt(
         question=question,
         language=label_language,
-        label=question.label_in(label_language, survey.default_language),
-        hint=question.hint_in(label_language, survey.default_language),
-        notes=tuple(_note_text(survey, note, label_language) for note in shown[first_note:index]),
-        options=_options(survey, question, label_language),
+        label=pipe(question.label_in(label_language, survey.default_language)),
+        hint=pipe(question.hint_in(label_language, survey.default_language)),
+        notes=tuple(
+            pipe(_note_text(survey, note, label_language)) for note in shown[first_note:index]
+        ),
+        options=_options(survey, question, offered, label_language),
         current=state.answers.get(question.id),
         can_back=position > 1,
         can_skip=not question.required,
@@ -186,6 +227,13 @@ def step(
             if question.type is QuestionType.SCALE
             else ("", "")
         ),
+        numbered=question.type is not QuestionType.SCALE
+        and numbered(offered, survey=survey, language=label_language),
+        headings=tuple(
+            (at - first_note, pipe(heading))
+            for at, heading in _group_starts(survey, shown, first_note, index, label_language)
+        ),
+        number_hint=_number_hint(scale, language) if question.type is QuestionType.SCALE else "",
     )
 
 
@@ -202,15 +250,17 @@ def answer(
 
     An empty input to an optional question skips it.
     """
-    # inputs.py builds on the types above; importing it here keeps the import graph acyclic.
-    from surveys.inputs import parse_input
-
     state = _settled(survey, state, today)
     if state.current is None:
         return Rejected(text("already_complete", language))
     question = survey.question(state.current)
     value = parse_input(
-        survey, question, raw, language=language, today=today, answers=state.answers
+        survey,
+        question,
+        raw,
+        language=language,
+        today=today,
+        answers=_earlier_answers(survey, state.answers, today),
     )
     if isinstance(value, Rejected):
         return value
@@ -323,21 +373,6 @@ def display_value(
     return format_number(value, language)
 
 
-def required_message(survey: Survey, question: Question, *, language: str) -> str:
-    """The question's own ``required_message`` in the language, else the catalogue's."""
-    if question.required_message:
-        return pick(
-            question.required_message, survey.language_for(language), survey.default_language
-        )
-    return text("required", language)
-
-
-@functools.lru_cache(maxsize=4096)
-def parsed_expression(source: str) -> expressions.Expr:
-    """The parsed form of a condition or constraint, parsed once per distinct text."""
-    return expressions.parse(source)
-
-
 # --- internals --------------------------------------------------------------------------------
 
 
@@ -354,12 +389,16 @@ def _relevant(survey: Survey, answers: Answers, today: date | None) -> list[Ques
     """Questions and notes that apply, in order.
 
     A condition sees only the answers of questions that themselves apply, so clearing one
-    question cascades to those that depended on it.
+    question cascades to those that depended on it. A choice question whose ``choice_filter``
+    leaves nothing to choose is not asked either (there would be no way to answer it).
     """
     shown: list[Question] = []
     earlier: dict[str, AnswerValue | None] = {}
     for question in survey.questions:
-        if _applies(question, earlier, today):
+        if _applies(question, earlier, today) and (
+            question.choice_filter is None
+            or offered_choices(survey, question, earlier, today=today)
+        ):
             shown.append(question)
             if question.id in answers:
                 earlier[question.id] = answers[question.id]
@@ -411,6 +450,18 @@ def _record(
         if other.id in answers and other.id not in applying:
             del answers[other.id]
             changes.append(AnswerChange(other.id, None, now, reason="cleared"))
+    # A changed answer may take a later choice out of its choice_filter: clear that answer
+    # too (as ODK does), so that no answer stands that the form would not have offered.
+    for other in asking:
+        chosen = answers.get(other.id)
+        if other.choice_filter is None or chosen is None:
+            continue
+        earlier = _earlier_answers(survey, answers, today, before=other.id)
+        allowed = {c.value for c in offered_choices(survey, other, earlier, today=today)}
+        codes = chosen if isinstance(chosen, list) else [str(chosen)]
+        if any(code not in allowed for code in codes):
+            del answers[other.id]
+            changes.append(AnswerChange(other.id, None, now, reason="cleared"))
 
     missing = next((q for q in asking if q.id not in answers), None)
     ids = [q.id for q in asking]
@@ -429,17 +480,85 @@ def _record(
     return Accepted(new_state, tuple(changes))
 
 
-def _options(survey: Survey, question: Question, language: str) -> tuple[Option, ...]:
+def _options(
+    survey: Survey, question: Question, offered: tuple[Choice, ...], language: str
+) -> tuple[Option, ...]:
     if question.type is QuestionType.SCALE:
-        points = (question.scale or Scale()).points()
-        return tuple(Option(n, str(p), str(p)) for n, p in enumerate(points, start=1))
+        scale = question.scale or Scale()
+        if scale.count() > MAX_LISTED_POINTS:
+            return ()
+        return tuple(Option(n, str(p), str(p)) for n, p in enumerate(scale.points(), start=1))
     return tuple(
         Option(n, option.value, pick(option.label, language, survey.default_language))
-        for n, option in enumerate(survey.choices_of(question), start=1)
+        for n, option in enumerate(offered, start=1)
     )
+
+
+def _number_hint(scale: Scale, language: str) -> str:
+    low, high = format_number(scale.min, language), format_number(scale.top, language)
+    if scale.step == 1:
+        return text("type_number_between", language, low=low, high=high)
+    step = format_number(scale.step, language)
+    return text("type_number_steps", language, low=low, high=high, step=step)
 
 
 def _note_text(survey: Survey, note: Question, language: str) -> str:
     label = note.label_in(language, survey.default_language)
     hint = note.hint_in(language, survey.default_language)
     return f"{label}\n{hint}" if hint else label
+
+
+def _earlier_answers(
+    survey: Survey, answers: Answers, today: date | None, *, before: str | None = None
+) -> dict[str, AnswerValue | None]:
+    """The answers of questions that apply (what conditions, filters and piping may see),
+    optionally only those before question ``before``."""
+    seen: dict[str, AnswerValue | None] = {}
+    for question in _relevant(survey, answers, today):
+        if question.id == before:
+            break
+        if question.id in answers:
+            seen[question.id] = answers[question.id]
+    return seen
+
+
+class _Piping:
+    """Replaces ``${q}`` in a text with the answer to ``q`` as the delegate reads it."""
+
+    def __init__(self, survey: Survey, answers: Answers, *, language: str) -> None:
+        self.survey = survey
+        self.answers = answers
+        self.language = language
+
+    def __call__(self, value: str) -> str:
+        if "${" not in value:
+            return value
+        return PIPED.sub(self._answer, value)
+
+    def _answer(self, match: re.Match[str]) -> str:
+        qid = match.group(1)
+        answer = self.answers.get(qid)
+        if answer is None:
+            return ""
+        try:
+            question = self.survey.question(qid)
+        except KeyError:  # checked at load; a stored definition could still be older
+            return ""
+        return display_value(self.survey, question, answer, language=self.language)
+
+
+def _group_starts(
+    survey: Survey, shown: list[Question], first: int, last: int, language: str
+) -> list[tuple[int, str]]:
+    """(index in ``shown``, label) of each labelled group whose first item shown now is in
+    ``shown[first : last + 1]``: a heading goes before the group's first question or note."""
+    starts: list[tuple[int, str]] = []
+    for index in range(first, last + 1):
+        before = set(shown[index - 1].groups) if index > 0 else set()
+        for path in shown[index].groups:
+            if path in before:
+                continue
+            label = survey.groups.get(path)
+            if label:
+                starts.append((index, pick(label, language, survey.default_language)))
+    return starts

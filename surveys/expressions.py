@@ -15,6 +15,7 @@ Grammar, lowest precedence first; every binary operator is left-associative::
     product   := unary (("*" | "div" | "mod") unary)*
     unary     := "-"* primary
     primary   := number | 'text' | "text" | "${" id "}" | "." | name "(" args? ")" | "(" or ")"
+               | name                      (a choice column, in a choice_filter only)
 
 An unanswered question is XLSForm's empty string: ``${q} = ''`` is true, ordering comparisons
 and arithmetic with it are false or empty, and evaluating never raises for answers of the right
@@ -46,11 +47,13 @@ from surveys.errors import ExpressionSyntaxError, ExpressionTypeError
 __all__ = [
     "MAX_DEPTH",
     "MAX_NESTING",
+    "UNSUPPORTED_FUNCTIONS",
     "Binary",
     "BinaryOp",
     "Call",
     "Current",
     "Expr",
+    "Field",
     "Negate",
     "Number",
     "Ref",
@@ -116,6 +119,13 @@ class Current(_Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Field(_Node):
+    """A bare name in a ``choice_filter``: a column of the choice being filtered (``name``...)."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Negate(_Node):
     """Unary minus on anything but a number literal."""
 
@@ -140,7 +150,7 @@ class Call(_Node):
     args: tuple[Expr, ...] = ()
 
 
-Expr: TypeAlias = String | Number | Ref | Current | Negate | Binary | Call
+Expr: TypeAlias = String | Number | Ref | Current | Field | Negate | Binary | Call
 """Any node of an expression tree."""
 
 _BINARY: dict[str, tuple[BinaryOp, int]] = {
@@ -174,8 +184,25 @@ _FUNCTIONS: dict[str, int] = {
     "if": 3,
     "regex": 2,
     "coalesce": 2,
+    "contains": 2,
+    "starts-with": 2,
+    "ends-with": 2,
 }
 """Every function the language knows, with its number of arguments."""
+
+UNSUPPORTED_FUNCTIONS: dict[str, str] = {
+    "pulldata": "pulldata() reads a CSV file attached to the form, which a chat survey does not "
+    "have: ask the question instead, or put the values in the choices sheet",
+    "instance": "instance() reads external or secondary data, which a chat survey does not have: "
+    "put the choices in the choices sheet",
+    "indexed-repeat": "indexed-repeat() needs repeat groups, which are not supported",
+    "position": "position() needs repeat groups, which are not supported",
+    "once": "once() sets a value for calculations, which are not supported",
+    "now": "now() needs times of day, which are not supported: use today()",
+    "random": "random() has no stable value in a chat survey",
+    "uuid": "uuid() makes identifiers for calculations, which are not supported",
+}
+"""XLSForm functions Itinera refuses, with why and what to do instead."""
 
 MAX_NESTING = 32
 """Brackets and calls nested deeper than this are refused (it keeps the parser's stack small)."""
@@ -223,6 +250,8 @@ def unparse(expr: Expr) -> str:
             return f"${{{question}}}"
         case Current():
             return "."
+        case Field(name=name):
+            return name
         case Negate(operand=operand):
             return f"-{unparse(operand)}"
         case Binary(op=op, left=left, right=right):
@@ -265,7 +294,8 @@ class _Token:
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z_][A-Za-z0-9_]*)*")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
-_QUESTION_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_QUESTION_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*(?:/[A-Za-z_][A-Za-z0-9_.-]*)*")
+"""A question id; a name repeated in several groups is qualified by its group: ``group/name``."""
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMERIC_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _KEYWORDS = frozenset({"and", "or", "div", "mod"})
@@ -375,11 +405,12 @@ def _lowercase_hint(token: _Token) -> str | None:
 class _Parser:
     """Recursive descent with precedence climbing over the binary operators."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, fields: bool = False) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
         self.nesting = 0
+        self.fields = fields
 
     @property
     def peek(self) -> _Token:
@@ -450,6 +481,8 @@ class _Parser:
                 return inner
             case _Kind.NAME if self.peek.kind is _Kind.LPAREN:
                 return self.call(token)
+            case _Kind.NAME if self.fields and token.text not in ("true", "false"):
+                return Field(name=token.text, pos=token.pos)
             case _Kind.NAME:
                 self.fail(self.unknown_word(token.text), token.pos)
             case _:
@@ -503,12 +536,14 @@ def _depth(expr: Expr) -> int:
     return deepest
 
 
-def parse(text: str) -> Expr:
+def parse(text: str, *, fields: bool = False) -> Expr:
     """Parse ``text`` into a tree whose root remembers ``text`` as its ``source``.
 
-    Raises :class:`~surveys.errors.ExpressionSyntaxError` with the position of the problem.
+    With ``fields``, a bare name is a :class:`Field` (a column of the choice being filtered, as
+    in a ``choice_filter``); elsewhere it is refused. Raises
+    :class:`~surveys.errors.ExpressionSyntaxError` with the position of the problem.
     """
-    expr = _Parser(text).parse()
+    expr = _Parser(text, fields=fields).parse()
     if _depth(expr) > MAX_DEPTH:
         raise _syntax_error(text, "the expression is nested too deeply", 0)
     return dataclasses.replace(expr, source=text)
@@ -532,6 +567,8 @@ def _arguments(count: int) -> str:
 def _call_problem(node: Call) -> str | None:
     """What is wrong with the function name or the number of arguments, if anything."""
     arity = _FUNCTIONS.get(node.name)
+    if arity is None and node.name in UNSUPPORTED_FUNCTIONS:
+        return UNSUPPORTED_FUNCTIONS[node.name]
     if arity is None:
         close = difflib.get_close_matches(node.name, _FUNCTIONS, n=1)
         hint = f" (did you mean {close[0]}()?)" if close else ""
@@ -550,12 +587,14 @@ class _Checker:
         current: ValueType | None,
         choices: Mapping[str, frozenset[str]],
         current_choices: frozenset[str] | None,
+        fields: Mapping[str, ValueType] | None = None,
     ) -> None:
         self.source = source
         self.types = types
         self.current = current
         self.choices = choices
         self.current_choices = current_choices
+        self.fields = fields
 
     def fail(self, node: Expr, message: str) -> NoReturn:
         raise ExpressionTypeError(self.source, message, position=node.pos)
@@ -580,6 +619,14 @@ class _Checker:
                 if self.current is ValueType.NONE:
                     self.fail(node, "'.' has no value: this question takes no answer")
                 return self.current
+            case Field(name=name):
+                if self.fields is None:
+                    self.fail(node, _Parser.unknown_word(name))
+                kind = self.fields.get(name)
+                if kind is None:
+                    known = ", ".join(sorted(self.fields))
+                    self.fail(node, f"unknown choice column {name!r} (the choices have: {known})")
+                return kind
             case Negate(operand=operand):
                 kind = self.value(operand)
                 if kind is not ValueType.NUMBER:
@@ -640,6 +687,11 @@ class _Checker:
     ) -> None:
         if left_type is right_type:
             return
+        if (isinstance(left, Field) or isinstance(right, Field)) and {left_type, right_type} == {
+            ValueType.STRING,
+            ValueType.NUMBER,
+        }:
+            return  # a spreadsheet column of codes: '1' and 1 are the same code there
         if {left_type, right_type} == {ValueType.DATE, ValueType.STRING}:
             text = right if left_type is ValueType.DATE else left
             if _is_date_literal(text):
@@ -710,6 +762,12 @@ class _Checker:
                 return ValueType.BOOLEAN
             case "coalesce":
                 return self.same(node, args[0], args[1])
+            case "contains" | "starts-with" | "ends-with":
+                for arg in args:
+                    kind = self.type_of(arg)
+                    if kind is ValueType.BOOLEAN:
+                        self.fail(arg, f"{node.name}() needs text, not boolean")
+                return ValueType.BOOLEAN
         raise AssertionError(node.name)  # pragma: no cover - _call_problem knows every name
 
     def selected(self, answer: Expr, code: Expr) -> None:
@@ -778,12 +836,14 @@ def check(
     current: ValueType | None,
     choices: Mapping[str, frozenset[str]],
     current_choices: frozenset[str] | None = None,
+    fields: Mapping[str, ValueType] | None = None,
 ) -> ValueType:
     """Verify that ``expr`` is a well-typed condition; return :attr:`ValueType.BOOLEAN`.
 
     ``types`` gives the questions that may be referred to; ``current`` the type of ``.`` (None
     outside a constraint); ``choices`` the codes of each choice question; ``current_choices``
-    the codes of the question being constrained, if it is one, so ``. = 'x'`` can be checked.
+    the codes of the question being constrained, if it is one, so ``. = 'x'`` can be checked;
+    ``fields`` the columns of the choices a ``choice_filter`` may name (None elsewhere).
     Raises :class:`~surveys.errors.ExpressionTypeError` at the first problem found.
     """
     checker = _Checker(
@@ -792,6 +852,7 @@ def check(
         current=current,
         choices=choices,
         current_choices=current_choices,
+        fields=fields,
     )
     return checker.condition(expr)
 
@@ -989,12 +1050,18 @@ def _matches(subject: object, pattern: object) -> bool:
 
 class _Evaluator:
     def __init__(
-        self, source: str, answers: Mapping[str, object], current: object, today: date | None
+        self,
+        source: str,
+        answers: Mapping[str, object],
+        current: object,
+        today: date | None,
+        fields: Mapping[str, object] | None = None,
     ) -> None:
         self.source = source
         self.answers = answers
         self.current = _answer(current)
         self.today = today.date() if isinstance(today, datetime) else today
+        self.fields = fields or {}
 
     def value(self, node: Expr) -> object:
         match node:
@@ -1006,6 +1073,8 @@ class _Evaluator:
                 return _answer(self.answers.get(question))
             case Current():
                 return self.current
+            case Field(name=name):
+                return _answer(self.fields.get(name))
             case Negate(operand=operand):
                 negated = _number(self.value(operand))
                 return None if negated is None else -negated
@@ -1053,6 +1122,12 @@ class _Evaluator:
             case "coalesce":
                 first = self.value(args[0])
                 return self.value(args[1]) if _is_empty(first) else first
+            case "contains":
+                return _text(self.value(args[1])) in _text(self.value(args[0]))
+            case "starts-with":
+                return _text(self.value(args[0])).startswith(_text(self.value(args[1])))
+            case "ends-with":
+                return _text(self.value(args[0])).endswith(_text(self.value(args[1])))
         raise AssertionError(node.name)  # pragma: no cover - _call_problem knows every name
 
 
@@ -1062,12 +1137,14 @@ def evaluate_value(
     *,
     current: object = None,
     today: date | None = None,
+    fields: Mapping[str, object] | None = None,
 ) -> object:
     """The value of ``expr``: a bool, number, str, date or list, or None when it is empty.
 
+    ``fields`` are the columns of the choice a ``choice_filter`` is tested on.
     Raises ``ValueError`` only if ``today()`` is reached and ``today`` was not given.
     """
-    return _Evaluator(_text_of(expr), answers, current, today).value(expr)
+    return _Evaluator(_text_of(expr), answers, current, today, fields).value(expr)
 
 
 def evaluate(
@@ -1076,10 +1153,12 @@ def evaluate(
     *,
     current: object = None,
     today: date | None = None,
+    fields: Mapping[str, object] | None = None,
 ) -> bool:
     """Whether the (checked) condition ``expr`` holds for ``answers``.
 
     ``answers`` maps question ids to answers (a code, text or ISO date as str; a number; a list
-    of codes); a missing id or None is unanswered. ``current`` is the value of ``.``.
+    of codes); a missing id or None is unanswered. ``current`` is the value of ``.``; ``fields``
+    the columns of the choice being filtered.
     """
-    return _truthy(evaluate_value(expr, answers, current=current, today=today))
+    return _truthy(evaluate_value(expr, answers, current=current, today=today, fields=fields))

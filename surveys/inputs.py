@@ -2,7 +2,7 @@
 
 Delegates type in their own language and habits: ``3,5`` for a decimal in French, ``1 500`` for
 an integer, ``25/03/2025`` for a date, an option's number or label for a choice. Everything that
-cannot be read is a :class:`~surveys.engine.Rejected` with a message in the delegate's language
+cannot be read is a :class:`~surveys.answers.Rejected` with a message in the delegate's language
 that says what is expected; nothing here raises on input.
 
 Example::
@@ -23,15 +23,18 @@ from datetime import date
 from types import MappingProxyType
 
 from surveys import expressions
-from surveys.definition import AnswerValue, Choice, Question, QuestionType, Scale, Survey, pick
-from surveys.engine import (
+from surveys.answers import (
+    Answers,
     Pressed,
     RawInput,
     Rejected,
     Typed,
+    numbered,
+    offered_choices,
     parsed_expression,
     required_message,
 )
+from surveys.definition import AnswerValue, Choice, Question, QuestionType, Scale, Survey, pick
 from surveys.messages import decimal_mark, format_number, joined, quoted, text
 
 # Besides its labels in any language and the option numbers, words a yes/no question accepts.
@@ -50,6 +53,8 @@ _OPTION_NUMBER = re.compile(r"([0-9]+)[.)]?")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DAY_FIRST_DATE = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})")
 _MAX_QUOTED = 40
+_MAX_LISTED_POINTS = 12
+"""A scale with more points is refused with its bounds and step, not the list of its points."""
 _NO_ANSWERS: Mapping[str, AnswerValue | None] = MappingProxyType({})
 
 
@@ -71,7 +76,9 @@ def parse_input(
     if not question.asks:
         raise ValueError(f"question {question.id!r} is a note and takes no answer")
     value = (
-        None if _is_empty(raw) else _PARSERS[question.type](survey, question, raw, language, today)
+        None
+        if _is_empty(raw)
+        else _PARSERS[question.type](survey, question, raw, language, today, answers)
     )
     if value is None:
         if question.required:
@@ -103,14 +110,14 @@ def fold(value: str) -> str:
 
 # --- one parser per question type -------------------------------------------------------------
 
-_Parser = Callable[[Survey, Question, RawInput, str, date], AnswerValue | Rejected | None]
+_Parser = Callable[[Survey, Question, RawInput, str, date, Answers], AnswerValue | Rejected | None]
 """A parser returns the answer, ``None`` when nothing was given, or why it is refused."""
 
 
 def _single_choice(
-    survey: Survey, question: Question, raw: RawInput, language: str, today: date
+    survey: Survey, question: Question, raw: RawInput, language: str, today: date, answers: Answers
 ) -> AnswerValue | Rejected:
-    options = survey.choices_of(question)
+    options = offered_choices(survey, question, answers, today=today)
     if isinstance(raw, Pressed):
         codes = _distinct(raw.values)
         if len(codes) > 1:
@@ -124,17 +131,18 @@ def _single_choice(
         return option.value
     if question.type is QuestionType.YES_NO:
         return Rejected(text("yes_or_no", language))
-    return Rejected(
-        text("not_an_option", language, item=_quote(typed, language))
-        + " "
-        + text("reply_with_number", language, count=len(options))
+    how = (
+        text("reply_with_number", language, count=len(options))
+        if _numbered(survey, options, language)
+        else text("reply_with_label", language)
     )
+    return Rejected(text("not_an_option", language, item=_quote(typed, language)) + " " + how)
 
 
 def _multiple_choice(
-    survey: Survey, question: Question, raw: RawInput, language: str, today: date
+    survey: Survey, question: Question, raw: RawInput, language: str, today: date, answers: Answers
 ) -> AnswerValue | Rejected | None:
-    options = survey.choices_of(question)
+    options = offered_choices(survey, question, answers, today=today)
     chosen: set[str] = set()
     if isinstance(raw, Pressed):
         known = {option.value for option in options}
@@ -160,9 +168,12 @@ def _multiple_choice(
                 message = text("not_an_option", language, item=quoted_items[0])
             else:
                 message = text("not_options", language, items=joined(quoted_items, language))
-            return Rejected(
-                message + " " + text("reply_with_numbers", language, count=len(options))
+            how = (
+                text("reply_with_numbers", language, count=len(options))
+                if _numbered(survey, options, language)
+                else text("reply_with_labels", language)
             )
+            return Rejected(message + " " + how)
     codes = [option.value for option in options if option.value in chosen]
     if not codes:  # only separators were typed
         return None
@@ -174,16 +185,15 @@ def _multiple_choice(
 
 
 def _scale(
-    survey: Survey, question: Question, raw: RawInput, language: str, today: date
+    survey: Survey, question: Question, raw: RawInput, language: str, today: date, answers: Answers
 ) -> AnswerValue | Rejected:
     scale = question.scale or Scale()
-    points = scale.points()
     if isinstance(raw, Pressed):
         codes = _distinct(raw.values)
         if len(codes) > 1:
             return Rejected(text("choose_one_only", language))
         number = _read_integer(codes[0], language)
-        if number is None or number not in points:
+        if number is None or not scale.contains(number):
             return Rejected(text("option_unavailable", language))
         return number
     number = _read_integer(raw.text, language)
@@ -195,15 +205,24 @@ def _scale(
         if scale.max_label:
             high += f" ({pick(scale.max_label, label_language, survey.default_language)})"
         return Rejected(text("scale_range", language, low=low, high=high))
-    if number not in points:
-        return Rejected(
-            text("scale_points", language, points=joined([str(p) for p in points], language))
-        )
+    if not scale.contains(number):
+        if scale.count() > _MAX_LISTED_POINTS:
+            return Rejected(
+                text(
+                    "type_number_steps",
+                    language,
+                    low=format_number(scale.min, language),
+                    high=format_number(scale.top, language),
+                    step=format_number(scale.step, language),
+                )
+            )
+        points = [str(point) for point in scale.points()]
+        return Rejected(text("scale_points", language, points=joined(points, language)))
     return number
 
 
 def _integer(
-    survey: Survey, question: Question, raw: RawInput, language: str, today: date
+    survey: Survey, question: Question, raw: RawInput, language: str, today: date, answers: Answers
 ) -> AnswerValue | Rejected:
     if isinstance(raw, Pressed):
         return Rejected(text("type_answer", language))
@@ -214,7 +233,7 @@ def _integer(
 
 
 def _decimal(
-    survey: Survey, question: Question, raw: RawInput, language: str, today: date
+    survey: Survey, question: Question, raw: RawInput, language: str, today: date, answers: Answers
 ) -> AnswerValue | Rejected:
     if isinstance(raw, Pressed):
         return Rejected(text("type_answer", language))
@@ -225,7 +244,7 @@ def _decimal(
 
 
 def _text(
-    survey: Survey, question: Question, raw: RawInput, language: str, today: date
+    survey: Survey, question: Question, raw: RawInput, language: str, today: date, answers: Answers
 ) -> AnswerValue | Rejected:
     if isinstance(raw, Pressed):
         return Rejected(text("type_answer", language))
@@ -238,7 +257,7 @@ def _text(
 
 
 def _date(
-    survey: Survey, question: Question, raw: RawInput, language: str, today: date
+    survey: Survey, question: Question, raw: RawInput, language: str, today: date, answers: Answers
 ) -> AnswerValue | Rejected:
     example = today.strftime("%d/%m/%Y")
     if isinstance(raw, Pressed):
@@ -261,7 +280,7 @@ def _date(
 
 
 def _note(
-    survey: Survey, question: Question, raw: RawInput, language: str, today: date
+    survey: Survey, question: Question, raw: RawInput, language: str, today: date, answers: Answers
 ) -> AnswerValue | Rejected:
     raise AssertionError("unreachable: parse_input refuses notes")  # pragma: no cover
 
@@ -299,27 +318,38 @@ def _quote(item: str, language: str) -> str:
     return quoted(shown, language)
 
 
+def _numbered(survey: Survey, options: Sequence[Choice], language: str) -> bool:
+    return numbered(options, survey=survey, language=survey.language_for(language))
+
+
 def _match_option(
     survey: Survey, question: Question, options: Sequence[Choice], item: str, language: str
 ) -> Choice | None:
-    """The option ``item`` names: by number, label (delegate's language first) or code."""
+    """The option ``item`` names: its label (the delegate's language first), its code, else
+    its position when the prompt shows positions.
+
+    A label or code wins over a position: on a list labelled 0 to 10, ``7`` is the choice
+    labelled 7 (and such a list shows no positions at all).
+    """
     wanted = fold(_ascii_digits(item))
     if not wanted:
         return None
-    if match := _OPTION_NUMBER.fullmatch(wanted):
+    label_language = survey.language_for(language)
+    for option in options:
+        if fold(_ascii_digits(pick(option.label, label_language, survey.default_language))) == (
+            wanted
+        ):
+            return option
+    for option in options:
+        if any(fold(_ascii_digits(label)) == wanted for label in option.label.values()):
+            return option
+    for option in options:
+        if fold(_ascii_digits(option.value)) == wanted:
+            return option
+    if (match := _OPTION_NUMBER.fullmatch(wanted)) and _numbered(survey, options, language):
         number = int(match[1][:6])
         if 1 <= number <= len(options):
             return options[number - 1]
-    label_language = survey.language_for(language)
-    for option in options:
-        if fold(pick(option.label, label_language, survey.default_language)) == wanted:
-            return option
-    for option in options:
-        if any(fold(label) == wanted for label in option.label.values()):
-            return option
-    for option in options:
-        if fold(option.value) == wanted:
-            return option
     if question.type is QuestionType.YES_NO:
         if wanted in YES_WORDS:
             return options[0]

@@ -5,7 +5,8 @@ Each question type gets its native control:
 
 - single choice and yes/no: buttons up to :data:`MAX_BUTTONS` options, else one static select
   (at most 100 options each, so several selects up to :data:`MAX_SELECTS`), else typed;
-- scale: a row of buttons (a select past :data:`MAX_ACTIONS_PER_BLOCK` points);
+- scale: a row of buttons (a select past :data:`MAX_ACTIONS_PER_BLOCK` points, a typed number
+  in the modal past :data:`MAX_SELECT_OPTIONS`);
 - multiple choice: checkbox groups of at most 10 options (merged when "Done" is pressed), up to
   :data:`MAX_CHECKBOX_GROUPS` groups, else typed;
 - text, numbers and dates: an "Answer" button that opens a modal (:func:`answer_modal`).
@@ -267,7 +268,9 @@ def render_screen(screen: Screen) -> Message:
 def _message(fallback: str, blocks: list[Block]) -> Message:
     if len(blocks) > MAX_BLOCKS_MESSAGE:
         raise RenderError(f"{len(blocks)} blocks exceed Slack's {MAX_BLOCKS_MESSAGE} per message")
-    return Message(text=clip(fallback, MAX_FALLBACK_TEXT), blocks=blocks)
+    # Slack reads the fallback as mrkdwn too: a label (or an answer piped into one) must not
+    # turn into a mention such as <!channel> in the notification.
+    return Message(text=clip(escape(fallback), MAX_FALLBACK_TEXT), blocks=blocks)
 
 
 def _question_blocks(screen: Screen, prompt: engine.Prompt) -> list[Block]:
@@ -275,8 +278,8 @@ def _question_blocks(screen: Screen, prompt: engine.Prompt) -> list[Block]:
     rid = screen.round.id
     qid = prompt.question.id
     blocks: list[Block] = []
-    for note in prompt.notes:
-        blocks.extend(sections(escape(note)))
+    for text, heading in prompt.lead_in():  # group headings in bold, among the notes
+        blocks.extend(sections(f"*{escape(text)}*" if heading else escape(text)))
     blocks.append(
         context(messages.text("position", lang, position=prompt.position, total=prompt.total))
     )
@@ -286,10 +289,13 @@ def _question_blocks(screen: Screen, prompt: engine.Prompt) -> list[Block]:
     if question.type is QuestionType.SCALE and any(prompt.scale_labels):
         low, high = prompt.scale_labels
         ends = []
+        scale = question.scale
+        lowest = prompt.options[0].label if prompt.options else str(scale.min if scale else "")
+        highest = prompt.options[-1].label if prompt.options else str(scale.top if scale else "")
         if low:
-            ends.append(f"{prompt.options[0].label} = {escape(low)}")
+            ends.append(f"{lowest} = {escape(low)}")
         if high:
-            ends.append(f"{prompt.options[-1].label} = {escape(high)}")
+            ends.append(f"{highest} = {escape(high)}")
         if not prompt.hint:
             hints.append(" · ".join(ends))
     if question.type is QuestionType.MULTIPLE_CHOICE and not prompt.hint:
@@ -321,8 +327,10 @@ def control_kind(prompt: engine.Prompt) -> str:
         return "typed"
     if question.type is QuestionType.MULTIPLE_CHOICE:
         return "checkboxes" if count <= MAX_CHECKBOX_GROUPS * MAX_CHECKBOX_OPTIONS else "typed"
-    if question.type is QuestionType.SCALE:
-        return "buttons" if count <= MAX_ACTIONS_PER_BLOCK else _select_or_typed(count)
+    if question.type is QuestionType.SCALE:  # no options: too many points to list
+        if not count or count > MAX_SELECT_OPTIONS:
+            return "typed"
+        return "buttons" if count <= MAX_ACTIONS_PER_BLOCK else "selects"
     return "buttons" if count <= MAX_BUTTONS else _select_or_typed(count)
 
 
@@ -340,8 +348,7 @@ def _controls(screen: Screen, prompt: engine.Prompt) -> list[Block]:
         long_labels = any(len(o.label) > MAX_BUTTON_TEXT for o in prompt.options)
         blocks: list[Block] = []
         if long_labels:  # show the full labels, since the buttons cut them
-            listing = "\n".join(f"{o.number}. {escape(o.label)}" for o in prompt.options)
-            blocks.extend(sections(listing))
+            blocks.extend(sections(_listing(prompt)))
         elements = [
             button(
                 o.label,
@@ -492,12 +499,17 @@ def answer_modal(screen: Screen, *, channel: str | None, ts: str | None) -> dict
         element = {"type": "datepicker", "action_id": INPUT_ACTION}
         if isinstance(current, str):
             element["initial_date"] = current
-    elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+    elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.SCALE):
         element = {
             "type": "number_input",
             "action_id": INPUT_ACTION,
             "is_decimal_allowed": question.type is QuestionType.DECIMAL,
         }
+        if question.type is QuestionType.SCALE and question.scale is not None:
+            element["min_value"] = str(question.scale.min)
+            element["max_value"] = str(question.scale.top)
+            if not prompt.hint:
+                blocks.append(context(escape(prompt.number_hint)))
         if isinstance(current, int | float):
             element["initial_value"] = str(current)
     else:
@@ -510,8 +522,7 @@ def answer_modal(screen: Screen, *, channel: str | None, ts: str | None) -> dict
             if isinstance(current, str):
                 element["initial_value"] = clip(current, MAX_TEXT_INPUT)
         else:  # a choice with too many options for Slack's controls: typed numbers or names
-            listing = "\n".join(f"{o.number}. {escape(o.label)}" for o in prompt.options)
-            blocks.extend(sections(texts.text("type_choices", lang) + "\n" + listing))
+            blocks.extend(sections(texts.text("type_choices", lang) + "\n" + _listing(prompt)))
             if current is not None:
                 shown = engine.display_value(screen.survey, question, current, language=lang)
                 element["initial_value"] = clip(shown, MAX_TEXT_INPUT)
@@ -539,6 +550,14 @@ def answer_modal(screen: Screen, *, channel: str | None, ts: str | None) -> dict
         "private_metadata": metadata,
         "blocks": blocks,
     }
+
+
+def _listing(prompt: engine.Prompt) -> str:
+    """The options one a line: numbered, unless their labels are numbers themselves."""
+    return "\n".join(
+        f"{o.number}. {escape(o.label)}" if prompt.numbered else f"• {escape(o.label)}"
+        for o in prompt.options
+    )
 
 
 def notice_message(notice: str) -> Message:

@@ -1,9 +1,10 @@
 """Inline keyboards for survey screens and preferences. Pure; no I/O.
 
 Choices are one button per row (labels can be long: a long one is shortened on its button and
-listed in full in the message), a scale is a row of its points, a multiple choice is a column of
-toggles with Done under it, and Back / Skip close the keyboard where they apply. Every button's
-data is made by :mod:`handlers.telegram.callbacks`.
+listed in full in the message, numbered unless the labels are numbers themselves), a scale is a
+row of its points (typed, with no buttons, past :data:`MAX_SCALE_BUTTONS`), a multiple choice is
+a column of toggles with Done under it, and Back / Skip close the keyboard where they apply.
+Every button's data is made by :mod:`handlers.telegram.callbacks`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ MAX_BUTTONS = 100
 """Telegram's limit on the buttons of one keyboard."""
 
 SCALE_ROW = 6
+MAX_SCALE_BUTTONS = 24
+"""A scale with more points is answered by typing a number (four rows of six at most)."""
 CHANGE_ROW = 5
 SELECTED, UNSELECTED, CURRENT = "☑ ", "☐ ", "✓ "
 
@@ -52,6 +55,13 @@ COMMON_ZONES = (
     "UTC",
 )
 """Zones offered as buttons by /timezone; any other is typed (``/timezone America/Lima``)."""
+
+
+def scale_typed(prompt: Prompt) -> bool:
+    """Whether a scale has too many points for buttons, and is answered by typing a number."""
+    return prompt.question.type is QuestionType.SCALE and not (
+        0 < len(prompt.options) <= MAX_SCALE_BUTTONS
+    )
 
 
 def long_labels(prompt: Prompt) -> bool:
@@ -79,7 +89,7 @@ def question_keyboard(screen: Screen, *, mask: int | None = None) -> InlineKeybo
         rows.extend(_toggles(prompt, rid, q, selection))
         caption = text("button_done", screen.language)
         rows.append([_button(caption, callbacks.Confirm(rid, q, selection))])
-    elif kind is QuestionType.SCALE:
+    elif kind is QuestionType.SCALE and not scale_typed(prompt):
         points = [
             _button(
                 _marked(option.label, option.value == str(prompt.current)),
@@ -88,8 +98,8 @@ def question_keyboard(screen: Screen, *, mask: int | None = None) -> InlineKeybo
             for option in prompt.options
         ]
         rows.extend(_rows(points, SCALE_ROW if len(points) > SCALE_ROW + 1 else len(points)))
-    elif prompt.options:
-        numbered = long_labels(prompt)
+    elif prompt.options and kind is not QuestionType.SCALE:
+        numbered = long_labels(prompt) and prompt.numbered
         buttons = [
             _button(
                 _marked(_caption(option, numbered), option.value == prompt.current),
@@ -155,7 +165,7 @@ def shorten(label: str, limit: int = BUTTON_LABEL_MAX) -> str:
 
 
 def _toggles(prompt: Prompt, rid: int, q: int, selection: int) -> list[list[InlineKeyboardButton]]:
-    numbered = long_labels(prompt)
+    numbered = long_labels(prompt) and prompt.numbered
     rows = []
     for option in prompt.options:
         bit = 1 << (option.number - 1)

@@ -104,18 +104,27 @@ def _question(screen: Screen, prompt: Prompt) -> list[Block]:
     language = screen.language
     question = prompt.question
     re_asked = screen.notice is not None and not screen.accepted
-    blocks: list[Block] = [] if re_asked else [plain(note) for note in prompt.notes]
+    blocks: list[Block] = (
+        []
+        if re_asked
+        else [bold(text_) if heading else plain(text_) for text_, heading in prompt.lead_in()]
+    )
     heading = text("position", language, position=prompt.position, total=prompt.total)
     label: Block = (Span(heading, "i"), Span("\n"), Span(prompt.label, "b"))
     if prompt.hint:
         label += (Span("\n"), Span(prompt.hint, "i"))
     blocks.append(label)
     if prompt.options and keyboards.long_labels(prompt):
-        listed = "\n".join(f"{option.number}. {option.label}" for option in prompt.options)
+        listed = "\n".join(
+            f"{option.number}. {option.label}" if prompt.numbered else f"• {option.label}"
+            for option in prompt.options
+        )
         blocks.append(plain(listed))
     low, high = prompt.scale_labels
     if question.type is QuestionType.SCALE and (low or high) and not _mentions(prompt, low, high):
-        first, last = prompt.options[0].label, prompt.options[-1].label
+        scale = question.scale
+        first = prompt.options[0].label if prompt.options else str(scale.min if scale else "")
+        last = prompt.options[-1].label if prompt.options else str(scale.top if scale else "")
         ends = [f"{first} = {low}" if low else "", f"{last} = {high}" if high else ""]
         blocks.append(italic(" · ".join(end for end in ends if end)))
     if prompt.current is not None:
@@ -127,6 +136,8 @@ def _question(screen: Screen, prompt: Prompt) -> list[Block]:
         blocks.append(italic(instruction + text("choose_then_done", language, done=done)))
     elif question.type in TYPED_TYPES:
         blocks.append(italic(text("type_answer", language)))
+    elif keyboards.scale_typed(prompt):  # too many points for buttons: a typed number
+        blocks.append(italic(prompt.number_hint))
     return blocks
 
 

@@ -117,3 +117,64 @@ def test_preview_of_a_kobo_xlsform_in_french() -> None:
     assert "Processus de Niamey" in summary
     assert "7,5" in summary
     assert "2026-12-01" in summary
+
+
+FIXTURES = KOBO.parent
+
+
+def preview(path: Path, lines: list[str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        app, ["survey", "preview", str(path), *args], input="\n".join(lines) + "\n"
+    )
+    return result.exit_code, result.output
+
+
+def test_typing_0_7_and_10_on_a_list_labelled_0_to_10() -> None:
+    for typed in ("0", "7", "10"):
+        code, output = preview(FIXTURES / "nps_numbers.xlsx", [typed, "agree"])
+        assert code == 0, output
+        assert "  - 7\n" in output and "1. 0" not in output  # labels only, no positions
+        summary = output.split("Your answers", 1)[1]
+        assert f"(0-10)?: {typed}\n" in summary
+        assert "The process is useful.: Agree" in summary
+
+
+def test_preview_shows_group_headings_piping_and_large_ranges() -> None:
+    code, output = preview(FIXTURES / "groups_and_guidance.xlsx", ["3", "by bus", ""])
+    assert code == 0, output
+    assert output.index("Welcome.") < output.index("Return") < output.index("How many returns?")
+    assert "Count each person once." in output
+
+    code, output = preview(FIXTURES / "piping.xlsx", ["Amina", "2", "4", ""], "--lang", "fr")
+    assert code == 0, output
+    assert "Bonjour Amina : combien d'agents en Europe ?" in output
+    assert "4 agents en Europe." in output
+
+    code, output = preview(FIXTURES / "large_ranges.xlsx", ["57", "55", "640", "8", "37", ""])
+    assert code == 0, output
+    assert "Please type a number from 0 to 100, in steps of 5.\n> 57\n" in output
+    summary = output.split("Your answers", 1)[1]
+    assert "Share of returns (%)?: 55" in summary and "Years of cooperation?: 37" in summary
+
+
+def test_validate_tells_what_it_accepted() -> None:
+    result = CliRunner().invoke(app, ["survey", "validate", str(FIXTURES / "warnings_shown.xlsx")])
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith(
+        "valid. Survey 'warnings_shown' version 1, 3 questions, languages en, fr."
+    )
+    assert lines[1] == "languages: English (en, default), French (fr)"
+    assert lines[2] == "questions: 2 single choice, 1 integer, 1 note"
+    assert "warning: survey: no 'fr' label for 'staff'" in lines
+    assert "warning: choice list 'spare': is not used by any question" in lines
+
+
+def test_validate_of_a_form_without_settings_names_its_defaults() -> None:
+    path = FIXTURES / "Feedback form (copy).xlsx"
+    result = CliRunner().invoke(app, ["survey", "validate", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "valid. Survey 'Feedback_form_copy' version " in result.output
+    assert "languages: French (fr, default), English (en)" in result.output

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
-from bot.survey_files import read_survey_file, read_xlsx_sheets, survey_source_kind
+from bot.survey_files import (
+    check_survey_file,
+    last_value_row,
+    read_survey_file,
+    read_xlsx_sheets,
+    survey_source_kind,
+)
 from surveys.definition import QuestionType
 from surveys.errors import DefinitionError
 
@@ -243,7 +252,10 @@ def test_headers_are_stripped_and_duplicates_refused(tmp_path: Path) -> None:
 def test_refused_rows_in_a_workbook(tmp_path: Path) -> None:
     (problem,) = problems_of(XLSFORM / "unsupported_repeat.xlsx")
 
-    assert problem == "survey sheet, row 4: type 'begin_repeat' (repeat groups) is not supported"
+    assert problem == (
+        "survey sheet, row 4: type 'begin_repeat' (repeat groups) is not supported; ask one "
+        "question per item, or for a list in a text question"
+    )
 
 
 def test_corrupt_xlsx(tmp_path: Path) -> None:
@@ -267,3 +279,120 @@ def test_truncated_xlsx(tmp_path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
     assert problems_of(path) == ["not a readable .xlsx workbook (is the file damaged?)"]
+
+
+# -- the extent in use, and what validate reports ---------------------------------------------
+
+
+def _sheet_xml(rows: str, *, prefix: str = "") -> io.BytesIO:
+    ns = f"xmlns{':' + prefix[:-1] if prefix else ''}"
+    xml = (
+        f'<?xml version="1.0"?><{prefix}worksheet {ns}="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><{prefix}sheetData>{rows}</{prefix}sheetData>'
+        f"</{prefix}worksheet>"
+    )
+    return io.BytesIO(xml.encode())
+
+
+@pytest.mark.parametrize(
+    ("rows", "last"),
+    [
+        ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="7"><c r="A7" s="1"/></row>', 1),
+        (
+            '<row r="1"><c r="A1"><v>1</v></c></row><row r="9"><c r="B9" t="inlineStr">'
+            "<is><t>x</t></is></c></row>",
+            9,
+        ),
+        (
+            '<row><c><v>1</v></c></row><row><c s="2"/></row><row><c><v>3</v></c></row>'
+            + '<row><c s="2"/></row>' * 50,
+            3,
+        ),
+        ('<row r="3" spans="1:2"><c r="A3" s="1"/></row>', 0),
+        ("", 0),
+        ('<row r="1"><c r="A1"><v>1</v></c></row><row><c><v>2</v></c></row>', None),  # mixed
+    ],
+)
+def test_last_value_row(rows: str, last: int | None) -> None:
+    assert last_value_row(_sheet_xml(rows)) == last
+
+
+def test_last_value_row_with_a_namespace_prefix_and_small_reads() -> None:
+    rows = (
+        '<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>'
+        + "".join(f'<x:row r="{n}"><x:c r="A{n}" s="1"/></x:row>' for n in range(2, 3000))
+        + '<x:row r="3000"><x:c r="C3000"><x:v>9</x:v></x:c></x:row>'
+    )
+    stream = _sheet_xml(rows, prefix="x:")
+
+    assert last_value_row(stream) == 3000
+
+
+def test_a_sheet_is_read_to_its_last_value_whatever_it_declares(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "survey"
+    sheet.append(["type", "name", "label"])
+    for number in range(2, 40):
+        sheet.append(["text", f"q{number}", f"Q{number}"])
+    path = tmp_path / "declared.xlsx"
+    workbook.save(path)
+    # A writer that declares a smaller sheet than it holds: openpyxl alone would stop at row 3.
+    patched = tmp_path / "patched.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(patched, "w") as target:
+        for item in source.infolist():
+            part = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                part = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:C3"', part)
+            target.writestr(item, part)
+
+    assert [number for number, _ in read_xlsx_sheets(patched)["survey"]] == list(range(2, 40))
+
+
+def test_a_million_declared_empty_rows_are_left_unread() -> None:
+    sheets = read_xlsx_sheets(XLSFORM / "million_empty_rows.xlsx")
+
+    assert sheets["survey"] == [
+        (2, {"type": "text", "name": "office", "label": "Which office?"}),
+        (3, {"type": "integer", "name": "staff", "label": "How many staff?"}),
+    ]
+
+
+def test_the_report_names_languages_types_and_warnings() -> None:
+    checked = check_survey_file(XLSFORM / "languages_by_name.xlsx")
+
+    report = checked.report()
+
+    assert report[0] == ("languages: German (de, default), English (en), French (fr), Amharic (am)")
+    assert report[1] == (
+        "note: Itinera's own messages (buttons, reminders, errors) exist in Arabic, English, "
+        "French, Spanish; delegates reading German (de), Amharic (am) get the survey's texts in "
+        "their language and those messages in English"
+    )
+    assert report[2] == "questions: 1 single choice, 1 text"
+    assert sum(line.startswith("note: ") for line in report) == 1  # said once
+
+
+def test_the_report_of_a_form_with_warnings() -> None:
+    report = check_survey_file(XLSFORM / "warnings_shown.xlsx").report()
+
+    assert report[:2] == [
+        "languages: English (en, default), French (fr)",
+        "questions: 2 single choice, 1 integer, 1 note",
+    ]
+    warnings = [line for line in report if line.startswith("warning: ")]
+    assert "warning: survey: no 'fr' label for 'staff'" in warnings
+    assert "warning: choice list 'spare': is not used by any question" in warnings
+    assert any("appearance 'minimal' (row 2) is ignored" in line for line in warnings)
+    assert any("'media::image::English (en)' (row 3) is ignored" in line for line in warnings)
+
+
+def test_a_yaml_survey_is_reported_too() -> None:
+    report = check_survey_file(EXAMPLE).report()
+
+    assert report == [
+        "languages: English (en, default), French (fr), Spanish (es)",
+        "questions: 5 single choice, 6 multiple choice, 5 scale, 1 yes/no, 10 text, 1 date, "
+        "9 notes",
+    ]

@@ -131,7 +131,7 @@ def test_duplicate_choice_value() -> None:
     [
         ({"min": 5, "max": 1}, "scale min 5 must be below max 1"),
         ({"min": 3, "max": 3}, "scale min 3 must be below max 3"),
-        ({"min": 0, "max": 20}, "a scale offers at most 11 points"),
+        ({"min": 0, "max": 4, "step": 5}, "scale step 5 is more than max - min 4"),
     ],
 )
 def test_bad_scale(scale: dict[str, int], message: str) -> None:
@@ -208,3 +208,55 @@ def test_constraint_on_a_choice_question_checks_its_own_codes() -> None:
     data["questions"][1]["constraint"] = ". != 'maybe'"
     problems = problems_of(data)
     assert any("'maybe' is not a choice" in problem for problem in problems), problems
+
+
+# --- what XLSForms bring: groups, guidance, filters, piping --------------------------------------
+
+
+def test_fields_at_their_default_stay_out_of_the_stored_json() -> None:
+    # Surveys stored before groups, guidance hints and choice filters existed hash the same.
+    survey = load_survey(make_survey_data())
+    stored = survey.canonical_json()
+
+    for key in ('"groups"', '"guidance"', '"group"', '"choice_filter"', '"columns"'):
+        assert key not in stored
+    assert Survey.model_validate_json(stored) == survey
+
+
+def test_the_new_fields_are_stored_when_used() -> None:
+    data = make_survey_data(groups={"g": {"en": "G", "fr": "G"}})
+    data["questions"][2].update(group="g", guidance={"en": "Say which.", "fr": "Dites."})
+    data["choice_lists"]["engagement"][0]["columns"] = {"region": "x"}
+    survey = load_survey(data)
+
+    again = Survey.model_validate_json(survey.canonical_json())
+
+    assert again == survey
+    assert again.question("detail").groups == ("g",)
+    assert again.question("detail").hint_in("fr") == "Dites."
+
+
+def test_qualified_ids_and_their_references() -> None:
+    data = make_survey_data()
+    data["questions"][1]["id"] = "part_one/engagement"
+    data["questions"][2]["relevant"] = "${part_one/engagement} = 'other'"
+
+    survey = load_survey(data)
+
+    assert survey.question("part_one/engagement").type is QuestionType.SINGLE_CHOICE
+
+
+def test_a_choice_filter_belongs_to_a_choice_question() -> None:
+    data = make_survey_data()
+    data["questions"][2]["choice_filter"] = "name = 'x'"
+
+    assert problems_of(data) == [
+        "question 'detail': only a choice question can have a choice_filter"
+    ]
+
+
+def test_piping_a_note_is_refused() -> None:
+    data = make_survey_data()
+    data["questions"][2]["label"] = {"en": "After ${welcome}", "fr": "Après ${welcome}"}
+
+    assert problems_of(data) == ["question 'detail': label: ${welcome} is a note and has no answer"]

@@ -7,17 +7,9 @@ from typing import Any
 import pytest
 
 from surveys import engine
+from surveys.answers import Option, Pressed, RawInput, Rejected, Typed
 from surveys.definition import AnswerValue, Survey
-from surveys.engine import (
-    Accepted,
-    Option,
-    Pressed,
-    Prompt,
-    RawInput,
-    Rejected,
-    Summary,
-    Typed,
-)
+from surveys.engine import Accepted, Prompt, Summary
 from surveys.records import AnswerChange, ResponseState
 
 TODAY = date(2025, 3, 25)
@@ -499,3 +491,158 @@ def test_expressions_are_parsed_once(survey: Survey) -> None:
     info = engine.parsed_expression.cache_info()
     assert info.misses == 3  # one per distinct condition
     assert info.hits > info.misses
+
+
+# --- forms as written in KoboToolbox and ODK -------------------------------------------------
+
+NPS = [{"value": str(n), "label": {"en": str(n)}} for n in range(11)]
+REGIONS = [
+    {"value": "dakar", "label": {"en": "Dakar"}, "columns": {"country": "sen"}},
+    {"value": "thies", "label": {"en": "Thiès"}, "columns": {"country": "sen"}},
+    {"value": "oaxaca", "label": {"en": "Oaxaca"}, "columns": {"country": "mex"}},
+]
+COUNTRIES = [
+    {"value": "sen", "label": {"en": "Senegal", "fr": "Sénégal"}},
+    {"value": "mex", "label": {"en": "Mexico", "fr": "Mexique"}},
+]
+
+
+@pytest.fixture(scope="module")
+def kobo(make_survey: SurveyFactory, make_question: QuestionFactory) -> Survey:
+    """Piping, group headings, a cascading select, an NPS list and a large range."""
+    q = make_question
+    return make_survey(
+        q("intro", "note", label={"en": "Welcome."}),
+        q("name", "text", group="you", required=True),
+        q("country", "single_choice", choices="countries", group="you"),
+        q(
+            "region",
+            "single_choice",
+            choices="regions",
+            choice_filter="country = ${country}",
+            group="you/where",
+            label={"en": "Region of ${country}, ${name}?", "fr": "Région (${country}) ?"},
+            hint={"en": "In ${country} only"},
+            guidance={"en": "As on the map."},
+        ),
+        q("nps", "single_choice", choices="nps", label={"en": "Score, ${name}?"}),
+        q("share", "scale", scale={"min": 0, "max": 1000, "step": 5}),
+        q("bye", "note", label={"en": "Thanks ${name}: ${nps} in ${region}."}),
+        choice_lists={"countries": COUNTRIES, "regions": REGIONS, "nps": NPS},
+        groups={"you": {"en": "About you", "fr": "Vous"}, "you/where": {"en": "Where"}},
+    )
+
+
+def test_group_headings_come_before_the_groups_first_question(kobo: Survey) -> None:
+    first = prompt(kobo, engine.start(kobo))
+    assert first.question.id == "name"
+    assert first.notes == ("Welcome.",)
+    assert first.headings == ((1, "About you"),)  # after the note, which is outside the group
+    assert first.lead_in() == (("Welcome.", False), ("About you", True))
+
+    state = walk(kobo, "Amina", Pressed(("sen",)))
+    shown = prompt(kobo, state)
+    assert shown.question.id == "region"
+    assert shown.lead_in() == (("Where", True),)  # "About you" was shown at its first question
+    assert prompt(kobo, walk(kobo, "Amina"), "fr").headings == ()  # same group, no heading
+
+
+def test_answers_are_piped_into_labels_hints_and_notes(kobo: Survey) -> None:
+    state = walk(kobo, "Amina <b>", Pressed(("sen",)))
+    shown = prompt(kobo, state)
+    assert shown.label == "Region of Senegal, Amina <b>?"  # a choice shows its label
+    assert shown.hint == "In Senegal only\nAs on the map."
+    assert prompt(kobo, state, "fr").label == "Région (Sénégal) ?"  # in the delegate's language
+
+    state = walk(kobo, "Amina", Pressed(("sen",)), Pressed(("thies",)), "7", "55")
+    summary = engine.step(kobo, state, language="en")
+    assert isinstance(summary, Summary)
+    assert summary.notes == ("Thanks Amina: 7 in Thiès.",)
+    assert [item.label for item in summary.items][3] == "Score, Amina?"
+
+
+def test_an_unanswered_piped_question_is_empty(kobo: Survey) -> None:
+    state = walk(kobo, "Amina", None, "7", "55")  # no country, so no region either
+    summary = engine.step(kobo, state, language="en")
+    assert isinstance(summary, Summary)
+    assert summary.notes == ("Thanks Amina: 7 in .",)
+
+
+def test_a_choice_filter_offers_the_choices_of_earlier_answers(kobo: Survey) -> None:
+    state = walk(kobo, "Amina", Pressed(("sen",)))
+    assert [o.value for o in prompt(kobo, state).options] == ["dakar", "thies"]
+    refused = engine.answer(kobo, state, Pressed(("oaxaca",)), language="en", today=TODAY, now=NOW)
+    assert refused == Rejected(
+        "That option is not available for this question. Please choose again."
+    )
+    assert give(kobo, state, "2").state.answers["region"] == "thies"  # positions of those shown
+
+    state = walk(kobo, "Amina", Pressed(("mex",)))
+    assert [o.value for o in prompt(kobo, state).options] == ["oaxaca"]
+
+
+def test_changing_an_earlier_answer_clears_a_choice_it_no_longer_offers(kobo: Survey) -> None:
+    state = walk(kobo, "Amina", Pressed(("sen",)), Pressed(("dakar",)))
+    state = accepted(engine.edit(kobo, state, "country", language="en")).state
+
+    outcome = give(kobo, state, Pressed(("mex",)))
+
+    assert ("region", "cleared") in reasons(outcome)
+    assert "region" not in outcome.state.answers
+    assert outcome.state.current == "region"  # asked again, with Mexico's regions
+
+
+def test_a_list_labelled_with_numbers_is_not_numbered(kobo: Survey) -> None:
+    state = walk(kobo, "Amina", None)
+    shown = prompt(kobo, state)
+    assert shown.question.id == "nps"
+    assert not shown.numbered
+    assert [o.label for o in shown.options] == [str(n) for n in range(11)]
+    for typed in ("0", "7", "10"):
+        assert give(kobo, state, typed).state.answers["nps"] == typed
+    assert prompt(kobo, walk(kobo, "Amina")).numbered  # countries: positions shown
+
+
+def test_a_range_too_large_to_list_is_typed_within_bounds_and_step(kobo: Survey) -> None:
+    state = walk(kobo, "Amina", None, "7")
+    shown = prompt(kobo, state)
+    assert shown.question.id == "share"
+    assert shown.options == ()  # 201 points: no options, a typed number
+    assert shown.number_hint == "Please type a number from 0 to 1000, in steps of 5."
+    assert prompt(kobo, state, "fr").number_hint == (
+        "Veuillez saisir un nombre de 0 à 1000, par pas de 5."
+    )
+    assert engine.answer(kobo, state, Typed("57"), language="en", today=TODAY, now=NOW) == (
+        Rejected("Please type a number from 0 to 1000, in steps of 5.")
+    )
+    assert give(kobo, state, "995").state.answers["share"] == 995
+
+
+def test_the_engine_and_the_input_parser_do_not_import_each_other() -> None:
+    import ast
+    from pathlib import Path
+
+    core = Path(engine.__file__).parent
+
+    def imports(module: str) -> set[str]:
+        tree = ast.parse((core / f"{module}.py").read_text(encoding="utf-8"))
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+        return found
+
+    assert "surveys.engine" not in imports("inputs")
+    assert "surveys.engine" not in imports("answers")
+    assert "surveys.inputs" not in imports("answers")
+
+
+def test_a_filtered_question_with_nothing_to_offer_is_not_asked(kobo: Survey) -> None:
+    state = walk(kobo, "Amina", None)  # no country: no region to choose from
+
+    shown = prompt(kobo, state)
+
+    assert shown.question.id == "nps"
+    assert "region" not in [q.id for q in engine.relevant_questions(kobo, state.answers)]

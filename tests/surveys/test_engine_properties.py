@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.survey_files import read_survey_file
 from surveys import engine, expressions
+from surveys.answers import Pressed, Rejected, Typed
 from surveys.definition import Question, QuestionType, Scale, Survey
-from surveys.engine import Accepted, Pressed, Prompt, Rejected, Summary, Typed
+from surveys.engine import Accepted, Prompt, Summary
+from surveys.errors import DefinitionError
+from surveys.inputs import fold, parse_input
 from surveys.records import ResponseState
 
 TODAY = date(2025, 3, 25)
@@ -58,10 +64,11 @@ def surveys(draw: st.DrawFn, build: Callable[..., Survey]) -> Survey:
             data.update(min_selected=low, max_selected=high)
         if kind is QuestionType.SCALE:
             low = draw(st.integers(-1, 2))
+            high = draw(st.integers(low + 1, low + 8))
             data["scale"] = {
                 "min": low,
-                "max": draw(st.integers(low + 1, low + 8)),
-                "step": draw(st.integers(1, 2)),
+                "max": high,
+                "step": draw(st.integers(1, min(2, high - low))),
             }
         if kind in (QuestionType.INTEGER, QuestionType.DECIMAL):
             low_bound = draw(st.none() | st.integers(-5, 5))
@@ -282,3 +289,73 @@ def assert_well_typed(survey: Survey, question: Question, value: object) -> None
             assert isinstance(value, str) and date.fromisoformat(value).isoformat() == value
         case QuestionType.NOTE:
             raise AssertionError("a note has an answer")
+
+
+# --- typing a choice's label selects that choice, in every list Itinera ships or tests --------
+
+ROOT = Path(__file__).resolve().parents[2]
+FORMS = sorted((ROOT / "surveys" / "examples").glob("*.yaml")) + sorted(
+    (ROOT / "tests" / "fixtures" / "xlsform").glob("*.xlsx")
+)
+
+
+def _loadable(path: Path) -> Survey | None:
+    try:
+        return read_survey_file(path)
+    except DefinitionError:
+        return None  # the fixtures of refused forms
+
+
+CHOICE_QUESTIONS: list[tuple[str, Survey, Question]] = [
+    (path.name, survey, question.model_copy(update={"choice_filter": None}))
+    for path in FORMS
+    if (survey := _loadable(path)) is not None
+    for question in survey.questions
+    if survey.choices_of(question)
+]
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+SPELLINGS: list[Callable[[str], str]] = [
+    lambda label: label,
+    str.upper,
+    str.lower,
+    _strip_accents,
+    lambda label: f"  {label}  ",
+]
+
+
+def test_the_property_sees_the_lists_that_matter() -> None:
+    names = {name for name, _, _ in CHOICE_QUESTIONS}
+    assert {"route_alignment.yaml", "nps_numbers.xlsx", "kobo_route_feedback.xlsx"} <= names
+    assert "cascading_selects.xlsx" in names and "languages_by_name.xlsx" in names
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_typing_any_label_in_its_language_selects_exactly_that_choice(data: st.DataObject) -> None:
+    name, survey, question = data.draw(st.sampled_from(CHOICE_QUESTIONS), label="question")
+    options = survey.choices_of(question)
+    choice = data.draw(st.sampled_from(options), label="choice")
+    language = data.draw(st.sampled_from(sorted(choice.label)), label="language")
+    spell = data.draw(st.sampled_from(SPELLINGS), label="spelling")
+    typed = spell(choice.label[language])
+
+    value = parse_input(survey, question, Typed(typed), language=language, today=TODAY)
+
+    expected = [choice.value] if question.type is QuestionType.MULTIPLE_CHOICE else choice.value
+    assert value == expected, (name, question.id, typed)
+
+    # A label no other choice has in any language selects it whatever the delegate's language.
+    folded = fold(typed)
+    others = [
+        o for o in options if o is not choice for lb in o.label.values() if fold(lb) == folded
+    ]
+    if not others:
+        anyone = data.draw(st.sampled_from(survey.languages), label="delegate")
+        value = parse_input(survey, question, Typed(typed), language=anyone, today=TODAY)
+        assert value == expected, (name, question.id, typed, anyone)

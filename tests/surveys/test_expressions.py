@@ -804,3 +804,77 @@ def test_well_typed_conditions_always_evaluate(
 
     assert isinstance(result, bool)
     assert parse(unparse(tree)) == tree
+
+
+# --- choice filters, string functions, refused XLSForm functions --------------------------------
+
+
+def test_bare_names_are_choice_columns_only_in_a_filter() -> None:
+    with pytest.raises(ExpressionSyntaxError):
+        parse("country = ${country}")
+    tree = parse("country = ${country} and name != 'x'", fields=True)
+    fields = {"country": ValueType.STRING, "name": ValueType.STRING}
+
+    assert check(tree, TYPES, current=None, choices={}, fields=fields) is ValueType.BOOLEAN
+    assert evaluate(tree, {"country": "sen"}, fields={"country": "sen", "name": "dakar"})
+    assert not evaluate(tree, {"country": "mex"}, fields={"country": "sen", "name": "dakar"})
+    assert unparse(tree) == "((country = ${country}) and (name != 'x'))"
+
+
+def test_an_unknown_choice_column() -> None:
+    tree = parse("region = ${country}", fields=True)
+
+    with pytest.raises(ExpressionTypeError) as caught:
+        check(tree, TYPES, current=None, choices={}, fields={"name": ValueType.STRING})
+
+    assert caught.value.detail == "unknown choice column 'region' (the choices have: name)"
+
+
+def test_a_column_of_codes_compares_with_numbers() -> None:
+    tree = parse("level <= ${nights}", fields=True)
+    fields = {"level": ValueType.STRING}
+
+    assert check(tree, TYPES, current=None, choices={}, fields=fields) is ValueType.BOOLEAN
+    assert evaluate(tree, {"nights": 3}, fields={"level": "2"})
+    assert not evaluate(tree, {"nights": 3}, fields={"level": "12"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("contains(${name}, 'min')", True),
+        ("starts-with(${name}, 'Am')", True),
+        ("ends-with(${name}, 'x')", False),
+        ("contains(${topics}, 'visa')", True),
+    ],
+)
+def test_string_functions(text: str, expected: bool) -> None:
+    tree = parse(text)
+    check(tree, TYPES, current=None, choices={})
+
+    assert evaluate(tree, {"name": "Amina", "topics": ["visa", "rail"]}) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("pulldata('codes', 'c', 'k', ${name}) = ''", "pulldata() reads a CSV file attached"),
+        ("position(..) = 1", None),
+        ("now() > today()", "now() needs times of day, which are not supported: use today()"),
+    ],
+)
+def test_xlsform_functions_refused_say_why(text: str, reason: str | None) -> None:
+    try:
+        tree = parse(text)
+    except ExpressionSyntaxError:
+        assert reason is None  # '..' does not even parse
+        return
+    with pytest.raises(ExpressionTypeError) as caught:
+        check(tree, TYPES, current=None, choices={})
+    assert reason is not None and caught.value.detail.startswith(reason)
+
+
+def test_qualified_references() -> None:
+    tree = parse("${return/engaged} = 'yes'")
+
+    assert references(tree) == ["return/engaged"]

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from surveys.answers import Pressed, RawInput, Rejected, Typed
 from surveys.definition import AnswerValue, Survey
-from surveys.engine import Pressed, RawInput, Rejected, Typed
 from surveys.inputs import fold, parse_input
 
 TODAY = date(2025, 3, 25)
@@ -430,3 +430,79 @@ def test_a_note_takes_no_input(survey: Survey) -> None:
 )
 def test_fold(text: str, expected: str) -> None:
     assert fold(text) == expected
+
+
+# --- typed choices mean what they say ---------------------------------------------------------
+
+NUMBER_LABELS = [{"value": str(n), "label": {"en": str(n), "fr": str(n)}} for n in range(11)]
+SHIFTED = [  # labels are numbers, codes are not: a position and a label of different choices
+    {"value": f"n{n}", "label": {"en": str(n)}} for n in range(11)
+]
+REVERSED = [  # a scale coded 5 down to 1, as Kobo forms often are
+    {"value": str(5 - i), "label": {"en": label}}
+    for i, label in enumerate(["Strongly agree", "Agree", "Neutral", "Disagree", "Disagree!"])
+]
+CONFUSING = [  # a label that is another choice's position
+    {"value": "a", "label": {"en": "Thirty"}},
+    {"value": "b", "label": {"en": "1"}},
+]
+
+
+@pytest.fixture(scope="module")
+def numbers(
+    make_survey: Callable[..., Survey], make_question: Callable[..., dict[str, Any]]
+) -> Survey:
+    q = make_question
+    return make_survey(
+        q("nps", "single_choice", choices="nps"),
+        q("shifted", "single_choice", choices="shifted"),
+        q("shifted_many", "multiple_choice", choices="shifted"),
+        q("reversed", "single_choice", choices="reversed"),
+        q("confusing", "single_choice", choices="confusing"),
+        choice_lists={
+            "nps": NUMBER_LABELS,
+            "shifted": SHIFTED,
+            "reversed": REVERSED,
+            "confusing": CONFUSING,
+        },
+    )
+
+
+def read(survey: Survey, question: str, typed: str, language: str = "en") -> object:
+    return parse_input(
+        survey, survey.question(question), Typed(typed), language=language, today=TODAY
+    )
+
+
+@pytest.mark.parametrize("typed", ["0", "7", "10", " 7 ", "٧"])
+def test_a_number_typed_on_a_list_labelled_with_numbers_is_that_label(
+    numbers: Survey, typed: str
+) -> None:
+    expected = str(int(typed.strip().replace("٧", "7")))
+    assert read(numbers, "nps", typed) == expected
+    assert read(numbers, "shifted", typed) == f"n{expected}"  # not the 7th choice, "n6"
+
+
+def test_several_numbers_typed_are_labels_too(numbers: Survey) -> None:
+    assert read(numbers, "shifted_many", "0, 7, 10") == ["n0", "n7", "n10"]
+    assert read(numbers, "shifted_many", "1 2") == ["n1", "n2"]
+
+
+def test_a_label_wins_over_a_position(numbers: Survey) -> None:
+    assert read(numbers, "confusing", "1") == "b"  # labelled 1, although "Thirty" is first
+    assert read(numbers, "confusing", "thirty") == "a"
+    assert read(numbers, "confusing", "2") == Rejected(
+        '"2" is not one of the options. Please reply with one of the options, as shown.'
+    )
+
+
+def test_codes_that_are_other_numbers_than_positions_are_not_positions(numbers: Survey) -> None:
+    assert read(numbers, "reversed", "1") == "1"  # the code 1 ("Disagree!"), never position 1
+    assert read(numbers, "reversed", "strongly agree") == "5"
+    assert read(numbers, "reversed", "6", "fr") == Rejected(
+        "« 6 » ne fait pas partie des options. Veuillez répondre par l’une des options, telle "
+        "qu’elle est affichée.".replace("« ", f"«{NBSP}").replace(" »", f"{NBSP}»")
+    )
+    assert read(numbers, "nps", "11") == Rejected(
+        '"11" is not one of the options. Please reply with one of the options, as shown.'
+    )

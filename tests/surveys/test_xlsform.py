@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import importlib.util
+import zipfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
 
 from bot.survey_files import read_xlsx_sheets
 from surveys.definition import QuestionType, Scale
 from surveys.errors import DefinitionError
-from surveys.xlsform import Row, Sheets, cell_text, language_code, xlsform_to_survey
+from surveys.language_names import language_code
+from surveys.xlsform import (
+    Row,
+    Sheets,
+    cell_text,
+    content_version,
+    safe_form_id,
+    translate_xlsform,
+    xlsform_to_survey,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "xlsform"
 
@@ -106,25 +115,45 @@ def test_bad_range_parameters_are_located() -> None:
 
 
 @pytest.mark.parametrize(
-    ("type_", "reason"),
+    ("type_", "written", "reason", "instead"),
     [
-        ("begin_repeat", "repeat groups"),
-        ("begin repeat", "repeat groups"),
-        ("geopoint", "locations"),
-        ("geotrace", "locations"),
-        ("geoshape", "locations"),
-        ("image", "media and files"),
-        ("audio", "media and files"),
-        ("video", "media and files"),
-        ("file", "media and files"),
-        ("barcode", "media and files"),
-        ("calculate", "calculations"),
-        ("rank", "ranking"),
-        ("select_one_from_file countries.csv", "choices from a file"),
-        ("acknowledge", "acknowledgements; use a note or a select_one yes_no"),
+        ("begin_repeat", "begin_repeat", "repeat groups", "ask one question per item"),
+        ("begin repeat", "begin repeat", "repeat groups", "ask one question per item"),
+        ("geopoint", "geopoint", "locations", "ask for the place in a text question"),
+        ("geotrace", "geotrace", "locations", "ask for the place in a text question"),
+        ("geoshape", "geoshape", "locations", "ask for the place in a text question"),
+        ("image", "image", "media capture", "ask for a link to the file in a text question"),
+        ("audio", "audio", "media capture", "ask for a link to the file in a text question"),
+        ("video", "video", "media capture", "ask for a link to the file in a text question"),
+        ("file", "file", "media capture", "ask for a link to the file in a text question"),
+        ("barcode", "barcode", "barcodes", "ask for the code in a text question"),
+        ("calculate", "calculate", "calculations", "compute the value from the export instead"),
+        ("rank", "rank", "ranking", "use select_multiple"),
+        (
+            "select_one_from_file countries.csv",
+            "select_one_from_file",
+            "choices from a file",
+            "copy the file's rows",
+        ),
+        (
+            "select one from file countries.csv",
+            "select one from file",
+            "choices from a file",
+            "copy the file's rows",
+        ),
+        (
+            "select_one_external cities",
+            "select_one_external",
+            "external choices",
+            "copy the external_choices rows",
+        ),
+        ("acknowledge", "acknowledge", "acknowledgements", "use a note or a select_one yes_no"),
+        ("datetime", "datetime", "dates with times", "use a date question"),
     ],
 )
-def test_unsupported_types_are_refused_by_row(type_: str, reason: str) -> None:
+def test_unsupported_types_are_refused_by_row_with_a_way_round(
+    type_: str, written: str, reason: str, instead: str
+) -> None:
     sheets = make_sheets(
         {"type": "text", "name": "a", "label": "A"},
         {"type": type_, "name": "b", "label": "B"},
@@ -132,8 +161,9 @@ def test_unsupported_types_are_refused_by_row(type_: str, reason: str) -> None:
 
     problems = problems_of(sheets)
 
-    written = type_ if type_ == "begin repeat" else type_.split()[0]
-    assert problems[0] == f"survey sheet, row 3: type {written!r} ({reason}) is not supported"
+    assert problems[0].startswith(
+        f"survey sheet, row 3: type {written!r} ({reason}) is not supported; {instead}"
+    )
 
 
 def test_unknown_type_is_refused() -> None:
@@ -142,15 +172,41 @@ def test_unknown_type_is_refused() -> None:
     assert problems_of(sheets) == ["survey sheet, row 2: type 'signature' is not supported"]
 
 
-def test_or_other_is_refused_with_a_way_out() -> None:
+@pytest.mark.parametrize("suffix", ["or_other", "or specify other", "or other"])
+def test_or_other_adds_other_and_a_text_follow_up(suffix: str) -> None:
     sheets = make_sheets(
-        {"type": "select_one yes_no or_other", "name": "q", "label": "Q"}, choices=YES_NO
+        {"type": f"select_one yes_no {suffix}", "name": "q", "label": "Q"},
+        {"type": "select_one yes_no", "name": "plain", "label": "Plain"},
+        choices=YES_NO,
     )
 
-    (problem,) = problems_of(sheets)
+    survey = xlsform_to_survey(sheets, source=None)
 
-    assert problem.startswith("survey sheet, row 2: 'or_other' is not supported")
-    assert "'other' choice" in problem
+    assert [q.id for q in survey.questions] == ["q", "q_other", "plain"]
+    question = survey.question("q")
+    assert [c.value for c in survey.choices_of(question)] == ["yes", "no", "other"]
+    assert survey.choices_of(question)[-1].label == {"en": "Other"}
+    follow = survey.question("q_other")
+    assert follow.type is QuestionType.TEXT
+    assert follow.relevant == "selected(${q}, 'other')"
+    assert follow.label == {"en": "Please specify."}
+    # The list itself is unchanged for the questions that did not ask for "Other".
+    assert [c.value for c in survey.choices_of(survey.question("plain"))] == ["yes", "no"]
+
+
+def test_or_other_cannot_be_filtered_nor_collide() -> None:
+    sheets = make_sheets(
+        {"type": "select_one yes_no or_other", "name": "q", "label": "Q", "choice_filter": "1=1"},
+        {"type": "select_one yes_no or_other", "name": "r", "label": "R"},
+        {"type": "text", "name": "r_other", "label": "Mine"},
+        choices=YES_NO,
+    )
+
+    assert problems_of(sheets) == [
+        "survey sheet, row 2: choice_filter cannot be combined with or_other: add an 'other' "
+        "choice to the list and a text question relevant on it",
+        "survey sheet, row 4: name 'r_other' is already used at the top of the form (row 3)",
+    ]
 
 
 def test_select_without_a_list_name() -> None:
@@ -214,12 +270,15 @@ def test_every_problem_is_collected_before_raising() -> None:
         {"type": "text", "name": "req", "label": "Req", "required": "sometimes"},
     )
 
-    assert problems_of(sheets) == [
+    problems = problems_of(sheets)
+
+    assert [problem.split(";")[0] for problem in problems] == [
         "survey sheet, row 2: type 'begin_repeat' (repeat groups) is not supported",
         "survey sheet, row 5: type 'geopoint' (locations) is not supported",
-        "survey sheet, row 6: name 'inside' is already used (row 3)",
+        "survey sheet, row 6: name 'inside' is already used at the top of the form (row 3)",
         "survey sheet, row 7: column 'calculation': calculations are not supported",
-        "survey sheet, row 8: required 'sometimes': write yes or no",
+        "survey sheet, row 8: required 'sometimes': write yes or no (a condition here is not "
+        "supported",
     ]
 
 
@@ -257,19 +316,43 @@ def test_extra_kobo_columns_are_ignored() -> None:
     assert xlsform_to_survey(sheets, source=None).question("q").type is QuestionType.TEXT
 
 
-def test_media_cells_and_choice_filters_are_refused() -> None:
+def test_media_cells_are_ignored_with_a_warning() -> None:
     sheets = make_sheets(
         {"type": "note", "name": "n", "label": "N", "media::image::English (en)": "map.png"},
+        {"type": "note", "name": "m", "label": "M", "media::image::English (en)": "m.png"},
+        {"type": "select_one yes_no", "name": "q", "label": "Q", "audio": "q.mp3"},
+        choices=[*YES_NO, {"list_name": "yes_no", "name": "maybe", "label": "?", "image": "m.png"}],
+    )
+
+    translation = translate_xlsform(sheets, source=None)
+
+    assert [str(w) for w in translation.warnings] == [
+        "choices sheet: column 'image' (row 4) is ignored: images, audio and video are not "
+        "shown in chat",
+        "survey sheet: column 'media::image::English (en)' (rows 2, 3) is ignored: images, "
+        "audio and video are not shown in chat",
+        "survey sheet: column 'audio' (row 4) is ignored: images, audio and video are not "
+        "shown in chat",
+    ]
+    assert [q.id for q in translation.survey.questions] == ["n", "m", "q"]
+
+
+def test_a_choice_filter_naming_unknown_things_is_refused_at_load() -> None:
+    sheets = make_sheets(
         {"type": "select_one yes_no", "name": "q", "label": "Q", "choice_filter": "x = 1"},
-        choices=[*YES_NO, {"list_name": "yes_no", "name": "maybe", "image": "m.png"}],
+        {"type": "select_one yes_no", "name": "r", "label": "R", "choice_filter": "${nope} = 1"},
+        {"type": "select_one yes_no", "name": "s", "label": "S", "choice_filter": "${t} = 'a'"},
+        {"type": "text", "name": "t", "label": "T"},
+        choices=YES_NO,
     )
 
     assert problems_of(sheets) == [
-        "choices sheet, row 4: column 'image': media are not supported",
-        "choices sheet, row 4: choice 'maybe' of list 'yes_no' has no label",
-        "survey sheet, row 2: column 'media::image::English (en)': media are not supported",
-        "survey sheet, row 3: column 'choice_filter': choice_filter (cascading selects) "
-        "is not supported",
+        "question 'q' (survey sheet, row 2): choice_filter 'x = 1': unknown choice column 'x' "
+        "(the choices have: name) at character 1",
+        "question 'r' (survey sheet, row 3): choice_filter '${nope} = 1': unknown question "
+        "'nope' at character 1",
+        "question 's' (survey sheet, row 4): choice_filter \"${t} = 'a'\": refers to 't', which "
+        "is not asked before this question at character 1",
     ]
 
 
@@ -439,7 +522,7 @@ def test_bare_label_goes_to_the_default_language() -> None:
     assert survey.languages == ("fr", "en")
 
 
-def test_without_default_language_english_is_assumed_when_present() -> None:
+def test_without_default_language_the_first_label_column_is_the_default() -> None:
     sheets = make_sheets(
         {
             "type": "text",
@@ -451,8 +534,19 @@ def test_without_default_language_english_is_assumed_when_present() -> None:
 
     survey = xlsform_to_survey(sheets, source=None)
 
+    assert survey.default_language == "fr"
+    assert survey.languages == ("fr", "en")
+
+
+def test_a_bare_label_column_first_is_english() -> None:
+    sheets = make_sheets(
+        {"type": "text", "name": "q", "label": "Why?", "label::French (fr)": "Pourquoi ?"},
+    )
+
+    survey = xlsform_to_survey(sheets, source=None)
+
     assert survey.default_language == "en"
-    assert survey.languages == ("en", "fr")
+    assert survey.question("q").label == {"en": "Why?", "fr": "Pourquoi ?"}
 
 
 def test_only_translated_columns_make_the_first_language_the_default() -> None:
@@ -469,10 +563,10 @@ def test_only_translated_columns_make_the_first_language_the_default() -> None:
 
 
 def test_unknown_language_column() -> None:
-    sheets = make_sheets({"type": "text", "name": "q", "label": "Q", "label::Klingon": "Q'"})
+    sheets = make_sheets({"type": "text", "name": "q", "label": "Q", "label::Martian": "Q'"})
 
     assert problems_of(sheets) == [
-        "survey sheet: column 'label::Klingon': cannot tell its language; "
+        "survey sheet: column 'label::Martian': cannot tell its language; "
         "name it like 'label::French (fr)'"
     ]
 
@@ -487,8 +581,20 @@ def test_unknown_language_column() -> None:
         ("English (EN)", "en"),
         ("Português (pt-BR)", "pt-BR"),
         ("العربية (ar)", "ar"),
-        ("Klingon", None),
+        ("fr", "fr"),
+        ("Français", "fr"),
+        ("francais", "fr"),
+        ("Deutsch", "de"),
+        ("German", "de"),
+        ("Amharic", "am"),
+        ("አማርኛ", "am"),
+        ("Kiswahili", "sw"),
+        ("Русский", "ru"),
+        ("中文", "zh"),
+        ("Klingon (tlh)", "tlh"),
+        ("Martian", None),
         ("Something (not a code!)", None),
+        ("", None),
     ],
 )
 def test_language_code(name: str, code: str | None) -> None:
@@ -506,13 +612,44 @@ def test_cell_text(value: object, text: str) -> None:
 # -- settings and choices ----------------------------------------------------------------------
 
 
-def test_missing_settings_are_reported() -> None:
+def test_without_a_file_name_the_form_id_is_needed() -> None:
     sheets: dict[str, list[Row]] = {"survey": [(2, {"type": "text", "name": "q", "label": "Q"})]}
 
-    assert problems_of(sheets) == [
-        "settings sheet: form_id (the survey id) is missing",
-        "settings sheet: version is missing",
+    with pytest.raises(DefinitionError) as caught:
+        xlsform_to_survey(sheets, source=None)
+
+    assert [str(p) for p in caught.value.problems] == [
+        "settings sheet: form_id (the survey id) is missing"
     ]
+
+
+def test_settings_default_to_the_file_name_and_the_content() -> None:
+    sheets: dict[str, list[Row]] = {"survey": [(2, {"type": "text", "name": "q", "label": "Q"})]}
+
+    survey = xlsform_to_survey(sheets, source="forms/Needs assessment 2026 (v2).xlsx")
+
+    assert survey.id == "Needs_assessment_2026_v2"
+    assert survey.title == {"en": "Needs_assessment_2026_v2"}
+    assert survey.version == content_version(survey)
+    assert len(survey.version) == 12
+    edited = {"survey": [(2, {"type": "text", "name": "q", "label": "Q, edited"})]}
+    again = xlsform_to_survey(sheets, source="other.xlsx", form_name="Needs assessment 2026 (v2)")
+    assert again.version == survey.version  # same content, same version
+    assert xlsform_to_survey(edited, source="x.xlsx").version != survey.version
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("route_feedback", "route_feedback"),
+        ("Évaluation des besoins", "Evaluation_des_besoins"),
+        ("2026 survey", "form_2026_survey"),
+        ("***", "form"),
+        ("a" * 80, "a" * 64),
+    ],
+)
+def test_safe_form_id(name: str, safe: str) -> None:
+    assert safe_form_id(name) == safe
 
 
 def test_id_string_is_accepted_as_form_id() -> None:
@@ -643,7 +780,8 @@ def test_unsupported_repeat_workbook() -> None:
     path = FIXTURES / "unsupported_repeat.xlsx"
 
     assert problems_of(read_xlsx_sheets(path)) == [
-        "survey sheet, row 4: type 'begin_repeat' (repeat groups) is not supported"
+        "survey sheet, row 4: type 'begin_repeat' (repeat groups) is not supported; ask one "
+        "question per item, or for a list in a text question"
     ]
 
 
@@ -651,10 +789,12 @@ def test_media_and_geo_workbook() -> None:
     path = FIXTURES / "media_and_geo.xlsx"
 
     assert problems_of(read_xlsx_sheets(path)) == [
-        "survey sheet, row 3: type 'geopoint' (locations) is not supported",
-        "survey sheet, row 4: type 'image' (media and files) is not supported",
-        "survey sheet, row 5: column 'media::image::English (en)': media are not supported",
-        "survey sheet, row 6: type 'calculate' (calculations) is not supported",
+        "survey sheet, row 3: type 'geopoint' (locations) is not supported; ask for the place "
+        "in a text question (a town, or coordinates typed as text)",
+        "survey sheet, row 4: type 'image' (media capture) is not supported; ask for a link to "
+        "the file in a text question",
+        "survey sheet, row 6: type 'calculate' (calculations) is not supported; compute the "
+        "value from the export instead",
     ]
 
 
@@ -668,14 +808,12 @@ def _load_make_fixtures() -> ModuleType:
     return module
 
 
-def _cell_values(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
+def _parts(path: Path) -> dict[str, bytes]:
+    """The workbook's parts, but its creation time (openpyxl stamps it on every save)."""
+    with zipfile.ZipFile(path) as archive:
         return {
-            sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets
+            name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"
         }
-    finally:
-        workbook.close()
 
 
 def test_fixtures_are_what_the_script_writes(tmp_path: Path) -> None:
@@ -685,7 +823,7 @@ def test_fixtures_are_what_the_script_writes(tmp_path: Path) -> None:
         path.name for path in FIXTURES.glob("*.xlsx")
     )
     for path in written:
-        assert _cell_values(path) == _cell_values(FIXTURES / path.name), path.name
+        assert _parts(path) == _parts(FIXTURES / path.name), path.name
 
 
 def test_words_after_a_plain_type_are_refused() -> None:
@@ -695,6 +833,361 @@ def test_words_after_a_plain_type_are_refused() -> None:
     )
 
     assert problems_of(sheets) == [
-        "settings sheet: form_id 'my form': use letters, digits, '_', '.', '-'",
         "survey sheet, row 2: type 'integer big': unexpected words after it",
+    ]
+
+
+def test_a_form_id_with_spaces_is_made_safe() -> None:
+    sheets = make_sheets(
+        {"type": "integer", "name": "q", "label": "Q"},
+        settings={"form_id": "Spec test 2026", "version": "1"},
+    )
+
+    translation = translate_xlsform(sheets, source=None)
+
+    assert translation.survey.id == "Spec_test_2026"
+    assert [str(w) for w in translation.warnings] == [
+        "settings sheet: form_id 'Spec test 2026' is used as 'Spec_test_2026' (letters, "
+        "digits, '_', '.', '-')"
+    ]
+
+
+# -- forms as KoboToolbox and ODK users write them: one fixture per variant ---------------------
+
+
+def fixture(name: str) -> Any:
+    path = FIXTURES / name
+    return translate_xlsform(read_xlsx_sheets(path), source=str(path))
+
+
+def test_settings_are_optional() -> None:
+    translation = fixture("Feedback form (copy).xlsx")
+    survey = translation.survey
+
+    assert survey.id == "Feedback_form_copy"  # the file name, made safe
+    assert survey.version == content_version(survey)  # the content
+    assert survey.default_language == "fr"  # the first label column
+    assert survey.languages == ("fr", "en")
+    assert survey.title == {"fr": "Feedback_form_copy", "en": "Feedback_form_copy"}
+    assert survey.question("office").required
+
+
+def test_languages_by_name_in_any_language() -> None:
+    survey = fixture("languages_by_name.xlsx").survey
+
+    assert survey.default_language == "de"  # default_language: Deutsch
+    assert survey.languages == ("de", "en", "fr", "am")
+    assert survey.question("engaged").label == {
+        "en": "Engaged?",
+        "fr": "Engagé ?",
+        "de": "Engagiert?",
+        "am": "ተሳትፎ?",
+    }
+    assert survey.question("engaged").hint == {"de": "Ja/Nein"}
+    assert survey.choice_lists["yes_no"][0].label["am"] == "አዎ"
+    assert survey.title == {"de": "Sprachen", "en": "Sprachen", "fr": "Sprachen", "am": "Sprachen"}
+
+
+def test_languages_by_code() -> None:
+    translation = fixture("languages_by_code.xlsx")
+    survey = translation.survey
+
+    assert survey.languages == ("en", "fr", "pt-BR")
+    assert survey.question("office").label["pt-BR"] == "Qual escritório?"
+    assert survey.question("office").hint == {"fr": "Ville"}
+
+
+def test_legacy_syntax() -> None:
+    survey = fixture("legacy_syntax.xlsx").survey
+
+    assert survey.languages == ("en", "es")  # Label:English, Label:Español (one colon)
+    assert [(q.id, q.type, q.choices, q.required) for q in survey.questions] == [
+        ("engaged", QuestionType.SINGLE_CHOICE, "yes_or_no", True),  # select one from, TRUE
+        ("topics", QuestionType.MULTIPLE_CHOICE, "topics", True),  # ... all that apply from, Yes
+        ("why", QuestionType.TEXT, None, True),  # string, 1
+        ("staff", QuestionType.INTEGER, None, False),  # int, no
+    ]
+    assert survey.question("engaged").label == {"en": "Engaged?", "es": "¿Participa?"}
+    assert survey.question("staff").constraint_message == {"en": "Zero or more"}
+    assert survey.choice_lists["topics"][1].label == {"en": "Return", "es": "Retorno"}
+
+
+@pytest.mark.parametrize(
+    ("type_", "kind"),
+    [
+        ("select1 l", QuestionType.SINGLE_CHOICE),
+        ("select one using l", QuestionType.SINGLE_CHOICE),
+        ("add select one prompt using l", QuestionType.SINGLE_CHOICE),
+        ("Select_One l", QuestionType.SINGLE_CHOICE),
+        ("select multiple l", QuestionType.MULTIPLE_CHOICE),
+        ("select multiple from l", QuestionType.MULTIPLE_CHOICE),
+        ("add select multiple prompt using l", QuestionType.MULTIPLE_CHOICE),
+        ("q int", QuestionType.INTEGER),
+        ("add integer prompt", QuestionType.INTEGER),
+        ("add decimal prompt", QuestionType.DECIMAL),
+        ("q string", QuestionType.TEXT),
+        ("add text prompt", QuestionType.TEXT),
+        ("add date prompt", QuestionType.DATE),
+        ("add note prompt", QuestionType.NOTE),
+    ],
+)
+def test_type_spellings(type_: str, kind: QuestionType) -> None:
+    sheets = make_sheets(
+        {"type": type_, "name": "q", "label": "Q"},
+        choices=[{"list_name": "l", "name": "a", "label": "A"}],
+    )
+
+    assert xlsform_to_survey(sheets, source=None).question("q").type is kind
+
+
+def test_column_spellings() -> None:
+    sheets = make_sheets(
+        {"Type": "text", "Name": "a", "Caption": "A"},
+        {"type": "text", "name": "b", "label": "B", "Relevance": "${a} != ''"},
+        {
+            "type": "integer",
+            "name": "c",
+            "label": "C",
+            "constraint": ". > 0",
+            "Constraint Message": "Positive",
+        },
+        {"type": "select_one l", "name": "d", "label": "D"},
+        choices=[{"List Name": "l", "Value": "x", "Label": "X"}],
+    )
+
+    survey = xlsform_to_survey(sheets, source=None)
+
+    assert survey.question("a").label == {"en": "A"}
+    assert survey.question("b").relevant == "${a} != ''"
+    assert survey.question("c").constraint_message == {"en": "Positive"}
+    assert survey.choice_lists["l"][0].value == "x"
+
+
+def test_one_colon_is_not_a_translation_where_the_sheet_uses_two() -> None:
+    sheets = make_sheets(
+        {
+            "type": "integer",
+            "name": "q",
+            "label::English (en)": "How many?",
+            "constraint": ". >= 0",
+            "jr:constraintMsg::English (en)": "Zero or more",
+        },
+    )
+
+    question = xlsform_to_survey(sheets, source=None).question("q")
+
+    assert question.constraint_message == {"en": "Zero or more"}
+
+
+def test_or_other_fixture() -> None:
+    survey = fixture("or_other.xlsx").survey
+
+    assert [q.id for q in survey.questions] == [
+        "partner",
+        "partner_other",
+        "partners",
+        "partners_other",
+        "lead",
+    ]
+    other = survey.choices_of(survey.question("partner"))[-1]
+    assert (other.value, other.label) == ("other", {"en": "Other", "fr": "Autre"})
+    assert survey.question("partner_other").label == {
+        "en": "Please specify.",
+        "fr": "Veuillez préciser.",
+    }
+    assert survey.question("partners_other").relevant == "selected(${partners}, 'other')"
+    assert [c.value for c in survey.choices_of(survey.question("lead"))] == ["unhcr", "iom"]
+
+
+def test_group_labels_and_guidance_hints() -> None:
+    survey = fixture("groups_and_guidance.xlsx").survey
+
+    assert survey.groups == {"return": {"en": "Return"}, "return/details": {"en": "Details"}}
+    assert [(q.id, q.group) for q in survey.questions] == [
+        ("welcome", None),
+        ("returns", "return"),
+        ("detail_note", "return/details"),
+        ("how", "return/details"),
+        ("comment", "unlabelled"),
+    ]
+    returns = survey.question("returns")
+    assert returns.hint == {"en": "Last year"}
+    assert returns.guidance == {"en": "Count each person once."}
+    assert returns.hint_in("en") == "Last year\nCount each person once."
+    assert survey.question("how").hint_in("en") == "Name the agencies."
+    assert survey.question("how").relevant == "(${returns} > 0)"
+
+
+def test_repeated_names_are_qualified_by_their_group() -> None:
+    survey = fixture("repeated_names.xlsx").survey
+
+    assert [q.id for q in survey.questions] == [
+        "office",  # unique: the name as written
+        "return/engaged",
+        "return/details",
+        "transfer/engaged",
+        "transfer/details",
+    ]
+    # ${engaged} means the one in the same group; ${office} the only one.
+    assert survey.question("return/details").relevant == "${return/engaged} = 'yes'"
+    assert survey.question("transfer/details").relevant == (
+        "${transfer/engaged} = 'yes' and ${office} != ''"
+    )
+
+
+def test_a_name_used_at_the_top_and_in_a_group() -> None:
+    sheets = make_sheets(
+        {"type": "text", "name": "name", "label": "Your name?"},
+        {"type": "begin group", "name": "partner", "label": "Partner"},
+        {"type": "text", "name": "name", "label": "Partner's name?"},
+        {"type": "note", "name": "hello", "label": "Hello ${name}"},
+        {"type": "end group"},
+        {"type": "note", "name": "bye", "label": "Bye ${name}"},
+    )
+
+    survey = xlsform_to_survey(sheets, source=None)
+
+    assert [q.id for q in survey.questions] == ["name", "partner/name", "hello", "bye"]
+    assert survey.question("hello").label == {"en": "Hello ${partner/name}"}
+    assert survey.question("bye").label == {"en": "Bye ${name}"}
+
+
+def test_an_ambiguous_reference_and_a_name_twice_in_one_group() -> None:
+    sheets = make_sheets(
+        {"type": "begin group", "name": "a"},
+        {"type": "text", "name": "x", "label": "X in a"},
+        {"type": "end group"},
+        {"type": "begin group", "name": "b"},
+        {"type": "text", "name": "x", "label": "X in b"},
+        {"type": "text", "name": "x", "label": "X in b again"},
+        {"type": "end group"},
+        {"type": "text", "name": "y", "label": "Y", "relevant": "${x} != ''"},
+    )
+
+    assert problems_of(sheets) == [
+        "survey sheet, row 7: name 'x' is already used in this group (row 6)",
+        "survey sheet, row 9: relevant: ${x} could mean ${a/x}, ${b/x}; write one of those",
+    ]
+
+
+def test_existing_ids_do_not_change() -> None:
+    # A Kobo form without repeated names keeps every name as its id, groups or not.
+    survey = xlsform_to_survey(read_xlsx_sheets(FIXTURES / "kobo_route_feedback.xlsx"), source=None)
+
+    assert "alignment_return" in [q.id for q in survey.questions]
+    assert all("/" not in q.id for q in survey.questions)
+
+
+def test_piping_references_are_checked() -> None:
+    survey = fixture("piping.xlsx").survey
+    assert survey.question("staff").hint == {"en": "In ${region} only"}
+
+    sheets = make_sheets(
+        {"type": "note", "name": "n", "label": "Hello ${who}, ${later}"},
+        {"type": "text", "name": "later", "label": "Later"},
+    )
+    assert problems_of(sheets) == [
+        "question 'n' (survey sheet, row 2): label: ${who} is not a question of this survey",
+        "question 'n' (survey sheet, row 2): label: ${later} is not asked before this question",
+    ]
+
+
+def test_large_ranges() -> None:
+    translation = fixture("large_ranges.xlsx")
+    survey = translation.survey
+
+    assert survey.question("share").scale == Scale(min=0, max=100, step=5)
+    assert survey.question("budget").scale == Scale(min=0, max=1000, step=1)
+    assert survey.question("rating").scale == Scale(min=0, max=10, step=2)  # 10 down to 0
+    assert survey.question("years").scale == Scale(min=1, max=50, step=1)
+    assert [str(w) for w in translation.warnings] == [
+        "survey sheet, row 6: parameter 'tick_interval' is ignored: chat shows no slider",
+        "survey sheet, row 6: parameter 'placeholder' is ignored: chat shows no slider",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "problem"),
+    [
+        (
+            "start=0 end=1 step=0.5",
+            "step='0.5': ranges of decimals are not supported; use a "
+            "decimal question with a constraint",
+        ),
+        ("start=0 end=5 step=0", "step must not be 0"),
+    ],
+)
+def test_range_parameters_refused(parameters: str, problem: str) -> None:
+    sheets = make_sheets({"type": "range", "name": "r", "label": "R", "parameters": parameters})
+
+    assert problems_of(sheets) == [f"survey sheet, row 2: parameters: {problem}"]
+
+
+def test_descending_range_keeps_its_points() -> None:
+    sheets = make_sheets(
+        {"type": "range", "name": "r", "label": "R", "parameters": "start=9 end=0 step=3"}
+    )
+
+    scale = xlsform_to_survey(sheets, source=None).question("r").scale
+    assert scale is not None and scale.points() == [0, 3, 6, 9]
+
+
+def test_cascading_selects() -> None:
+    survey = fixture("cascading_selects.xlsx").survey
+
+    region = survey.question("region")
+    assert region.choice_filter == "country = ${country}"
+    assert [(c.value, c.columns) for c in survey.choice_lists["region"][:2]] == [
+        ("dakar", {"country": "sen"}),
+        ("thies", {"country": "sen"}),
+    ]
+    assert survey.choice_lists["country"][0].columns == {}  # no filter reads that list
+
+
+def test_a_list_labelled_with_numbers() -> None:
+    survey = fixture("nps_numbers.xlsx").survey
+
+    assert [(c.value, c.label["en"]) for c in survey.choice_lists["nps"]] == [
+        (str(n), str(n)) for n in range(11)
+    ]
+
+
+def test_a_million_declared_empty_rows_are_not_read() -> None:
+    sheets = read_xlsx_sheets(FIXTURES / "million_empty_rows.xlsx")
+
+    assert [number for number, _ in sheets["survey"]] == [2, 3]
+    survey = xlsform_to_survey(sheets, source=None)
+    assert [q.id for q in survey.questions] == ["office", "staff"]
+
+
+def test_warnings_for_what_chat_shows_differently() -> None:
+    translation = fixture("warnings_shown.xlsx")
+
+    assert [str(w) for w in translation.warnings] == [
+        "survey sheet, row 5: parameter 'randomize' is ignored: choices are shown in their order",
+        "survey sheet: column 'media::image::English (en)' (row 3) is ignored: images, audio "
+        "and video are not shown in chat",
+        "survey sheet: appearance 'minimal' (row 2) is ignored: chat shows its own buttons, "
+        "lists and typed answers",
+        "survey sheet: appearance 'horizontal' (row 5) is ignored: chat shows its own buttons, "
+        "lists and typed answers",
+        "survey sheet: default (row 4) is ignored: delegates start every question unanswered",
+    ]
+
+
+def test_external_data_is_refused_with_a_way_round() -> None:
+    path = FIXTURES / "external_data.xlsx"
+
+    assert problems_of(read_xlsx_sheets(path)) == [
+        "external_choices sheet: external choices are not supported; copy these rows into the "
+        "choices sheet and use choice_filter",
+        "survey sheet, row 3: type 'select_one_from_file' (choices from a file) is not "
+        "supported; copy the file's rows into the choices sheet",
+        "survey sheet, row 4: type 'select_one_external' (external choices) is not supported; "
+        "copy the external_choices rows into the choices sheet and use choice_filter",
+        "survey sheet, row 5: relevant: pulldata() reads a CSV file attached to the form, which "
+        "a chat survey does not have: ask the question instead, or put the values in the "
+        "choices sheet",
+        "survey sheet, row 6: appearance \"search('offices')\" reads choices from a file, which "
+        "is not supported; copy them into the choices sheet",
     ]
