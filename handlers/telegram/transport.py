@@ -1,0 +1,120 @@
+"""Sending stored messages to the Bot API, and what Telegram's answer means for them.
+
+:class:`TelegramTransport` makes one call per outbox message with python-telegram-bot's
+``Bot`` and turns the answer into a verdict for the sender:
+
+- sent, with the message id (an edit that changes nothing is sent too);
+- an edit of a message that is gone (deleted, too old) is sent as a new message instead, so the
+  delegate still sees their screen; taking the buttons off a message that is gone succeeds;
+- try later: a 429 with its ``retry_after`` (per chat for sending methods), a network error;
+- refused for good: the delegate blocked the bot (403), the chat or text is refused (400);
+- refused for the channel: the token is invalid (nothing can be sent until it is fixed).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from telegram import Bot, Message
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+
+from handlers.telegram.delivery import retry_seconds
+from handlers.telegram.presenter import CHANNEL, SEND_METHODS
+from surveys.queues import OutboundMessage
+from surveys.service.sending import Refused, RetryLater, Sent, Verdict
+
+log = logging.getLogger("itinera.telegram")
+
+EDITS = frozenset({"editMessageText", "editMessageReplyMarkup"})
+
+
+def _gone(error: BadRequest) -> bool:
+    message = error.message.lower()
+    return "not found" in message or "can't be edited" in message
+
+
+def _unchanged(error: BadRequest) -> bool:
+    return "not modified" in error.message.lower()
+
+
+class TelegramTransport:
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def check(self) -> str | None:
+        try:
+            await self._bot.get_me()
+        except TelegramError as error:
+            return error.message
+        return None
+
+    async def send(self, message: OutboundMessage) -> Verdict:
+        body = dict(message.body)
+        try:
+            result = await self._call(message.method, body)
+        except RetryAfter as error:
+            return RetryLater(
+                "rate limited",
+                after=retry_seconds(error),
+                rate_limited=True,
+                per_address=message.method in SEND_METHODS,
+            )
+        except InvalidToken as error:
+            return Refused(error.message, channel_wide=True)
+        except Forbidden as error:
+            return Refused(error.message)
+        except BadRequest as error:
+            return await self._bad_request(message, body, error)
+        except TelegramError as error:
+            return RetryLater(error.message)
+        return self._sent(message, result)
+
+    async def _bad_request(
+        self, message: OutboundMessage, body: dict[str, Any], error: BadRequest
+    ) -> Verdict:
+        if message.method in EDITS and _unchanged(error):
+            return Sent(platform_id=str(body.get("message_id")), address=str(body["chat_id"]))
+        if message.method == "editMessageReplyMarkup" and _gone(error):
+            return Sent(platform_id=None)  # no buttons left to take off
+        if message.method == "editMessageText" and _gone(error):
+            log.info("message %s cannot be edited (%s); sending anew", body.get("message_id"), error)
+            fresh = {key: value for key, value in body.items() if key != "message_id"}
+            try:
+                result = await self._call("sendMessage", fresh)
+            except TelegramError as again:
+                return Refused(again.message)
+            return self._sent(message, result)
+        if message.method == "answerCallbackQuery":
+            return Sent(platform_id=None)  # too old to answer: the client gave up already
+        return Refused(error.message)
+
+    def _sent(self, message: OutboundMessage, result: object) -> Sent:
+        if isinstance(result, Message):
+            return Sent(platform_id=str(result.message_id), address=str(result.chat.id))
+        if isinstance(result, dict) and "message_id" in result:
+            chat = result.get("chat") or {}
+            return Sent(platform_id=str(result["message_id"]), address=str(chat.get("id", "")))
+        edited = message.body.get("message_id")
+        return Sent(platform_id=str(edited) if edited is not None else None)
+
+    async def _call(self, method: str, body: dict[str, Any]) -> object:
+        if method == "sendPhoto":
+            image = base64.b64decode(str(body.pop("photo")))
+            filename = body.pop("filename", None)
+            try:
+                return await self._bot.send_photo(
+                    body.pop("chat_id"), image, filename=filename, **body
+                )
+            except BadRequest as error:  # refused as a photo: as a document
+                log.info("photo refused (%s); sending %s as a document", error.message, filename)
+                return await self._bot.send_document(
+                    body.pop("chat_id", None) or body["chat_id"], image, filename=filename, **body
+                )
+        return await self._bot.do_api_request(method, api_kwargs=body)
+
+
+__all__ = ["TelegramTransport"]
