@@ -51,14 +51,14 @@ if TYPE_CHECKING:  # imported at first use: keeps start-up fast
 SOURCE_LANGUAGE = "en"
 """The language of the template's ``msgid``s, and the fallback."""
 
-LANGUAGES: tuple[str, ...] = ("ar", "en", "fr", "es")
+LANGUAGES: tuple[str, ...] = ("ar", "zh", "en", "fr", "ru", "es")
 """The languages Itinera speaks, in the UN's order; each has a catalogue except English."""
 
 DOMAIN = "itinera"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 
-FORMAT_LOCALES: Mapping[str, str] = {"en": "en_GB"}
+FORMAT_LOCALES: Mapping[str, str] = {"en": "en_GB", "zh": "zh_Hans_CN"}
 """The CLDR locale whose formats a language uses: UN English writes "1 December 2026"."""
 
 FSI, PDI = "\u2068", "\u2069"
