@@ -82,8 +82,9 @@ def text(key: str, language: str, /, *, count: int | None = None, **params: obje
     """The message ``key`` in ``language`` (see :func:`language_of`), formatted with ``params``.
 
     A plural message needs ``count``: it picks the CLDR plural form and fills ``{count}``
-    (written as a number of the language). Raises ``KeyError`` for an unknown key and
-    ``TypeError`` for a plural message without ``count``.
+    (written as a number of the language). In a right-to-left language every value is
+    isolated (:func:`isolate`). Raises ``KeyError`` for an unknown key and ``TypeError`` for
+    a plural message without ``count``.
     """
     message = _template().get(key)
     if message is None:
@@ -100,6 +101,8 @@ def text(key: str, language: str, /, *, count: int | None = None, **params: obje
         template = translations.pgettext(key, str(message.id))
     if count is not None:
         values["count"] = number(count, chosen)
+    if is_rtl(chosen):
+        values = {name: isolate(str(value)) for name, value in values.items()}
     return template.format_map(values)
 
 

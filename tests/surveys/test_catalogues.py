@@ -7,6 +7,7 @@ This is the check a translator runs after editing a PO file (README, Languages):
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,17 @@ def test_the_example_survey_speaks_every_language() -> None:
 
     walk(document, "survey")
     assert incomplete == []
+
+
+@pytest.mark.parametrize("language", [lang for lang in TRANSLATED if i18n.is_rtl(lang)])
+def test_commands_in_right_to_left_texts_are_isolated(language: str) -> None:
+    """``/help`` in an Arabic sentence would show as ``help/`` unless isolated (FSI ... PDI)."""
+    isolated = re.compile("\u2068[^\u2069]*\u2069")
+    bare = []
+    for message in i18n.read_catalogue(language):
+        if not message.id:
+            continue
+        for text in forms(message):
+            if re.search(r"(?<![A-Za-z0-9_])/[a-z]", isolated.sub("", text)):
+                bare.append(str(message.context))
+    assert bare == []

@@ -13,6 +13,11 @@ from surveys.i18n import text
 LATE_NOVEMBER = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
 
 
+def bare(value: str) -> str:
+    """``value`` without the bidi isolates Arabic puts around values (tested on their own)."""
+    return value.replace(i18n.FSI, "").replace(i18n.PDI, "")
+
+
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
@@ -99,7 +104,7 @@ def test_english_says_one_delegate_in_one_delegation() -> None:
     ],
 )
 def test_arabic_has_six_plural_forms(count: int, expected: str) -> None:
-    assert text("delegates_count", "ar", count=count) == expected
+    assert bare(text("delegates_count", "ar", count=count)) == expected
 
 
 @pytest.mark.parametrize(
@@ -126,9 +131,9 @@ def test_chinese_has_one_form() -> None:
 
 
 def test_arabic_minutes_follow_the_number() -> None:
-    assert text("duration", "ar", count=10) == "نحو 10 دقائق"
-    assert text("duration", "ar", count=15) == "نحو 15 دقيقة"
-    assert text("duration", "ar", count=2) == "نحو دقيقتين"
+    assert bare(text("duration", "ar", count=10)) == "نحو 10 دقائق"
+    assert bare(text("duration", "ar", count=15)) == "نحو 15 دقيقة"
+    assert bare(text("duration", "ar", count=2)) == "نحو دقيقتين"
 
 
 def test_counts_are_written_as_numbers_of_the_language() -> None:
@@ -161,7 +166,7 @@ def test_counts_are_written_as_numbers_of_the_language() -> None:
 def test_moments_in_the_persons_language_and_timezone(
     language: str, timezone: str, expected: str
 ) -> None:
-    assert i18n.moment(LATE_NOVEMBER, language, timezone).startswith(expected)
+    assert bare(i18n.moment(LATE_NOVEMBER, language, timezone)).startswith(expected)
 
 
 def test_french_writes_the_first_of_the_month_as_an_ordinal() -> None:
@@ -209,3 +214,20 @@ def test_plain_numbers_as_a_delegate_types_them(value: float, language: str, exp
 )
 def test_decimal_marks_come_from_cldr(language: str, mark: str) -> None:
     assert i18n.decimal_mark(language) == mark
+
+
+# --- right to left --------------------------------------------------------------------------
+
+
+def test_arabic_isolates_every_value_and_other_languages_none() -> None:
+    fsi, pdi = "\u2068", "\u2069"
+    assert text("position", "ar", position=3, total=22) == f"السؤال {fsi}3{pdi} من {fsi}22{pdi}"
+    assert text("delegates_count", "ar", count=11) == f"{fsi}11{pdi} مندوبًا"
+    assert text("position", "fr", position=3, total=22) == "Question 3 sur 22"
+    assert i18n.is_rtl("ar-EG") and not i18n.is_rtl("fr") and not i18n.is_rtl("zh")
+
+
+def test_a_value_of_several_lines_is_isolated_line_by_line() -> None:
+    assert i18n.isolate("a\n\nb") == "\u2068a\u2069\n\n\u2068b\u2069"
+    assert i18n.isolated("Geneva", "ar") == "\u2068Geneva\u2069"
+    assert i18n.isolated("Geneva", "en") == "Geneva"
