@@ -248,8 +248,14 @@ class Survey(_Model):
 
 
 YES_NO_CHOICES: tuple[Choice, ...] = (
-    Choice(value="yes", label={"en": "Yes", "fr": "Oui", "es": "Sí", "ar": "نعم"}),
-    Choice(value="no", label={"en": "No", "fr": "Non", "es": "No", "ar": "لا"}),
+    Choice(
+        value="yes",
+        label={"en": "Yes", "fr": "Oui", "es": "Sí", "ar": "نعم", "ru": "Да", "zh": "是"},
+    ),
+    Choice(
+        value="no",
+        label={"en": "No", "fr": "Non", "es": "No", "ar": "لا", "ru": "Нет", "zh": "否"},
+    ),
 )
 
 

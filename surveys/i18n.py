@@ -51,14 +51,14 @@ if TYPE_CHECKING:  # imported at first use: keeps start-up fast
 SOURCE_LANGUAGE = "en"
 """The language of the template's ``msgid``s, and the fallback."""
 
-LANGUAGES: tuple[str, ...] = ("ar", "en", "fr", "es")
+LANGUAGES: tuple[str, ...] = ("ar", "zh", "en", "fr", "ru", "es")
 """The languages Itinera speaks, in the UN's order; each has a catalogue except English."""
 
 DOMAIN = "itinera"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 
-FORMAT_LOCALES: Mapping[str, str] = {"en": "en_GB"}
+FORMAT_LOCALES: Mapping[str, str] = {"en": "en_GB", "zh": "zh_Hans_CN"}
 """The CLDR locale whose formats a language uses: UN English writes "1 December 2026"."""
 
 FSI, PDI = "\u2068", "\u2069"
@@ -82,8 +82,9 @@ def text(key: str, language: str, /, *, count: int | None = None, **params: obje
     """The message ``key`` in ``language`` (see :func:`language_of`), formatted with ``params``.
 
     A plural message needs ``count``: it picks the CLDR plural form and fills ``{count}``
-    (written as a number of the language). Raises ``KeyError`` for an unknown key and
-    ``TypeError`` for a plural message without ``count``.
+    (written as a number of the language). In a right-to-left language every value is
+    isolated (:func:`isolate`). Raises ``KeyError`` for an unknown key and ``TypeError`` for
+    a plural message without ``count``.
     """
     message = _template().get(key)
     if message is None:
@@ -100,6 +101,8 @@ def text(key: str, language: str, /, *, count: int | None = None, **params: obje
         template = translations.pgettext(key, str(message.id))
     if count is not None:
         values["count"] = number(count, chosen)
+    if is_rtl(chosen):
+        values = {name: isolate(str(value)) for name, value in values.items()}
     return template.format_map(values)
 
 

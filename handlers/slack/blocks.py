@@ -434,7 +434,8 @@ def _summary_blocks(screen: Screen, summary: engine.Summary) -> list[Block]:
     items = summary.items
     if len(items) <= MAX_SUMMARY_BUTTONS:
         for index, item in enumerate(items):
-            body = clip(f"*{escape(item.label)}*\n{escape(item.display)}", MAX_SECTION_TEXT)
+            shown = escape(i18n.isolated(item.display, lang))
+            body = clip(f"*{escape(item.label)}*\n{shown}", MAX_SECTION_TEXT)
             blocks.append(
                 {
                     "type": "section",
@@ -445,7 +446,7 @@ def _summary_blocks(screen: Screen, summary: engine.Summary) -> list[Block]:
             )
     else:
         listing = "\n".join(
-            f"{n}. *{escape(item.label)}*\n    {escape(item.display)}"
+            f"{n}. *{escape(item.label)}*\n    {escape(i18n.isolated(item.display, lang))}"
             for n, item in enumerate(items, start=1)
         )
         blocks.extend(sections(listing))

@@ -149,8 +149,10 @@ def _mentions(prompt: Prompt, *labels: str) -> bool:
 def _summary(screen: Screen, summary: Summary) -> list[Block]:
     language = screen.language
     blocks: list[Block] = [bold(text("summary_title", language))]
+    arrow = "←" if i18n.is_rtl(language) else "→"
     for number, item in enumerate(summary.items, start=1):
-        blocks.append((Span(f"{number}. "), Span(item.label, "b"), Span(f"\n→ {item.display}")))
+        shown = i18n.isolated(item.display, language)
+        blocks.append((Span(f"{number}. "), Span(item.label, "b"), Span(f"\n{arrow} {shown}")))
     blocks.extend(plain(note) for note in summary.notes)
     if screen.kind is ScreenKind.REVIEW:
         blocks.append(plain(text("summary_prompt", language)))
@@ -290,12 +292,13 @@ def render_status(
     for code, members in by_delegation.items():
         delegation = delegations[code]
         name = (
-            f"{delegation.code} {delegation.name}"
+            i18n.isolated(f"{delegation.code} {delegation.name}", language)
             if delegation
             else text("no_delegation", language)
         )
         people = "; ".join(
-            f"{member.participant.name} – {_status_word(member, language, zone)}"
+            f"{i18n.isolated(member.participant.name, language)} – "
+            f"{_status_word(member, language, zone)}"
             for member in members
         )
         block = (Span("• "), Span(name, "b"), Span(f": {people}"))

@@ -91,7 +91,7 @@ def test_example_survey_reads() -> None:
 
     assert survey.id == "route_alignment"
     assert survey.default_language == "en"
-    assert survey.languages == ("en", "fr", "es")
+    assert survey.languages == ("en", "fr", "es", "ar", "ru", "zh")
     assert set(survey.themes) == set(THEMES)
     for theme in THEMES:
         tagged = [q.id for q in survey.questions if theme in q.tags]

@@ -7,13 +7,19 @@ This is the check a translator runs after editing a PO file (README, Languages):
 
 from __future__ import annotations
 
+import re
 import string
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
 
 from surveys import i18n
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "surveys" / "examples" / "route_alignment.yaml"
 
 TRANSLATED = [language for language in i18n.LANGUAGES if language != i18n.SOURCE_LANGUAGE]
 TEMPLATE = i18n.read_catalogue(None)
@@ -132,3 +138,40 @@ def test_every_message_formats_in_every_language(language: str) -> None:
         written = i18n.text(key, language, count=7, **dict.fromkeys(named, "X"))
         assert written.strip() or key == "list_separator", key
         assert "{" not in written.replace("{{", ""), key
+
+
+def test_the_example_survey_speaks_every_language() -> None:
+    """Title, intro, themes, labels, hints, choices and scale ends: all in the six languages."""
+    document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    assert set(document["languages"]) == set(i18n.LANGUAGES)
+    incomplete: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if "en" in node and all(isinstance(value, str) for value in node.values()):
+                missing = set(i18n.LANGUAGES) - {k for k, v in node.items() if v.strip()}
+                if missing:
+                    incomplete.append(f"{where}: no {sorted(missing)}")
+                return
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}[{index}]")
+
+    walk(document, "survey")
+    assert incomplete == []
+
+
+@pytest.mark.parametrize("language", [lang for lang in TRANSLATED if i18n.is_rtl(lang)])
+def test_commands_in_right_to_left_texts_are_isolated(language: str) -> None:
+    """``/help`` in an Arabic sentence would show as ``help/`` unless isolated (FSI ... PDI)."""
+    isolated = re.compile("\u2068[^\u2069]*\u2069")
+    bare = []
+    for message in i18n.read_catalogue(language):
+        if not message.id:
+            continue
+        for text in forms(message):
+            if re.search(r"(?<![A-Za-z0-9_])/[a-z]", isolated.sub("", text)):
+                bare.append(str(message.context))
+    assert bare == []

@@ -179,7 +179,10 @@ async def test_invitations_go_out_once_in_each_language_and_timezone(
         in (slack.to(setup.id("MEX"))[0])
     )
     arabic = slack.to(setup.id("EGY"))[0]
-    assert "الجمعة، 12 يونيو 2026، 7:00 م" in arabic and "نحو 5 دقائق" in arabic
+    # Names, dates and numbers in an Arabic text are isolated (FSI ... PDI) for bidi.
+    assert "«\u2068Test survey\u2069»" in arabic and "\u2068Omar Farouk\u2069" in arabic
+    assert "\u2068الجمعة، 12 يونيو 2026، 7:00 م\u2069" in arabic
+    assert "نحو \u20685\u2069 دقائق" in arabic
     record = await any_store.outbox.get(
         channel="slack", key=invitation_key(setup.round.id, setup.id("FRA"))
     )
@@ -658,6 +661,6 @@ def test_how_long_a_survey_takes(questions: int, minutes: int) -> None:
 
 
 def test_arabic_counts_minutes() -> None:
-    assert delivery_texts.duration(10, "ar") == "نحو 10 دقائق"
-    assert delivery_texts.duration(15, "ar") == "نحو 15 دقيقة"
+    assert delivery_texts.duration(10, "ar") == "نحو \u206810\u2069 دقائق"
+    assert delivery_texts.duration(15, "ar") == "نحو \u206815\u2069 دقيقة"
     assert re.fullmatch(r"about \d+ minutes", delivery_texts.duration(15, "de"))

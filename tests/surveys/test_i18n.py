@@ -13,6 +13,11 @@ from surveys.i18n import text
 LATE_NOVEMBER = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
 
 
+def bare(value: str) -> str:
+    """``value`` without the bidi isolates Arabic puts around values (tested on their own)."""
+    return value.replace(i18n.FSI, "").replace(i18n.PDI, "")
+
+
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
@@ -21,6 +26,8 @@ LATE_NOVEMBER = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
         ("es", "Por favor, indique un número entre 1 y 10."),
         ("fr-CA", "Veuillez indiquer un nombre compris entre 1 et 10."),
         ("es_MX", "Por favor, indique un número entre 1 y 10."),
+        ("ru-RU", "Пожалуйста, укажите число от 1 до 10."),
+        ("zh-Hans-CN", "请输入 1 至 10 之间的数字。"),
         ("de", "Please give a number from 1 to 10."),
     ],
 )
@@ -97,13 +104,36 @@ def test_english_says_one_delegate_in_one_delegation() -> None:
     ],
 )
 def test_arabic_has_six_plural_forms(count: int, expected: str) -> None:
-    assert text("delegates_count", "ar", count=count) == expected
+    assert bare(text("delegates_count", "ar", count=count)) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "delegates", "minutes"),
+    [
+        (1, "1 делегат", "около 1 минуты"),  # one
+        (3, "3 делегата", "около 3 минут"),  # few
+        (5, "5 делегатов", "около 5 минут"),  # many
+        (11, "11 делегатов", "около 11 минут"),  # many: 11-14 are not "one" or "few"
+        (12, "12 делегатов", "около 12 минут"),
+        (21, "21 делегат", "около 21 минуты"),  # one again
+        (22, "22 делегата", "около 22 минут"),  # few again
+        (25, "25 делегатов", "около 25 минут"),
+    ],
+)
+def test_russian_one_few_many(count: int, delegates: str, minutes: str) -> None:
+    assert text("delegates_count", "ru", count=count) == delegates
+    assert text("duration", "ru", count=count) == minutes
+
+
+def test_chinese_has_one_form() -> None:
+    assert text("delegates_count", "zh", count=1) == "1 名代表"
+    assert text("delegates_count", "zh", count=25) == "25 名代表"
 
 
 def test_arabic_minutes_follow_the_number() -> None:
-    assert text("duration", "ar", count=10) == "نحو 10 دقائق"
-    assert text("duration", "ar", count=15) == "نحو 15 دقيقة"
-    assert text("duration", "ar", count=2) == "نحو دقيقتين"
+    assert bare(text("duration", "ar", count=10)) == "نحو 10 دقائق"
+    assert bare(text("duration", "ar", count=15)) == "نحو 15 دقيقة"
+    assert bare(text("duration", "ar", count=2)) == "نحو دقيقتين"
 
 
 def test_counts_are_written_as_numbers_of_the_language() -> None:
@@ -124,13 +154,19 @@ def test_counts_are_written_as_numbers_of_the_language() -> None:
         ("es", "America/Bogota", "lunes, 30 de noviembre de 2026, 18:30 (hora estándar de Colom"),
         ("ar", "Africa/Cairo", "الثلاثاء، 1 ديسمبر 2026، 1:30 ص (توقيت شرق أوروبا الرسمي)"),
         ("en", "Asia/Tokyo", "Tuesday, 1 December 2026, 08:30 (Japan Standard Time)"),
+        (
+            "ru",
+            "Europe/Moscow",
+            "вторник, 1 декабря 2026\u202fг., 02:30 (Москва, стандартное время)",
+        ),
+        ("zh", "Asia/Shanghai", "2026年12月1日星期二 07:30（中国标准时间）"),
         ("en", "Mars/Base", "Monday, 30 November 2026, 23:30 (Coordinated Universal Time)"),
     ],
 )
 def test_moments_in_the_persons_language_and_timezone(
     language: str, timezone: str, expected: str
 ) -> None:
-    assert i18n.moment(LATE_NOVEMBER, language, timezone).startswith(expected)
+    assert bare(i18n.moment(LATE_NOVEMBER, language, timezone)).startswith(expected)
 
 
 def test_french_writes_the_first_of_the_month_as_an_ordinal() -> None:
@@ -138,6 +174,11 @@ def test_french_writes_the_first_of_the_month_as_an_ordinal() -> None:
     assert i18n.day(datetime(2026, 12, 2, 12, tzinfo=UTC), "fr", "UTC") == "2 décembre 2026"
     assert i18n.day(LATE_NOVEMBER, "fr", "UTC") == "30 novembre 2026"
     assert i18n.day(LATE_NOVEMBER, "es", "Europe/Madrid") == "1 de diciembre de 2026"
+
+
+def test_russian_months_are_in_the_genitive() -> None:
+    assert i18n.day(LATE_NOVEMBER, "ru", "Europe/Moscow") == "1 декабря 2026\u202fг."
+    assert i18n.day(datetime(2026, 3, 8, 9, tzinfo=UTC), "ru", "UTC") == "8 марта 2026\u202fг."
 
 
 @pytest.mark.parametrize(
@@ -167,6 +208,26 @@ def test_plain_numbers_as_a_delegate_types_them(value: float, language: str, exp
     assert i18n.plain_number(value, language) == expected
 
 
-@pytest.mark.parametrize(("language", "mark"), [("en", "."), ("fr", ","), ("es", ","), ("ar", ".")])
+@pytest.mark.parametrize(
+    ("language", "mark"),
+    [("en", "."), ("fr", ","), ("es", ","), ("ar", "."), ("ru", ","), ("zh", ".")],
+)
 def test_decimal_marks_come_from_cldr(language: str, mark: str) -> None:
     assert i18n.decimal_mark(language) == mark
+
+
+# --- right to left --------------------------------------------------------------------------
+
+
+def test_arabic_isolates_every_value_and_other_languages_none() -> None:
+    fsi, pdi = "\u2068", "\u2069"
+    assert text("position", "ar", position=3, total=22) == f"السؤال {fsi}3{pdi} من {fsi}22{pdi}"
+    assert text("delegates_count", "ar", count=11) == f"{fsi}11{pdi} مندوبًا"
+    assert text("position", "fr", position=3, total=22) == "Question 3 sur 22"
+    assert i18n.is_rtl("ar-EG") and not i18n.is_rtl("fr") and not i18n.is_rtl("zh")
+
+
+def test_a_value_of_several_lines_is_isolated_line_by_line() -> None:
+    assert i18n.isolate("a\n\nb") == "\u2068a\u2069\n\n\u2068b\u2069"
+    assert i18n.isolated("Geneva", "ar") == "\u2068Geneva\u2069"
+    assert i18n.isolated("Geneva", "en") == "Geneva"

@@ -333,7 +333,7 @@ def test_arabic() -> None:
     survey = make_survey(question("a", "multiple_choice", required=True), question("b", "text"))
     message = render_ok(make_screen(survey, current="a", language="ar"))
     dumped = json.dumps(message.blocks, ensure_ascii=False)
-    assert "السؤال 1 من 2" in dumped and "Option 1 xxx بالعربية" in dumped
+    assert "السؤال \u20681\u2069 من \u20682\u2069" in dumped and "Option 1 xxx بالعربية" in dumped
     assert elements(message)[-1]["text"]["text"] == "تأكيد"
     modal = blocks.answer_modal(
         make_screen(survey, answers={"a": ["o1"]}, current="b", language="ar"),
@@ -389,3 +389,24 @@ def test_progress_counts_only_questions_that_apply() -> None:
     assert home.progress(survey, {}) == (0, 2)
     assert home.progress(survey, {"a": "no"}) == (1, 2)
     assert home.progress(survey, {"a": "yes", "b": "x"}) == (2, 3)
+
+
+def test_arabic_isolates_values_and_mrkdwn_escapes_still_happen() -> None:
+    """An answer in Latin script, with Slack's special characters, in an Arabic screen."""
+    fsi, pdi = "\u2068", "\u2069"
+    survey = make_survey(question("a", "text"), question("b", "text"))
+    typed = "<!channel> & <@U123> *Geneva*"
+    asked = render_ok(make_screen(survey, answers={"a": typed}, current="a", language="ar"))
+    dumped = json.dumps(asked.blocks, ensure_ascii=False)
+    assert f"{fsi}&lt;!channel&gt; &amp; &lt;@U123&gt; *Geneva*{pdi}" in dumped
+    assert "<!channel>" not in dumped and "<@U123>" not in dumped
+    done = render_ok(
+        make_screen(
+            survey, answers={"a": typed, "b": "x"}, kind=ScreenKind.SUBMITTED, language="ar"
+        )
+    )
+    dumped = json.dumps(done.blocks, ensure_ascii=False)
+    assert f"{fsi}&lt;!channel&gt; &amp; &lt;@U123&gt; *Geneva*{pdi}" in dumped
+    assert f"{fsi}الثلاثاء، 15 ديسمبر 2026، 11:00 ص{pdi}" in dumped  # the closing time, isolated
+    french = render_ok(make_screen(survey, answers={"a": typed}, current="a", language="fr"))
+    assert fsi not in json.dumps(french.blocks, ensure_ascii=False)

@@ -76,8 +76,10 @@ async def test_language_and_timezone_are_set_with_buttons_or_typed(
         assert fake.last_text(claire) == "Dans quelle langue dois-je vous écrire\u00a0?"
         assert [b.text for b in fake.last_keyboard(claire)] == [
             "العربية",
+            "中文",
             "English",
             "✓ Français",
+            "Русский",
             "Español",
         ]
         await act(bot, fake.tap(claire, "Español"))

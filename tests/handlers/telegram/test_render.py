@@ -28,6 +28,7 @@ from handlers.telegram.render import (
     split_text,
     units,
 )
+from handlers.telegram.texts import text
 from surveys import engine
 from surveys.conversation import (
     Answer,
@@ -104,7 +105,7 @@ def check(rendered: list[Outgoing]) -> list[str]:
 
 @pytest.mark.parametrize(
     ("who", "position"),
-    [("claire", "Question 1 sur"), ("diego", "Pregunta 1 de"), ("nour", "السؤال 1 من")],
+    [("claire", "Question 1 sur"), ("diego", "Pregunta 1 de"), ("nour", "السؤال \u20681\u2069 من")],
 )
 async def test_every_screen_of_the_example_survey_renders(
     memory_world: Any, who: str, position: str
@@ -131,12 +132,12 @@ async def test_the_arabic_delegate_gets_arabic_texts_and_survey_labels_as_availa
 ) -> None:
     screens = await walk(memory_world, "nour")
     second = check(render_screen(screens[1]))[0]
-    assert "السؤال 2 من" in second
-    assert "Is your Government already engaged" in second  # the survey has no Arabic
+    assert "السؤال \u20682\u2069 من" in second
+    assert "هل تشارك حكومتكم بالفعل" in second  # the survey's own Arabic
     keyboard = render_screen(screens[1])[-1].keyboard
     assert keyboard is not None
     captions = [b.text for row in keyboard.inline_keyboard for b in row]
-    assert captions[-2:] == ["رجوع", "تخطٍّ"]
+    assert captions[-2:] == ["رجوع", "تخطي"]
     review = "\n".join(check(render_screen(screens[-2])))
     assert "إجاباتكم" in review and "يرجى مراجعة إجاباتكم" in review
 
@@ -176,7 +177,7 @@ def test_survey_texts_are_escaped_and_right_to_left_text_is_kept() -> None:
     keyboard = render_screen(screen)[0].keyboard
     assert keyboard is not None
     rows = [[button.text for button in row] for row in keyboard.inline_keyboard]
-    assert rows == [["نعم <بالتأكيد>"], ["لا & أبدًا"], ["تخطٍّ"]]
+    assert rows == [["نعم <بالتأكيد>"], ["لا & أبدًا"], ["تخطي"]]
 
 
 async def test_keyboards_fit_the_question(memory_world: Any) -> None:
@@ -396,3 +397,39 @@ def test_digest_markdown_becomes_telegram_formatting() -> None:
         "• <b>France (FRA)</b>: Claire\n• Senegal &lt;SEN&gt;\n\n"
         "<i>Une *bonne* idée &amp; plus</i>\n<i>— France</i>"
     )
+
+
+def test_arabic_isolates_names_numbers_and_dates_and_still_escapes_them() -> None:
+    """In Arabic every value in a text is between FSI and PDI; HTML escaping is untouched."""
+    fsi, pdi = "\u2068", "\u2069"
+    greeting = text("greeting", "ar", name="Dr <Amal> & Co", delegation="EGY Egypt")
+    (html_text,) = [message.text for message in render_text(greeting)]
+    assert f"{fsi}Dr &lt;Amal&gt; &amp; Co{pdi}" in html_text
+    assert f"{fsi}/help{pdi}" in html_text  # a command inside an Arabic sentence stays whole
+    (shown,) = check(render_text(greeting))
+    assert f"{fsi}Dr <Amal> & Co{pdi}" in shown and f"{fsi}EGY Egypt{pdi}" in shown
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    round_ = Round(3, "route_alignment", 1, Audience("all"), now, now + timedelta(days=2), now)
+    delegation = Delegation("EGY", "Egypt & <Sudan>")
+    nour = Participant(
+        name="Nour <Hassan>",
+        email="n@example.org",
+        role=Role.DELEGATE,
+        delegation="EGY",
+        id=1,
+    )
+    line = StatusLine(nour, delegation, ResponseStatus.IN_PROGRESS, 2, None, None, None)
+    rendered = render_status(
+        round_, title="مسار", lines=[line], now=now, language="ar", zone="Africa/Cairo"
+    )
+    raw = "\n".join(message.text for message in rendered)
+    assert f"{fsi}EGY Egypt &amp; &lt;Sudan&gt;{pdi}" in raw
+    assert f"{fsi}Nour &lt;Hassan&gt;{pdi} – قيد الإنجاز (إجابتان)" in raw
+    visible = "\n".join(check(rendered))
+    assert f"الجولة {fsi}3{pdi}" in visible and f"{fsi}EGY Egypt & <Sudan>{pdi}" in visible
+
+
+def test_other_languages_have_no_isolates() -> None:
+    greeting = text("greeting", "fr", name="Dr <Amal> & Co", delegation="EGY")
+    (html_text,) = [message.text for message in render_text(greeting)]
+    assert "Bienvenue, Dr &lt;Amal&gt; &amp; Co." in html_text and "\u2068" not in html_text
