@@ -50,20 +50,19 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 import surveys
+from bot.bootstrap import Itinera, build
 from bot.digest_cmd import DigestFiles, publish_digest
 from bot.exporting import write_csv
 from bot.fakes.slack_api import FakeMessage, FakeSlackApi, SignedSender, SlackUser
 from bot.fakes.slack_api import FakeUser as SlackAccount
 from bot.fakes.telegram_api import Button, ChatMessage, FakeTelegram
 from bot.fakes.telegram_api import FakeUser as TelegramAccount
-from bot.run import channel_messengers
-from bot.server import build_app, make_server
-from bot.settings import Settings, TelegramMode
-from bot.slack_wiring import build_slack
+from bot.fakes.timing import InstantTimer
+from bot.server import make_server
+from bot.settings import Settings, TelegramMode, grouped
 from bot.survey_files import read_survey_file
-from bot.telegram_wiring import build_telegram
 from handlers.slack import blocks
-from handlers.slack.runtime import EVENTS_PATH, SlackRuntime
+from handlers.slack.runtime import EVENTS_PATH
 from handlers.telegram import callbacks
 from handlers.telegram.enrolment import issue_code
 from handlers.telegram.runtime import TelegramRuntime
@@ -71,7 +70,6 @@ from storage import migrate
 from storage.database import Store, open_store
 from surveys import engine
 from surveys.definition import AnswerValue, QuestionType, Survey
-from surveys.delivery import DeliveryReport, tick
 from surveys.digest import COUNTED_STATUSES, Digest, theme_of
 from surveys.errors import ItineraError
 from surveys.export import ValueStyle
@@ -88,7 +86,7 @@ from surveys.reminders import OfficeHours, schedule_for, zone_or_utc
 from surveys.roster import read_roster_csv
 from surveys.service import organising
 from surveys.service.actors import Actor
-from surveys.service.answering import Conversation
+from surveys.service.delivery import tick
 
 log = logging.getLogger("itinera.demo")
 
@@ -391,11 +389,6 @@ class DemoClock:
         self.current = moment
 
 
-async def _short_sleep(seconds: float) -> None:
-    """Telegram's "retry after N seconds", waited out on the compressed clock."""
-    await asyncio.sleep(min(seconds, 0.05))
-
-
 # --- players: people pressing buttons, through the fakes ---------------------------------------
 
 
@@ -416,16 +409,16 @@ class Player(Protocol):
 class SlackPlayer:
     """A delegate in Slack: signed requests into our app, replies read from the fake."""
 
-    def __init__(self, user: SlackUser, runtime: SlackRuntime, *, typed: bool = False) -> None:
+    def __init__(self, user: SlackUser, itinera: Itinera, *, typed: bool = False) -> None:
         self.user = user
-        self.runtime = runtime
+        self.itinera = itinera
         self.typed = typed
 
     async def _send(self, request: Awaitable[httpx.Response]) -> httpx.Response:
         response = await request
         if response.status_code != 200:
             raise DemoError(f"Slack request refused ({response.status_code}): {response.text}")
-        await self.runtime.services.work.wait_idle(WAIT_SECONDS)
+        await self.itinera.settle(within=WAIT_SECONDS)
         return response
 
     async def choose(self, prompt: engine.Prompt, option: engine.Option) -> None:
@@ -469,19 +462,22 @@ class TelegramPlayer:
         self,
         fake: FakeTelegram,
         account: TelegramAccount,
+        itinera: Itinera,
         runtime: TelegramRuntime,
         *,
         typed: bool = False,
     ) -> None:
         self.fake = fake
         self.account = account
+        self.itinera = itinera
         self.runtime = runtime
         self.typed = typed
 
     async def _send(self, update: Awaitable[int]) -> None:
         update_id = await update
         async with asyncio.timeout(WAIT_SECONDS):
-            await self.runtime.until_processed(update_id)
+            await self.runtime.receiver.until_received(update_id)
+        await self.itinera.settle(within=WAIT_SECONDS)
 
     def _keyboard(self) -> tuple[ChatMessage, list[tuple[Button, callbacks.Button]]]:
         message = self.fake.last_keyboard_message(self.account)
@@ -742,8 +738,7 @@ class _World:
     settings: Settings
     slack: FakeSlackApi
     telegram: FakeTelegram
-    slack_bot: SlackRuntime
-    telegram_bot: TelegramRuntime
+    itinera: Itinera
     players: dict[str, Player]
 
     @property
@@ -752,12 +747,12 @@ class _World:
         return {self.people[d.email].id: d for d in DELEGATES}
 
     @property
-    def messengers(self) -> dict[str, Messenger]:
-        return channel_messengers([self.slack_bot, self.telegram_bot])
+    def messengers(self) -> Sequence[Messenger]:
+        return self.itinera.outs
 
     @property
     def office_hours(self) -> OfficeHours:
-        return OfficeHours.parse(self.settings.office_hours, self.settings.office_days)
+        return OfficeHours.parse(self.settings.office.hours, self.settings.office.days)
 
 
 async def run_demo(folder: Path, *, progress: ProgressHook = lambda what, done: None) -> DemoResult:
@@ -803,7 +798,7 @@ async def run_demo(folder: Path, *, progress: ProgressHook = lambda what, done: 
         files = await publish_digest(
             store,
             round_id,
-            messengers=list(world.messengers.values()),
+            messengers=world.messengers,
             now=clock.now(),
             folder=folder,
         )
@@ -860,41 +855,43 @@ async def _start(
     telegram = await stack.enter_async_context(FakeTelegram())
     telegram.user(TELEGRAM_DIGEST_CHAT, "Itinera organisers")
     settings = DemoSettings(
-        database_url=url,
-        slack_bot_token=SecretStr(SLACK_TOKEN),
-        slack_signing_secret=SecretStr(SIGNING_SECRET),
-        slack_api_url=slack.url,
-        slack_digest_channel=SLACK_DIGEST_CHANNEL,
-        telegram_token=SecretStr(telegram.token),
-        telegram_api_url=telegram.url,
-        telegram_mode=TelegramMode.POLLING,
-        telegram_bot_username=telegram.username,
-        telegram_digest_chat=str(TELEGRAM_DIGEST_CHAT),
+        **grouped(
+            {
+                "database_url": url,
+                "slack_bot_token": SecretStr(SLACK_TOKEN),
+                "slack_signing_secret": SecretStr(SIGNING_SECRET),
+                "slack_api_url": slack.url,
+                "slack_digest_channel": SLACK_DIGEST_CHANNEL,
+                "telegram_token": SecretStr(telegram.token),
+                "telegram_api_url": telegram.url,
+                "telegram_mode": TelegramMode.POLLING,
+                "telegram_bot_username": telegram.username,
+                "telegram_digest_chat": str(TELEGRAM_DIGEST_CHAT),
+            }
+        )
     )
-    conversation = Conversation(store, clock=clock)
-    slack_bot = build_slack(settings, store, conversation, clock)
-    telegram_bot = build_telegram(
-        settings, store, conversation, clock, sleep=_short_sleep, poll_timeout=1
-    )
-    base_url = await stack.enter_async_context(_serving(slack_bot))
+    itinera = build(settings, store, clock=clock, timer=InstantTimer(), poll_timeout=1)
+    base_url = await stack.enter_async_context(_serving(itinera))
     sender = await stack.enter_async_context(SignedSender(base_url + EVENTS_PATH, SIGNING_SECRET))
-    await slack_bot.start()
-    stack.push_async_callback(slack_bot.stop)
-    await telegram_bot.start()
-    stack.push_async_callback(telegram_bot.stop)
+    for runtime in itinera.runtimes:
+        await runtime.start()
+        stack.push_async_callback(runtime.stop)
+    for close in itinera.closers:
+        stack.push_async_callback(close)
+    telegram_runtime = next(r for r in itinera.runtimes if isinstance(r, TelegramRuntime))
 
     players: dict[str, Player] = {}
     for d in DELEGATES:
         if d.channel == "slack":
             user = SlackUser(slack, sender, d.account)
-            players[d.email] = SlackPlayer(user, slack_bot, typed=d.typed)
+            players[d.email] = SlackPlayer(user, itinera, typed=d.typed)
         else:
             account = telegram.user(int(d.account), d.name.split()[0], language_code=d.language)
-            players[d.email] = TelegramPlayer(telegram, account, telegram_bot, typed=d.typed)
+            players[d.email] = TelegramPlayer(
+                telegram, account, itinera, telegram_runtime, typed=d.typed
+            )
     people = {p.email: p for p in await store.roster.list_participants()}
-    return _World(
-        store, clock, survey, people, settings, slack, telegram, slack_bot, telegram_bot, players
-    )
+    return _World(store, clock, survey, people, settings, slack, telegram, itinera, players)
 
 
 async def _enrol(world: _World) -> None:
@@ -923,7 +920,6 @@ async def _play_week(
     """Move the clock from the launch to the closing: the scheduler ticks every simulated hour
     and when each reminder is planned; delegates act when their behaviour says."""
     office_hours = world.office_hours
-    messengers = world.messengers
     events: list[_Event] = []
     counter = itertools.count()
 
@@ -952,10 +948,14 @@ async def _play_week(
         if d is None:
             progress(f"{_when(event.at)}: the scheduler ticks", done)
             report = await tick(
-                world.store, messengers=messengers, now=event.at, office_hours=office_hours
+                world.store,
+                channels=world.itinera.outs,
+                now=event.at,
+                office_hours=office_hours,
             )
-            _fail_on_errors(report)
-            for delivery in report.sent:
+            await world.itinera.settle(within=WAIT_SECONDS)
+            await _fail_on_errors(world)
+            for delivery in [*report.invited, *report.reminded]:
                 kind = _kind(delivery.key)
                 step = int(delivery.key.split(":")[3]) if kind == "reminder" else None
                 sent.append(Sent(delivery.participant_id, kind, event.at, delivery.channel, step))
@@ -1011,10 +1011,14 @@ def _kind(key: str) -> Literal["invitation", "reminder", "other"]:
     return "other"
 
 
-def _fail_on_errors(report: DeliveryReport) -> None:
-    trouble = report.errors + [f"{d.key}: {d.error}" for d in report.failed + report.deferred]
-    if trouble:
-        raise DemoError("delivery failed: " + "; ".join(trouble))
+async def _fail_on_errors(world: _World) -> None:
+    """Stop the demo if a message was refused, or is still waiting after settling."""
+    for backlog in await world.store.messages.backlog():
+        if backlog.failed or backlog.pending:
+            raise DemoError(
+                f"delivery failed on {backlog.channel}: {backlog.failed} refused, "
+                f"{backlog.pending} not sent"
+            )
 
 
 def _self_checks(
@@ -1057,15 +1061,13 @@ def _self_checks(
 
 
 @contextlib.asynccontextmanager
-async def _serving(runtime: SlackRuntime) -> AsyncIterator[str]:
-    """Our web server (``bot.server``) with the Slack route, on 127.0.0.1, ephemeral port."""
+async def _serving(itinera: Itinera) -> AsyncIterator[str]:
+    """Itinera's web server (``bot.server``) on 127.0.0.1, ephemeral port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)  # connections queue until uvicorn accepts them
     port = int(sock.getsockname()[1])
-    server = make_server(
-        build_app(runtime.routes()), host="127.0.0.1", port=port, log_level="warning"
-    )
+    server = make_server(itinera.web, host="127.0.0.1", port=port, log_level="warning")
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         yield f"http://127.0.0.1:{port}"

@@ -177,7 +177,13 @@ async def publish_digest(
     failures: list[str] = []
     for messenger in messengers:
         try:
-            await messenger.post_digest(text=text, image=image, image_name=png.name)
+            await messenger.post_digest(
+                round_id=round_id,
+                key=f"digest:{round_id}:{now.isoformat(timespec='seconds')}",
+                text=text,
+                image=image,
+                image_name=png.name,
+            )
         except DeliveryError as error:
             log.warning("digest of round %s not posted: %s", round_id, error)
             failures.append(str(error))
@@ -199,7 +205,7 @@ async def publish_digest(
 
 class StoreDigestService:
     """The :class:`~surveys.ports.DigestService` chat commands use: publish now, to the
-    organisers' channels. ``messengers`` is filled in once every channel is built."""
+    organisers' channels (``messengers``)."""
 
     def __init__(
         self,
@@ -208,12 +214,13 @@ class StoreDigestService:
         folder: Path,
         clock: Clock,
         classification: str | None = None,
+        messengers: Sequence[Messenger] = (),
     ) -> None:
         self._store = store
         self._folder = folder
         self._clock = clock
         self._classification = classification
-        self.messengers: list[Messenger] = []
+        self.messengers = tuple(messengers)
 
     async def publish(self, round_id: int, *, language: str | None = None) -> str:
         files = await publish_digest(
@@ -273,7 +280,7 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
         choices by theme; new comments; change since the last digest.
         """
         settings = terminal.state_of(ctx).settings
-        folder = out or Path(settings.digest_folder)
+        folder = out or Path(settings.digest.folder)
         if lang is not None and not is_digest_language(lang):
             raise typer.BadParameter(
                 f"no digest in {lang!r}: choose one of {', '.join(DIGEST_LANGUAGES)}",
@@ -290,7 +297,7 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
                     now=terminal.now(),
                     folder=folder,
                     language=lang,
-                    classification=settings.digest_classification,
+                    classification=settings.digest.classification,
                 )
 
         files = terminal.run(terminal.with_store(settings, work))

@@ -40,9 +40,9 @@ class Invite:
 
 async def bot_username(settings: Settings) -> str:
     """``ITINERA_TELEGRAM_BOT_USERNAME``, else the username Telegram gives for the token."""
-    if settings.telegram_bot_username:
-        return settings.telegram_bot_username.lstrip("@")
-    if settings.telegram_token is None:
+    if settings.telegram.bot_username:
+        return settings.telegram.bot_username.lstrip("@")
+    if settings.telegram.token is None:
         raise typer.BadParameter(
             "set ITINERA_TELEGRAM_BOT_USERNAME, or ITINERA_TELEGRAM_TOKEN to ask Telegram for it"
         )

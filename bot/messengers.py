@@ -1,38 +1,43 @@
-"""Messengers for one-off posts from the CLI (e.g. ``itinera digest --post``), without serving.
+"""The digest side of the configured channels, for one-off posts from the CLI.
 
-Builds the configured channels' messengers as ``itinera run`` does, connects what must be
-connected (Telegram's bot), and disconnects at the end; nothing listens for updates.
+``itinera digest --post`` enqueues the digest for the organisers' Slack channel and Telegram
+chat, as ``itinera run`` does; the running bot's senders deliver it. Nothing connects to the
+platforms here (enqueuing needs only the database).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
 from bot.settings import Settings
 from storage.database import Store, SystemClock
+from surveys.pacing import MonotonicTimer
 from surveys.ports import Messenger
-from surveys.service.answering import Conversation
 
 
 @asynccontextmanager
 async def organiser_messengers(
     settings: Settings, store: Store
 ) -> AsyncIterator[Sequence[Messenger]]:
-    """The Slack and Telegram messengers that are configured (maybe none)."""
-    clock = SystemClock()
-    conversation = Conversation(store, clock=clock)
+    """The Slack and Telegram digest posters that are configured (maybe none)."""
+    clock, timer, worker = SystemClock(), MonotonicTimer(), "cli"
     found: list[Messenger] = []
-    async with AsyncExitStack() as stack:
-        if settings.slack_enabled:
-            from bot.slack_wiring import build_slack
+    closers = []
+    if settings.slack.enabled:
+        from bot.slack_wiring import slack_connection
 
-            found.append(build_slack(settings, store, conversation, clock).messenger)
-        if settings.telegram_enabled:
-            from bot.telegram_wiring import build_telegram
+        slack = slack_connection(settings, store, clock=clock, worker=worker, timer=timer)
+        found.append(slack.out)
+        closers.append(slack.close)
+    if settings.telegram.enabled:
+        from bot.telegram_wiring import telegram_connection
 
-            telegram = build_telegram(settings, store, conversation, clock)
-            await telegram.application.initialize()
-            stack.push_async_callback(telegram.application.shutdown)
-            found.append(telegram.messenger)
+        telegram = telegram_connection(settings, store, clock=clock, worker=worker, timer=timer)
+        found.append(telegram.out)
+        closers.append(telegram.close)
+    try:
         yield found
+    finally:
+        for close in closers:
+            await close()

@@ -266,7 +266,7 @@ def round_remind(
 def _office_hours(state: terminal.State) -> OfficeHours:
     settings = state.settings
     try:
-        return OfficeHours.parse(settings.office_hours, settings.office_days)
+        return OfficeHours.parse(settings.office.hours, settings.office.days)
     except ValueError as error:
         raise terminal.fail(f"ITINERA_OFFICE_HOURS / ITINERA_OFFICE_DAYS: {error}") from None
 

@@ -1,86 +1,179 @@
-"""Building the Slack channel from the settings: Web API client, Bolt app, listeners, runtime."""
+"""Building the Slack channel from the settings: the Web API client, its pacing, its parts.
+
+:func:`slack_connection` makes what sends (client, transport, paced sender, the delivery and
+digest side); :func:`slack_receiving` what receives and applies (services, event handler, Bolt
+app, runtime) once the inbox worker exists. ``bot.bootstrap`` calls both, in that order.
+
+Pacing follows Slack's published limits: ``chat.postMessage`` about one message a second per
+conversation with a workspace cap of several hundred a minute (:data:`SLACK_PER_MINUTE`), and
+per-method tiers for the others (``chat.update`` Tier 3, ``views.*`` Tier 4). Replies to a
+press go through its ``response_url``, which has no tier.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from handlers.slack.messenger import SlackMessenger
+from handlers.slack import listeners
+from handlers.slack.delivery import SlackOut
+from handlers.slack.events import SlackEvents
+from handlers.slack.identity import SlackIdentities
 from handlers.slack.runtime import SlackRuntime, create_app
-from handlers.slack.services import (
-    DEFAULT_INBOX_TIMEOUT,
-    ConfigurationError,
-    SlackRepositories,
-    SlackServices,
-)
-from surveys.ports import Clock, DigestService
-from surveys.service.answering import Conversation
+from handlers.slack.services import DEFAULT_INBOX_TIMEOUT, ConfigurationError, SlackServices
+from handlers.slack.transport import SlackTransport
+from surveys.pacing import ChannelPacing, Rate, Timer
+from surveys.ports import Clock, DigestService, Repositories
+from surveys.reminders import OfficeHours
+from surveys.service.sending import Sender, SendHook
 
 log = logging.getLogger("itinera")
 
-RATE_LIMIT_RETRIES = 3
+SLACK_PER_MINUTE = 600
+"""Messages a minute the workspace takes from the app, all conversations together."""
+PER_CONVERSATION = Rate(1.0, burst=3)
+"""About one message a second in one conversation (short bursts tolerated)."""
+TIERS: dict[str, Rate] = {
+    "chat.update": Rate(50 / 60, burst=10),
+    "chat.postEphemeral": Rate(100 / 60, burst=20),
+    "views.open": Rate(100 / 60, burst=20),
+    "views.publish": Rate(100 / 60, burst=20),
+    "files.upload_v2": Rate(20 / 60, burst=5),
+}
+"""Slack's per-method tiers (per workspace) for the methods the outbox uses."""
+
+
+def pacing(*, scale: float = 1.0, timer: Timer) -> ChannelPacing:
+    """Slack's limits (``scale`` times them: benchmarks try x10)."""
+    return ChannelPacing(
+        global_rate=Rate(SLACK_PER_MINUTE * scale / 60, burst=10 * scale),
+        per_address=Rate(PER_CONVERSATION.per_second * scale, burst=PER_CONVERSATION.burst),
+        per_method={
+            method: Rate(rate.per_second * scale, burst=rate.burst)
+            for method, rate in TIERS.items()
+        },
+        address_methods=frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"}),
+        unpaced=frozenset({"response_url"}),
+        timer=timer,
+    )
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: rate limits (429 + Retry-After) and dropped connections retried."""
-    if settings.slack_bot_token is None:
+    """The Web API client; a dropped connection is tried once more, rate limits are left to
+    whoever calls (the sender paces and reschedules; lookups are retried with their event)."""
+    token = settings.slack.bot_token
+    if token is None or not token.get_secret_value():
         raise ConfigurationError("ITINERA_SLACK_BOT_TOKEN is not set")
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-        ],
+        token=token.get_secret_value(),
+        base_url=settings.slack.api_url,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
     )
 
 
-def build_slack(
+@dataclass
+class SlackConnection:
+    """What sends on Slack: the client, the sender, and the delivery and digest side."""
+
+    client: AsyncWebClient
+    transport: SlackTransport
+    sender: Sender
+    identities: SlackIdentities
+    out: SlackOut
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
+def slack_connection(
     settings: Settings,
-    store: SlackRepositories,
-    conversation: Conversation,
-    clock: Clock,
+    store: Repositories,
     *,
-    inbox_timeout: float = DEFAULT_INBOX_TIMEOUT,
-    digests: DigestService | None = None,
-) -> SlackRuntime:
-    """The Slack runtime: HTTP events at /slack/events, or Socket Mode with an app token."""
+    clock: Clock,
+    worker: str,
+    timer: Timer,
+    rate_scale: float = 1.0,
+    on_send: SendHook | None = None,
+) -> SlackConnection:
     client = build_client(settings)
-    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
-    signing_secret = (
-        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    transport = SlackTransport(client)
+    sender = Sender(
+        store,
+        transport=transport,
+        pacing=pacing(scale=rate_scale, timer=timer),
+        clock=clock,
+        worker=worker,
+        on_event=on_send,
     )
-    if app_token is None and signing_secret is None:
+    identities = SlackIdentities(roster=store.roster, identities=store.identities, client=client)
+    out = SlackOut(
+        identities,
+        store=store,
+        clock=clock,
+        digest_channel=settings.slack.digest_channel,
+        wake_sender=sender.wake,
+    )
+    return SlackConnection(client, transport, sender, identities, out)
+
+
+@dataclass
+class SlackReceiving:
+    services: SlackServices
+    events: SlackEvents
+    make_runtime: Callable[[listeners.Inbox], SlackRuntime]
+
+
+def slack_receiving(
+    settings: Settings,
+    store: Repositories,
+    connection: SlackConnection,
+    *,
+    clock: Clock,
+    office_hours: OfficeHours,
+    digests: DigestService | None,
+    inbox_timeout: float = DEFAULT_INBOX_TIMEOUT,
+) -> SlackReceiving:
+    """The services and event handler now, the runtime once the inbox worker exists."""
+    app_token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else None
+    signing = settings.slack.signing_secret
+    signing_secret = signing.get_secret_value() if signing else None
+    if app_token is None and not signing_secret:
         raise ConfigurationError(
             "Slack over HTTP needs ITINERA_SLACK_SIGNING_SECRET "
             "(or set ITINERA_SLACK_APP_TOKEN for Socket Mode)"
         )
     services = SlackServices(
-        repos=store,
-        conversation=conversation,
-        client=client,
+        store=store,
+        client=connection.client,
         clock=clock,
+        identities=connection.identities,
         inbox_timeout=inbox_timeout,
-        digest_channel=settings.slack_digest_channel,
+        digest_channel=settings.slack.digest_channel,
         digests=digests,
+        office_hours=office_hours,
+        wake_sender=connection.sender.wake,
     )
-    socket_mode = app_token is not None
-    app = create_app(
-        services,
-        signing_secret=signing_secret,
-        socket_mode=socket_mode,
-    )
-    runtime = SlackRuntime(app=app, services=services, app_token=app_token)
-    log.info("%s", runtime.describe())
-    return runtime
+
+    def make_runtime(inbox: listeners.Inbox) -> SlackRuntime:
+        app = create_app(
+            services, inbox, signing_secret=signing_secret, socket_mode=app_token is not None
+        )
+        return SlackRuntime(app=app, services=services, app_token=app_token)
+
+    return SlackReceiving(services, SlackEvents(services), make_runtime)
 
 
-def build_slack_messenger(runtime: SlackRuntime) -> SlackMessenger:
-    """The Messenger that invitations, reminders and digests use on Slack."""
-    return runtime.messenger
+__all__ = [
+    "SLACK_PER_MINUTE",
+    "SlackConnection",
+    "SlackReceiving",
+    "build_client",
+    "pacing",
+    "slack_connection",
+    "slack_receiving",
+]

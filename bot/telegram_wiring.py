@@ -1,26 +1,36 @@
-"""Builds the Telegram channel from the settings: the bot, its application, the runtime.
+"""Builds the Telegram channel from the settings: the bot, its pacing, its parts.
 
-All Bot API calls go to ``ITINERA_TELEGRAM_API_URL`` (Telegram's by default; tests and the demo
-point it at :mod:`bot.fakes.telegram_api`).
+:func:`telegram_connection` makes what sends (bot, transport, paced sender, the delivery and
+digest side); :func:`telegram_receiving` what receives and applies (services, event handler,
+runtime) once the inbox worker exists. All Bot API calls go to ``ITINERA_TELEGRAM_API_URL``
+(Telegram's by default; tests and the demo point it at :mod:`bot.fakes.telegram_api`).
+
+Pacing follows Telegram's published limits: about 30 messages a second per bot, and about one
+a second per chat for the methods that post a message; answering a press is not paced.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from telegram import Bot
-from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from bot.settings import Settings, TelegramMode
-from handlers.telegram.delivery import Sleep
+from handlers.telegram.delivery import TelegramOut
 from handlers.telegram.errors import ConfigurationError
-from handlers.telegram.messenger import digest_chat
+from handlers.telegram.events import TelegramEvents
+from handlers.telegram.presenter import SEND_METHODS
+from handlers.telegram.receiver import Inbox, Receiver
 from handlers.telegram.runtime import TelegramRuntime
-from handlers.telegram.services import TelegramRepositories
-from surveys.ports import Clock, DigestService
-from surveys.service.answering import Conversation
+from handlers.telegram.services import TelegramServices
+from handlers.telegram.transport import TelegramTransport
+from surveys.pacing import ChannelPacing, Rate, Timer
+from surveys.ports import Clock, DigestService, Repositories
+from surveys.reminders import OfficeHours
+from surveys.service.sending import Sender, SendHook
 
 log = logging.getLogger("itinera.telegram")
 
@@ -29,7 +39,7 @@ SECRET_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 def api_urls(settings: Settings) -> tuple[str, str]:
     """PTB's ``base_url`` and ``base_file_url`` for the configured Bot API."""
-    api = settings.telegram_api_url.rstrip("/")
+    api = settings.telegram.api_url.rstrip("/")
     return f"{api}/bot", f"{api}/file/bot"
 
 
@@ -44,55 +54,114 @@ def make_bot(settings: Settings, *, read_timeout: float = 15.0, pool_size: int =
     return Bot(token, base_url=base_url, base_file_url=base_file_url, request=request)
 
 
-def build_telegram(
-    settings: Settings,
-    store: TelegramRepositories,
-    conversation: Conversation,
-    clock: Clock,
-    *,
-    sleep: Sleep | None = None,
-    poll_timeout: int = 30,
-    digests: DigestService | None = None,
-) -> TelegramRuntime:
-    """The Telegram runtime for the configured mode; logs which mode it runs in.
+TELEGRAM_PER_SECOND = 30
+"""Messages a second the bot may send, all chats together (Telegram's published limit)."""
+PER_CHAT = Rate(1.0, burst=3)
+"""About one message a second in one chat (short bursts tolerated)."""
 
-    ``sleep`` replaces ``asyncio.sleep`` when waiting out Telegram's 429s (tests pass one that
-    returns at once); ``poll_timeout`` is the long-polling timeout in seconds; ``digests``
-    makes the digest an organiser asks for with ``/digest`` (None: the command says it is not
-    available).
-    """
-    token = _token(settings)
-    base_url, base_file_url = api_urls(settings)
-    quiet_request_logs()
-    application: Application[Any, Any, Any, Any, Any, Any] = (
-        Application.builder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(base_file_url)
-        .request(HTTPXRequest(connection_pool_size=32, read_timeout=15.0, connect_timeout=10.0))
-        .updater(None)
-        .job_queue(None)
-        .build()
+
+def pacing(*, scale: float = 1.0, timer: Timer) -> ChannelPacing:
+    """Telegram's limits (``scale`` times them: benchmarks try x10)."""
+    return ChannelPacing(
+        global_rate=Rate(TELEGRAM_PER_SECOND * scale, burst=TELEGRAM_PER_SECOND * scale),
+        per_address=Rate(PER_CHAT.per_second * scale, burst=PER_CHAT.burst),
+        address_methods=SEND_METHODS,
+        unpaced=frozenset({"answerCallbackQuery"}),
+        timer=timer,
     )
-    webhook = settings.telegram_mode is TelegramMode.WEBHOOK
-    secret = _secret(settings) if webhook else None
-    poll_bot = None if webhook else make_bot(settings, read_timeout=10.0, pool_size=1)
-    runtime = TelegramRuntime(
-        application=application,
-        repos=store,
-        conversation=conversation,
+
+
+@dataclass
+class TelegramConnection:
+    """What sends on Telegram: the bot, the sender, and the delivery and digest side."""
+
+    bot: Bot
+    transport: TelegramTransport
+    sender: Sender
+    out: TelegramOut
+
+    async def close(self) -> None:
+        await self.bot.shutdown()
+        await self.bot.request.shutdown()
+
+
+def telegram_connection(
+    settings: Settings,
+    store: Repositories,
+    *,
+    clock: Clock,
+    worker: str,
+    timer: Timer,
+    rate_scale: float = 1.0,
+    on_send: SendHook | None = None,
+) -> TelegramConnection:
+    bot = make_bot(settings, pool_size=256)
+    transport = TelegramTransport(bot)
+    sender = Sender(
+        store,
+        transport=transport,
+        pacing=pacing(scale=rate_scale, timer=timer),
         clock=clock,
-        webhook=webhook,
-        webhook_url=settings.telegram_webhook_url,
-        webhook_secret=secret,
-        poll_bot=poll_bot,
-        poll_timeout=poll_timeout,
-        sleep=sleep,
-        digest_chat=digest_chat(settings.telegram_digest_chat),
-        digests=digests,
+        worker=worker,
+        on_event=on_send,
     )
-    log.info("%s", runtime.describe())
-    return runtime
+    out = TelegramOut(
+        store,
+        clock=clock,
+        digest_chat=digest_chat(settings.telegram.digest_chat),
+        wake_sender=sender.wake,
+    )
+    return TelegramConnection(bot, transport, sender, out)
+
+
+@dataclass
+class TelegramReceiving:
+    services: TelegramServices
+    events: TelegramEvents
+    make_runtime: Callable[[Inbox], TelegramRuntime]
+
+
+def telegram_receiving(
+    settings: Settings,
+    store: Repositories,
+    connection: TelegramConnection,
+    *,
+    clock: Clock,
+    office_hours: OfficeHours,
+    digests: DigestService | None,
+    poll: bool = True,
+    poll_timeout: int = 30,
+) -> TelegramReceiving:
+    """The services and event handler now, the runtime once the inbox worker exists."""
+    webhook = settings.telegram.mode is TelegramMode.WEBHOOK
+    secret = _secret(settings) if webhook else None
+    services = TelegramServices(
+        store=store,
+        clock=clock,
+        digests=digests,
+        digest_chat=digest_chat(settings.telegram.digest_chat),
+        office_hours=office_hours,
+        wake_sender=connection.sender.wake,
+    )
+
+    def make_runtime(inbox: Inbox) -> TelegramRuntime:
+        poll_bot = (
+            None
+            if webhook or not poll
+            else make_bot(settings, read_timeout=poll_timeout + 10, pool_size=1)
+        )
+        return TelegramRuntime(
+            bot=connection.bot,
+            receiver=Receiver(store.events, clock=clock, inbox=inbox),
+            webhook=webhook,
+            webhook_url=settings.telegram.webhook_url,
+            webhook_secret=secret,
+            poll_bot=poll_bot,
+            poll_timeout=poll_timeout,
+            poll=poll,
+        )
+
+    return TelegramReceiving(services, TelegramEvents(services), make_runtime)
 
 
 def quiet_request_logs() -> None:
@@ -104,15 +173,15 @@ def quiet_request_logs() -> None:
 
 
 def _token(settings: Settings) -> str:
-    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+    if settings.telegram.token is None or not settings.telegram.token.get_secret_value():
         raise ConfigurationError("ITINERA_TELEGRAM_TOKEN", "is not set")
-    return settings.telegram_token.get_secret_value()
+    return settings.telegram.token.get_secret_value()
 
 
 def _secret(settings: Settings) -> str:
     secret = (
-        settings.telegram_webhook_secret.get_secret_value()
-        if settings.telegram_webhook_secret is not None
+        settings.telegram.webhook_secret.get_secret_value()
+        if settings.telegram.webhook_secret is not None
         else ""
     )
     if not secret:
@@ -124,3 +193,11 @@ def _secret(settings: Settings) -> str:
             "ITINERA_TELEGRAM_WEBHOOK_SECRET", "must be 1-256 characters of A-Za-z0-9_-"
         )
     return secret
+
+
+def digest_chat(value: str | None) -> int | str | None:
+    """``ITINERA_TELEGRAM_DIGEST_CHAT``: a chat id (``-100...``) or a ``@channel`` name."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    return int(value) if value.lstrip("-").isdigit() else value

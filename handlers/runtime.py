@@ -1,7 +1,8 @@
-"""What every channel offers the composition root: routes to serve, and a start and a stop.
+"""What every channel's receiving side offers the composition root: routes, start, stop.
 
-``bot.run`` builds one runtime per configured channel, mounts their routes on the shared web
-server, starts them, and stops them in reverse order on Ctrl-C.
+``bot.bootstrap`` builds one runtime per configured channel, mounts their routes on the shared
+web server, starts them, and stops them in reverse order on Ctrl-C. Sending is the senders'
+(one per channel, draining the outbox); applying what arrived is the inbox worker's.
 """
 
 from __future__ import annotations
@@ -11,16 +12,9 @@ from typing import Protocol
 
 from starlette.routing import BaseRoute
 
-from surveys.ports import Messenger
-
 
 class ChannelRuntime(Protocol):
     name: str
-
-    @property
-    def messenger(self) -> Messenger:
-        """Writes to people on this channel: invitations, reminders, digests."""
-        ...
 
     def routes(self) -> Sequence[BaseRoute]:
         """HTTP routes this channel needs on the shared server (may be empty)."""
@@ -33,3 +27,7 @@ class ChannelRuntime(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    async def idle(self) -> None:
+        """Return once no request this runtime received is still being applied in place."""
+        ...

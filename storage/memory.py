@@ -54,6 +54,7 @@ from surveys.records import (
     AuditEntry,
     Channel,
     Delegation,
+    Due,
     Enrolment,
     EnrolmentOutcome,
     ExportRow,
@@ -67,11 +68,13 @@ from surveys.records import (
     ResponseStatus,
     RosterImportResult,
     Round,
+    RoundStatus,
     StatusLine,
     SurveyVersion,
     final_changes,
     utc,
 )
+from surveys.reminders import WAITING
 
 # -- the repositories ------------------------------------------------------------------------
 
@@ -265,6 +268,10 @@ class _StoredResponse:
     response: Response
     answers: dict[str, AnswerValue | None] = field(default_factory=dict)
     history: list[AnswerChange] = field(default_factory=list)
+    invite_at: datetime | None = None
+    invited_at: datetime | None = None
+    invited_on: str | None = None
+    remind_at: datetime | None = None
 
     def current(self) -> Response:
         state = replace(self.response.state, answers=dict(self.answers))
@@ -319,7 +326,7 @@ class InMemoryRoundRepository:
                 state=ResponseState(),
                 updated_at=utc(now),
             )
-            self.responses[response.id] = _StoredResponse(response)
+            self.responses[response.id] = _StoredResponse(response, invite_at=round_.opens_at)
         return round_
 
     async def get_round(self, round_id: int) -> Round:
@@ -404,6 +411,84 @@ class InMemoryRoundRepository:
         for _, stored in self.of_round(round_id):
             counts[stored.response.status] += 1
         return counts
+
+    # --- what is due ------------------------------------------------------------------------
+
+    def _due(self, stored: _StoredResponse) -> Due:
+        response = stored.response
+        return Due(
+            response_id=response.id,
+            round=self.rounds[response.round_id],
+            participant=self.roster.participants[response.participant_id],
+            status=response.status,
+            invited_on=stored.invited_on,
+            invited_at=stored.invited_at,
+            remind_at=stored.remind_at,
+        )
+
+    def _waiting_in_open(self, stored: _StoredResponse, now: datetime) -> bool:
+        round_ = self.rounds[stored.response.round_id]
+        return stored.response.status in WAITING and round_.status_at(now) is RoundStatus.OPEN
+
+    async def due_invitations(self, *, now: datetime, limit: int) -> Sequence[Due]:
+        now = utc(now)
+        found = [
+            stored
+            for stored in self.responses.values()
+            if stored.invite_at is not None
+            and stored.invite_at <= now
+            and self._waiting_in_open(stored, now)
+        ]
+        found.sort(key=lambda stored: (stored.invite_at, stored.response.id))
+        return [self._due(stored) for stored in found[:limit]]
+
+    async def due_reminders(self, *, now: datetime, limit: int) -> Sequence[Due]:
+        now = utc(now)
+        found = [
+            stored
+            for stored in self.responses.values()
+            if stored.invited_at is not None
+            and stored.remind_at is not None
+            and stored.remind_at <= now
+            and self._waiting_in_open(stored, now)
+        ]
+        found.sort(key=lambda stored: (stored.remind_at, stored.response.id))
+        return [self._due(stored) for stored in found[:limit]]
+
+    def _stored(self, response_id: int) -> _StoredResponse:
+        try:
+            return self.responses[response_id]
+        except KeyError:
+            raise NotFoundError("response", response_id) from None
+
+    async def invited(
+        self, response_id: int, *, channel: str, at: datetime, remind_at: datetime | None
+    ) -> None:
+        stored = self._stored(response_id)
+        stored.invite_at = None
+        stored.invited_at = utc(at)
+        stored.invited_on = channel
+        stored.remind_at = utc(remind_at) if remind_at is not None else None
+
+    async def defer_invitation(self, response_id: int, *, until: datetime) -> None:
+        stored = self._stored(response_id)
+        if stored.invite_at is not None:
+            stored.invite_at = utc(until)
+
+    async def invite_again(self, participant_id: int, *, now: datetime) -> None:
+        for stored in self.responses.values():
+            if stored.response.participant_id == participant_id and stored.invite_at is not None:
+                stored.invite_at = min(stored.invite_at, utc(now))
+
+    async def plan_reminder(self, response_id: int, *, at: datetime | None) -> None:
+        self._stored(response_id).remind_at = utc(at) if at is not None else None
+
+    async def reminder_plans(self, round_id: int) -> Sequence[Due]:
+        return [
+            self._due(stored)
+            for _, stored in self.of_round(round_id)
+            if stored.invited_at is not None and stored.response.status in WAITING
+        ]
 
 
 class InMemoryResponseRepository:

@@ -61,6 +61,7 @@ from surveys.records import (
     AuditEntry,
     Channel,
     Delegation,
+    Due,
     ExportRow,
     Participant,
     ParticipantData,
@@ -75,6 +76,7 @@ from surveys.records import (
     final_changes,
     utc,
 )
+from surveys.reminders import WAITING
 
 EXPORT_CHUNK = 500
 """Responses per chunk when exporting: one answers query per chunk."""
@@ -661,6 +663,7 @@ class SqlAlchemyRoundRepository:
                             "status": ResponseStatus.NOT_STARTED.value,
                             "editing": False,
                             "updated_at": now,
+                            "invite_at": opens_at,
                         }
                         for pid in ids
                     ],
@@ -835,6 +838,113 @@ class SqlAlchemyRoundRepository:
         counts = dict.fromkeys(ResponseStatus, 0)
         counts.update((ResponseStatus(status), n) for status, n in rows)
         return counts
+
+    # --- what is due ---------------------------------------------------------------------------
+
+    def _due_select(self) -> Select[Any]:
+        return _with_identities(
+            select(
+                ResponseRow.id.label("response_id"),
+                ResponseRow.status.label("response_status"),
+                ResponseRow.invited_on,
+                ResponseRow.invited_at,
+                ResponseRow.remind_at,
+                RoundRow,
+                *_PARTICIPANT_COLUMNS,
+            )
+            .select_from(ResponseRow)
+            .join(RoundRow, RoundRow.id == ResponseRow.round_id)
+            .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+        ).where(ResponseRow.status.in_([status.value for status in WAITING]))
+
+    def _open_at(self, now: datetime) -> ColumnElement[bool]:
+        return and_(
+            RoundRow.closed_at.is_(None), RoundRow.opens_at <= now, RoundRow.closes_at > now
+        )
+
+    @staticmethod
+    def _due(row: Any) -> Due:
+        return Due(
+            response_id=row.response_id,
+            round=round_record(row.RoundRow),
+            participant=_participant(row),
+            status=ResponseStatus(row.response_status),
+            invited_on=row.invited_on,
+            invited_at=row.invited_at,
+            remind_at=row.remind_at,
+        )
+
+    async def due_invitations(self, *, now: datetime, limit: int) -> Sequence[Due]:
+        stmt = (
+            self._due_select()
+            .where(ResponseRow.invite_at.is_not(None), ResponseRow.invite_at <= now)
+            .where(self._open_at(now))
+            .order_by(ResponseRow.invite_at, ResponseRow.id)
+            .limit(limit)
+        )
+        async with self._scope.reading() as session:
+            return [self._due(row) for row in await session.execute(stmt)]
+
+    async def due_reminders(self, *, now: datetime, limit: int) -> Sequence[Due]:
+        stmt = (
+            self._due_select()
+            .where(ResponseRow.remind_at.is_not(None), ResponseRow.remind_at <= now)
+            .where(ResponseRow.invited_at.is_not(None), self._open_at(now))
+            .order_by(ResponseRow.remind_at, ResponseRow.id)
+            .limit(limit)
+        )
+        async with self._scope.reading() as session:
+            return [self._due(row) for row in await session.execute(stmt)]
+
+    async def _plan(self, where: ColumnElement[bool], **values: Any) -> int:
+        async with self._scope.writing() as session:
+            result = await session.execute(
+                update(ResponseRow)
+                .where(where)
+                .values(**values)
+                .returning(ResponseRow.id)
+                .execution_options(synchronize_session=False)
+            )
+            return len(result.all())
+
+    async def invited(
+        self, response_id: int, *, channel: str, at: datetime, remind_at: datetime | None
+    ) -> None:
+        done = await self._plan(
+            ResponseRow.id == response_id,
+            invite_at=None,
+            invited_at=at,
+            invited_on=channel,
+            remind_at=remind_at,
+        )
+        if not done:
+            raise NotFoundError("response", response_id)
+
+    async def defer_invitation(self, response_id: int, *, until: datetime) -> None:
+        await self._plan(
+            and_(ResponseRow.id == response_id, ResponseRow.invite_at.is_not(None)),
+            invite_at=until,
+        )
+
+    async def invite_again(self, participant_id: int, *, now: datetime) -> None:
+        await self._plan(
+            and_(
+                ResponseRow.participant_id == participant_id,
+                ResponseRow.invite_at.is_not(None),
+                ResponseRow.invite_at > now,
+            ),
+            invite_at=now,
+        )
+
+    async def plan_reminder(self, response_id: int, *, at: datetime | None) -> None:
+        await self._plan(ResponseRow.id == response_id, remind_at=at)
+
+    async def reminder_plans(self, round_id: int) -> Sequence[Due]:
+        stmt = self._due_select().where(
+            ResponseRow.round_id == round_id, ResponseRow.invited_at.is_not(None)
+        )
+        async with self._scope.reading() as session:
+            return [self._due(row) for row in await session.execute(stmt)]
 
 
 # -- responses -------------------------------------------------------------------------------

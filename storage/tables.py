@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeEngine
@@ -209,6 +210,18 @@ class ResponseRow(Base):
         CheckConstraint(_in("status", RESPONSE_STATUSES), name="status"),
         Index("ix_responses_round_id_status", "round_id", "status"),
         Index("ix_responses_participant_id", "participant_id"),
+        Index(
+            "ix_responses_invite_at",
+            "invite_at",
+            postgresql_where=text("invite_at IS NOT NULL"),
+            sqlite_where=text("invite_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_responses_remind_at",
+            "remind_at",
+            postgresql_where=text("remind_at IS NOT NULL"),
+            sqlite_where=text("remind_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -222,6 +235,13 @@ class ResponseRow(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Incremented by every change; a write names the version it read (optimistic locking)."""
+    invite_at: Mapped[datetime | None]
+    """When the invitation is due (the round's opening); NULL once it was enqueued."""
+    invited_at: Mapped[datetime | None]
+    invited_on: Mapped[str | None] = mapped_column(String(16))
+    """The channel the invitation went out on."""
+    remind_at: Mapped[datetime | None]
+    """When to look at this response's reminders next; NULL when none is left."""
 
 
 class AnswerRow(Base):

@@ -444,27 +444,19 @@ class LeaseRepository(Protocol):
 
 
 class Messenger(Protocol):
-    """Writes to people on one channel (Slack or Telegram), for invitations, reminders, digests.
+    """Posts digests to the organisers on one channel (Slack or Telegram), via the outbox.
 
-    Raises :class:`surveys.errors.DeliveryError` when the channel refuses; ``permanent`` on it
-    says whether trying again later can help (a delegate who blocked the bot: no).
+    Raises :class:`surveys.errors.DeliveryError` (``permanent``) when there is nowhere to post
+    on this channel (no digest channel set, no organiser enrolled).
     """
 
     channel: str
 
-    async def reachable(self, participant: Participant) -> bool:
-        """Whether the participant can be written to on this channel (identity known)."""
-        ...
-
-    async def send_screen(
-        self, participant: Participant, round_id: int, *, preface: str | None = None
-    ) -> str | None:
-        """Send ``preface`` (an invitation or reminder text) then where the delegate stands in
-        the round (the intro and current question, or their summary); returns the message id."""
-        ...
-
-    async def post_digest(self, *, text: str, image: bytes | None, image_name: str) -> None:
-        """Post a digest (Markdown-ish text, optional PNG) to the organisers' channel or chat."""
+    async def post_digest(
+        self, *, round_id: int, key: str, text: str, image: bytes | None, image_name: str
+    ) -> None:
+        """Enqueue a digest (Markdown-ish text, optional PNG) for the organisers; ``key``
+        names this digest (enqueuing it again changes nothing)."""
         ...
 
 

@@ -138,6 +138,7 @@ class FakeSlackApi:
         self.files: list[JSON] = []
         self._faults: dict[str, list[Fault]] = {}
         self._triggers: dict[str, _Trigger] = {}
+        self._response_targets: dict[str, tuple[str, str]] = {}
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -180,9 +181,14 @@ class FakeSlackApi:
     def dm_channel(self, user_id: str) -> str:
         return f"D{user_id}"
 
-    def response_url(self) -> str:
-        """A fresh ``response_url`` for a slash command; what is posted lands in ``responses``."""
-        return f"{self.root}/respond/{next(self._ids)}"
+    def response_url(self, message: tuple[str, str] | None = None) -> str:
+        """A fresh ``response_url``: for a slash command (what is posted lands in
+        ``responses``), or for an action in ``message`` (channel, ts), which a post with
+        ``replace_original`` replaces as ``chat.update`` would."""
+        number = next(self._ids)
+        if message is not None:
+            self._response_targets[str(number)] = message
+        return f"{self.root}/respond/{number}"
 
     def new_trigger(self, user_id: str) -> str:
         trigger = f"{next(self._ids)}.{int(time.time())}.trig"
@@ -304,8 +310,21 @@ class FakeSlackApi:
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.responses.append(body)
         await self._record("response_url", body)
+        target = self._response_targets.get(request.match_info["n"])
+        if target is not None and body.get("replace_original"):
+            message = self.messages.get(target)
+            if message is None:
+                return web.Response(status=404, text="message gone")
+            problem = self._blocks_problem(body.get("blocks"), "message")
+            if problem:
+                return web.Response(status=400, text=f"invalid_blocks: {problem}")
+            message.text = str(body.get("text", ""))
+            message.blocks = _json_list(body.get("blocks"))
+            message.updates += 1
+            await self._notify()
+            return web.Response(text="ok")
+        self.responses.append(body)
         return web.Response(text="ok")
 
     # --- methods ----------------------------------------------------------------------------
@@ -317,6 +336,10 @@ class FakeSlackApi:
         if channel in self.channels:
             return True
         return channel.startswith("D") and channel[1:] in self.users
+
+    def _conversation(self, channel: str) -> str:
+        """Where ``chat.postMessage`` posts: a user id means the DM with that user."""
+        return self.dm_channel(channel) if channel in self.users else channel
 
     def _blocks_problem(self, blocks: Any, surface: str) -> str | None:
         if not self.validate_blocks or blocks is None:
@@ -338,7 +361,7 @@ class FakeSlackApi:
         }
 
     def chat_post_message(self, args: JSON) -> JSON:
-        channel = str(args.get("channel", ""))
+        channel = self._conversation(str(args.get("channel", "")))
         if not self._channel_ok(channel):
             return {"ok": False, "error": "channel_not_found"}
         problem = self._blocks_problem(args.get("blocks"), "message")
@@ -822,7 +845,7 @@ class SlackUser:
                 "blocks": shown.blocks,
             },
             "state": self._state(shown.blocks),
-            "response_url": self.slack.response_url(),
+            "response_url": self.slack.response_url((shown.channel, shown.ts)),
             "actions": [action],
         }
 

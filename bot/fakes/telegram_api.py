@@ -14,7 +14,7 @@ It checks what real Telegram checks and a bug would trip: HTML that does not par
 Example::
 
     async with FakeTelegram() as fake:
-        settings = Settings(telegram_token=fake.token, telegram_api_url=fake.url)
+        settings = load_settings(telegram_token=fake.token, telegram_api_url=fake.url)
         ...                                     # start the bot on these settings
         amina = fake.user(1001, "Amina", language_code="fr")
         update_id = await fake.command(amina, "start", code)

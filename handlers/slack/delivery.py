@@ -2,12 +2,13 @@
 
 :class:`SlackOut` implements :class:`surveys.service.delivery.ChannelOut`: a participant is
 reached by their Slack user id (from the roster, or looked up once by email and linked), and an
-invitation or reminder is one direct message: its text, then the screen.
+invitation or reminder is one direct message: its text, then the screen. Digests go to the
+organisers' channel (``ITINERA_SLACK_DIGEST_CHANNEL``), through the outbox.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -16,15 +17,54 @@ from handlers.slack import presenter
 from handlers.slack.identity import SlackIdentities
 from handlers.slack.presenter import Where
 from surveys.conversation import Screen
+from surveys.errors import DeliveryError
+from surveys.ports import Clock, Repositories
 from surveys.queues import Lane, LiveScreen, NewMessage
 from surveys.records import Participant
 
 
 class SlackOut:
+    """Reaches delegates, draws their screens, and posts digests to the organisers' channel."""
+
     channel = presenter.CHANNEL
 
-    def __init__(self, identities: SlackIdentities) -> None:
+    def __init__(
+        self,
+        identities: SlackIdentities,
+        *,
+        store: Repositories,
+        clock: Clock,
+        digest_channel: str | None = None,
+        wake_sender: Callable[[], None] = lambda: None,
+    ) -> None:
         self._identities = identities
+        self._store = store
+        self._clock = clock
+        self._digest_channel = digest_channel
+        self._wake_sender = wake_sender
+
+    async def post_digest(
+        self, *, round_id: int, key: str, text: str, image: bytes | None, image_name: str
+    ) -> None:
+        channel = self._digest_channel
+        if not channel:
+            raise DeliveryError(
+                self.channel,
+                "digest",
+                "no digest channel (ITINERA_SLACK_DIGEST_CHANNEL)",
+                permanent=True,
+            )
+        messages = presenter.digest_messages(
+            channel=channel,
+            text=text,
+            image=image,
+            image_name=image_name,
+            key=key,
+            round_id=round_id,
+        )
+        async with self._store.transaction() as tx:
+            await tx.messages.enqueue(messages, now=self._clock.now())
+        self._wake_sender()
 
     async def reach(self, participant: Participant) -> str | None:
         try:

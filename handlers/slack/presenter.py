@@ -70,7 +70,7 @@ def live_screen(message: NewMessage, *, outbox_id: int | None, now: Any) -> Live
     ref = message.screen
     if ref is None:
         return None
-    ts = message.body.get("ts") if message.method == "chat.update" else None
+    ts = message.body.get("ts") if message.method in ("chat.update", RESPONSE_URL) else None
     return LiveScreen(
         channel=CHANNEL,
         response_id=ref.response_id,
@@ -101,7 +101,16 @@ def screen_message(
         if len(body) > blocks.MAX_BLOCKS_MESSAGE:
             raise blocks.RenderError("the preface does not fit in the message")
     fallback = blocks.clip(preface or rendered.text, blocks.MAX_FALLBACK_TEXT)
-    if where.channel and where.ts and not preface:
+    if where.channel and where.ts and where.response_url and not preface:
+        # Replacing the pressed message through the action's response_url: no Web API tier.
+        method = RESPONSE_URL
+        args = {
+            "url": where.response_url,
+            "payload": {"replace_original": True, "text": fallback, "blocks": body},
+            "channel": where.channel,
+            "ts": where.ts,
+        }
+    elif where.channel and where.ts and not preface:
         method = "chat.update"
         args: dict[str, Any] = {
             "channel": where.channel,

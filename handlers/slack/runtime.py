@@ -84,6 +84,9 @@ class SlackRuntime:
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
+    async def idle(self) -> None:
+        await self.services.work.wait_idle(STOP_GRACE_SECONDS)
+
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]

@@ -88,6 +88,7 @@ class SlackServices:
     store: Repositories
     client: AsyncWebClient
     clock: Clock
+    identities: SlackIdentities
     inbox_timeout: float = DEFAULT_INBOX_TIMEOUT
     view_budget: float = DEFAULT_VIEW_BUDGET
     digest_channel: str | None = None
@@ -97,16 +98,10 @@ class SlackServices:
     """When reminders may reach delegates (an extended round plans them again)."""
     wake_sender: Callable[[], None] = _nothing
     """Tells the Slack sender of this process that messages were enqueued."""
-    identities: SlackIdentities = field(init=False)
     work: WorkTracker = field(default_factory=WorkTracker)
     modal_waiters: dict[str, asyncio.Future[str | None]] = field(default_factory=dict, repr=False)
     """Modal submissions being checked while Slack waits, by inbox key: the refusal to show in
     the modal, or None (accepted: close it). Not state: only what to answer a request with."""
-
-    def __post_init__(self) -> None:
-        self.identities = SlackIdentities(
-            roster=self.store.roster, identities=self.store.identities, client=self.client
-        )
 
 
 __all__ = [

@@ -128,11 +128,14 @@ class SlackTransport:
                     return RetryLater("ratelimited", after=_retry_after(answer.headers))
                 if answer.status in (404, 410):
                     return Refused(f"response_url expired (HTTP {answer.status})")
+                if answer.status == 400:
+                    return Refused(f"response_url refused it: {(await answer.text())[:200]}")
                 if answer.status >= 400:
                     return RetryLater(f"response_url answered HTTP {answer.status}")
         except (aiohttp.ClientError, TimeoutError) as error:
             return RetryLater(f"{type(error).__name__}: {error}")
-        return Sent(platform_id=None)
+        ts, channel = body.get("ts"), body.get("channel")
+        return Sent(platform_id=str(ts) if ts else None, address=str(channel) if channel else None)
 
     async def _upload(self, body: dict[str, Any]) -> Verdict:
         content = base64.b64decode(str(body["content"]))

@@ -14,16 +14,21 @@ Example::
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from handlers.telegram import callbacks
 from surveys.conversation import Action, Answer, Back, Edit, Screen, ScreenKind, Skip, Submit
 from surveys.definition import Question, QuestionType, Survey
 from surveys.engine import Pressed, Typed
+from surveys.queues import EventTarget, NewInboundEvent
+from surveys.records import Channel
 from surveys.service.answering import Asking, Expectation, Reviewing
 
+CHANNEL = Channel.TELEGRAM.value
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """What Telegram lets through a ``/start`` deep link, and what our codes are made of."""
 
@@ -116,6 +121,49 @@ def start_code(args: Sequence[str]) -> str | None:
     if len(args) != 1 or not CODE_PATTERN.fullmatch(args[0]):
         return None
     return args[0]
+
+
+def subject(raw: Mapping[str, Any]) -> str | None:
+    """The Telegram user who sent an update (a message's or a press's ``from``)."""
+    for part in ("message", "edited_message", "callback_query"):
+        found = raw.get(part)
+        if isinstance(found, Mapping):
+            sender = found.get("from")
+            if isinstance(sender, Mapping) and sender.get("id") is not None:
+                return str(sender["id"])
+    return None
+
+
+def to_event(raw: Mapping[str, Any]) -> NewInboundEvent | None:
+    """What to store for an update before Telegram gets its answer; None if it has no
+    ``update_id`` (it cannot be acknowledged or told apart from a redelivery).
+
+    A press records the response its button belongs to; typed text (not a command) takes the
+    round and question from the sender's live screen when it is stored.
+    """
+    update_id = raw.get("update_id")
+    if isinstance(update_id, bool) or not isinstance(update_id, int):
+        return None
+    target: EventTarget | None = None
+    from_screen = False
+    query = raw.get("callback_query")
+    message = raw.get("message")
+    if isinstance(query, Mapping):
+        button = callbacks.decode(query.get("data") if isinstance(query.get("data"), str) else None)
+        response_id = getattr(button, "response_id", None)
+        if isinstance(response_id, int):
+            target = EventTarget(response_id=response_id)
+    elif isinstance(message, Mapping):
+        written = message.get("text")
+        from_screen = isinstance(written, str) and not written.startswith("/")
+    return NewInboundEvent(
+        channel=CHANNEL,
+        key=str(update_id),
+        subject=subject(raw) or "",
+        payload=json.dumps(raw, separators=(",", ":"), ensure_ascii=False),
+        target=target,
+        from_screen=from_screen,
+    )
 
 
 def round_number(args: Sequence[str]) -> int | None:

@@ -8,7 +8,7 @@ what is wrong, never raised.
 
 Example::
 
-    reply = await answer(services, olga, "close 3")   # 'Round 3 is now closed. ...'
+    reply = await answer(services, tx, olga, "/close 3")   # 'Round 3 is now closed. ...'
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from handlers.telegram.render import local_time
 from handlers.telegram.services import TelegramServices
 from handlers.telegram.texts import language_of, text
 from surveys import commands as grammar
-from surveys.errors import ItineraError, NotFoundError
+from surveys.errors import ItineraError, NotAllowedError, NotFoundError
+from surveys.ports import Repositories
 from surveys.records import Channel, Participant
 from surveys.service import organising
 from surveys.service.actors import Actor
@@ -41,13 +42,23 @@ def command_text(message: str) -> str:
     return f"{verb} {rest}"
 
 
-async def answer(services: TelegramServices, organiser: Participant, message: str) -> str:
-    """The reply to an organiser's command ``message`` (``/verb args``); never raises for a
-    malformed command or a refusal of the core."""
+def is_digest(message: str) -> bool:
+    """Whether ``message`` asks for a digest (made outside the update's transaction)."""
+    command = grammar.parse_organiser_command(command_text(message), prefix="/")
+    return isinstance(command, grammar.DigestCommand)
+
+
+async def answer(
+    services: TelegramServices, store: Repositories, organiser: Participant, message: str
+) -> str:
+    """The reply to an organiser's command ``message`` (``/verb args``), made in ``store``'s
+    transaction; never raises for a malformed command or a refusal of the core."""
     language = language_of(organiser.language)
     command = grammar.parse_organiser_command(command_text(message), prefix="/")
     try:
-        return await run(services, command, organiser)
+        return await run(services, store, command, organiser)
+    except NotAllowedError:
+        return text("organiser_only", language)
     except NotFoundError as error:
         if error.kind == "round":
             return text("no_such_round", language, id=error.key)
@@ -56,10 +67,14 @@ async def answer(services: TelegramServices, organiser: Participant, message: st
         return text("command_failed", language, problem=str(error))
 
 
-async def run(services: TelegramServices, command: grammar.Command, organiser: Participant) -> str:
+async def run(
+    services: TelegramServices,
+    store: Repositories,
+    command: grammar.Command,
+    organiser: Participant,
+) -> str:
     """The reply to ``command`` from ``organiser``; errors of the core propagate."""
     language = language_of(organiser.language)
-    store = services.repos
     now = services.clock.now()
     actor = Actor.of(organiser, CHANNEL)
     match command:

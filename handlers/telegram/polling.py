@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +22,7 @@ from telegram import Bot
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from handlers.telegram.delivery import retry_seconds
-from handlers.telegram.intake import Intake
+from handlers.telegram.receiver import Receiver
 
 log = logging.getLogger("itinera.telegram")
 
@@ -31,33 +30,19 @@ ALLOWED_UPDATES = ("message", "callback_query")
 MAX_BACKOFF = 30.0
 
 
-def update_key(raw: object) -> str | None:
-    """The inbox key of a raw update (its ``update_id``), or None if it has none."""
-    if not isinstance(raw, dict):
-        return None
-    update_id = raw.get("update_id")
-    if isinstance(update_id, bool) or not isinstance(update_id, int):
-        return None
-    return str(update_id)
-
-
-def payload_of(raw: object) -> str:
-    return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
-
-
 class Poller:
-    """Fetches updates with ``getUpdates`` and hands each to the intake before confirming it."""
+    """Fetches updates with ``getUpdates`` and stores each before confirming it."""
 
     def __init__(
         self,
         bot: Bot,
         *,
-        intake: Intake,
+        receiver: Receiver,
         timeout: int = 30,
         allowed_updates: Sequence[str] = ALLOWED_UPDATES,
     ) -> None:
         self._bot = bot
-        self._intake = intake
+        self._receiver = receiver
         self._timeout = timeout
         self._allowed = list(allowed_updates)
         self._offset: int | None = None
@@ -121,13 +106,13 @@ class Poller:
 
     async def _store(self, batch: list[Any]) -> None:
         for raw in batch:
-            key = update_key(raw)
-            if key is None:
-                log.warning("Telegram sent an update without update_id; ignored: %.200r", raw)
-            else:
-                await self._intake.receive(key=key, payload=payload_of(raw))
-            if key is not None:
-                self._offset = int(key) + 1
+            if not isinstance(raw, dict):
+                log.warning("Telegram sent an update that is not an object; ignored: %.200r", raw)
+                continue
+            await self._receiver.receive(raw)
+            update_id = raw.get("update_id")
+            if isinstance(update_id, int) and not isinstance(update_id, bool):
+                self._offset = update_id + 1
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -196,8 +196,8 @@ def screen_messages(
                 screen=screen if last else None,
             )
         )
-    for number, old in enumerate(sorted({previous, pressed} - {None})):
-        assert old is not None
+    olds = sorted(old for old in {previous, pressed} if old is not None)
+    for number, old in enumerate(olds):
         out.append(keyboard_message(chat_id, old, None, key=f"{key}:off{number}", lane=lane))
     return out
 

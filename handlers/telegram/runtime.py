@@ -2,9 +2,10 @@
 
 Polling mode deletes any webhook and long-polls (:mod:`.polling`); webhook mode registers
 ``ITINERA_TELEGRAM_WEBHOOK_URL`` with its secret and serves ``POST /telegram/webhook`` on the
-shared web server. Either way each update is stored in the inbox before it is acknowledged and
-processed from there by one worker (:mod:`.intake`), through a python-telegram-bot
-``Application`` that has no updater of its own.
+shared web server. Either way each update is stored in the one inbox before it is
+acknowledged (:mod:`.receiver`) and applied from there by the inbox worker (:mod:`.events`).
+With several processes, only one polls (``poll=False`` for the others): Telegram answers one
+``getUpdates`` per bot at a time.
 
 The webhook answers 403 without the right ``X-Telegram-Bot-Api-Secret-Token``, 400 for a body
 that is not a JSON update, and 200 once the update is stored (a repeat is stored once, applied
@@ -13,28 +14,21 @@ once). An update of a kind we do not handle is stored, answered 200, and ignored
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
-from telegram import Bot, Update
+from telegram import Bot, BotCommand
 from telegram.error import TelegramError
-from telegram.ext import Application
 
-from handlers.telegram.delivery import Courier, Sleep
-from handlers.telegram.intake import Intake
-from handlers.telegram.listeners import TelegramListeners, command_menus, register
-from handlers.telegram.messenger import TelegramMessenger
-from handlers.telegram.polling import ALLOWED_UPDATES, Poller, payload_of, update_key
-from handlers.telegram.services import TelegramRepositories, TelegramServices
-from surveys.ports import Clock, DigestService
-from surveys.service.answering import Conversation
+from handlers.telegram.polling import ALLOWED_UPDATES, Poller
+from handlers.telegram.receiver import Receiver
+from handlers.telegram.texts import LANGUAGES, text
 
 log = logging.getLogger("itinera.telegram")
 
@@ -42,63 +36,44 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024
 
-TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
+MENU = ("survey", "language", "timezone", "help")
+"""The command menu Telegram shows, per language, to everyone: organiser commands (/rounds,
+/status, /launch, /close, /extend, /digest) stay out of it and are listed by /help to
+organisers only (``help_organiser``)."""
 
 
 class TelegramRuntime:
-    """Runs the Telegram channel in one mode; start once, stop once."""
+    """Receives from Telegram in one mode; start once, stop once. What is stored is applied by
+    the inbox worker, what is enqueued sent by the Telegram sender."""
 
     name = "telegram"
 
     def __init__(
         self,
         *,
-        application: TelegramApplication,
-        repos: TelegramRepositories,
-        conversation: Conversation,
-        clock: Clock,
+        bot: Bot,
+        receiver: Receiver,
         webhook: bool,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         poll_bot: Bot | None = None,
         poll_timeout: int = 30,
-        sleep: Sleep | None = None,
-        send_attempts: int = 4,
-        digest_chat: int | str | None = None,
-        digests: DigestService | None = None,
+        poll: bool = True,
     ) -> None:
         if webhook and not webhook_secret:
             raise ValueError("webhook mode needs a secret")
-        if not webhook and poll_bot is None:
+        if not webhook and poll and poll_bot is None:
             raise ValueError("polling mode needs a bot to poll with")
-        self.application = application
+        self.bot = bot
+        self.receiver = receiver
         self._webhook = webhook
         self._webhook_url = webhook_url
         self._secret = webhook_secret
-        courier = Courier(application.bot, sleep=sleep or asyncio.sleep, attempts=send_attempts)
-        self.services = TelegramServices(
-            repos=repos,
-            conversation=conversation,
-            clock=clock,
-            courier=courier,
-            digests=digests,
-            digest_chat=digest_chat,
-        )
-        self.listeners: TelegramListeners = register(application, self.services)
-        self.messenger = TelegramMessenger(
-            repos=repos,
-            conversation=conversation,
-            courier=courier,
-            presenter=self.services.presenter,
-            digest_chat=digest_chat,
-        )
-        """Writes to participants; usable between :meth:`start` and :meth:`stop`."""
-        self.intake = Intake(repos.inbox, clock=clock, process=self._process)
         self._poll_bot = poll_bot
         self._poller = (
-            None
-            if webhook or poll_bot is None
-            else Poller(poll_bot, intake=self.intake, timeout=poll_timeout)
+            Poller(poll_bot, receiver=receiver, timeout=poll_timeout)
+            if not webhook and poll and poll_bot is not None
+            else None
         )
         self._started = False
 
@@ -112,29 +87,28 @@ class TelegramRuntime:
     def describe(self) -> str:
         if self._webhook:
             return f"Telegram: webhook at {self._webhook_url or WEBHOOK_PATH}"
+        if self._poller is None:
+            return "Telegram: sending only (another process polls)"
         return "Telegram: long polling"
 
     async def start(self) -> None:
-        """Connect (getMe), register the webhook or remove it, then process and receive."""
+        """Connect (getMe), register the webhook or remove it, set the menus, then receive."""
         try:
-            await self.application.initialize()
+            await self.bot.initialize()
         except BaseException:
-            await _close(self.application.bot)
+            await _close(self.bot)
             raise
         try:
-            bot = self.application.bot
             if self._webhook:
                 if self._webhook_url:
-                    await bot.set_webhook(
+                    await self.bot.set_webhook(
                         self._webhook_url,
                         secret_token=self._secret,
                         allowed_updates=list(ALLOWED_UPDATES),
                     )
-            else:
-                await bot.delete_webhook()
+            elif self._poller is not None:
+                await self.bot.delete_webhook()
             await self._set_commands()
-            await self.application.start()
-            self.intake.start()
             if self._poller is not None and self._poll_bot is not None:
                 await self._poll_bot.initialize()
                 self._poller.start()
@@ -144,6 +118,9 @@ class TelegramRuntime:
             raise
         self._started = True
 
+    async def idle(self) -> None:
+        await self.receiver.idle()
+
     async def stop(self) -> None:
         if not self._started:
             return
@@ -152,16 +129,13 @@ class TelegramRuntime:
             if self._poller is not None and self._poll_bot is not None:
                 await self._poller.stop()
                 await _close(self._poll_bot)
-            await self.intake.stop()
         finally:
-            if self.application.running:
-                await self.application.stop()
-            await self.application.shutdown()
+            await _close(self.bot)
 
     # --- webhook -------------------------------------------------------------------------------
 
     async def webhook(self, request: Request) -> Response:
-        """Store the update, then answer 200; the worker processes it from the inbox."""
+        """Store the update, answer 200, then apply it (here if it is the person's next one)."""
         given = request.headers.get(SECRET_HEADER, "")
         expected = self._secret or ""
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -176,34 +150,28 @@ class TelegramRuntime:
             raw = json.loads(body)
         except ValueError:
             return PlainTextResponse("malformed JSON", status_code=400)
-        key = update_key(raw)
-        if key is None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
             return PlainTextResponse("not an update", status_code=400)
-        await self.intake.receive(key=key, payload=payload_of(raw))
-        return PlainTextResponse("ok")
-
-    # --- processing ----------------------------------------------------------------------------
-
-    async def _process(self, payload: str) -> str | None:
-        """Parse a stored update and run the listeners on it; what went wrong, or None."""
-        try:
-            update = Update.de_json(json.loads(payload), self.application.bot)
-        except Exception as error:
-            log.warning("unreadable Telegram update ignored: %s", error)
-            return f"unreadable update: {type(error).__name__}: {error}"
-        await self.application.process_update(update)
-        return self.listeners.failures.pop(update.update_id, None)
+        stored = await self.receiver.receive(raw)
+        if stored is None:
+            return PlainTextResponse("ok")
+        return PlainTextResponse("ok", background=BackgroundTask(self.receiver.apply_now, stored))
 
     async def _set_commands(self) -> None:
         for language, commands in command_menus():
             try:
-                await self.application.bot.set_my_commands(commands, language_code=language)
+                await self.bot.set_my_commands(commands, language_code=language)
             except TelegramError as error:
                 log.info("command menu not set (%s): %s", language or "default", error)
 
-    async def until_processed(self, update_id: int) -> None:
-        """Wait until this runtime has processed the update (tests and demos use it)."""
-        await self.intake.until_processed(str(update_id))
+
+def command_menus() -> Sequence[tuple[str | None, list[BotCommand]]]:
+    """The command menu per language code (None: the default, English)."""
+    return [(None, menu("en")), *((language, menu(language)) for language in LANGUAGES)]
+
+
+def menu(language: str) -> list[BotCommand]:
+    return [BotCommand(name, text(f"menu_{name}", language)) for name in MENU]
 
 
 async def _close(bot: Bot) -> None:

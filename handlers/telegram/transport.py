@@ -81,7 +81,9 @@ class TelegramTransport:
         if message.method == "editMessageReplyMarkup" and _gone(error):
             return Sent(platform_id=None)  # no buttons left to take off
         if message.method == "editMessageText" and _gone(error):
-            log.info("message %s cannot be edited (%s); sending anew", body.get("message_id"), error)
+            log.info(
+                "message %s cannot be edited (%s); sending anew", body.get("message_id"), error
+            )
             fresh = {key: value for key, value in body.items() if key != "message_id"}
             try:
                 result = await self._call("sendMessage", fresh)

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,8 +53,10 @@ async def current_round(
     if not opened:
         return None
     shown = await store.screens.latest_any(participant.id)
-    if shown is not None and any(round_.id == shown.round_id for round_, _ in opened):
-        return shown.round_id
+    if shown is not None:
+        for round_, _ in opened:
+            if round_.id == shown.round_id:
+                return round_.id
     for round_, response in opened:
         if response.status is not ResponseStatus.SUBMITTED:
             return round_.id
@@ -102,14 +105,10 @@ async def set_timezone(store: Repositories, participant: Participant, name: str)
     return zone
 
 
-_ZONES: Sequence[str] | None = None
-
-
+@functools.cache
 def _zones() -> Sequence[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = sorted(available_timezones())
-    return _ZONES
+    """Every IANA zone name (read once: the list does not change while the program runs)."""
+    return sorted(available_timezones())
 
 
 __all__ = [

@@ -87,13 +87,21 @@ class ChannelOut(Protocol):
 # --- reports ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Enqueued:
+    """One invitation or reminder written to the outbox: for whom, on which channel, its key."""
+
+    participant_id: int
+    channel: str
+    key: str
+
+
 @dataclass
 class DeliveryReport:
     """What a tick did (for the log, the demo and tests)."""
 
-    invited: list[tuple[int, str]] = field(default_factory=list)
-    """(participant id, channel) of each invitation enqueued."""
-    reminded: list[tuple[int, str]] = field(default_factory=list)
+    invited: list[Enqueued] = field(default_factory=list)
+    reminded: list[Enqueued] = field(default_factory=list)
     superseded: int = 0
     """Reminder steps skipped because a later one was due at the same time."""
     unreachable: list[int] = field(default_factory=list)
@@ -257,8 +265,9 @@ async def deliver_invitations(
                     preface=preface,
                     lane=Lane.BULK,
                 )
+                key = invitation_key(item.round.id, item.participant.id)
                 if await _enqueue(tx, out, messages, now=now):
-                    report.invited.append((item.participant.id, out.channel))
+                    report.invited.append(Enqueued(item.participant.id, out.channel, key))
                 else:
                     report.skipped += 1
                 remind_at = next_reminder(
@@ -307,7 +316,7 @@ async def send_due_reminders(
                         screen, address=address, key=key, preface=preface, lane=Lane.BULK
                     )
                     if await _enqueue(tx, out, messages, now=now):
-                        report.reminded.append((item.participant.id, out.channel))
+                        report.reminded.append(Enqueued(item.participant.id, out.channel, key))
                     else:
                         report.skipped += 1
                 elif decision.send is not None:
@@ -417,6 +426,7 @@ __all__ = [
     "UNREACHABLE_RETRY",
     "ChannelOut",
     "DeliveryReport",
+    "Enqueued",
     "close_due_rounds",
     "closing_key",
     "closing_text",

@@ -28,9 +28,9 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from surveys.errors import ConflictError
@@ -78,8 +78,10 @@ class InboxWorker:
         idle_poll: float = 1.0,
         max_attempts: int = 5,
         backoff: float = 1.0,
+        on_applied: Callable[[InboundEvent, datetime], None] | None = None,
     ) -> None:
         self._store = store
+        self._on_applied = on_applied
         self._handlers = dict(handlers)
         self._clock = clock
         self._worker = worker
@@ -253,6 +255,8 @@ class InboxWorker:
             await self._release(event, delay=delay, error=reason)
             return
         self.processed += 1
+        if self._on_applied is not None:
+            self._on_applied(event, self._clock.now())
         await self._remember(event)
 
     async def _release(self, event: InboundEvent, *, delay: float, error: str) -> None:

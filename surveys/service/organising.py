@@ -36,6 +36,7 @@ from surveys.records import (
 from surveys.reminders import WAITING, OfficeHours, parse_reminder_policy, schedule_for
 from surveys.roster import Roster
 from surveys.service.actors import Actor, require_organiser
+from surveys.service.delivery import replan_reminders
 
 # --- requests and results ----------------------------------------------------------------------
 
@@ -294,6 +295,7 @@ async def extend(
     async with store.transaction() as tx:
         before = await tx.rounds.get_round(request.round_id)
         extended = await tx.rounds.extend_round(request.round_id, closes_at=closes_at, now=now)
+        await replan_reminders(tx, extended, now=now, office_hours=office_hours)
         lines = await tx.rounds.status(request.round_id)
         await tx.audit.record(
             actor=actor.name,

@@ -76,6 +76,9 @@ class Refused:
 
 Verdict = Sent | RetryLater | Refused
 
+SendHook = Callable[[str, OutboundMessage, Verdict], None]
+"""Told of every send's outcome: the channel, the message and the verdict (for metrics)."""
+
 
 class OutboxStore(Protocol):
     """What a sender needs of the store: the outbox and leases, in units of work."""
@@ -133,7 +136,7 @@ class Sender:
         backoff: float = 1.0,
         max_backoff: float = 300.0,
         pause_probe: float = 30.0,
-        on_event: Callable[[str, OutboundMessage, Verdict], None] | None = None,
+        on_event: SendHook | None = None,
     ) -> None:
         self._store = store
         self._transport = transport
@@ -394,4 +397,14 @@ class Sender:
             )
 
 
-__all__ = ["Refused", "RetryLater", "Sender", "SenderStats", "Sent", "Transport", "Verdict"]
+__all__ = [
+    "OutboxStore",
+    "Refused",
+    "RetryLater",
+    "SendHook",
+    "Sender",
+    "SenderStats",
+    "Sent",
+    "Transport",
+    "Verdict",
+]

@@ -27,7 +27,7 @@ from bot.scheduler import (
     load_publisher,
     stop_scheduler,
 )
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from handlers import jobs
 from storage.memory import InMemoryStore
 from surveys.delivery import invitation_key
@@ -37,7 +37,7 @@ OPENS, CLOSES = datetime(2026, 6, 8, tzinfo=UTC), datetime(2026, 6, 12, 16, tzin
 
 
 def settings(**overrides: Any) -> Settings:
-    return Settings(database_url="sqlite+aiosqlite:///unused.db", **overrides)
+    return load_settings(database_url="sqlite+aiosqlite:///unused.db", **overrides)
 
 
 # --- the digest schedule ---------------------------------------------------------------------

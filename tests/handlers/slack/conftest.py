@@ -22,18 +22,17 @@ from typing import Any
 import pytest
 import uvicorn
 
+from bot.bootstrap import Itinera, build
 from bot.fakes.slack_api import FakeSlackApi, FakeUser, SignedSender, SlackUser
+from bot.fakes.timing import InstantTimer
 from bot.rosters import read_roster_file
-from bot.server import build_app
-from bot.settings import Settings
-from bot.slack_wiring import build_slack
+from bot.settings import Settings, load_settings
 from bot.survey_files import read_survey_file
 from handlers.slack.runtime import EVENTS_PATH, SlackRuntime
 from storage.database import Store, open_store
 from surveys.records import Audience
 from surveys.service import organising
 from surveys.service.actors import Actor
-from surveys.service.answering import Conversation
 
 ROOT = Path(__file__).resolve().parents[3]
 SURVEY_FILE = ROOT / "surveys" / "examples" / "route_alignment.yaml"
@@ -123,12 +122,18 @@ class FixedClock:
 class SlackWorld:
     store: Store
     slack: FakeSlackApi
-    runtime: SlackRuntime
+    itinera: Itinera
     sender: SignedSender
     round_id: int
     clock: FixedClock
     base_url: str
     players: dict[str, SlackUser] = field(default_factory=dict)
+
+    @property
+    def runtime(self) -> SlackRuntime:
+        found = self.itinera.runtimes[0]
+        assert isinstance(found, SlackRuntime)
+        return found
 
     def user(self, user_id: str) -> SlackUser:
         if user_id not in self.players:
@@ -136,8 +141,8 @@ class SlackWorld:
         return self.players[user_id]
 
     async def idle(self, within: float = 10.0) -> None:
-        """Wait until the app has finished everything it started (no sleeping)."""
-        await self.runtime.services.work.wait_idle(within)
+        """Apply what was received and send what it caused, until nothing moves (no sleeping)."""
+        await self.itinera.settle(within=within)
 
 
 async def populate(store: Store, clock: FixedClock) -> int:
@@ -162,14 +167,12 @@ async def populate(store: Store, clock: FixedClock) -> int:
 
 
 @asynccontextmanager
-async def serving(runtime: SlackRuntime) -> AsyncIterator[str]:
-    """Our ASGI app (the shared one of ``bot.server``) on 127.0.0.1, ephemeral port."""
+async def serving(itinera: Itinera) -> AsyncIterator[str]:
+    """Itinera's ASGI app (the one of ``bot.server``) on 127.0.0.1, ephemeral port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        build_app(runtime.routes()), log_level="warning", lifespan="off", access_log=False
-    )
+    config = uvicorn.Config(itinera.web, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     sock.listen(128)  # connections queue until uvicorn accepts them: nothing to wait for
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -182,7 +185,7 @@ async def serving(runtime: SlackRuntime) -> AsyncIterator[str]:
 
 
 def slack_settings(slack: FakeSlackApi, database_url: str, **extra: Any) -> Settings:
-    return Settings(
+    return load_settings(
         database_url=database_url,
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
@@ -208,20 +211,24 @@ async def slack_world_on(
         if before_start is not None:
             await before_start(opened)
         async with FakeSlackApi(users=SLACK_USERS, token=BOT_TOKEN) as slack:
-            runtime = build_slack(
+            itinera = build(
                 slack_settings(slack, database_url),
                 opened,
-                Conversation(opened, clock=clock),
-                clock,
+                clock=clock,
+                timer=InstantTimer(),
                 inbox_timeout=inbox_timeout,
             )
-            async with serving(runtime) as base_url:
-                await runtime.start()
+            async with serving(itinera) as base_url:
+                for runtime in itinera.runtimes:
+                    await runtime.start()
                 sender = SignedSender(base_url + EVENTS_PATH, SIGNING_SECRET)
                 try:
-                    yield SlackWorld(opened, slack, runtime, sender, round_id, clock, base_url)
+                    yield SlackWorld(opened, slack, itinera, sender, round_id, clock, base_url)
                 finally:
-                    await runtime.stop()
+                    for runtime in itinera.runtimes:
+                        await runtime.stop()
+                    for close in itinera.closers:
+                        await close()
                     await sender.aclose()
     finally:
         await store.close()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.settings import Settings
+from bot.settings import load_settings
 from bot.slack_wiring import build_slack, build_slack_messenger
 from handlers.slack.services import ConfigurationError
 from storage.database import Store
@@ -212,7 +212,7 @@ def test_the_mode_follows_the_settings(memory_store: Any) -> None:
     clock = type("Clock", (), {"now": staticmethod(lambda: NOW)})()
     conversation = Conversation(memory_store, clock=clock)
     http = build_slack(
-        Settings(slack_bot_token="xoxb-1", slack_signing_secret="s"),
+        load_settings(slack_bot_token="xoxb-1", slack_signing_secret="s"),
         memory_store,
         conversation,
         clock,
@@ -220,7 +220,7 @@ def test_the_mode_follows_the_settings(memory_store: Any) -> None:
     assert http.describe() == "Slack: HTTP events at /slack/events"
     assert [route.path for route in http.routes()] == ["/slack/events"]  # type: ignore[attr-defined]
     socket = build_slack(
-        Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1"),
+        load_settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1"),
         memory_store,
         conversation,
         clock,
@@ -228,14 +228,14 @@ def test_the_mode_follows_the_settings(memory_store: Any) -> None:
     assert socket.describe() == "Slack: Socket Mode"
     assert socket.routes() == []
     digests = build_slack(
-        Settings(slack_bot_token="xoxb-1", slack_signing_secret="s", slack_digest_channel="C1"),
+        load_settings(slack_bot_token="xoxb-1", slack_signing_secret="s", slack_digest_channel="C1"),
         memory_store,
         conversation,
         clock,
     )
     assert digests.services.digest_channel == "C1" and digests.messenger.channel == "slack"
     with pytest.raises(ConfigurationError):
-        build_slack(Settings(slack_bot_token="xoxb-1"), memory_store, conversation, clock)
+        build_slack(load_settings(slack_bot_token="xoxb-1"), memory_store, conversation, clock)
 
 
 async def test_a_tampered_modal_submission_is_answered_and_reported(slack_world: Any) -> None:

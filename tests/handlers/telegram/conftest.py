@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from bot.fakes.telegram_api import FakeTelegram, FakeUser
 from bot.server import build_app, make_server
-from bot.settings import Settings, TelegramMode
+from bot.settings import TelegramMode, load_settings
 from bot.survey_files import read_survey_file
 from bot.telegram_wiring import build_telegram
 from handlers.telegram.enrolment import code_hash, issue_code
@@ -282,7 +282,7 @@ def _settings(
         "telegram_webhook_url": webhook_url,
         "telegram_bot_username": fake.username,
     }
-    return Settings(**(values | overrides))
+    return load_settings(**(values | overrides))
 
 
 Action = Callable[[], Coroutine[Any, Any, int]]

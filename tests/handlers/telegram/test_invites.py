@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from bot.cli import State
 from bot.fakes.telegram_api import FakeTelegram
 from bot.invites import bot_username, roster_invites
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from handlers.telegram.enrolment import code_hash
 
 # Channel logic, not storage: SQLite is enough (the scenarios run on every backend).
@@ -45,7 +45,7 @@ async def test_invites_are_printed_and_each_link_enrols_once(
     world: Any, database_url: str, tmp_path: Path
 ) -> None:
     await world.enrol("claire", 5001)
-    settings = Settings(
+    settings = load_settings(
         database_url=database_url, telegram_bot_username="@itinera_test_bot", actor="olga"
     )
     shown = await invoke(settings, "--channel", "telegram")
@@ -78,7 +78,7 @@ async def test_invites_are_printed_and_each_link_enrols_once(
 
 @sqlite_only
 async def test_only_telegram_has_invites(world: Any, database_url: str) -> None:
-    settings = Settings(database_url=database_url, telegram_bot_username="itinera_test_bot")
+    settings = load_settings(database_url=database_url, telegram_bot_username="itinera_test_bot")
     refused = await invoke(settings, "--channel", "slack")
     assert refused.exit_code == 1
     assert "enrolment links are for telegram" in refused.output
@@ -87,6 +87,6 @@ async def test_only_telegram_has_invites(world: Any, database_url: str) -> None:
 async def test_the_bot_username_is_asked_of_telegram_when_not_configured(
     fake: FakeTelegram,
 ) -> None:
-    settings = Settings(telegram_token=SecretStr(fake.token), telegram_api_url=fake.url)
+    settings = load_settings(telegram_token=SecretStr(fake.token), telegram_api_url=fake.url)
     assert await bot_username(settings) == "itinera_test_bot"
     assert [call.method for call in fake.calls] == ["getMe"]

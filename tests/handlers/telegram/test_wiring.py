@@ -12,7 +12,7 @@ from telegram.error import InvalidToken
 
 from bot.fakes.telegram_api import FakeTelegram
 from bot.run import run
-from bot.settings import Settings, TelegramMode
+from bot.settings import TelegramMode, load_settings
 from bot.telegram_wiring import build_telegram
 from handlers.telegram.errors import ConfigurationError
 from storage.database import Store, SystemClock
@@ -26,7 +26,7 @@ def settings(**values: Any) -> Settings:
         "telegram_api_url": "http://127.0.0.1:9/",
         "telegram_webhook_secret": SecretStr("secret_1"),
     }
-    return Settings(**(base | values))
+    return load_settings(**(base | values))
 
 
 def build(config: Settings) -> Any:
@@ -77,7 +77,7 @@ def test_missing_or_invalid_settings_are_named(values: dict[str, Any], variable:
 async def test_itinera_run_with_only_telegram_starts_polling_and_stops_cleanly(
     fake: FakeTelegram, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = Settings(
+    config = load_settings(
         telegram_token=SecretStr(fake.token),
         telegram_api_url=fake.url,
         slack_bot_token=None,
@@ -113,7 +113,7 @@ async def test_webhook_mode_registers_its_url_with_the_secret(
 async def test_a_refused_token_fails_the_start_and_leaves_nothing_running(
     fake: FakeTelegram,
 ) -> None:
-    config = Settings(telegram_token=SecretStr("1:wrong"), telegram_api_url=fake.url)
+    config = load_settings(telegram_token=SecretStr("1:wrong"), telegram_api_url=fake.url)
     runtime = build(config)
     with pytest.raises(InvalidToken):
         await runtime.start()

@@ -1,0 +1,608 @@
+"""Applying what Telegram sent: the channel's :class:`~surveys.service.intake.EventHandler`.
+
+Every stored update (a command, a typed text, a button press) comes here from the inbox
+worker. It is read with python-telegram-bot's ``Update``, turned into one call into the core,
+and what to show comes back as outbox messages (:mod:`.presenter`), enqueued in the same
+transaction that applies the update and completes it: a crash before the commit changes nothing
+and the update is applied again; after it, nothing is applied twice. A button carries the
+response and question it was drawn for, typed text the question shown when it was stored; a
+delegate who has moved on since is shown where they are, with a note, and nothing is applied to
+another question. Nothing is kept in PTB's ``user_data``/``chat_data``.
+
+Example::
+
+    worker = InboxWorker(store, handlers={"telegram": TelegramEvents(services)}, ...)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+
+from handlers.telegram import callbacks, keyboards, organiser, presenter
+from handlers.telegram.enrolment import code_hash
+from handlers.telegram.inbound import (
+    Redraw,
+    Stale,
+    expectation,
+    round_number,
+    start_code,
+    survey_action,
+    typed_answer,
+)
+from handlers.telegram.presenter import Pressed
+from handlers.telegram.render import RoundOverview, render_rounds, render_status
+from handlers.telegram.services import TelegramServices
+from handlers.telegram.texts import LANGUAGES, language_of, multilingual, text
+from surveys.conversation import Action, Screen, ScreenKind, Show
+from surveys.errors import NotFoundError, RequestError
+from surveys.ports import Repositories
+from surveys.queues import InboundEvent, NewMessage
+from surveys.records import Channel, EnrolmentOutcome, Participant, Role
+from surveys.service import delegates, organising
+from surveys.service.actors import Actor
+from surveys.service.answering import Asking, Conversation, Expectation, Reviewing
+
+log = logging.getLogger("itinera.telegram")
+
+CHANNEL = Channel.TELEGRAM.value
+
+Work = Callable[[Repositories], Awaitable[Sequence[NewMessage]]]
+
+
+class TelegramEvents:
+    def __init__(self, services: TelegramServices) -> None:
+        self.services = services
+
+    # --- the handler ----------------------------------------------------------------------------
+
+    async def handle(self, event: InboundEvent, *, worker: str) -> None:
+        try:
+            update = Update.de_json(json.loads(event.payload), None)
+        except Exception as error:
+            log.warning("unreadable Telegram update %s ignored: %s", event.key, error)
+            await self._commit(event, worker, _nothing, error=f"unreadable update: {error}")
+            return
+        if update.callback_query is not None:
+            await self._press(event, worker, update.callback_query)
+            return
+        message = update.message
+        if message is None or message.chat.type != "private" or message.from_user is None:
+            await self._commit(event, worker, _nothing)  # a kind of update we do not handle
+            return
+        written = message.text
+        if written is not None and written.startswith("/"):
+            await self._command(event, worker, message, written)
+        elif written is not None:
+            await self._text(event, worker, message, written)
+        else:
+            await self._not_text(event, worker, message)
+
+    async def give_up(self, event: InboundEvent, *, worker: str, error: str) -> None:
+        """Record why the update was not applied, and apologise to the person."""
+        chat = _chat_of(event)
+        participant = await self._participant(event.subject)
+        apology = (
+            text("something_went_wrong", language_of(participant.language))
+            if participant is not None
+            else multilingual("something_went_wrong")
+        )
+        key = f"reply:{event.id}:failed"
+        query = _query_of(event)
+
+        async def tell(_tx: Repositories) -> Sequence[NewMessage]:
+            out: list[NewMessage] = []
+            if query is not None:
+                out.append(presenter.answer_press(Pressed(query, None), None, key=f"{key}:q"))
+            if chat is not None:
+                out.extend(presenter.text_messages(chat, apology, key=key))
+            return out
+
+        await self._commit(event, worker, tell, error=error)
+
+    # --- commands ---------------------------------------------------------------------------------
+
+    async def _command(
+        self, event: InboundEvent, worker: str, message: Message, written: str
+    ) -> None:
+        name, args = _command_parts(written)
+        chat_id = message.chat.id
+        key = f"reply:{event.id}"
+        if name == "start":
+            await self._start(event, worker, message, args)
+            return
+        participant = await self._participant(event.subject)
+        if participant is None:
+            await self._commit(event, worker, _saying(chat_id, multilingual("unknown_user"), key))
+            return
+        language = language_of(participant.language)
+        actor = Actor.of(participant, CHANNEL)
+        now = self.services.clock.now()
+        if name == "survey":
+            await self._commit(event, worker, self._newest(participant, chat_id, key))
+        elif name == "language":
+            prompt = text("language_prompt", language)
+            keyboard = keyboards.language_keyboard(language)
+            await self._commit(event, worker, _saying(chat_id, prompt, key, keyboard))
+        elif name == "timezone":
+            await self._timezone(event, worker, participant, chat_id, args)
+        elif name == "rounds":
+            if participant.role is not Role.ORGANISER:
+                refusal = text("organiser_only", language)
+                await self._commit(event, worker, _saying(chat_id, refusal, key))
+                return
+
+            async def rounds(tx: Repositories) -> Sequence[NewMessage]:
+                summaries = await organising.overview(tx, actor, now=now, open_only=True)
+                overviews = [RoundOverview(s.round, s.title, s.counts) for s in summaries]
+                rendered = render_rounds(overviews, language=language, zone=participant.timezone)
+                return presenter.rendered_messages(chat_id, rendered, key=key)
+
+            await self._commit(event, worker, rounds)
+        elif name == "status":
+            await self._status(event, worker, participant, chat_id, args)
+        elif name in organiser.VERBS:
+            await self._organiser(event, worker, participant, chat_id, written)
+        else:
+            await self._commit(event, worker, _saying(chat_id, self._help(participant), key))
+
+    async def _start(
+        self, event: InboundEvent, worker: str, message: Message, args: list[str]
+    ) -> None:
+        """``/start CODE`` enrols; ``/start`` alone greets a known delegate and shows the round."""
+        chat_id = message.chat.id
+        key = f"reply:{event.id}"
+        known = await self._participant(event.subject)
+        code = start_code(args)
+        if code is None:
+            if known is None:
+                await self._commit(
+                    event, worker, _saying(chat_id, multilingual("unknown_user"), key)
+                )
+                return
+            welcome = text("welcome_back", language_of(known.language), name=known.name)
+            await self._commit(event, worker, self._newest(known, chat_id, key, before=welcome))
+            return
+        now = self.services.clock.now()
+
+        async def enrol(tx: Repositories) -> Sequence[NewMessage]:
+            result = await tx.enrolments.redeem(
+                channel=CHANNEL, code_hash=code_hash(code), external_id=event.subject, now=now
+            )
+            if result.outcome is EnrolmentOutcome.ENROLLED and result.participant_id is not None:
+                await tx.identities.set_address(result.participant_id, CHANNEL, str(chat_id))
+                await tx.rounds.invite_again(result.participant_id, now=now)
+                participant = await tx.roster.get_participant(result.participant_id)
+                greeting = await self._greeting(tx, participant)
+                return await self._newest_in(
+                    tx, participant, chat_id, key, before=greeting, quiet=True
+                )
+            if result.outcome is EnrolmentOutcome.USED and known is not None:
+                already = text("already_enrolled", language_of(known.language), name=known.name)
+                return await self._newest_in(tx, known, chat_id, key, before=already, quiet=True)
+            refusal_key = {
+                EnrolmentOutcome.USED: "code_used",
+                EnrolmentOutcome.EXPIRED: "code_expired",
+            }.get(result.outcome, "code_unknown")
+            owner = known
+            if owner is None and result.participant_id is not None:
+                owner = await tx.roster.get_participant(result.participant_id)
+            refusal = (
+                text(refusal_key, language_of(owner.language))
+                if owner
+                else multilingual(refusal_key)
+            )
+            return presenter.text_messages(chat_id, refusal, key=key)
+
+        await self._commit(event, worker, enrol)
+
+    async def _greeting(self, tx: Repositories, participant: Participant) -> str:
+        language = language_of(participant.language)
+        if participant.role is Role.ORGANISER:
+            return text("greeting_organiser", language, name=participant.name)
+        delegation = participant.delegation or ""
+        for candidate in await tx.roster.list_delegations():
+            if candidate.code == participant.delegation:
+                delegation = candidate.name
+        return text("greeting", language, name=participant.name, delegation=delegation)
+
+    def _help(self, participant: Participant) -> str:
+        language = language_of(participant.language)
+        reply = text("help", language)
+        if participant.role is Role.ORGANISER:
+            reply += "\n\n" + text("help_organiser", language)
+        return reply
+
+    async def _timezone(
+        self,
+        event: InboundEvent,
+        worker: str,
+        participant: Participant,
+        chat_id: int,
+        args: list[str],
+    ) -> None:
+        """``/timezone Area/City`` sets it; ``/timezone`` alone offers common zones."""
+        key = f"reply:{event.id}"
+        language = language_of(participant.language)
+        if not args:
+            prompt = text("timezone_prompt", language, zone=participant.timezone)
+            keyboard = keyboards.timezone_keyboard(participant.timezone)
+            await self._commit(event, worker, _saying(chat_id, prompt, key, keyboard))
+            return
+
+        async def set_zone(tx: Repositories) -> Sequence[NewMessage]:
+            reply = await self._set_zone(tx, participant, " ".join(args))
+            return presenter.text_messages(chat_id, reply, key=key)
+
+        await self._commit(event, worker, set_zone)
+
+    async def _set_zone(self, tx: Repositories, participant: Participant, name: str) -> str:
+        language = language_of(participant.language)
+        try:
+            zone = await delegates.set_timezone(tx, participant, name)
+        except RequestError:
+            return text("timezone_invalid", language, zone=name.strip()[:64])
+        local = self.services.clock.now().astimezone(ZoneInfo(zone))
+        return text("timezone_set", language, zone=zone, time=f"{local:%H:%M}")
+
+    async def _status(
+        self,
+        event: InboundEvent,
+        worker: str,
+        participant: Participant,
+        chat_id: int,
+        args: list[str],
+    ) -> None:
+        """``/status ROUND`` (organisers): who has and has not answered, by delegation."""
+        key = f"reply:{event.id}"
+        language = language_of(participant.language)
+        if participant.role is not Role.ORGANISER:
+            await self._commit(
+                event, worker, _saying(chat_id, text("organiser_only", language), key)
+            )
+            return
+        round_id = round_number(args)
+        now = self.services.clock.now()
+
+        async def status(tx: Repositories) -> Sequence[NewMessage]:
+            if round_id is None:
+                opened = await tx.rounds.open_rounds(now)
+                example = opened[-1].id if opened else 1
+                usage = text("status_usage", language, example=example)
+                return presenter.text_messages(chat_id, usage, key=key)
+            try:
+                report = await organising.status(tx, Actor.of(participant, CHANNEL), round_id)
+            except NotFoundError:
+                missing = text("no_such_round", language, id=round_id)
+                return presenter.text_messages(chat_id, missing, key=key)
+            rendered = render_status(
+                report.round,
+                title=report.title,
+                lines=report.lines,
+                now=now,
+                language=language,
+                zone=participant.timezone,
+            )
+            return presenter.rendered_messages(chat_id, rendered, key=key)
+
+        await self._commit(event, worker, status)
+
+    async def _organiser(
+        self,
+        event: InboundEvent,
+        worker: str,
+        participant: Participant,
+        chat_id: int,
+        written: str,
+    ) -> None:
+        """``/launch``, ``/close``, ``/extend``, ``/digest`` (organisers): see :mod:`.organiser`."""
+        key = f"reply:{event.id}"
+        language = language_of(participant.language)
+        if participant.role is not Role.ORGANISER:
+            await self._commit(
+                event, worker, _saying(chat_id, text("organiser_only", language), key)
+            )
+            return
+        if organiser.is_digest(written):
+            # Made outside the transaction (it renders charts and posts); a replay after a
+            # crash between posting and completing would post it again.
+            reply = await organiser.answer(self.services, self.services.store, participant, written)
+            await self._commit(event, worker, _saying(chat_id, reply, key))
+            return
+
+        async def run(tx: Repositories) -> Sequence[NewMessage]:
+            reply = await organiser.answer(self.services, tx, participant, written)
+            return presenter.text_messages(chat_id, reply, key=key)
+
+        await self._commit(event, worker, run)
+
+    # --- texts ------------------------------------------------------------------------------------
+
+    async def _text(self, event: InboundEvent, worker: str, message: Message, written: str) -> None:
+        """Typed text answers the question the delegate was shown when they typed it."""
+        chat_id = message.chat.id
+        key = f"reply:{event.id}"
+        participant = await self._participant(event.subject)
+        if participant is None:
+            await self._commit(event, worker, _saying(chat_id, multilingual("unknown_user"), key))
+            return
+        language = language_of(participant.language)
+        target = event.target
+        now = self.services.clock.now()
+
+        async def typed(tx: Repositories) -> Sequence[NewMessage]:
+            live = None
+            if target.round_id is not None and target.response_id is not None:
+                round_id: int | None = target.round_id
+                expect: Expectation | None = expectation_for(target.question_id)
+                live = await tx.screens.get(channel=CHANNEL, response_id=target.response_id)
+            else:
+                round_id = await delegates.current_round(tx, participant, now=now)
+                expect = None
+            if round_id is None:
+                return presenter.text_messages(chat_id, text("no_open_round", language), key=key)
+            screen = await self._act(tx, participant, round_id, typed_answer(written), expect)
+            if screen.stale:
+                screen = dataclasses.replace(screen, notice=text("moved_on", language))
+            elif screen.kind in (ScreenKind.REVIEW, ScreenKind.SUBMITTED) and not screen.accepted:
+                reply = f"{screen.notice}\n\n" if screen.notice else ""
+                return presenter.text_messages(
+                    chat_id, reply + text("see_survey", language), key=key
+                )
+            if live is None:
+                live = await tx.screens.get(channel=CHANNEL, response_id=screen.response.id)
+            return presenter.screen_messages(screen, chat_id=chat_id, key=key, live=live)
+
+        await self._commit(event, worker, typed)
+
+    async def _not_text(self, event: InboundEvent, worker: str, message: Message) -> None:
+        key = f"reply:{event.id}"
+        participant = await self._participant(event.subject)
+        if participant is None:
+            await self._commit(event, worker, _nothing)
+            return
+        note = text("not_text", language_of(participant.language))
+        await self._commit(event, worker, _saying(message.chat.id, note, key))
+
+    # --- buttons ----------------------------------------------------------------------------------
+
+    async def _press(self, event: InboundEvent, worker: str, query: CallbackQuery) -> None:
+        """Every press is answered (first), with a short notice when there is one."""
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        pressed = Pressed(query.id, message.message_id if message is not None else None)
+        key = f"reply:{event.id}"
+        answer_key = f"{key}:answer"
+        participant = await self._participant(event.subject)
+        if participant is None:
+
+            async def stranger(_tx: Repositories) -> Sequence[NewMessage]:
+                return [
+                    presenter.answer_press(pressed, None, key=answer_key),
+                    *presenter.text_messages(chat_id, multilingual("unknown_user"), key=key),
+                ]
+
+            await self._commit(event, worker, stranger)
+            return
+        language = language_of(participant.language)
+        button = callbacks.decode(query.data)
+
+        async def press(tx: Repositories) -> Sequence[NewMessage]:
+            match button:
+                case None:
+                    return [
+                        presenter.answer_press(
+                            pressed, text("unknown_button", language), key=answer_key
+                        )
+                    ]
+                case callbacks.SetLanguage(language=chosen):
+                    if chosen not in LANGUAGES:
+                        notice = text("unknown_button", language)
+                        return [presenter.answer_press(pressed, notice, key=answer_key)]
+                    await delegates.set_language(tx, participant, chosen)
+                    done = text("language_set", chosen)
+                    return [
+                        presenter.answer_press(pressed, None, key=answer_key),
+                        *presenter.replace_messages(chat_id, pressed.message_id, done, key=key),
+                    ]
+                case callbacks.SetTimezone(zone=zone):
+                    done = await self._set_zone(tx, participant, zone)
+                    return [
+                        presenter.answer_press(pressed, None, key=answer_key),
+                        *presenter.replace_messages(chat_id, pressed.message_id, done, key=key),
+                    ]
+            assert not isinstance(button, callbacks.SetLanguage | callbacks.SetTimezone)
+            said, shown = await self._survey_press(tx, participant, chat_id, pressed, button, key)
+            return [presenter.answer_press(pressed, said, key=answer_key), *shown]
+
+        await self._commit(event, worker, press)
+
+    async def _survey_press(
+        self,
+        tx: Repositories,
+        participant: Participant,
+        chat_id: int,
+        pressed: Pressed,
+        button: callbacks.SurveyButton,
+        key: str,
+    ) -> tuple[str | None, list[NewMessage]]:
+        """The notice to answer the press with, and the messages that show what follows."""
+        language = language_of(participant.language)
+        mine = [
+            round_
+            for round_, response in await tx.identities.participations(participant.id)
+            if response.id == button.response_id
+        ]
+        if not mine:
+            off = (
+                [presenter.keyboard_message(chat_id, pressed.message_id, None, key=f"{key}:off")]
+                if pressed.message_id is not None
+                else []
+            )
+            return text("unknown_button", language), off
+        round_id = mine[0].id
+        live = await tx.screens.get(channel=CHANNEL, response_id=button.response_id)
+        screen = await self._act(tx, participant, round_id, Show(), None)
+        decision = survey_action(button, screen)
+        if isinstance(decision, Stale):
+            shown = presenter.screen_messages(
+                screen, chat_id=chat_id, key=key, live=live, pressed=pressed.message_id
+            )
+            if screen.kind in (ScreenKind.CLOSED, ScreenKind.NOT_OPEN):
+                return screen.notice, shown
+            return text("stale_button", language), shown
+        if isinstance(decision, Redraw):
+            if pressed.message_id is None:
+                return None, presenter.screen_messages(
+                    screen, chat_id=chat_id, key=key, live=live, mask=decision.mask
+                )
+            return None, [
+                presenter.redraw_message(
+                    screen, chat_id=chat_id, pressed=pressed.message_id, mask=decision.mask, key=key
+                )
+            ]
+        after = await self._act(tx, participant, round_id, decision, expectation(button, screen))
+        if after.stale:  # it moved on between reading and writing: nothing was applied
+            shown = presenter.screen_messages(
+                after, chat_id=chat_id, key=key, live=live, pressed=pressed.message_id
+            )
+            return text("stale_button", language), shown
+        # A refused selection stays selected, so the delegate corrects it rather than redoes it.
+        kept = button.mask if isinstance(button, callbacks.Confirm) and not after.accepted else None
+        shown = presenter.screen_messages(
+            after, chat_id=chat_id, key=key, live=live, pressed=pressed.message_id, mask=kept
+        )
+        return after.notice, shown
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    async def _participant(self, user_id: str) -> Participant | None:
+        if not user_id:
+            return None
+        return await self.services.store.roster.find_by_identity(CHANNEL, user_id)
+
+    def _newest(
+        self,
+        participant: Participant,
+        chat_id: int,
+        key: str,
+        *,
+        before: str | None = None,
+        quiet: bool = False,
+    ) -> Work:
+        async def newest(tx: Repositories) -> Sequence[NewMessage]:
+            return await self._newest_in(tx, participant, chat_id, key, before=before, quiet=quiet)
+
+        return newest
+
+    async def _newest_in(
+        self,
+        tx: Repositories,
+        participant: Participant,
+        chat_id: int,
+        key: str,
+        *,
+        before: str | None = None,
+        quiet: bool = False,
+    ) -> list[NewMessage]:
+        """``before`` (a greeting), then the newest open round where the delegate stands;
+        without an open round, say so unless ``quiet``."""
+        out = presenter.text_messages(chat_id, before, key=f"{key}:hello") if before else []
+        opened = await delegates.open_rounds(tx, participant, now=self.services.clock.now())
+        if not opened:
+            if not quiet:
+                no_round = text("no_open_round", language_of(participant.language))
+                out.extend(presenter.text_messages(chat_id, no_round, key=key))
+            return out
+        round_, response = opened[0]
+        live = await tx.screens.get(channel=CHANNEL, response_id=response.id)
+        screen = await self._act(tx, participant, round_.id, Show(), None)
+        out.extend(presenter.screen_messages(screen, chat_id=chat_id, key=key, live=live))
+        return out
+
+    async def _act(
+        self,
+        tx: Repositories,
+        participant: Participant,
+        round_id: int,
+        action: Action,
+        expect: Expectation | None,
+    ) -> Screen:
+        conversation = Conversation(tx, clock=self.services.clock)
+        return await conversation.act(participant, round_id, action, expect=expect)
+
+    async def _commit(
+        self, event: InboundEvent, worker: str, work: Work, *, error: str | None = None
+    ) -> None:
+        """Do ``work`` and complete the event in one transaction; then wake the sender."""
+        now = self.services.clock.now()
+        async with self.services.store.transaction() as tx:
+            messages = list(await work(tx))
+            if messages:
+                ids = await tx.messages.enqueue(messages, now=now)
+                for message, outbox_id in zip(messages, ids, strict=True):
+                    live = presenter.live_screen(message, outbox_id=outbox_id, now=now)
+                    if live is not None and outbox_id is not None:
+                        await tx.screens.show(live)
+            await tx.events.complete(event.id, worker=worker, now=now, error=error)
+        if messages:
+            self.services.wake_sender()
+
+
+def expectation_for(question_id: str | None) -> Expectation:
+    """Typed text was meant for the question shown (or the summary, when none was)."""
+    return Asking(question_id) if question_id is not None else Reviewing()
+
+
+def _command_parts(written: str) -> tuple[str, list[str]]:
+    """``/verb@bot a b`` -> (``verb``, [``a``, ``b``])."""
+    head, *args = written.split()
+    return head[1:].split("@", 1)[0].lower(), args
+
+
+def _chat_of(event: InboundEvent) -> int | None:
+    try:
+        raw = json.loads(event.payload)
+    except ValueError:
+        return None
+    for part in ("message", "callback_query"):
+        found = raw.get(part) if isinstance(raw, dict) else None
+        if isinstance(found, dict):
+            message = found.get("message") if part == "callback_query" else found
+            chat = (message or {}).get("chat") or {}
+            if isinstance(chat.get("id"), int):
+                return int(chat["id"])
+            sender = found.get("from") or {}
+            if part == "callback_query" and isinstance(sender.get("id"), int):
+                return int(sender["id"])
+    return None
+
+
+def _query_of(event: InboundEvent) -> str | None:
+    try:
+        raw = json.loads(event.payload)
+    except ValueError:
+        return None
+    query = raw.get("callback_query") if isinstance(raw, dict) else None
+    return str(query["id"]) if isinstance(query, dict) and query.get("id") else None
+
+
+async def _nothing(_tx: Repositories) -> Sequence[NewMessage]:
+    return []
+
+
+def _saying(
+    chat_id: int, value: str, key: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Work:
+    async def say(_tx: Repositories) -> Sequence[NewMessage]:
+        return presenter.text_messages(chat_id, value, key=key, keyboard=keyboard)
+
+    return say
+
+
+__all__ = ["TelegramEvents"]
