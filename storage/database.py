@@ -34,6 +34,12 @@ from storage.channel_repositories import (
     SqlAlchemyInbox,
     SqlAlchemyOutbox,
 )
+from storage.queues import (
+    SqlAlchemyEventInbox,
+    SqlAlchemyLeaseRepository,
+    SqlAlchemyMessageOutbox,
+    SqlAlchemyScreenRepository,
+)
 from storage.repositories import (
     SqlAlchemyAuditLog,
     SqlAlchemyResponseRepository,
@@ -47,12 +53,16 @@ from surveys.ports import (
     AuditLog,
     Clock,
     EnrolmentRepository,
+    EventInbox,
     IdentityRepository,
     InboxRepository,
+    LeaseRepository,
+    MessageOutbox,
     OutboxRepository,
     ResponseRepository,
     RosterRepository,
     RoundRepository,
+    ScreenRepository,
     SurveyRepository,
 )
 
@@ -161,6 +171,10 @@ class Store:
     enrolments: EnrolmentRepository
     inbox: InboxRepository
     outbox: OutboxRepository
+    events: EventInbox
+    messages: MessageOutbox
+    screens: ScreenRepository
+    leases: LeaseRepository
     database: Database | None = field(default=None, repr=False)
     clock: Clock = field(default_factory=SystemClock, repr=False)
     cache: SurveyCache = field(default_factory=SurveyCache, repr=False)
@@ -201,6 +215,10 @@ def _repositories(scope: SessionScope, *, clock: Clock, cache: SurveyCache) -> S
         enrolments=SqlAlchemyEnrolmentRepository(scope),
         inbox=SqlAlchemyInbox(scope),
         outbox=SqlAlchemyOutbox(scope),
+        events=SqlAlchemyEventInbox(scope),
+        messages=SqlAlchemyMessageOutbox(scope),
+        screens=SqlAlchemyScreenRepository(scope),
+        leases=SqlAlchemyLeaseRepository(scope),
         clock=clock,
         cache=cache,
     )

@@ -1,9 +1,9 @@
 """An in-memory store: the repositories of :mod:`surveys.ports` over plain dicts.
 
-It behaves like the SQL store (the contract tests in ``tests/storage/test_contract.py`` and
-``test_channel_contract.py`` run the same cases on both), keeps nothing after the process
-ends, and needs only the standard library and :mod:`surveys`. Uses: ``itinera survey
-preview``, demos, and fast tests of the layers above.
+It behaves like the SQL store (the contract tests in ``tests/storage/test_contract.py``,
+``test_channel_contract.py`` and ``test_queue_contract.py`` run the same cases on both), keeps
+nothing after the process ends, and needs only the standard library and :mod:`surveys`. Uses:
+``itinera survey preview``, demos, and fast tests of the layers above.
 
 Example::
 
@@ -19,9 +19,10 @@ import itertools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from storage.keys import stored_key
 from surveys.definition import AnswerValue, Survey
 from surveys.errors import ConflictError, NotFoundError, RosterError
 from surveys.lifecycle import closed_by_time, closed_round, extension_problem
@@ -37,14 +38,31 @@ from surveys.membership import (
 from surveys.ports import (
     AuditLog,
     EnrolmentRepository,
+    EventInbox,
     IdentityRepository,
     InboxRepository,
+    LeaseRepository,
+    MessageOutbox,
     OutboxRepository,
     ResponseRepository,
     RosterRepository,
     RoundRepository,
+    ScreenRepository,
     SurveyRepository,
 )
+from surveys.queues import (
+    EventTarget,
+    InboxBacklog,
+    Lane,
+    Lease,
+    LiveScreen,
+    NewInboundEvent,
+    NewMessage,
+    OutboundStatus,
+    OutboxBacklog,
+)
+from surveys.queues import InboundEvent as QueuedEvent
+from surveys.queues import OutboundMessage as QueuedMessage
 from surveys.records import (
     CLAIM_TIMEOUT,
     DEFAULT_REMINDER_POLICY,
@@ -761,6 +779,411 @@ class InMemoryOutbox:
         return self.messages.get((channel, key))
 
 
+# -- queues ----------------------------------------------------------------------------------
+# The same rules as storage.queues, decided in plain Python: a claim reads every row as it was
+# before it changes any (as one SQL statement does), and needs no lock, since nothing awaits
+# between its read and its write.
+
+
+class InMemoryScreenRepository:
+    def __init__(self) -> None:
+        self.screens: dict[tuple[str, int], LiveScreen] = {}
+        """(channel, response id) -> its live screen."""
+
+    async def show(self, screen: LiveScreen) -> None:
+        self.screens[(screen.channel, screen.response_id)] = replace(
+            screen, shown_at=utc(screen.shown_at)
+        )
+
+    async def get(self, *, channel: str, response_id: int) -> LiveScreen | None:
+        return self.screens.get((channel, response_id))
+
+    async def latest(self, *, channel: str, participant_id: int) -> LiveScreen | None:
+        return self.latest_of(participant_id, channel=channel)
+
+    async def latest_any(self, participant_id: int) -> LiveScreen | None:
+        return self.latest_of(participant_id)
+
+    def latest_of(self, participant_id: int, *, channel: str | None = None) -> LiveScreen | None:
+        """Most recently shown first; ties go to the newer response, then by channel name."""
+        found = sorted(
+            (
+                screen
+                for screen in self.screens.values()
+                if screen.participant_id == participant_id
+                and (channel is None or screen.channel == channel)
+            ),
+            key=lambda screen: screen.channel,
+        )
+        found.sort(key=lambda screen: (screen.shown_at, screen.response_id), reverse=True)
+        return found[0] if found else None
+
+
+def _live(lease_until: datetime | None, now: datetime) -> bool:
+    return lease_until is not None and lease_until > now
+
+
+@dataclass
+class _QueuedEvent:
+    event: QueuedEvent
+    available_at: datetime
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+
+
+class InMemoryEventInbox:
+    def __init__(self, roster: InMemoryRosterRepository, screens: InMemoryScreenRepository) -> None:
+        self._roster = roster
+        self._screens = screens
+        self.events: dict[int, _QueuedEvent] = {}
+        self._keys: dict[tuple[str, str], int] = {}
+        self._ids = itertools.count(1)
+
+    async def accept(self, event: NewInboundEvent, *, now: datetime) -> int | None:
+        now = utc(now)
+        key = stored_key(event.key)
+        if (event.channel, key) in self._keys:
+            return None
+        target = event.target or EventTarget()
+        if event.from_screen:
+            target = EventTarget()
+            participant_id = self._roster.identities.get((event.channel, event.subject))
+            if participant_id is not None:
+                screen = self._screens.latest_of(participant_id, channel=event.channel)
+                if screen is not None:
+                    target = EventTarget(
+                        round_id=screen.round_id,
+                        response_id=screen.response_id,
+                        question_id=screen.question_id,
+                        version=screen.version,
+                    )
+        stored = QueuedEvent(
+            id=next(self._ids),
+            channel=event.channel,
+            key=key,
+            subject=event.subject,
+            payload=event.payload,
+            received_at=now,
+            target=target,
+        )
+        self._keys[(event.channel, key)] = stored.id
+        self.events[stored.id] = _QueuedEvent(stored, available_at=now)
+        return stored.id
+
+    async def claim(
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        event_id: int | None = None,
+    ) -> Sequence[QueuedEvent]:
+        now = utc(now)
+        waiting = [q for _, q in sorted(self.events.items()) if q.event.processed_at is None]
+        subjects: dict[tuple[str, str], list[_QueuedEvent]] = {}
+        for queued in waiting:
+            subjects.setdefault((queued.event.channel, queued.event.subject), []).append(queued)
+
+        def blocked(queued: _QueuedEvent) -> bool:
+            return any(
+                other.event.id != queued.event.id
+                and (other.event.id < queued.event.id or _live(other.lease_until, now))
+                for other in subjects[(queued.event.channel, queued.event.subject)]
+            )
+
+        taken = [
+            queued
+            for queued in waiting
+            if (event_id is None or queued.event.id == event_id)
+            and queued.available_at <= now
+            and not _live(queued.lease_until, now)
+            and not blocked(queued)
+        ][: max(limit, 0)]
+        for queued in taken:
+            queued.claimed_by, queued.lease_until = worker, now + lease
+            queued.event = replace(queued.event, attempts=queued.event.attempts + 1)
+        return [queued.event for queued in taken]
+
+    async def complete(
+        self, event_id: int, *, worker: str, now: datetime, error: str | None = None
+    ) -> None:
+        queued = self.events.get(event_id)
+        if queued is None:
+            raise NotFoundError("inbound event", event_id)
+        if queued.claimed_by != worker or queued.event.processed_at is not None:
+            raise ConflictError("inbound event", event_id)
+        queued.event = replace(queued.event, processed_at=utc(now), error=error)
+        queued.lease_until = None
+
+    async def release(
+        self, event_id: int, *, worker: str, available_at: datetime, error: str | None = None
+    ) -> None:
+        queued = self.events.get(event_id)
+        if queued is None or queued.claimed_by != worker or queued.event.processed_at is not None:
+            return
+        queued.claimed_by, queued.lease_until = None, None
+        queued.available_at = utc(available_at)
+        if error is not None:
+            queued.event = replace(queued.event, error=error)
+
+    async def get(self, *, channel: str, key: str) -> QueuedEvent | None:
+        event_id = self._keys.get((channel, stored_key(key)))
+        return None if event_id is None else self.events[event_id].event
+
+    async def backlog(self) -> InboxBacklog:
+        waiting = [q.event for q in self.events.values() if q.event.processed_at is None]
+        oldest = min((event.received_at for event in waiting), default=None)
+        return InboxBacklog(pending=len(waiting), oldest=oldest)
+
+
+PENDING, CLAIMED = OutboundStatus.PENDING, OutboundStatus.CLAIMED
+SENT, FAILED = OutboundStatus.SENT, OutboundStatus.FAILED
+
+
+@dataclass
+class _QueuedMessage:
+    message: QueuedMessage
+    available_at: datetime
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+
+    @property
+    def unsent(self) -> bool:
+        return self.message.status in (PENDING, CLAIMED)
+
+    def held_by(self, worker: str) -> bool:
+        return self.message.status is CLAIMED and self.claimed_by == worker
+
+    def record(self) -> QueuedMessage:
+        """The stored message, with a body the caller may change freely."""
+        return replace(self.message, body=copy.deepcopy(self.message.body))
+
+
+class InMemoryMessageOutbox:
+    def __init__(self, screens: InMemoryScreenRepository) -> None:
+        self._screens = screens
+        self.messages: dict[int, _QueuedMessage] = {}
+        self._keys: dict[tuple[str, str], int] = {}
+        self._ids = itertools.count(1)
+
+    async def enqueue(
+        self, messages: Sequence[NewMessage], *, now: datetime
+    ) -> Sequence[int | None]:
+        now = utc(now)
+        ids: list[int | None] = []
+        for new in messages:
+            key = stored_key(new.key)
+            if (new.channel, key) in self._keys:
+                ids.append(None)
+                continue
+            message = QueuedMessage(
+                id=next(self._ids),
+                channel=new.channel,
+                key=key,
+                address=new.address,
+                method=new.method,
+                body=copy.deepcopy(new.body),
+                lane=Lane(new.lane),
+                status=PENDING,
+                created_at=now,
+                updated_at=now,
+                participant_id=new.participant_id,
+                round_id=new.round_id,
+                screen=new.screen,
+            )
+            available_at = utc(new.available_at) if new.available_at is not None else now
+            self._keys[(new.channel, key)] = message.id
+            self.messages[message.id] = _QueuedMessage(message, available_at=available_at)
+            ids.append(message.id)
+            if message.lane is Lane.INTERACTIVE:
+                self._hurry(message)
+        return ids
+
+    def _hurry(self, urgent: QueuedMessage) -> None:
+        """Move the unsent bulk messages ahead of ``urgent`` to its address into its lane."""
+        for queued in self.messages.values():
+            message = queued.message
+            if (
+                (message.channel, message.address) == (urgent.channel, urgent.address)
+                and queued.unsent
+                and message.id < urgent.id
+                and message.lane > urgent.lane
+            ):
+                queued.message = replace(message, lane=urgent.lane)
+
+    async def claim(
+        self, *, channel: str, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[QueuedMessage]:
+        now = utc(now)
+        unsent = [
+            q for _, q in sorted(self.messages.items()) if q.message.channel == channel and q.unsent
+        ]
+        addresses: dict[str, list[_QueuedMessage]] = {}
+        for queued in unsent:
+            addresses.setdefault(queued.message.address, []).append(queued)
+
+        def ready(queued: _QueuedMessage) -> bool:
+            if queued.message.status is PENDING:
+                return queued.available_at <= now
+            return not _live(queued.lease_until, now)
+
+        def blocked(queued: _QueuedMessage) -> bool:
+            return any(
+                other.message.id != queued.message.id
+                and (
+                    other.message.id < queued.message.id
+                    or (other.message.status is CLAIMED and _live(other.lease_until, now))
+                )
+                for other in addresses[queued.message.address]
+            )
+
+        heads = [queued for queued in unsent if ready(queued) and not blocked(queued)]
+        order = sorted(heads, key=lambda queued: (queued.message.lane, queued.message.id))
+        taken = order[: max(limit, 0)]
+        for queued in taken:
+            queued.claimed_by, queued.lease_until = worker, now + lease
+            queued.message = replace(
+                queued.message,
+                status=CLAIMED,
+                attempts=queued.message.attempts + 1,
+                updated_at=now,
+            )
+        claimed = [queued.record() for queued in taken]
+        return sorted(claimed, key=lambda message: (message.lane, message.id))
+
+    def _stored(self, message_id: int) -> _QueuedMessage:
+        try:
+            return self.messages[message_id]
+        except KeyError:
+            raise NotFoundError("outbound message", message_id) from None
+
+    async def delivered(
+        self,
+        message_id: int,
+        *,
+        worker: str,
+        now: datetime,
+        platform_id: str | None,
+        address: str | None = None,
+    ) -> bool:
+        queued = self._stored(message_id)
+        held = queued.held_by(worker)
+        message = replace(
+            queued.message,
+            status=SENT,
+            message_id=platform_id,
+            sent_address=address,
+            error=None,
+            updated_at=utc(now),
+        )
+        queued.message, queued.lease_until = message, None
+        if message.screen is not None:
+            where = (message.channel, message.screen.response_id)
+            screen = self._screens.screens.get(where)
+            if screen is not None and screen.outbox_id == message_id:
+                self._screens.screens[where] = replace(
+                    screen, message_id=platform_id, address=address or message.address
+                )
+        return held
+
+    async def postpone(
+        self,
+        message_id: int,
+        *,
+        worker: str,
+        available_at: datetime,
+        error: str | None = None,
+        count_attempt: bool = True,
+    ) -> None:
+        queued = self.messages.get(message_id)
+        if queued is None or not queued.held_by(worker):
+            return
+        message = queued.message
+        attempts = message.attempts if count_attempt else max(message.attempts - 1, 0)
+        queued.message = replace(
+            message,
+            status=PENDING,
+            attempts=attempts,
+            error=message.error if error is None else error,
+        )
+        queued.claimed_by, queued.lease_until = None, None
+        queued.available_at = utc(available_at)
+
+    async def fail(self, message_id: int, *, worker: str, now: datetime, error: str) -> None:
+        queued = self.messages.get(message_id)
+        if queued is None or not queued.held_by(worker):
+            return
+        queued.message = replace(queued.message, status=FAILED, error=error, updated_at=utc(now))
+        queued.lease_until = None
+
+    async def get(self, *, channel: str, key: str) -> QueuedMessage | None:
+        message_id = self._keys.get((channel, stored_key(key)))
+        return None if message_id is None else self.messages[message_id].record()
+
+    async def find(
+        self, *, channel: str | None = None, keys: Sequence[str]
+    ) -> Sequence[QueuedMessage]:
+        wanted = {stored_key(key) for key in keys}
+        return [
+            queued.record()
+            for _, queued in sorted(self.messages.items())
+            if queued.message.key in wanted and channel in (None, queued.message.channel)
+        ]
+
+    async def resend(self, *, round_id: int, now: datetime) -> int:
+        now = utc(now)
+        count = 0
+        for queued in self.messages.values():
+            message = queued.message
+            if message.round_id == round_id and message.status is FAILED:
+                queued.message = replace(
+                    message, status=PENDING, attempts=0, error=None, updated_at=now
+                )
+                queued.available_at, queued.claimed_by, queued.lease_until = now, None, None
+                count += 1
+        return count
+
+    async def backlog(self) -> Sequence[OutboxBacklog]:
+        channels: dict[str, list[QueuedMessage]] = {}
+        for queued in self.messages.values():
+            channels.setdefault(queued.message.channel, []).append(queued.message)
+        found = []
+        for channel in sorted(channels):
+            unsent = [m for m in channels[channel] if m.status in (PENDING, CLAIMED)]
+            failed = sum(m.status is FAILED for m in channels[channel])
+            if unsent or failed:
+                oldest = min((m.created_at for m in unsent), default=None)
+                found.append(OutboxBacklog(channel, len(unsent), oldest, failed))
+        return found
+
+
+class InMemoryLeaseRepository:
+    def __init__(self) -> None:
+        self.leases: dict[str, Lease] = {}
+
+    async def acquire(self, name: str, *, holder: str, now: datetime, ttl: timedelta) -> bool:
+        now = utc(now)
+        current = self.leases.get(name)
+        if current is not None and current.holder != holder and current.expires_at > now:
+            return False
+        self.leases[name] = Lease(name=name, holder=holder, expires_at=now + ttl)
+        return True
+
+    async def release(self, name: str, *, holder: str) -> None:
+        current = self.leases.get(name)
+        if current is not None and current.holder == holder:
+            del self.leases[name]
+
+    async def holders(self, prefix: str, *, now: datetime) -> Sequence[Lease]:
+        now = utc(now)
+        return [
+            lease
+            for name, lease in sorted(self.leases.items())
+            if name.startswith(prefix) and lease.expires_at > now
+        ]
+
+
 class InMemoryStore:
     """The same repositories as :class:`storage.database.Store`, kept in dicts."""
 
@@ -774,6 +1197,10 @@ class InMemoryStore:
         self.enrolments = InMemoryEnrolmentRepository(self.roster)
         self.inbox = InMemoryInbox()
         self.outbox = InMemoryOutbox()
+        self.screens = InMemoryScreenRepository()
+        self.events = InMemoryEventInbox(self.roster, self.screens)
+        self.messages = InMemoryMessageOutbox(self.screens)
+        self.leases = InMemoryLeaseRepository()
         self._writer = asyncio.Lock()
         self._joined = False
 
@@ -805,6 +1232,10 @@ class InMemoryStore:
             self.enrolments,
             self.inbox,
             self.outbox,
+            self.screens,
+            self.events,
+            self.messages,
+            self.leases,
         )
 
     def _snapshot(self) -> list[dict[str, object]]:
@@ -836,6 +1267,10 @@ if TYPE_CHECKING:  # mypy proves the fakes implement the ports
         EnrolmentRepository,
         InboxRepository,
         OutboxRepository,
+        EventInbox,
+        MessageOutbox,
+        ScreenRepository,
+        LeaseRepository,
     ]:
         return (
             store.surveys,
@@ -847,18 +1282,26 @@ if TYPE_CHECKING:  # mypy proves the fakes implement the ports
             store.enrolments,
             store.inbox,
             store.outbox,
+            store.events,
+            store.messages,
+            store.screens,
+            store.leases,
         )
 
 
 __all__ = [
     "InMemoryAuditLog",
     "InMemoryEnrolmentRepository",
+    "InMemoryEventInbox",
     "InMemoryIdentityRepository",
     "InMemoryInbox",
+    "InMemoryLeaseRepository",
+    "InMemoryMessageOutbox",
     "InMemoryOutbox",
     "InMemoryResponseRepository",
     "InMemoryRosterRepository",
     "InMemoryRoundRepository",
+    "InMemoryScreenRepository",
     "InMemoryStore",
     "InMemorySurveyRepository",
 ]

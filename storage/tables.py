@@ -45,7 +45,11 @@ NAMING_CONVENTION = {
 RESPONSE_STATUSES = ("not_started", "in_progress", "submitted", "partial")
 ROLES = ("delegate", "organiser")
 ATTRIBUTIONS = ("named", "delegation", "anonymous")
-OUTBOUND_STATUSES = ("claimed", "sent", "failed")
+OUTBOUND_STATUSES = ("pending", "claimed", "sent", "failed")
+UNSENT = "status IN ('pending', 'claimed')"
+"""Outbound messages not sent yet (waiting, or being sent): what the claim indexes cover."""
+UNPROCESSED = "processed_at IS NULL"
+"""Inbound events still to be worked: what the inbox claim indexes cover."""
 DEFAULT_REMINDER_POLICY_JSON = "[4320, 1440, 120]"
 """``surveys.records.DEFAULT_REMINDER_POLICY`` as the JSON server default of ``rounds``."""
 
@@ -300,41 +304,143 @@ class EnrolmentCodeRow(Base):
     created_at: Mapped[datetime]
 
 
+def _partial(condition: str) -> dict[str, Any]:
+    """Index keywords for a partial index (``WHERE condition``), on SQLite and PostgreSQL."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
+def _received_at(context: Any) -> Any:
+    """An event is available from when it was received, unless the insert says otherwise
+    (``context`` is SQLAlchemy's ``DefaultExecutionContext``, untyped in its stubs)."""
+    return context.get_current_parameters()["received_at"]
+
+
 class InboundEventRow(Base):
-    """An event received from a channel, stored before it is acknowledged, keyed by its id."""
+    """An event received from a channel, stored before it is acknowledged, keyed by its id.
+
+    The inbox (``storage.queues``) claims it with a lease (``claimed_by`` until
+    ``lease_until``), one at a time per (channel, subject); ``round_id`` .. ``target_version``
+    record what it acts on.
+    """
 
     __tablename__ = "inbound_events"
     __table_args__ = (
         UniqueConstraint("channel", "key"),
         Index("ix_inbound_events_channel_processed_at", "channel", "processed_at"),
+        Index(
+            "ix_inbound_events_channel_subject_id",
+            "channel",
+            "subject",
+            "id",
+            **_partial(UNPROCESSED),
+        ),
+        Index("ix_inbound_events_id", "id", **_partial(UNPROCESSED)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(200))
+    """The platform's id, or a prefix and hash of it (``storage.keys.stored_key``)."""
+    subject: Mapped[str] = mapped_column(String(100), server_default="")
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
+    available_at: Mapped[datetime] = mapped_column(default=_received_at)
     processed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    round_id: Mapped[int | None] = mapped_column(Integer)
+    response_id: Mapped[int | None] = mapped_column(Integer)
+    question_id: Mapped[str | None] = mapped_column(String(64))
+    target_version: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
 
 
 class OutboundMessageRow(Base):
-    """A message sent (or being sent), keyed by what it is for, so that it is sent once."""
+    """A message sent (or being sent), keyed by what it is for, so that it is sent once.
+
+    Two generations share the table: rows of the outbox queue (``storage.queues``) have a
+    ``method`` and go ``pending`` -> ``claimed`` -> ``sent`` or ``failed``; rows written by the
+    older claim-then-send API (``storage.channel_repositories``) have none of the queue columns.
+    """
 
     __tablename__ = "outbound_messages"
     __table_args__ = (
         UniqueConstraint("channel", "key"),
         CheckConstraint(_in("status", OUTBOUND_STATUSES), name="status"),
+        Index("ix_outbound_messages_channel_lane_id", "channel", "lane", "id", **_partial(UNSENT)),
+        Index(
+            "ix_outbound_messages_channel_address_id",
+            "channel",
+            "address",
+            "id",
+            **_partial(UNSENT),
+        ),
+        Index("ix_outbound_messages_status_round_id", "status", "round_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(64))
+    """Always set on queue rows; NULL on older rows claimed before they were sent."""
     message_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
+    method: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[Any] = mapped_column(JSONValue(), nullable=True)
+    lane: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    available_at: Mapped[datetime | None]
+    created_at: Mapped[datetime | None]
+    participant_id: Mapped[int | None] = mapped_column(Integer)
+    round_id: Mapped[int | None] = mapped_column(Integer)
+    screen_response_id: Mapped[int | None] = mapped_column(Integer)
+    screen_participant_id: Mapped[int | None] = mapped_column(Integer)
+    screen_round_id: Mapped[int | None] = mapped_column(Integer)
+    screen_question_id: Mapped[str | None] = mapped_column(String(64))
+    screen_version: Mapped[int | None] = mapped_column(Integer)
+    sent_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class LiveScreenRow(Base):
+    """Which message shows a delegate's screen of one round on one channel."""
+
+    __tablename__ = "live_screens"
+    __table_args__ = (
+        PrimaryKeyConstraint("channel", "response_id"),
+        Index(
+            "ix_live_screens_channel_participant_id_shown_at",
+            "channel",
+            "participant_id",
+            "shown_at",
+        ),
+        Index("ix_live_screens_participant_id_shown_at", "participant_id", "shown_at"),
+    )
+
+    channel: Mapped[str] = mapped_column(String(16))
+    response_id: Mapped[int] = mapped_column(Integer)
+    participant_id: Mapped[int] = mapped_column(Integer)
+    round_id: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    shown_at: Mapped[datetime]
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class LeaseRow(Base):
+    """A named lease: who does a job only one process may do, until when."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
 
 
 class DigestRunRow(Base):
@@ -362,6 +468,8 @@ __all__ = [
     "IdentityRow",
     "InboundEventRow",
     "JSONValue",
+    "LeaseRow",
+    "LiveScreenRow",
     "OutboundMessageRow",
     "ParticipantRow",
     "ResponseRow",

@@ -293,8 +293,10 @@ class EventInbox(Protocol):
     async def accept(self, event: NewInboundEvent, *, now: datetime) -> int | None:
         """Store the event and return its id; None if (channel, key) was stored before (a
         retry or a replay). With ``from_screen``, the target is the subject's latest live
-        screen on the channel at this moment (the subject is the identity's external id);
-        none if there is none. Keys longer than the store holds are kept unique by a hash."""
+        screen on the channel at this moment (the subject is the identity's external id),
+        in place of any ``target`` given; none if there is none. Keys longer than the store
+        holds are kept unique by a hash (stored as a prefix and the key's SHA-256, looked up
+        the same way by :meth:`get`): records carry the stored form."""
         ...
 
     async def claim(
@@ -307,10 +309,12 @@ class EventInbox(Protocol):
         event_id: int | None = None,
     ) -> Sequence[QueuedEvent]:
         """Claim up to ``limit`` events for ``worker`` until ``now + lease``: unprocessed,
-        available (``available_at <= now``), not under another live lease, and each the oldest
-        unprocessed event of its (channel, subject); oldest first. ``event_id``: claim that one
-        event only (if it qualifies). Counts an attempt on each. Safe under concurrency: two
-        callers never get the same event."""
+        available (``available_at <= now``), not under a live lease (anyone's, the caller's
+        too), and each the oldest unprocessed event of its (channel, subject), whose other
+        events are under no live lease either; oldest first. A lease is live while
+        ``now < lease_until``. ``event_id``: claim that one event only (if it qualifies).
+        Counts an attempt on each. Safe under concurrency: two callers never get the same
+        event, nor two events of one subject."""
         ...
 
     async def complete(
@@ -319,14 +323,17 @@ class EventInbox(Protocol):
         """Mark the event processed (with why it was not applied, if ``error``), in the
         caller's transaction. Raises :class:`~surveys.errors.ConflictError` if ``worker`` no
         longer holds its lease or it was completed already (then the caller's transaction must
-        roll back: another worker took it over)."""
+        roll back: another worker took it over). A lease that ran out is still held until
+        someone else claims the event (it was nobody else's meanwhile, so the work stands).
+        Raises :class:`~surveys.errors.NotFoundError` for an unknown event."""
         ...
 
     async def release(
         self, event_id: int, *, worker: str, available_at: datetime, error: str | None = None
     ) -> None:
         """Give a claimed event back, to be claimed again from ``available_at`` (a transient
-        failure); a no-op if ``worker`` does not hold it."""
+        failure; later events of its subject keep waiting behind it); a no-op if ``worker``
+        does not hold it. ``error`` is recorded if given (else the previous one stays)."""
         ...
 
     async def get(self, *, channel: str, key: str) -> QueuedEvent | None:
@@ -345,7 +352,9 @@ class MessageOutbox(Protocol):
         self, messages: Sequence[NewMessage], *, now: datetime
     ) -> Sequence[int | None]:
         """Store each message as pending, in the caller's transaction; per message, its id, or
-        None where (channel, key) was stored before (nothing changes then)."""
+        None where (channel, key) was stored before (nothing changes then). An interactive
+        message moves the unsent bulk messages ahead of it to the same address into the
+        interactive lane: they must go before it, and it must not wait for the bulk lane."""
         ...
 
     async def claim(
@@ -355,7 +364,12 @@ class MessageOutbox(Protocol):
         or claimed under a lease that ended (a sender died); for each address only its oldest
         unsent message, and none for an address that has a message under a live lease; the
         interactive lane first, then oldest first. Counts an attempt on each. Two callers
-        never get the same message (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+        never get the same message (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
+
+        "Unsent" is pending or claimed (a failed message holds nothing up); an address's
+        messages go in the order they were enqueued, whatever their lanes (see
+        :meth:`enqueue` for how a reply is kept out of the bulk lane). Returned by lane, then
+        id."""
         ...
 
     async def delivered(
@@ -370,7 +384,8 @@ class MessageOutbox(Protocol):
         """Record a message as sent with the platform's id and where it went; and, for a
         screen message, that the live screen it shows is that platform message (if the live
         screen still refers to this outbox message). False if ``worker`` did not hold it (the
-        record is still written: the message was sent)."""
+        record is still written: the message was sent). Raises
+        :class:`~surveys.errors.NotFoundError` for an unknown message."""
         ...
 
     async def postpone(
@@ -382,12 +397,14 @@ class MessageOutbox(Protocol):
         error: str | None = None,
         count_attempt: bool = True,
     ) -> None:
-        """Put a claimed message back as pending, to be sent from ``available_at``;
-        ``count_attempt`` False (a rate limit, a paused channel) gives its attempt back."""
+        """Put a claimed message back as pending, to be sent from ``available_at`` (its
+        address waits for it); ``count_attempt`` False (a rate limit, a paused channel) gives
+        its attempt back. A no-op if ``worker`` does not hold it; ``error`` is recorded if
+        given."""
         ...
 
     async def fail(self, message_id: int, *, worker: str, now: datetime, error: str) -> None:
-        """Record a message as refused for good."""
+        """Record a message as refused for good (a no-op if ``worker`` does not hold it)."""
         ...
 
     async def get(self, *, channel: str, key: str) -> QueuedMessage | None: ...
@@ -395,15 +412,19 @@ class MessageOutbox(Protocol):
     async def find(
         self, *, channel: str | None = None, keys: Sequence[str]
     ) -> Sequence[QueuedMessage]:
-        """The stored messages with these keys (on ``channel``, else on any)."""
+        """The stored messages with these keys (on ``channel``, else on any), by id. Keys are
+        stored as in :meth:`EventInbox.accept`; rows of the older ``OutboxRepository`` are
+        not messages of this outbox and are never returned."""
         ...
 
     async def resend(self, *, round_id: int, now: datetime) -> int:
-        """Make the round's failed messages pending again; how many."""
+        """Make the round's failed messages pending again, available at ``now``, their
+        attempts and error cleared; how many."""
         ...
 
     async def backlog(self) -> Sequence[OutboxBacklog]:
-        """Per channel: pending messages, the oldest one's time, failed ones."""
+        """Per channel, by name: unsent messages (pending or claimed), the oldest one's
+        ``created_at``, failed ones; channels with none of either are left out."""
         ...
 
 
@@ -417,7 +438,8 @@ class ScreenRepository(Protocol):
     async def get(self, *, channel: str, response_id: int) -> LiveScreen | None: ...
 
     async def latest(self, *, channel: str, participant_id: int) -> LiveScreen | None:
-        """The participant's most recently shown screen on the channel, any round."""
+        """The participant's most recently shown screen on the channel, any round (a tie
+        goes to the larger response id)."""
         ...
 
     async def latest_any(self, participant_id: int) -> LiveScreen | None:
@@ -439,7 +461,8 @@ class LeaseRepository(Protocol):
         ...
 
     async def holders(self, prefix: str, *, now: datetime) -> Sequence[Lease]:
-        """The live leases whose names start with ``prefix``."""
+        """The live leases (``now < expires_at``) whose names start with ``prefix`` (a
+        literal, case-sensitive prefix), by name."""
         ...
 
 
@@ -518,6 +541,18 @@ class Repositories(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def events(self) -> EventInbox: ...
+
+    @property
+    def messages(self) -> MessageOutbox: ...
+
+    @property
+    def screens(self) -> ScreenRepository: ...
+
+    @property
+    def leases(self) -> LeaseRepository: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Repositories]:
         """The same repositories over one transaction (a unit of work): committed when the

@@ -14,7 +14,8 @@ transaction as the change that causes it. Both are queues that several processes
   question or is dropped with a note, never to a later question.
 - **Outbox rule.** A message is keyed by what it is for (``invite:3:17``): enqueuing it twice
   stores it once. Senders claim messages with a lease, oldest first within a lane, one at a time
-  per address (so a chat sees its messages in order), the interactive lane before the bulk one;
+  per address (so a chat sees its messages in order, whatever their lanes), the interactive
+  lane before the bulk one;
   a sent message records the platform's id; a transient refusal postpones it, a permanent one
   fails it for the organiser to see.
 - **Live screens.** Which message shows a delegate's current question on a channel

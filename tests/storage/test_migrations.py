@@ -191,3 +191,82 @@ async def test_0002_gives_existing_rounds_the_defaults_and_downgrades_keeping_da
         assert "address" not in found["participant_identities"]
     finally:
         await engine.dispose()
+
+
+async def test_0005_keeps_existing_events_and_messages_and_downgrades_keeping_them(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade_async(url, "0004")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO inbound_events (id, channel, key, payload, received_at)"
+                    " VALUES (1, 'slack', 'Ev01', '{}', '2026-03-02 09:00:00')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO outbound_messages (id, channel, key, address, message_id, status,"
+                    " updated_at) VALUES (1, 'slack', 'invite:1:2', 'D0ANA', '1741.1', 'sent',"
+                    " '2026-03-02 09:00:00'), (2, 'slack', 'digest:1', NULL, NULL, 'claimed',"
+                    " '2026-03-02 09:00:00')"
+                )
+            )
+
+        await upgrade_async(url, "0005")
+
+        async with engine.connect() as connection:
+            event = (
+                await connection.execute(
+                    text(
+                        "SELECT subject, attempts, available_at = received_at, claimed_by"
+                        " FROM inbound_events"
+                    )
+                )
+            ).one()
+            assert tuple(event) == ("", 0, True, None)
+            messages = (
+                await connection.execute(
+                    text(
+                        "SELECT key, status, address, method, lane, attempts"
+                        " FROM outbound_messages ORDER BY id"
+                    )
+                )
+            ).all()
+            assert [tuple(row) for row in messages] == [
+                ("invite:1:2", "sent", "D0ANA", None, 1, 0),
+                ("digest:1", "claimed", None, None, 1, 0),
+            ]
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO outbound_messages (id, channel, key, address, method, status,"
+                    " updated_at) VALUES (3, 'slack', 'reply:1:0', 'D0ANA', 'chat.postMessage',"
+                    " 'pending', '2026-03-02 09:00:00')"
+                )
+            )
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE outbound_messages SET status = 'lost'"))
+
+        await downgrade_async(url, "0004")
+
+        assert await current_revision_async(url) == "0004"
+        async with engine.connect() as connection:
+            kept = (
+                await connection.execute(
+                    text("SELECT id, status FROM outbound_messages ORDER BY id")
+                )
+            ).all()
+            assert [tuple(row) for row in kept] == [(1, "sent"), (2, "claimed")]
+            events = (await connection.execute(text("SELECT id, key FROM inbound_events"))).all()
+            assert [tuple(row) for row in events] == [(1, "Ev01")]
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE outbound_messages SET status = 'pending'"))
+        assert "live_screens" not in await table_names(url)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,908 @@
+"""SQLAlchemy implementations of the queue ports: the inbox, the outbox, screens and leases.
+
+Each public method is one short transaction (or a part of the caller's unit of work) and
+returns the records of :mod:`surveys.queues`, never ORM rows.
+
+A claim is one statement, the idiom of PostgreSQL job queues::
+
+    UPDATE inbound_events SET claimed_by = :worker, lease_until = :until, attempts = attempts + 1
+    WHERE id IN (SELECT candidate.id FROM inbound_events AS candidate
+                 WHERE <claimable> AND NOT EXISTS (<an earlier or leased event of its subject>)
+                 ORDER BY candidate.id LIMIT :n FOR UPDATE SKIP LOCKED)
+    RETURNING ...
+
+On PostgreSQL a row that another claimer has locked is skipped, and a row that changed since
+the statement began is checked again before it is taken, so two claimers never take the same
+row. SQLite has no row locks and needs none: its writers are serialised (``BEGIN IMMEDIATE``
+in a unit of work; the database lock, taken before the statement reads, in a standalone
+call), so the same statement without ``FOR UPDATE`` is safe there.
+
+Only the head of a subject (an event) or of an address (a message) is claimable: the oldest
+of its unprocessed or unsent rows, by id. For that order to be the order in which rows become
+visible, ids of one subject must be committed in order; on PostgreSQL, ``accept`` therefore
+takes a transaction-scoped advisory lock on its (channel, subject) before inserting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from storage.keys import stored_key
+from storage.repositories import dialect_of, insert_ignoring
+from storage.scope import SessionScope
+from storage.tables import (
+    Base,
+    IdentityRow,
+    InboundEventRow,
+    LeaseRow,
+    LiveScreenRow,
+    OutboundMessageRow,
+    UTCDateTime,
+)
+from surveys.errors import ConflictError, NotFoundError
+from surveys.queues import (
+    EventTarget,
+    InboundEvent,
+    InboxBacklog,
+    Lane,
+    Lease,
+    LiveScreen,
+    NewInboundEvent,
+    NewMessage,
+    OutboundMessage,
+    OutboundStatus,
+    OutboxBacklog,
+    ScreenRef,
+)
+
+PENDING = OutboundStatus.PENDING.value
+CLAIMED = OutboundStatus.CLAIMED.value
+SENT = OutboundStatus.SENT.value
+FAILED = OutboundStatus.FAILED.value
+UNSENT = (PENDING, CLAIMED)
+
+
+def _unsent(status: Any) -> ColumnElement[bool]:
+    """``status IN ('pending', 'claimed')``, the values written inline as the partial indexes
+    say it: SQLite uses a partial index only for a query that repeats the index's terms."""
+    return cast(
+        ColumnElement[bool],
+        status.in_([literal_column(f"'{value}'") for value in UNSENT]),
+    )
+
+
+_FIND_CHUNK = 500
+"""Keys per ``IN (...)`` list."""
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _upsert(
+    dialect: str,
+    table: type[Base],
+    keys: list[str],
+    values: dict[str, Any],
+    *,
+    set_: dict[str, Any],
+    where: ColumnElement[bool] | None = None,
+) -> Any:
+    """``INSERT .. ON CONFLICT (keys) DO UPDATE SET .. [WHERE ..]`` in the bind's dialect."""
+    if dialect == "postgresql":
+        return (
+            postgresql.insert(table)
+            .values(**values)
+            .on_conflict_do_update(index_elements=keys, set_=set_, where=where)
+        )
+    if dialect == "sqlite":
+        return (
+            sqlite.insert(table)
+            .values(**values)
+            .on_conflict_do_update(index_elements=keys, set_=set_, where=where)
+        )
+    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL
+
+
+def _insert_ignoring(dialect: str, table: Table, keys: list[str]) -> Any:
+    """``INSERT .. ON CONFLICT (keys) DO NOTHING`` into a Core table: executed with a list of
+    rows, it runs as a few multi-row statements ("insertmanyvalues"), not as an ORM flush."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL
+
+
+def _skip_locked(stmt: Select[Any], dialect: str) -> Select[Any]:
+    """``FOR UPDATE SKIP LOCKED`` on PostgreSQL; nothing on SQLite, whose writers are serial."""
+    return stmt.with_for_update(skip_locked=True) if dialect == "postgresql" else stmt
+
+
+def _by_code_point(column: Any, dialect: str) -> Any:
+    """Code-point order on every backend (as Python sorts ``str``), whatever the collation."""
+    return column.collate("C") if dialect == "postgresql" else column
+
+
+def subject_lock(channel: str, subject: str) -> int:
+    """The PostgreSQL advisory lock key (a signed 64-bit integer) of one inbox subject."""
+    digest = hashlib.sha256(f"itinera-inbox\x00{channel}\x00{subject}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# -- inbox -----------------------------------------------------------------------------------
+
+_EVENT = (
+    InboundEventRow.id,
+    InboundEventRow.channel,
+    InboundEventRow.key,
+    InboundEventRow.subject,
+    InboundEventRow.payload,
+    InboundEventRow.received_at,
+    InboundEventRow.round_id,
+    InboundEventRow.response_id,
+    InboundEventRow.question_id,
+    InboundEventRow.target_version,
+    InboundEventRow.attempts,
+    InboundEventRow.processed_at,
+    InboundEventRow.error,
+)
+
+
+def _event(row: Any) -> InboundEvent:
+    return InboundEvent(
+        id=row.id,
+        channel=row.channel,
+        key=row.key,
+        subject=row.subject,
+        payload=row.payload,
+        received_at=row.received_at,
+        target=EventTarget(
+            round_id=row.round_id,
+            response_id=row.response_id,
+            question_id=row.question_id,
+            version=row.target_version,
+        ),
+        attempts=row.attempts,
+        processed_at=row.processed_at,
+        error=row.error,
+    )
+
+
+def _latest_screen_of(channel: str, subject: str, column: Any) -> Any:
+    """``column`` of the latest live screen on ``channel`` of whoever ``subject`` is there."""
+    return (
+        select(column)
+        .join(
+            IdentityRow,
+            and_(
+                IdentityRow.participant_id == LiveScreenRow.participant_id,
+                IdentityRow.channel == LiveScreenRow.channel,
+            ),
+        )
+        .where(IdentityRow.channel == channel, IdentityRow.external_id == subject)
+        .order_by(LiveScreenRow.shown_at.desc(), LiveScreenRow.response_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+class SqlAlchemyEventInbox:
+    """The inbox of every channel: events stored before they are acknowledged, then claimed
+    with a lease, one at a time per subject, and completed by their lease holder."""
+
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
+
+    async def accept(self, event: NewInboundEvent, *, now: datetime) -> int | None:
+        """One ``INSERT .. ON CONFLICT (channel, key) DO NOTHING RETURNING id``; with
+        ``from_screen`` its target columns are scalar subqueries on the latest live screen, so
+        that they are read in the same statement (and snapshot) as the row is written.
+
+        On PostgreSQL the subject's advisory lock is held until the transaction ends: called
+        in a unit of work, it makes other accepts of that subject wait for its commit (meant
+        to be a short transaction of its own, as the store's own method is)."""
+        values: dict[str, Any] = {
+            "channel": event.channel,
+            "key": stored_key(event.key),
+            "subject": event.subject,
+            "payload": event.payload,
+            "received_at": now,
+            "available_at": now,
+            "attempts": 0,
+        }
+        if event.from_screen:
+            for name, column in (
+                ("round_id", LiveScreenRow.round_id),
+                ("response_id", LiveScreenRow.response_id),
+                ("question_id", LiveScreenRow.question_id),
+                ("target_version", LiveScreenRow.version),
+            ):
+                values[name] = _latest_screen_of(event.channel, event.subject, column)
+        elif event.target is not None:
+            values.update(
+                round_id=event.target.round_id,
+                response_id=event.target.response_id,
+                question_id=event.target.question_id,
+                target_version=event.target.version,
+            )
+        async with self._scope.writing() as session:
+            dialect = dialect_of(session)
+            if dialect == "postgresql":
+                # Ids of one subject must become visible in order (see the module docstring).
+                lock = subject_lock(event.channel, event.subject)
+                await session.execute(
+                    select(func.pg_advisory_xact_lock(bindparam("lock", lock, BigInteger())))
+                )
+            inserted: int | None = await session.scalar(
+                insert_ignoring(dialect, InboundEventRow, ["channel", "key"])
+                .values(**values)
+                .returning(InboundEventRow.id)
+            )
+        return inserted
+
+    async def claim(
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        event_id: int | None = None,
+    ) -> Sequence[InboundEvent]:
+        if limit <= 0:
+            return []
+        candidate = aliased(InboundEventRow, name="candidate")
+        other = aliased(InboundEventRow, name="other")
+        # Another unprocessed event of the subject that is older, or that someone is working.
+        blocked = exists().where(
+            other.channel == candidate.channel,
+            other.subject == candidate.subject,
+            other.processed_at.is_(None),
+            other.id != candidate.id,
+            or_(other.id < candidate.id, other.lease_until > now),
+        )
+        async with self._scope.writing() as session:
+            dialect = dialect_of(session)
+            picked = (
+                select(candidate.id)
+                .where(
+                    candidate.processed_at.is_(None),
+                    candidate.available_at <= now,
+                    or_(candidate.lease_until.is_(None), candidate.lease_until <= now),
+                    ~blocked,
+                )
+                .order_by(candidate.id)
+                .limit(limit)
+            )
+            if event_id is not None:
+                picked = picked.where(candidate.id == event_id)
+            rows = (
+                await session.execute(
+                    update(InboundEventRow)
+                    .where(InboundEventRow.id.in_(_skip_locked(picked, dialect)))
+                    .values(
+                        claimed_by=worker,
+                        lease_until=now + lease,
+                        attempts=InboundEventRow.attempts + 1,
+                    )
+                    .returning(*_EVENT)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        return sorted((_event(row) for row in rows), key=lambda event: event.id)
+
+    async def complete(
+        self, event_id: int, *, worker: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Only while ``worker`` is still its claimant: a lease that ran out but that nobody
+        took over still lets it finish; a takeover, a release or a completion does not."""
+        async with self._scope.writing() as session:
+            done = await session.scalar(
+                update(InboundEventRow)
+                .where(
+                    InboundEventRow.id == event_id,
+                    InboundEventRow.claimed_by == worker,
+                    InboundEventRow.processed_at.is_(None),
+                )
+                .values(processed_at=now, error=error, lease_until=None)
+                .returning(InboundEventRow.id)
+                .execution_options(synchronize_session=False)
+            )
+            if done is None:
+                found = await session.scalar(
+                    select(InboundEventRow.id).where(InboundEventRow.id == event_id)
+                )
+                if found is None:
+                    raise NotFoundError("inbound event", event_id)
+                raise ConflictError("inbound event", event_id)
+
+    async def release(
+        self, event_id: int, *, worker: str, available_at: datetime, error: str | None = None
+    ) -> None:
+        values: dict[str, Any] = {
+            "claimed_by": None,
+            "lease_until": None,
+            "available_at": available_at,
+        }
+        if error is not None:
+            values["error"] = error
+        async with self._scope.writing() as session:
+            await session.execute(
+                update(InboundEventRow)
+                .where(
+                    InboundEventRow.id == event_id,
+                    InboundEventRow.claimed_by == worker,
+                    InboundEventRow.processed_at.is_(None),
+                )
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def get(self, *, channel: str, key: str) -> InboundEvent | None:
+        async with self._scope.reading() as session:
+            row = (
+                await session.execute(
+                    select(*_EVENT).where(
+                        InboundEventRow.channel == channel,
+                        InboundEventRow.key == stored_key(key),
+                    )
+                )
+            ).one_or_none()
+        return None if row is None else _event(row)
+
+    async def backlog(self) -> InboxBacklog:
+        async with self._scope.reading() as session:
+            pending, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(InboundEventRow.received_at)).where(
+                        InboundEventRow.processed_at.is_(None)
+                    )
+                )
+            ).one()
+        return InboxBacklog(pending=pending, oldest=oldest)
+
+
+# -- outbox ----------------------------------------------------------------------------------
+
+_MESSAGE = (
+    OutboundMessageRow.id,
+    OutboundMessageRow.channel,
+    OutboundMessageRow.key,
+    OutboundMessageRow.address,
+    OutboundMessageRow.method,
+    OutboundMessageRow.body,
+    OutboundMessageRow.lane,
+    OutboundMessageRow.status,
+    OutboundMessageRow.created_at,
+    OutboundMessageRow.updated_at,
+    OutboundMessageRow.attempts,
+    OutboundMessageRow.participant_id,
+    OutboundMessageRow.round_id,
+    OutboundMessageRow.screen_response_id,
+    OutboundMessageRow.screen_participant_id,
+    OutboundMessageRow.screen_round_id,
+    OutboundMessageRow.screen_question_id,
+    OutboundMessageRow.screen_version,
+    OutboundMessageRow.message_id,
+    OutboundMessageRow.sent_address,
+    OutboundMessageRow.error,
+)
+
+QUEUED = OutboundMessageRow.method.is_not(None)
+"""Rows of the queue (older claim-then-send rows have no method and are never seen here)."""
+
+
+def _message(row: Any) -> OutboundMessage:
+    screen = None
+    if row.screen_response_id is not None:
+        screen = ScreenRef(
+            response_id=row.screen_response_id,
+            participant_id=row.screen_participant_id,
+            round_id=row.screen_round_id,
+            question_id=row.screen_question_id,
+            version=row.screen_version,
+        )
+    return OutboundMessage(
+        id=row.id,
+        channel=row.channel,
+        key=row.key,
+        address=row.address,
+        method=row.method,
+        body=row.body,
+        lane=Lane(row.lane),
+        status=OutboundStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        attempts=row.attempts,
+        participant_id=row.participant_id,
+        round_id=row.round_id,
+        screen=screen,
+        message_id=row.message_id,
+        sent_address=row.sent_address,
+        error=row.error,
+    )
+
+
+def _new_row(message: NewMessage, now: datetime) -> dict[str, Any]:
+    screen = message.screen
+    return {
+        "channel": message.channel,
+        "key": stored_key(message.key),
+        "address": message.address,
+        "method": message.method,
+        "body": message.body,
+        "lane": int(message.lane),
+        "status": PENDING,
+        "attempts": 0,
+        "available_at": message.available_at or now,
+        "created_at": now,
+        "updated_at": now,
+        "participant_id": message.participant_id,
+        "round_id": message.round_id,
+        "screen_response_id": screen.response_id if screen else None,
+        "screen_participant_id": screen.participant_id if screen else None,
+        "screen_round_id": screen.round_id if screen else None,
+        "screen_question_id": screen.question_id if screen else None,
+        "screen_version": screen.version if screen else None,
+    }
+
+
+class SqlAlchemyMessageOutbox:
+    """The outbox of every channel: messages keyed by what they are for, claimed per address
+    in order with a lease, the interactive lane first."""
+
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
+
+    async def enqueue(
+        self, messages: Sequence[NewMessage], *, now: datetime
+    ) -> Sequence[int | None]:
+        """``INSERT .. ON CONFLICT DO NOTHING RETURNING id, channel, key`` over all the rows
+        (SQLAlchemy batches them into multi-row statements, compiled once and cached); a key
+        given twice in one call is stored once, for the first. Then, per address that got an
+        interactive message, one ``UPDATE`` moves the unsent bulk messages ahead of it into
+        the interactive lane (see :meth:`claim`)."""
+        rows = [_new_row(message, now) for message in messages]
+        ids: dict[tuple[str, str], int] = {}
+        if rows:
+            async with self._scope.writing() as session:
+                dialect = dialect_of(session)
+                messages_table = cast(Table, OutboundMessageRow.__table__)
+                inserted = await session.execute(
+                    _insert_ignoring(dialect, messages_table, ["channel", "key"]).returning(
+                        messages_table.c.id, messages_table.c.channel, messages_table.c.key
+                    ),
+                    rows,
+                )
+                for id_, channel, key in inserted.tuples():
+                    ids[(channel, key)] = id_
+                urgent: dict[tuple[str, str], int] = {}
+                for row in rows:
+                    id_ = ids.get((row["channel"], row["key"]))
+                    if id_ is not None and row["lane"] == Lane.INTERACTIVE:
+                        where = (row["channel"], row["address"])
+                        urgent[where] = max(id_, urgent.get(where, id_))
+                for (channel, address), last in urgent.items():
+                    await session.execute(
+                        update(OutboundMessageRow)
+                        .where(
+                            OutboundMessageRow.channel == channel,
+                            OutboundMessageRow.address == address,
+                            _unsent(OutboundMessageRow.status),
+                            QUEUED,
+                            OutboundMessageRow.id < last,
+                            OutboundMessageRow.lane > int(Lane.INTERACTIVE),
+                        )
+                        .values(lane=int(Lane.INTERACTIVE))
+                        .execution_options(synchronize_session=False)
+                    )
+        result: list[int | None] = []
+        for row in rows:
+            result.append(ids.pop((row["channel"], row["key"]), None))
+        return result
+
+    async def claim(
+        self, *, channel: str, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[OutboundMessage]:
+        """Heads of addresses only, by lane then id: an ordered scan of the channel's unsent
+        messages (``ix_outbound_messages_channel_lane_id``) that stops at ``limit`` heads.
+        An interactive reply is not held up behind the bulk lane by a bulk message to the
+        same chat: :meth:`enqueue` moved that one into the interactive lane."""
+        if limit <= 0:
+            return []
+        candidate = aliased(OutboundMessageRow, name="candidate")
+        other = aliased(OutboundMessageRow, name="other")
+        blocked = exists().where(
+            other.channel == candidate.channel,
+            other.address == candidate.address,
+            _unsent(other.status),
+            other.method.is_not(None),
+            other.id != candidate.id,
+            or_(other.id < candidate.id, and_(other.status == CLAIMED, other.lease_until > now)),
+        )
+        ready = or_(
+            and_(candidate.status == PENDING, candidate.available_at <= now),
+            and_(candidate.status == CLAIMED, candidate.lease_until <= now),
+        )
+        async with self._scope.writing() as session:
+            dialect = dialect_of(session)
+            picked = (
+                select(candidate.id)
+                .where(
+                    candidate.channel == channel,
+                    _unsent(candidate.status),
+                    candidate.method.is_not(None),
+                    ready,
+                    ~blocked,
+                )
+                .order_by(candidate.lane, candidate.id)
+                .limit(limit)
+            )
+            rows = (
+                await session.execute(
+                    update(OutboundMessageRow)
+                    .where(OutboundMessageRow.id.in_(_skip_locked(picked, dialect)))
+                    .values(
+                        status=CLAIMED,
+                        claimed_by=worker,
+                        lease_until=now + lease,
+                        attempts=OutboundMessageRow.attempts + 1,
+                        updated_at=now,
+                    )
+                    .returning(*_MESSAGE)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        claimed = [_message(row) for row in rows]
+        return sorted(claimed, key=lambda message: (message.lane, message.id))
+
+    async def delivered(
+        self,
+        message_id: int,
+        *,
+        worker: str,
+        now: datetime,
+        platform_id: str | None,
+        address: str | None = None,
+    ) -> bool:
+        sent = {
+            "status": SENT,
+            "message_id": platform_id,
+            "sent_address": address,
+            "lease_until": None,
+            "error": None,
+            "updated_at": now,
+        }
+        returned = (
+            OutboundMessageRow.channel,
+            OutboundMessageRow.address,
+            OutboundMessageRow.screen_response_id,
+        )
+        async with self._scope.writing() as session:
+            held = True
+            row = (
+                await session.execute(
+                    update(OutboundMessageRow)
+                    .where(
+                        OutboundMessageRow.id == message_id,
+                        QUEUED,
+                        OutboundMessageRow.status == CLAIMED,
+                        OutboundMessageRow.claimed_by == worker,
+                    )
+                    .values(sent)
+                    .returning(*returned)
+                    .execution_options(synchronize_session=False)
+                )
+            ).one_or_none()
+            if row is None:
+                held = False
+                row = (
+                    await session.execute(
+                        update(OutboundMessageRow)
+                        .where(OutboundMessageRow.id == message_id, QUEUED)
+                        .values(sent)
+                        .returning(*returned)
+                        .execution_options(synchronize_session=False)
+                    )
+                ).one_or_none()
+                if row is None:
+                    raise NotFoundError("outbound message", message_id)
+            if row.screen_response_id is not None:
+                await session.execute(
+                    update(LiveScreenRow)
+                    .where(
+                        LiveScreenRow.channel == row.channel,
+                        LiveScreenRow.response_id == row.screen_response_id,
+                        LiveScreenRow.outbox_id == message_id,
+                    )
+                    .values(message_id=platform_id, address=address or row.address)
+                    .execution_options(synchronize_session=False)
+                )
+        return held
+
+    async def postpone(
+        self,
+        message_id: int,
+        *,
+        worker: str,
+        available_at: datetime,
+        error: str | None = None,
+        count_attempt: bool = True,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": PENDING,
+            "claimed_by": None,
+            "lease_until": None,
+            "available_at": available_at,
+        }
+        if error is not None:
+            values["error"] = error
+        if not count_attempt:
+            values["attempts"] = case(
+                (OutboundMessageRow.attempts > 0, OutboundMessageRow.attempts - 1), else_=0
+            )
+        await self._if_held(message_id, worker, values)
+
+    async def fail(self, message_id: int, *, worker: str, now: datetime, error: str) -> None:
+        values = {"status": FAILED, "error": error, "lease_until": None, "updated_at": now}
+        await self._if_held(message_id, worker, values)
+
+    async def _if_held(self, message_id: int, worker: str, values: dict[str, Any]) -> None:
+        async with self._scope.writing() as session:
+            await session.execute(
+                update(OutboundMessageRow)
+                .where(
+                    OutboundMessageRow.id == message_id,
+                    QUEUED,
+                    OutboundMessageRow.status == CLAIMED,
+                    OutboundMessageRow.claimed_by == worker,
+                )
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def get(self, *, channel: str, key: str) -> OutboundMessage | None:
+        found = await self.find(channel=channel, keys=[key])
+        return found[0] if found else None
+
+    async def find(
+        self, *, channel: str | None = None, keys: Sequence[str]
+    ) -> Sequence[OutboundMessage]:
+        """Ordered by id (the order they were enqueued)."""
+        wanted = list(dict.fromkeys(stored_key(key) for key in keys))
+        found: list[OutboundMessage] = []
+        async with self._scope.reading() as session:
+            for chunk in _chunks(wanted, _FIND_CHUNK):
+                stmt = select(*_MESSAGE).where(QUEUED, OutboundMessageRow.key.in_(chunk))
+                if channel is not None:
+                    stmt = stmt.where(OutboundMessageRow.channel == channel)
+                found.extend(_message(row) for row in await session.execute(stmt))
+        return sorted(found, key=lambda message: message.id)
+
+    async def resend(self, *, round_id: int, now: datetime) -> int:
+        """Failed messages of the round become pending at ``now``, as if new: their attempts
+        and error are cleared."""
+        async with self._scope.writing() as session:
+            resent = (
+                await session.scalars(
+                    update(OutboundMessageRow)
+                    .where(
+                        OutboundMessageRow.round_id == round_id,
+                        OutboundMessageRow.status == FAILED,
+                        QUEUED,
+                    )
+                    .values(
+                        status=PENDING,
+                        available_at=now,
+                        attempts=0,
+                        error=None,
+                        claimed_by=None,
+                        lease_until=None,
+                        updated_at=now,
+                    )
+                    .returning(OutboundMessageRow.id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        return len(resent)
+
+    async def backlog(self) -> Sequence[OutboxBacklog]:
+        """Channels with messages waiting or failed, by name; one grouped query."""
+        unsent = _unsent(OutboundMessageRow.status)
+        async with self._scope.reading() as session:
+            dialect = dialect_of(session)
+            rows = await session.execute(
+                select(
+                    OutboundMessageRow.channel,
+                    func.sum(case((unsent, 1), else_=0)),
+                    func.min(
+                        type_coerce(case((unsent, OutboundMessageRow.created_at)), UTCDateTime())
+                    ),
+                    func.sum(case((OutboundMessageRow.status == FAILED, 1), else_=0)),
+                )
+                .where(QUEUED, OutboundMessageRow.status.in_((*UNSENT, FAILED)))
+                .group_by(OutboundMessageRow.channel)
+                .order_by(_by_code_point(OutboundMessageRow.channel, dialect))
+            )
+            return [
+                OutboxBacklog(channel=channel, pending=pending, oldest=oldest, failed=failed)
+                for channel, pending, oldest, failed in rows.tuples()
+            ]
+
+
+# -- screens ---------------------------------------------------------------------------------
+
+_SCREEN = (
+    LiveScreenRow.channel,
+    LiveScreenRow.response_id,
+    LiveScreenRow.participant_id,
+    LiveScreenRow.round_id,
+    LiveScreenRow.question_id,
+    LiveScreenRow.version,
+    LiveScreenRow.shown_at,
+    LiveScreenRow.outbox_id,
+    LiveScreenRow.message_id,
+    LiveScreenRow.address,
+)
+
+
+def _screen(row: Any) -> LiveScreen:
+    return LiveScreen(
+        channel=row.channel,
+        response_id=row.response_id,
+        participant_id=row.participant_id,
+        round_id=row.round_id,
+        question_id=row.question_id,
+        version=row.version,
+        shown_at=row.shown_at,
+        outbox_id=row.outbox_id,
+        message_id=row.message_id,
+        address=row.address,
+    )
+
+
+def _latest(dialect: str) -> tuple[Any, ...]:
+    """Most recently shown first; ties go to the newer response, then by channel name."""
+    return (
+        LiveScreenRow.shown_at.desc(),
+        LiveScreenRow.response_id.desc(),
+        _by_code_point(LiveScreenRow.channel, dialect),
+    )
+
+
+class SqlAlchemyScreenRepository:
+    """The live screen of each (channel, response)."""
+
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
+
+    async def show(self, screen: LiveScreen) -> None:
+        values = {
+            "channel": screen.channel,
+            "response_id": screen.response_id,
+            "participant_id": screen.participant_id,
+            "round_id": screen.round_id,
+            "question_id": screen.question_id,
+            "version": screen.version,
+            "shown_at": screen.shown_at,
+            "outbox_id": screen.outbox_id,
+            "message_id": screen.message_id,
+            "address": screen.address,
+        }
+        replaced = {k: v for k, v in values.items() if k not in ("channel", "response_id")}
+        async with self._scope.writing() as session:
+            await session.execute(
+                _upsert(
+                    dialect_of(session),
+                    LiveScreenRow,
+                    ["channel", "response_id"],
+                    values,
+                    set_=replaced,
+                )
+            )
+
+    async def get(self, *, channel: str, response_id: int) -> LiveScreen | None:
+        return await self._first(
+            LiveScreenRow.channel == channel, LiveScreenRow.response_id == response_id
+        )
+
+    async def latest(self, *, channel: str, participant_id: int) -> LiveScreen | None:
+        return await self._first(
+            LiveScreenRow.channel == channel, LiveScreenRow.participant_id == participant_id
+        )
+
+    async def latest_any(self, participant_id: int) -> LiveScreen | None:
+        return await self._first(LiveScreenRow.participant_id == participant_id)
+
+    async def _first(self, *where: ColumnElement[bool]) -> LiveScreen | None:
+        """The latest screen (see :func:`_latest`) that matches ``where``."""
+        async with self._scope.reading() as session:
+            stmt = select(*_SCREEN).where(*where).order_by(*_latest(dialect_of(session)))
+            row = (await session.execute(stmt.limit(1))).first()
+        return None if row is None else _screen(row)
+
+
+# -- leases ----------------------------------------------------------------------------------
+
+
+class SqlAlchemyLeaseRepository:
+    """Named leases, taken with one ``INSERT .. ON CONFLICT DO UPDATE .. WHERE`` each."""
+
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
+
+    async def acquire(self, name: str, *, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """The conflict branch only updates a lease that is ``holder``'s or has run out, so
+        of two processes racing for a free lease exactly one gets a row back."""
+        until = now + ttl
+        async with self._scope.writing() as session:
+            taken = await session.scalar(
+                _upsert(
+                    dialect_of(session),
+                    LeaseRow,
+                    ["name"],
+                    {"name": name, "holder": holder, "expires_at": until},
+                    set_={"holder": holder, "expires_at": until},
+                    where=or_(LeaseRow.holder == holder, LeaseRow.expires_at <= now),
+                ).returning(LeaseRow.name)
+            )
+        return taken is not None
+
+    async def release(self, name: str, *, holder: str) -> None:
+        async with self._scope.writing() as session:
+            await session.execute(
+                delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder)
+            )
+
+    async def holders(self, prefix: str, *, now: datetime) -> Sequence[Lease]:
+        """By name. ``substr`` rather than ``LIKE``: exact and case-sensitive on both
+        backends (SQLite's LIKE ignores ASCII case), with nothing to escape."""
+        async with self._scope.reading() as session:
+            dialect = dialect_of(session)
+            rows = await session.execute(
+                select(LeaseRow.name, LeaseRow.holder, LeaseRow.expires_at)
+                .where(
+                    func.substr(LeaseRow.name, 1, len(prefix)) == literal(prefix),
+                    LeaseRow.expires_at > now,
+                )
+                .order_by(_by_code_point(LeaseRow.name, dialect))
+            )
+            return [
+                Lease(name=name, holder=holder, expires_at=expires_at)
+                for name, holder, expires_at in rows.tuples()
+            ]
+
+
+__all__ = [
+    "SqlAlchemyEventInbox",
+    "SqlAlchemyLeaseRepository",
+    "SqlAlchemyMessageOutbox",
+    "SqlAlchemyScreenRepository",
+    "subject_lock",
+]
