@@ -8,8 +8,6 @@ running bot (``itinera run``) sends what is due at its next tick.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -17,18 +15,11 @@ import typer
 
 from bot import terminal
 from storage.database import Store
-from surveys import delivery
-from surveys.delivery import DeliveryRepositories
 from surveys.ports import Repositories
-from surveys.records import Participant, ResponseStatus, Round, StatusLine
+from surveys.records import ResponseStatus
 from surveys.reminders import (
-    WAITING,
-    DueReminder,
     OfficeHours,
     describe_step,
-    due_reminders,
-    reminder_key,
-    schedule_for,
     zone_or_utc,
 )
 from surveys.service import organising
@@ -87,88 +78,6 @@ async def close(store: Repositories, actor: Actor, round_id: int, *, now: dateti
         f"partial (kept), {counts[ResponseStatus.NOT_STARTED]} not started. Late answers get a "
         "polite refusal."
     )
-
-
-@dataclass(frozen=True)
-class PlannedRow:
-    """One reminder of one delegate, as ``round remind --dry-run`` shows it."""
-
-    participant: Participant
-    status: ResponseStatus
-    step_minutes: int
-    at: datetime
-    state: str
-    """sent | not sent (superseded or refused) | sending | due at the next tick |
-    superseded at the next tick | waits for office hours | not invited yet | planned"""
-
-
-async def reminder_plan(
-    repos: DeliveryRepositories, round_id: int, *, now: datetime, office_hours: OfficeHours
-) -> tuple[Round, Sequence[StatusLine], list[PlannedRow]]:
-    """Every reminder planned for the round's delegates who have not submitted, with what
-    happened to it or will happen at the next tick."""
-    round_ = await repos.rounds.get_round(round_id)
-    lines = await repos.rounds.status(round_id)
-    recorded: dict[str, str] = {}
-    rows: list[PlannedRow] = []
-    plans = {
-        line.participant.id: schedule_for(round_, line.participant.timezone, office_hours)
-        for line in lines
-        if line.status in WAITING
-    }
-    for participant_id, plan in plans.items():
-        keys = [reminder_key(round_, participant_id, p.step_minutes) for p in plan]
-        keys.append(delivery.invitation_key(round_id, participant_id))
-        for key in keys:
-            found = await _record(repos, key)
-            if found is not None:
-                recorded[key] = found
-    due = {
-        item.key: item
-        for item in due_reminders(
-            round_, lines, now, office_hours=office_hours, already_sent=frozenset(recorded)
-        )
-    }
-    for line in lines:
-        participant = line.participant
-        invited = recorded.get(delivery.invitation_key(round_id, participant.id)) == "sent"
-        for planned in plans.get(participant.id, []):
-            key = reminder_key(round_, participant.id, planned.step_minutes)
-            state = _state(recorded.get(key), due.get(key), planned.at, now, invited)
-            rows.append(
-                PlannedRow(participant, line.status, planned.step_minutes, planned.at, state)
-            )
-    return round_, lines, rows
-
-
-async def _record(repos: DeliveryRepositories, key: str) -> str | None:
-    for channel in delivery.KNOWN_CHANNELS:
-        found = await repos.outbox.get(channel=channel, key=key)
-        if found is not None:
-            return found.status
-    return None
-
-
-def _state(
-    recorded: str | None,
-    due: DueReminder | None,
-    at: datetime,
-    now: datetime,
-    invited: bool,
-) -> str:
-    if recorded == "sent":
-        return "sent"
-    if recorded == "failed":
-        return "not sent (superseded or refused)"
-    if recorded is not None:
-        return "sending"
-    if at > now:
-        return "planned"
-    if not invited:
-        return "not invited yet"
-    if due is None:
-        return "waits for office hours"
-    return "superseded at the next tick" if due.superseded else "due at the next tick"
 
 
 # --- the commands --------------------------------------------------------------------------
@@ -233,22 +142,23 @@ def round_remind(
     now = terminal.now()
 
     async def work(store: Store) -> None:
-        round_, lines, rows = await reminder_plan(
-            store, round_id, now=now, office_hours=office_hours
+        actor = await terminal.actor_of(store, state)
+        plan = await organising.reminder_plan(
+            store, actor, round_id, now=now, office_hours=office_hours
         )
+        round_ = plan.round
         policy = ",".join(describe_step(step) for step in round_.reminder_policy) or "none"
-        waiting = sum(1 for line in lines if line.status in WAITING)
         terminal.out.print(
             f"Round {round_id} ({round_.status_at(now).value}) closes "
             f"{_utc(round_.closes_at)}; reminder policy {policy} before closing, moved into "
-            f"office hours {office_hours} in each delegate's timezone. {waiting} of "
-            f"{len(lines)} delegates have not submitted."
+            f"office hours {office_hours} in each delegate's timezone. {plan.waiting} of "
+            f"{plan.total} delegates have not submitted."
         )
-        if not rows:
+        if not plan.rows:
             terminal.out.print("No reminders planned.")
             return
         table = Table("delegation", "participant", "status", "step", "local time", "UTC", "state")
-        for row in rows:
+        for row in plan.rows:
             table.add_row(
                 row.participant.delegation or "-",
                 row.participant.name,
@@ -264,18 +174,12 @@ def round_remind(
 
 
 def _office_hours(state: terminal.State) -> OfficeHours:
-    settings = state.settings
-    try:
-        return OfficeHours.parse(settings.office.hours, settings.office.days)
-    except ValueError as error:
-        raise terminal.fail(f"ITINERA_OFFICE_HOURS / ITINERA_OFFICE_DAYS: {error}") from None
+    return state.settings.office.parsed
 
 
 __all__ = [
-    "PlannedRow",
     "close",
     "extend",
-    "reminder_plan",
     "round_close",
     "round_extend",
     "round_remind",

@@ -15,14 +15,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repositories import (
     dialect_of,
-    insert_ignoring,
     link_identity,
     response_record,
     round_record,
@@ -32,7 +31,6 @@ from storage.tables import (
     AnswerRow,
     EnrolmentCodeRow,
     IdentityRow,
-    InboundEventRow,
     OutboundMessageRow,
     ParticipantRow,
     ResponseRow,
@@ -42,12 +40,9 @@ from surveys.definition import AnswerValue
 from surveys.errors import NotFoundError
 from surveys.ports import Clock
 from surveys.records import (
-    CLAIM_TIMEOUT,
     Enrolment,
     EnrolmentOutcome,
     Identity,
-    InboundEvent,
-    OutboundMessage,
     Response,
     Round,
 )
@@ -247,134 +242,7 @@ class SqlAlchemyEnrolmentRepository:
         return Enrolment(EnrolmentOutcome.EXPIRED)
 
 
-# -- inbox -----------------------------------------------------------------------------------
-
-
-class SqlAlchemyInbox:
-    """Inbound events keyed by (channel, platform id): a retried delivery is stored once."""
-
-    def __init__(self, scope: SessionScope) -> None:
-        self._scope = scope
-
-    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> int | None:
-        async with self._scope.writing() as session:
-            stmt = (
-                insert_ignoring(dialect_of(session), InboundEventRow, ["channel", "key"])
-                .values(channel=channel, key=key, payload=payload, received_at=now)
-                .returning(InboundEventRow.id)
-            )
-            inserted: int | None = await session.scalar(stmt)
-        return inserted
-
-    async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
-        async with self._scope.reading() as session:
-            rows = await session.scalars(
-                select(InboundEventRow)
-                .where(InboundEventRow.channel == channel, InboundEventRow.processed_at.is_(None))
-                .order_by(InboundEventRow.id)
-                .limit(limit)
-            )
-            return [
-                InboundEvent(
-                    id=row.id,
-                    channel=row.channel,
-                    key=row.key,
-                    payload=row.payload,
-                    received_at=row.received_at,
-                    processed_at=row.processed_at,
-                    error=row.error,
-                )
-                for row in rows
-            ]
-
-    async def mark_processed(
-        self, event_id: int, *, now: datetime, error: str | None = None
-    ) -> None:
-        async with self._scope.writing() as session:
-            found = await session.scalar(
-                update(InboundEventRow)
-                .where(InboundEventRow.id == event_id)
-                .values(processed_at=now, error=error)
-                .returning(InboundEventRow.id)
-            )
-        if found is None:
-            raise NotFoundError("inbound event", event_id)
-
-
-# -- outbox ----------------------------------------------------------------------------------
-
-
-class SqlAlchemyOutbox:
-    """Outbound messages keyed by (channel, what they are for): each is sent once."""
-
-    def __init__(self, scope: SessionScope) -> None:
-        self._scope = scope
-
-    async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
-        """Insert a ``claimed`` row, or take over a ``failed`` or abandoned one; atomic."""
-        abandoned = and_(
-            OutboundMessageRow.status == CLAIMED,
-            OutboundMessageRow.updated_at < now - CLAIM_TIMEOUT,
-        )
-        async with self._scope.writing() as session:
-            claimed = await session.scalar(
-                _upsert(
-                    session,
-                    {"channel": channel, "key": key, "status": CLAIMED, "updated_at": now},
-                    {"status": CLAIMED, "error": None, "updated_at": now},
-                    where=or_(OutboundMessageRow.status == FAILED, abandoned),
-                ).returning(OutboundMessageRow.id)
-            )
-        return claimed is not None
-
-    async def mark_sent(
-        self, *, channel: str, key: str, address: str, message_id: str | None, now: datetime
-    ) -> None:
-        sent = {"status": SENT, "address": address, "message_id": message_id, "updated_at": now}
-        async with self._scope.writing() as session:
-            await session.execute(
-                _upsert(session, {"channel": channel, "key": key, **sent}, {**sent, "error": None})
-            )
-
-    async def mark_failed(self, *, channel: str, key: str, error: str, now: datetime) -> None:
-        failed = {"status": FAILED, "error": error, "updated_at": now}
-        async with self._scope.writing() as session:
-            await session.execute(
-                _upsert(session, {"channel": channel, "key": key, **failed}, failed)
-            )
-
-    async def release(self, *, channel: str, key: str) -> None:
-        async with self._scope.writing() as session:
-            await session.execute(
-                delete(OutboundMessageRow).where(
-                    OutboundMessageRow.channel == channel,
-                    OutboundMessageRow.key == key,
-                    OutboundMessageRow.status == CLAIMED,
-                )
-            )
-
-    async def get(self, *, channel: str, key: str) -> OutboundMessage | None:
-        async with self._scope.reading() as session:
-            row = await session.scalar(
-                select(OutboundMessageRow).where(
-                    OutboundMessageRow.channel == channel, OutboundMessageRow.key == key
-                )
-            )
-        if row is None:
-            return None
-        return OutboundMessage(
-            channel=row.channel,
-            key=row.key,
-            address=row.address,
-            message_id=row.message_id,
-            status=row.status,
-            updated_at=row.updated_at,
-        )
-
-
 __all__ = [
     "SqlAlchemyEnrolmentRepository",
     "SqlAlchemyIdentityRepository",
-    "SqlAlchemyInbox",
-    "SqlAlchemyOutbox",
 ]

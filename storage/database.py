@@ -31,8 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from storage.channel_repositories import (
     SqlAlchemyEnrolmentRepository,
     SqlAlchemyIdentityRepository,
-    SqlAlchemyInbox,
-    SqlAlchemyOutbox,
 )
 from storage.queues import (
     SqlAlchemyEventInbox,
@@ -55,10 +53,8 @@ from surveys.ports import (
     EnrolmentRepository,
     EventInbox,
     IdentityRepository,
-    InboxRepository,
     LeaseRepository,
     MessageOutbox,
-    OutboxRepository,
     ResponseRepository,
     RosterRepository,
     RoundRepository,
@@ -169,8 +165,6 @@ class Store:
     audit: AuditLog
     identities: IdentityRepository
     enrolments: EnrolmentRepository
-    inbox: InboxRepository
-    outbox: OutboxRepository
     events: EventInbox
     messages: MessageOutbox
     screens: ScreenRepository
@@ -213,8 +207,6 @@ def _repositories(scope: SessionScope, *, clock: Clock, cache: SurveyCache) -> S
         audit=SqlAlchemyAuditLog(scope),
         identities=SqlAlchemyIdentityRepository(scope, clock=clock),
         enrolments=SqlAlchemyEnrolmentRepository(scope),
-        inbox=SqlAlchemyInbox(scope),
-        outbox=SqlAlchemyOutbox(scope),
         events=SqlAlchemyEventInbox(scope),
         messages=SqlAlchemyMessageOutbox(scope),
         screens=SqlAlchemyScreenRepository(scope),

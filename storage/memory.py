@@ -40,10 +40,8 @@ from surveys.ports import (
     EnrolmentRepository,
     EventInbox,
     IdentityRepository,
-    InboxRepository,
     LeaseRepository,
     MessageOutbox,
-    OutboxRepository,
     ResponseRepository,
     RosterRepository,
     RoundRepository,
@@ -64,7 +62,6 @@ from surveys.queues import (
 from surveys.queues import InboundEvent as QueuedEvent
 from surveys.queues import OutboundMessage as QueuedMessage
 from surveys.records import (
-    CLAIM_TIMEOUT,
     DEFAULT_REMINDER_POLICY,
     AnswerChange,
     Attribution,
@@ -77,8 +74,6 @@ from surveys.records import (
     EnrolmentOutcome,
     ExportRow,
     Identity,
-    InboundEvent,
-    OutboundMessage,
     Participant,
     ParticipantData,
     Response,
@@ -702,83 +697,6 @@ class InMemoryEnrolmentRepository:
         return Enrolment(EnrolmentOutcome.ENROLLED, code.participant_id)
 
 
-class InMemoryInbox:
-    def __init__(self) -> None:
-        self.events: dict[int, InboundEvent] = {}
-        self._keys: set[tuple[str, str]] = set()
-        self._ids = itertools.count(1)
-
-    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> int | None:
-        if (channel, key) in self._keys:
-            return None
-        event = InboundEvent(
-            id=next(self._ids), channel=channel, key=key, payload=payload, received_at=utc(now)
-        )
-        self._keys.add((channel, key))
-        self.events[event.id] = event
-        return event.id
-
-    async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
-        waiting = [
-            event
-            for _, event in sorted(self.events.items())
-            if event.channel == channel and event.processed_at is None
-        ]
-        return waiting[:limit]
-
-    async def mark_processed(
-        self, event_id: int, *, now: datetime, error: str | None = None
-    ) -> None:
-        event = self.events.get(event_id)
-        if event is None:
-            raise NotFoundError("inbound event", event_id)
-        self.events[event_id] = replace(event, processed_at=utc(now), error=error)
-
-
-class InMemoryOutbox:
-    def __init__(self) -> None:
-        self.messages: dict[tuple[str, str], OutboundMessage] = {}
-        self.errors: dict[tuple[str, str], str] = {}
-
-    async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
-        old = self.messages.get((channel, key))
-        abandoned = (
-            old is not None
-            and old.status == "claimed"
-            and old.updated_at < utc(now) - CLAIM_TIMEOUT
-        )
-        if old is not None and old.status != "failed" and not abandoned:
-            return False
-        if old is None:
-            old = OutboundMessage(channel, key, None, None, "claimed", utc(now))
-        self.messages[(channel, key)] = replace(old, status="claimed", updated_at=utc(now))
-        self.errors.pop((channel, key), None)
-        return True
-
-    async def mark_sent(
-        self, *, channel: str, key: str, address: str, message_id: str | None, now: datetime
-    ) -> None:
-        self.messages[(channel, key)] = OutboundMessage(
-            channel, key, address, message_id, "sent", utc(now)
-        )
-        self.errors.pop((channel, key), None)
-
-    async def mark_failed(self, *, channel: str, key: str, error: str, now: datetime) -> None:
-        old = self.messages.get((channel, key))
-        if old is None:
-            old = OutboundMessage(channel, key, None, None, "failed", utc(now))
-        self.messages[(channel, key)] = replace(old, status="failed", updated_at=utc(now))
-        self.errors[(channel, key)] = error
-
-    async def release(self, *, channel: str, key: str) -> None:
-        old = self.messages.get((channel, key))
-        if old is not None and old.status == "claimed":
-            del self.messages[(channel, key)]
-
-    async def get(self, *, channel: str, key: str) -> OutboundMessage | None:
-        return self.messages.get((channel, key))
-
-
 # -- queues ----------------------------------------------------------------------------------
 # The same rules as storage.queues, decided in plain Python: a claim reads every row as it was
 # before it changes any (as one SQL statement does), and needs no lock, since nothing awaits
@@ -1195,8 +1113,6 @@ class InMemoryStore:
         self.audit = InMemoryAuditLog()
         self.identities = InMemoryIdentityRepository(self.rounds)
         self.enrolments = InMemoryEnrolmentRepository(self.roster)
-        self.inbox = InMemoryInbox()
-        self.outbox = InMemoryOutbox()
         self.screens = InMemoryScreenRepository()
         self.events = InMemoryEventInbox(self.roster, self.screens)
         self.messages = InMemoryMessageOutbox(self.screens)
@@ -1230,8 +1146,6 @@ class InMemoryStore:
             self.audit,
             self.identities,
             self.enrolments,
-            self.inbox,
-            self.outbox,
             self.screens,
             self.events,
             self.messages,
@@ -1265,8 +1179,6 @@ if TYPE_CHECKING:  # mypy proves the fakes implement the ports
         AuditLog,
         IdentityRepository,
         EnrolmentRepository,
-        InboxRepository,
-        OutboxRepository,
         EventInbox,
         MessageOutbox,
         ScreenRepository,
@@ -1280,8 +1192,6 @@ if TYPE_CHECKING:  # mypy proves the fakes implement the ports
             store.audit,
             store.identities,
             store.enrolments,
-            store.inbox,
-            store.outbox,
             store.events,
             store.messages,
             store.screens,
@@ -1294,10 +1204,8 @@ __all__ = [
     "InMemoryEnrolmentRepository",
     "InMemoryEventInbox",
     "InMemoryIdentityRepository",
-    "InMemoryInbox",
     "InMemoryLeaseRepository",
     "InMemoryMessageOutbox",
-    "InMemoryOutbox",
     "InMemoryResponseRepository",
     "InMemoryRosterRepository",
     "InMemoryRoundRepository",

@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+_EPSILON = 1e-9
+
 ADDRESS_BUCKETS = 20_000
 """Per-address buckets kept at most (the least recently used full one goes first)."""
 
@@ -141,8 +143,8 @@ class TokenBucket:
         if now < self._paused_until:
             return self._paused_until - now
         self._refill()
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        if self._tokens >= 1.0 - _EPSILON:  # refills are sums of floats: allow their error
+            self._tokens = max(self._tokens - 1.0, 0.0)
             return 0.0
         return (1.0 - self._tokens) / self._rate.per_second
 

@@ -35,8 +35,6 @@ from surveys.records import (
     Enrolment,
     ExportRow,
     Identity,
-    InboundEvent,
-    OutboundMessage,
     Participant,
     ParticipantData,
     Response,
@@ -243,48 +241,6 @@ class EnrolmentRepository(Protocol):
     ) -> Enrolment:
         """Use a code once: link ``external_id`` to its participant, in one transaction."""
         ...
-
-
-class InboxRepository(Protocol):
-    """Inbound events, stored before they are acknowledged and keyed by the platform's id."""
-
-    async def accept(self, *, channel: str, key: str, payload: str, now: datetime) -> int | None:
-        """Store the event and return its id; None if this key was already stored (a retry)."""
-        ...
-
-    async def pending(self, channel: str, *, limit: int = 100) -> Sequence[InboundEvent]:
-        """Events stored but not yet processed, oldest first (for recovery after a crash)."""
-        ...
-
-    async def mark_processed(
-        self, event_id: int, *, now: datetime, error: str | None = None
-    ) -> None: ...
-
-
-class OutboxRepository(Protocol):
-    """Messages we send, keyed by what they are for, so nothing is sent twice."""
-
-    async def claim(self, *, channel: str, key: str, now: datetime) -> bool:
-        """Reserve ``key``; True if this caller should send it, False if it was claimed before.
-
-        A ``failed`` message, or a claim abandoned for longer than ``CLAIM_TIMEOUT`` (a crash
-        between claiming and sending), may be claimed again.
-        """
-        ...
-
-    async def mark_sent(
-        self, *, channel: str, key: str, address: str, message_id: str | None, now: datetime
-    ) -> None:
-        """Record the sent message (creating the row if it was not claimed)."""
-        ...
-
-    async def mark_failed(self, *, channel: str, key: str, error: str, now: datetime) -> None: ...
-
-    async def release(self, *, channel: str, key: str) -> None:
-        """Forget a claim whose send did not happen, so that it may be tried again."""
-        ...
-
-    async def get(self, *, channel: str, key: str) -> OutboundMessage | None: ...
 
 
 class EventInbox(Protocol):
@@ -535,12 +491,6 @@ class Repositories(Protocol):
 
     @property
     def enrolments(self) -> EnrolmentRepository: ...
-
-    @property
-    def inbox(self) -> InboxRepository: ...
-
-    @property
-    def outbox(self) -> OutboxRepository: ...
 
     @property
     def events(self) -> EventInbox: ...

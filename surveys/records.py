@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from surveys.definition import AnswerValue, Survey
@@ -272,19 +272,6 @@ class Identity:
     address: str | None = None
 
 
-@dataclass(frozen=True)
-class InboundEvent:
-    """An update, event or action received from a channel, stored before it is acknowledged."""
-
-    id: int
-    channel: str
-    key: str
-    payload: str
-    received_at: datetime
-    processed_at: datetime | None = None
-    error: str | None = None
-
-
 class EnrolmentOutcome(StrEnum):
     ENROLLED = "enrolled"
     UNKNOWN = "unknown"
@@ -296,23 +283,6 @@ class EnrolmentOutcome(StrEnum):
 class Enrolment:
     outcome: EnrolmentOutcome
     participant_id: int | None = None
-
-
-CLAIM_TIMEOUT = timedelta(minutes=15)
-"""A claim older than this, never marked sent or failed, was abandoned by a crash mid-send:
-another worker may claim it again, so the message is sent late rather than lost."""
-
-
-@dataclass(frozen=True)
-class OutboundMessage:
-    """A message we sent (or are about to), keyed by what it is for (e.g. ``invite:3:17``)."""
-
-    channel: str
-    key: str
-    address: str | None
-    message_id: str | None
-    status: str  # "claimed" (being sent) | "sent" | "failed"
-    updated_at: datetime
 
 
 def final_changes(changes: Sequence[AnswerChange]) -> dict[str, AnswerChange]:

@@ -101,6 +101,7 @@ def screen_message(
         if len(body) > blocks.MAX_BLOCKS_MESSAGE:
             raise blocks.RenderError("the preface does not fit in the message")
     fallback = blocks.clip(preface or rendered.text, blocks.MAX_FALLBACK_TEXT)
+    args: dict[str, Any]
     if where.channel and where.ts and where.response_url and not preface:
         # Replacing the pressed message through the action's response_url: no Web API tier.
         method = RESPONSE_URL
@@ -112,7 +113,7 @@ def screen_message(
         }
     elif where.channel and where.ts and not preface:
         method = "chat.update"
-        args: dict[str, Any] = {
+        args = {
             "channel": where.channel,
             "ts": where.ts,
             "text": fallback,

@@ -17,7 +17,7 @@ import base64
 import logging
 from typing import Any
 
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from handlers.telegram.delivery import retry_seconds
@@ -28,6 +28,13 @@ from surveys.service.sending import Refused, RetryLater, Sent, Verdict
 log = logging.getLogger("itinera.telegram")
 
 EDITS = frozenset({"editMessageText", "editMessageReplyMarkup"})
+
+
+def _markup(value: object, bot: Bot) -> InlineKeyboardMarkup | None:
+    """A stored keyboard as PTB's object; none (or an empty one) takes the buttons off."""
+    if not isinstance(value, dict) or not value.get("inline_keyboard"):
+        return None
+    return InlineKeyboardMarkup.de_json(value, bot)
 
 
 def _gone(error: BadRequest) -> bool:
@@ -116,7 +123,36 @@ class TelegramTransport:
                 return await self._bot.send_document(
                     body.pop("chat_id", None) or body["chat_id"], image, filename=filename, **body
                 )
-        return await self._bot.do_api_request(method, api_kwargs=body)
+        bot = self._bot
+        markup = _markup(body.get("reply_markup"), bot)
+        preview = LinkPreviewOptions(is_disabled=True)
+        match method:
+            case "sendMessage":
+                return await bot.send_message(
+                    body["chat_id"],
+                    body["text"],
+                    parse_mode=body.get("parse_mode"),
+                    reply_markup=markup,
+                    link_preview_options=preview,
+                )
+            case "editMessageText":
+                return await bot.edit_message_text(
+                    body["text"],
+                    chat_id=body["chat_id"],
+                    message_id=body["message_id"],
+                    parse_mode=body.get("parse_mode"),
+                    reply_markup=markup,
+                    link_preview_options=preview,
+                )
+            case "editMessageReplyMarkup":
+                return await bot.edit_message_reply_markup(
+                    chat_id=body["chat_id"], message_id=body["message_id"], reply_markup=markup
+                )
+            case "answerCallbackQuery":
+                return await bot.answer_callback_query(
+                    body["callback_query_id"], text=body.get("text")
+                )
+        raise ValueError(f"no such Telegram method in the outbox: {method!r}")
 
 
 __all__ = ["TelegramTransport"]

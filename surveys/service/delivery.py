@@ -169,9 +169,22 @@ def reminder_text(
     answers = response.state.answers
     relevant = engine.relevant_questions(survey, answers)
     answered = sum(1 for question in relevant if answers.get(question.id) is not None)
-    key = "reminder_review" if response.state.current is None else "reminder_in_progress"
+    if response.state.current is None:
+        return delivery_texts.text(
+            "reminder_review",
+            language,
+            title=title,
+            closes=closes,
+            answered=answered,
+            total=len(relevant),
+        )
     return delivery_texts.text(
-        key, language, title=title, closes=closes, answered=answered, total=len(relevant)
+        "reminder_in_progress",
+        language,
+        title=title,
+        closes=closes,
+        answered=answered,
+        count=len(relevant),
     )
 
 
@@ -184,7 +197,7 @@ def closing_text(survey: Survey, round_: Round, participant: Participant, answer
         closes=delivery_texts.moment(
             round_.closed_at or round_.closes_at, language, participant.timezone
         ),
-        answered=answered,
+        count=answered,
     )
 
 

@@ -23,17 +23,27 @@ from surveys import commands
 from surveys.definition import Survey
 from surveys.errors import RequestError, RoundError
 from surveys.ports import DigestService, Repositories
+from surveys.queues import OutboundStatus
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
     Attribution,
     Audience,
+    Due,
+    Participant,
     ResponseStatus,
     RosterImportResult,
     Round,
     StatusLine,
     SurveyVersion,
 )
-from surveys.reminders import WAITING, OfficeHours, parse_reminder_policy, schedule_for
+from surveys.reminders import (
+    WAITING,
+    OfficeHours,
+    PlannedReminder,
+    parse_reminder_policy,
+    reminder_key,
+    schedule_for,
+)
 from surveys.roster import Roster
 from surveys.service.actors import Actor, require_organiser
 from surveys.service.delivery import replan_reminders
@@ -354,6 +364,108 @@ async def status(store: Repositories, actor: Actor, round_id: int) -> RoundRepor
     return RoundReport(round=round_, title=title, counts=counts, lines=tuple(lines))
 
 
+@dataclass(frozen=True)
+class PlannedRow:
+    """One reminder of one delegate, as ``round remind --dry-run`` shows it."""
+
+    participant: Participant
+    status: ResponseStatus
+    step_minutes: int
+    at: datetime
+    state: str
+    """sent | sending | not sent (refused) | planned | not invited yet | skipped (before the
+    invitation) | skipped (a later one was due) | waits for office hours | due at the next tick"""
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    round: Round
+    waiting: int
+    """Delegates who have not submitted."""
+    total: int
+    rows: Sequence[PlannedRow]
+
+
+async def reminder_plan(
+    store: Repositories,
+    actor: Actor,
+    round_id: int,
+    *,
+    now: datetime,
+    office_hours: OfficeHours,
+) -> ReminderPlan:
+    """Every reminder planned for the round's delegates who have not submitted, with what
+    happened to it or will happen at the next tick."""
+    require_organiser(actor, "follow rounds")
+    async with store.transaction() as tx:
+        round_ = await tx.rounds.get_round(round_id)
+        lines = await tx.rounds.status(round_id)
+        invited = {due.participant.id: due for due in await tx.rounds.reminder_plans(round_id)}
+        plans = {
+            line.participant.id: schedule_for(round_, line.participant.timezone, office_hours)
+            for line in lines
+            if line.status in WAITING
+        }
+        keys = [
+            reminder_key(round_, pid, planned.step_minutes)
+            for pid, plan in plans.items()
+            for planned in plan
+        ]
+        recorded = {message.key: message.status for message in await tx.messages.find(keys=keys)}
+    rows: list[PlannedRow] = []
+    for line in lines:
+        plan = plans.get(line.participant.id, [])
+        due = invited.get(line.participant.id)
+        passed = [planned for planned in plan if planned.at <= now]
+        for planned in plan:
+            key = reminder_key(round_, line.participant.id, planned.step_minutes)
+            state = _reminder_state(
+                recorded.get(key),
+                planned.at,
+                now=now,
+                due=due,
+                latest=passed[-1] if passed else None,
+                planned=planned,
+            )
+            rows.append(
+                PlannedRow(line.participant, line.status, planned.step_minutes, planned.at, state)
+            )
+    return ReminderPlan(
+        round=round_,
+        waiting=sum(1 for line in lines if line.status in WAITING),
+        total=len(lines),
+        rows=tuple(rows),
+    )
+
+
+def _reminder_state(
+    recorded: OutboundStatus | None,
+    at: datetime,
+    *,
+    now: datetime,
+    due: Due | None,
+    latest: PlannedReminder | None,
+    planned: PlannedReminder,
+) -> str:
+    if recorded is OutboundStatus.SENT:
+        return "sent"
+    if recorded is OutboundStatus.FAILED:
+        return "not sent (refused)"
+    if recorded is not None:
+        return "sending"
+    if at > now:
+        return "planned"
+    if due is None or due.invited_at is None:
+        return "not invited yet"
+    if at <= due.invited_at:
+        return "skipped (before the invitation)"
+    if latest is not None and latest != planned:
+        return "skipped (a later one was due)"
+    if due.remind_at is not None and due.remind_at > now:
+        return "waits for office hours"
+    return "due at the next tick"
+
+
 async def request_digest(
     store: Repositories,
     actor: Actor,
@@ -384,6 +496,8 @@ __all__ = [
     "Extended",
     "LaunchRequest",
     "Launched",
+    "PlannedRow",
+    "ReminderPlan",
     "RoundReport",
     "RoundSummary",
     "close",
@@ -393,6 +507,7 @@ __all__ = [
     "launch",
     "overview",
     "read_moment",
+    "reminder_plan",
     "request_digest",
     "status",
 ]

@@ -1,4 +1,4 @@
-"""The channel ports' contract (identities, enrolment, inbox, outbox) and round lifecycle.
+"""The channel ports' contract (identities, enrolment), round lifecycle and delivery plan.
 
 The same cases run against the in-memory store, SQLite and PostgreSQL (``any_store``).
 """
@@ -16,7 +16,6 @@ from storage.memory import InMemoryStore
 from surveys.definition import Survey, load_survey
 from surveys.errors import NotFoundError, RoundError
 from surveys.records import (
-    CLAIM_TIMEOUT,
     DEFAULT_REMINDER_POLICY,
     AnswerChange,
     Attribution,
@@ -120,149 +119,6 @@ async def progress(
         status=status,
         now=now,
     )
-
-
-# -- inbox -----------------------------------------------------------------------------------
-
-
-async def test_a_retried_event_is_accepted_once(any_store: AnyStore) -> None:
-    first = await any_store.inbox.accept(channel="slack", key="Ev01", payload='{"a": 1}', now=T0)
-    retry = await any_store.inbox.accept(
-        channel="slack", key="Ev01", payload='{"a": 2}', now=T0 + timedelta(seconds=3)
-    )
-    other_channel = await any_store.inbox.accept(
-        channel="telegram", key="Ev01", payload="{}", now=T0
-    )
-
-    assert retry is None
-    assert isinstance(first, int) and isinstance(other_channel, int) and first != other_channel
-    [event] = await any_store.inbox.pending("slack")
-    assert event.id == first
-    assert (event.channel, event.key, event.payload) == ("slack", "Ev01", '{"a": 1}')
-    assert (event.received_at, event.processed_at, event.error) == (T0, None, None)
-
-
-async def test_pending_events_are_the_unprocessed_ones_oldest_first(any_store: AnyStore) -> None:
-    for n in range(4):
-        await any_store.inbox.accept(
-            channel="telegram", key=f"{100 + n}", payload=f"update {n}", now=T0
-        )
-    await any_store.inbox.accept(channel="slack", key="Ev9", payload="slack", now=T0)
-    events = await any_store.inbox.pending("telegram")
-    assert [e.key for e in events] == ["100", "101", "102", "103"]
-
-    await any_store.inbox.mark_processed(events[0].id, now=T0 + timedelta(seconds=1))
-    await any_store.inbox.mark_processed(events[2].id, now=T0, error="ValueError: boom")
-
-    assert [e.key for e in await any_store.inbox.pending("telegram")] == ["101", "103"]
-    assert [e.key for e in await any_store.inbox.pending("telegram", limit=1)] == ["101"]
-    assert [e.key for e in await any_store.inbox.pending("slack")] == ["Ev9"]
-    # A processed event stays stored: its retry is still refused.
-    assert not await any_store.inbox.accept(channel="telegram", key="100", payload="", now=T0)
-
-
-async def test_marking_a_missing_event_is_not_found(any_store: AnyStore) -> None:
-    with pytest.raises(NotFoundError) as missing:
-        await any_store.inbox.mark_processed(404, now=T0)
-    assert (missing.value.kind, missing.value.key) == ("inbound event", 404)
-
-
-# -- outbox ----------------------------------------------------------------------------------
-
-
-async def test_a_key_is_claimed_once_then_recorded_as_sent(any_store: AnyStore) -> None:
-    outbox = any_store.outbox
-    assert await outbox.get(channel="slack", key="invite:1:2") is None
-
-    assert await outbox.claim(channel="slack", key="invite:1:2", now=T0)
-    assert not await outbox.claim(channel="slack", key="invite:1:2", now=T0)
-    assert await outbox.claim(channel="telegram", key="invite:1:2", now=T0)
-    claimed = await outbox.get(channel="slack", key="invite:1:2")
-    assert claimed is not None
-    assert (claimed.status, claimed.address, claimed.message_id) == ("claimed", None, None)
-
-    t1 = T0 + timedelta(seconds=2)
-    await outbox.mark_sent(
-        channel="slack", key="invite:1:2", address="D0ANA", message_id="1741.0001", now=t1
-    )
-
-    sent = await outbox.get(channel="slack", key="invite:1:2")
-    assert sent is not None
-    assert (sent.channel, sent.key, sent.status) == ("slack", "invite:1:2", "sent")
-    assert (sent.address, sent.message_id, sent.updated_at) == ("D0ANA", "1741.0001", t1)
-    assert not await outbox.claim(channel="slack", key="invite:1:2", now=t1)
-
-
-async def test_a_failed_message_may_be_claimed_again(any_store: AnyStore) -> None:
-    outbox = any_store.outbox
-    await outbox.claim(channel="telegram", key="remind:3:7:1440", now=T0)
-    await outbox.mark_failed(channel="telegram", key="remind:3:7:1440", error="429", now=T0)
-    failed = await outbox.get(channel="telegram", key="remind:3:7:1440")
-    assert failed is not None
-    assert failed.status == "failed"
-
-    t1 = T0 + timedelta(minutes=1)
-    assert await outbox.claim(channel="telegram", key="remind:3:7:1440", now=t1)
-    assert not await outbox.claim(channel="telegram", key="remind:3:7:1440", now=t1)
-    again = await outbox.get(channel="telegram", key="remind:3:7:1440")
-    assert again is not None
-    assert (again.status, again.updated_at) == ("claimed", t1)
-
-
-async def test_a_claim_abandoned_by_a_crash_is_taken_over_after_the_timeout(
-    any_store: AnyStore,
-) -> None:
-    outbox = any_store.outbox
-    assert await outbox.claim(channel="slack", key="invite:1:2", now=T0)
-    almost = T0 + CLAIM_TIMEOUT - timedelta(seconds=1)
-    assert not await outbox.claim(channel="slack", key="invite:1:2", now=almost)
-    later = T0 + CLAIM_TIMEOUT + timedelta(seconds=1)
-    assert await outbox.claim(channel="slack", key="invite:1:2", now=later)
-    assert not await outbox.claim(channel="slack", key="invite:1:2", now=later)
-    sent = {"address": "D1", "message_id": "1", "now": later}
-    await outbox.mark_sent(channel="slack", key="invite:1:2", **sent)
-    much_later = later + 10 * CLAIM_TIMEOUT
-    assert not await outbox.claim(channel="slack", key="invite:1:2", now=much_later)
-
-
-async def test_a_released_claim_may_be_claimed_again_but_a_sent_message_stays(
-    any_store: AnyStore,
-) -> None:
-    outbox = any_store.outbox
-    await outbox.claim(channel="slack", key="digest:1", now=T0)
-    await outbox.release(channel="slack", key="digest:1")
-    assert await outbox.get(channel="slack", key="digest:1") is None
-    assert await outbox.claim(channel="slack", key="digest:1", now=T0)
-
-    await outbox.mark_sent(
-        channel="slack", key="digest:1", address="C0ORG", message_id=None, now=T0
-    )
-    await outbox.release(channel="slack", key="digest:1")
-    await outbox.release(channel="slack", key="never-claimed")
-
-    sent = await outbox.get(channel="slack", key="digest:1")
-    assert sent is not None
-    assert (sent.status, sent.message_id) == ("sent", None)
-
-
-async def test_mark_sent_and_failed_record_unclaimed_keys(any_store: AnyStore) -> None:
-    outbox = any_store.outbox
-    await outbox.mark_sent(channel="slack", key="a", address="D1", message_id="1.2", now=T0)
-    await outbox.mark_failed(channel="slack", key="b", error="blocked", now=T0)
-
-    sent = await outbox.get(channel="slack", key="a")
-    failed = await outbox.get(channel="slack", key="b")
-    assert sent is not None
-    assert (sent.status, sent.address) == ("sent", "D1")
-    assert failed is not None
-    assert (failed.status, failed.address, failed.message_id) == ("failed", None, None)
-
-
-async def test_concurrent_claims_let_one_caller_send(any_store: AnyStore) -> None:
-    results = await asyncio.gather(
-        *(any_store.outbox.claim(channel="slack", key="invite:9:9", now=T0) for _ in range(5))
-    )
-    assert sorted(results) == [False, False, False, False, True]
 
 
 # -- enrolment -------------------------------------------------------------------------------
@@ -657,3 +513,83 @@ async def test_open_rounds_and_rounds_to_close_follow_the_clock(any_store: AnySt
 
     await any_store.rounds.close_round(early.id, now=CLOSES)
     assert await at(CLOSES) == ([], [late.id])
+
+
+# -- the delivery plan -----------------------------------------------------------------------
+
+
+async def test_invitations_are_due_from_the_opening_while_the_round_is_open(
+    any_store: AnyStore,
+) -> None:
+    people = await seed(any_store)
+    round_ = await make_round(any_store, people)
+
+    assert await any_store.rounds.due_invitations(now=OPENS - timedelta(minutes=1), limit=10) == []
+    due = await any_store.rounds.due_invitations(now=OPENS, limit=10)
+    assert [item.participant.name for item in due] == ["Ana", "Ben", "Chloé"]
+    assert {item.round.id for item in due} == {round_.id}
+    assert all(
+        item.invited_at is None and item.status is ResponseStatus.NOT_STARTED for item in due
+    )
+    assert len(await any_store.rounds.due_invitations(now=OPENS, limit=2)) == 2
+    assert await any_store.rounds.due_invitations(now=CLOSES, limit=10) == []
+
+
+async def test_an_invitation_recorded_is_no_longer_due_and_plans_the_reminder(
+    any_store: AnyStore,
+) -> None:
+    ana, ben, chloe = await seed(any_store)
+    round_ = await make_round(any_store, [ana, ben, chloe])
+    due = {
+        item.participant.id: item
+        for item in await any_store.rounds.due_invitations(now=OPENS, limit=10)
+    }
+    remind_at = OPENS + timedelta(days=2)
+    await any_store.rounds.invited(
+        due[ana.id].response_id, channel="slack", at=OPENS, remind_at=remind_at
+    )
+    await any_store.rounds.defer_invitation(
+        due[ben.id].response_id, until=OPENS + timedelta(hours=1)
+    )
+    await progress(any_store, round_.id, chloe.id, ResponseStatus.SUBMITTED)
+
+    assert await any_store.rounds.due_invitations(now=OPENS, limit=10) == []
+    later = await any_store.rounds.due_invitations(now=OPENS + timedelta(hours=1), limit=10)
+    assert [item.participant.id for item in later] == [ben.id]
+    assert (
+        await any_store.rounds.due_reminders(now=remind_at - timedelta(seconds=1), limit=10) == []
+    )
+    [reminder] = await any_store.rounds.due_reminders(now=remind_at, limit=10)
+    assert (reminder.participant.id, reminder.invited_on) == (ana.id, "slack")
+    assert (reminder.invited_at, reminder.remind_at) == (OPENS, remind_at)
+
+    await any_store.rounds.plan_reminder(reminder.response_id, at=None)
+    assert await any_store.rounds.due_reminders(now=CLOSES - timedelta(minutes=1), limit=10) == []
+    plans = await any_store.rounds.reminder_plans(round_.id)
+    assert [item.participant.id for item in plans] == [ana.id]  # invited and not submitted
+
+
+async def test_enrolling_makes_a_deferred_invitation_due_at_once(any_store: AnyStore) -> None:
+    ana, *_ = await seed(any_store)
+    await make_round(any_store, [ana])
+    [due] = await any_store.rounds.due_invitations(now=OPENS, limit=10)
+    await any_store.rounds.defer_invitation(due.response_id, until=OPENS + timedelta(hours=1))
+    now = OPENS + timedelta(minutes=5)
+    assert await any_store.rounds.due_invitations(now=now, limit=10) == []
+
+    await any_store.rounds.invite_again(ana.id, now=now)
+
+    assert [
+        item.participant.id for item in await any_store.rounds.due_invitations(now=now, limit=10)
+    ] == [ana.id]
+
+
+async def test_a_submitted_or_closed_response_is_never_due(any_store: AnyStore) -> None:
+    ana, ben, _ = await seed(any_store)
+    round_ = await make_round(any_store, [ana, ben])
+    await progress(any_store, round_.id, ana.id, ResponseStatus.SUBMITTED)
+    assert [
+        item.participant.id for item in await any_store.rounds.due_invitations(now=OPENS, limit=10)
+    ] == [ben.id]
+    await any_store.rounds.close_round(round_.id, now=OPENS)
+    assert await any_store.rounds.due_invitations(now=OPENS, limit=10) == []

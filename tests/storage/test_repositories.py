@@ -18,6 +18,7 @@ from sqlalchemy.exc import StatementError
 from storage import repositories
 from storage.database import Database, Store, open_store, split_url
 from surveys.definition import Survey, load_survey
+from surveys.queues import NewInboundEvent, NewMessage
 from surveys.records import (
     AnswerChange,
     Audience,
@@ -296,16 +297,26 @@ async def test_open_store_fails_at_once_when_the_database_is_unreachable() -> No
 
 
 async def test_inbox_accept_and_outbox_claim_are_one_statement_each(store: Store) -> None:
+    event = NewInboundEvent(channel="slack", key="Ev1", subject="U1", payload="{}")
+    message = NewMessage(channel="slack", key="k", address="U1", method="chat.postMessage", body={})
     with statements(store) as accept_sql:
-        assert await store.inbox.accept(channel="slack", key="Ev1", payload="{}", now=T0)
-        assert not await store.inbox.accept(channel="slack", key="Ev1", payload="{}", now=T0)
+        async with store.transaction() as tx:
+            assert await tx.events.accept(event, now=T0) is not None
+        async with store.transaction() as tx:
+            assert await tx.events.accept(event, now=T0) is None
+    async with store.transaction() as tx:
+        await tx.messages.enqueue([message], now=T0)
     with statements(store) as claim_sql:
-        assert await store.outbox.claim(channel="slack", key="k", now=T0)
-        assert not await store.outbox.claim(channel="slack", key="k", now=T0)
-
-    assert [kind(s) for s in accept_sql] == ["INSERT INTO inbound_events"] * 2
-    assert all("ON CONFLICT" in s for s in accept_sql)
-    assert [kind(s) for s in claim_sql] == ["INSERT INTO outbound_messages"] * 2
+        async with store.transaction() as tx:
+            claimed = await tx.messages.claim(
+                channel="slack", worker="w", now=T0, lease=timedelta(minutes=1), limit=10
+            )
+    assert [m.key for m in claimed] == ["k"]
+    work = [s for s in accept_sql if not s.startswith(("BEGIN", "SELECT pg_advisory"))]
+    assert [kind(s) for s in work] == ["INSERT INTO inbound_events"] * 2
+    assert all("ON CONFLICT" in s for s in work)
+    claims = [s for s in claim_sql if not s.startswith("BEGIN")]
+    assert [kind(s) for s in claims] == ["UPDATE outbound_messages"]
 
 
 async def test_redeeming_uses_the_code_before_reading_it(store: Store) -> None:
