@@ -50,6 +50,15 @@ class SlackEvents:
     # --- the handler ----------------------------------------------------------------------------
 
     async def handle(self, event: InboundEvent, *, worker: str) -> None:
+        try:
+            await self._dispatch(event, worker)
+        except inbound.InboundError as error:
+            # Not shaped as our messages make them (tampered with, or another app's): trying
+            # again cannot help. Recorded, and the person asked to try again.
+            log.warning("slack: %s is malformed: %s", event.key, error)
+            await self.give_up(event, worker=worker, error=f"malformed: {error}")
+
+    async def _dispatch(self, event: InboundEvent, worker: str) -> None:
         body: dict[str, Any] = json.loads(event.payload)
         kind = body.get("type")
         if kind == "block_actions":
@@ -76,7 +85,7 @@ class SlackEvents:
         if participant is not None:
             language = participant.language
         note = presenter.note_message(
-            texts.text("try_again", language),
+            texts.text("something_went_wrong", language),
             where=Where(user_id=event.subject),
             key=f"reply:{event.id}:failed",
         )

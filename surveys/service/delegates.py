@@ -18,6 +18,7 @@ from datetime import datetime
 from zoneinfo import available_timezones
 
 from surveys import engine
+from surveys.definition import Survey
 from surveys.errors import RequestError
 from surveys.ports import Repositories
 from surveys.records import Participant, Response, ResponseStatus, Round, RoundStatus
@@ -32,6 +33,12 @@ class MyRound:
     response: Response
     answered: int
     total: int
+
+
+def progress(survey: Survey, answers: engine.Answers) -> tuple[int, int]:
+    """How many of the questions that apply now are answered (or skipped), of how many."""
+    asking = engine.relevant_questions(survey, answers)
+    return sum(1 for question in asking if question.id in answers), len(asking)
 
 
 async def open_rounds(
@@ -70,15 +77,14 @@ async def my_rounds(
     listed: list[MyRound] = []
     for round_, response in await open_rounds(store, participant, now=now):
         survey = (await store.surveys.get_version(round_.survey_version_id)).definition
-        relevant = engine.relevant_questions(survey, response.state.answers)
-        answered = sum(1 for q in relevant if response.state.answers.get(q.id) is not None)
+        answered, total = progress(survey, response.state.answers)
         listed.append(
             MyRound(
                 round=round_,
-                title=survey.title_in(participant.language),
+                title=survey.title_in(survey.language_for(participant.language)),
                 response=response,
                 answered=answered,
-                total=len(relevant),
+                total=total,
             )
         )
     return listed
@@ -116,6 +122,7 @@ __all__ = [
     "current_round",
     "my_rounds",
     "open_rounds",
+    "progress",
     "set_language",
     "set_timezone",
     "zone_named",

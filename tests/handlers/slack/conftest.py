@@ -201,13 +201,18 @@ async def slack_world_on(
     wrap: Callable[[Store], Store] | None = None,
     inbox_timeout: float = 2.0,
     before_start: Callable[[Store], Awaitable[None]] | None = None,
+    populated: bool = True,
 ) -> AsyncIterator[SlackWorld]:
-    """The world on ``database_url``; ``wrap`` may replace some repositories of the store."""
+    """The world on ``database_url``; ``wrap`` may replace some repositories of the store;
+    ``populated`` False: the database already holds the world (a restart)."""
     clock = FixedClock()
     store = await open_store(database_url)
     opened = wrap(store) if wrap is not None else store
     try:
-        round_id = await populate(opened, clock)
+        if populated:
+            round_id = await populate(opened, clock)
+        else:
+            round_id = max(round_.id for round_ in await opened.rounds.list_rounds())
         if before_start is not None:
             await before_start(opened)
         async with FakeSlackApi(users=SLACK_USERS, token=BOT_TOKEN) as slack:

@@ -23,6 +23,8 @@ from surveys.records import (
     Role,
     Round,
 )
+from surveys.service.delegates import MyRound, progress
+from surveys.service.organising import RoundSummary
 
 OPENS = datetime(2026, 3, 1, tzinfo=UTC)
 CLOSES = datetime(2026, 12, 15, 17, tzinfo=UTC)
@@ -357,7 +359,9 @@ def test_ids_stay_short_and_opaque() -> None:
 
 
 def test_home_views() -> None:
-    rows = [home.DelegateRound(1, "Encuesta", ResponseStatus.IN_PROGRESS, 3, 22, CLOSES)]
+    round_ = Round(1, "s", 1, Audience("all"), OPENS, CLOSES, OPENS)
+    response = Response(1, 1, 1, ResponseStatus.IN_PROGRESS, ResponseState(started=True))
+    rows = [MyRound(round_, "Encuesta", response, 3, 22)]
     view = home.delegate_home(rows, language="es", timezone="America/Mexico_City")
     assert block_problems(view["blocks"], surface="home") == []
     dumped = json.dumps(view, ensure_ascii=False)
@@ -366,14 +370,13 @@ def test_home_views() -> None:
     assert "Aucune enquête ne vous est ouverte" in json.dumps(empty, ensure_ascii=False)
     round_ = Round(4, "s", 1, Audience("region", ("African States",)), OPENS, CLOSES, OPENS)
     many = [
-        home.OrganiserRound(
+        RoundSummary(
             round_,
             "Survey",
-            round_.status_at(OPENS),
             {ResponseStatus.SUBMITTED: 2, ResponseStatus.NOT_STARTED: 5},
         )
     ] * 40
-    view = home.organiser_home(many, language="en", timezone="Europe/Zurich")
+    view = home.organiser_home(many, now=OPENS, language="en", timezone="Europe/Zurich")
     assert block_problems(view["blocks"], surface="home") == []
     assert "2 of 7 submitted · 0 in progress · 5 not started" in json.dumps(
         view, ensure_ascii=False
@@ -386,9 +389,9 @@ def test_progress_counts_only_questions_that_apply() -> None:
         question("b", "text", relevant="${a} = 'yes'"),
         question("c", "text"),
     )
-    assert home.progress(survey, {}) == (0, 2)
-    assert home.progress(survey, {"a": "no"}) == (1, 2)
-    assert home.progress(survey, {"a": "yes", "b": "x"}) == (2, 3)
+    assert progress(survey, {}) == (0, 2)
+    assert progress(survey, {"a": "no"}) == (1, 2)
+    assert progress(survey, {"a": "yes", "b": "x"}) == (2, 3)
 
 
 def test_arabic_isolates_values_and_mrkdwn_escapes_still_happen() -> None:

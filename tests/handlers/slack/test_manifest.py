@@ -69,7 +69,7 @@ class Registrations:
 @pytest.fixture(scope="module")
 def registered() -> Registrations:
     recorder = Registrations()
-    listeners.register(recorder, services=None)  # type: ignore[arg-type]
+    listeners.register(recorder, services=None, inbox=None)  # type: ignore[arg-type]
     return recorder
 
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from bot.survey_files import read_survey_file
 from storage.database import Store
-from surveys import usecases
 from surveys.records import Audience
+from surveys.service import organising
+from surveys.service.actors import Actor
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "xlsform"
@@ -30,15 +31,13 @@ def launching(fixture: str, rounds: list[int]) -> Callable[[Store], Awaitable[No
 
     async def launch(store: Store) -> None:
         survey = read_survey_file(FIXTURES / fixture)
-        await usecases.import_survey(store, survey, now=NOW, actor="test")
-        launched = await usecases.launch_round(
+        actor = Actor.command_line("test")
+        await organising.import_survey(store, actor, survey, now=NOW)
+        launched = await organising.launch(
             store,
-            survey_id=survey.id,
-            audience=Audience.parse("MEX"),
-            closes_at=CLOSES,
-            opens_at=None,
+            actor,
+            organising.LaunchRequest(survey.id, Audience.parse("MEX"), closes=CLOSES),
             now=NOW,
-            actor="test",
         )
         rounds.append(launched.round.id)
 
@@ -148,6 +147,8 @@ async def test_a_hostile_answer_piped_into_a_label_is_escaped(make_world: Any) -
     rounds: list[int] = []
     async with make_world(before_start=launching("piping.xlsx", rounds)) as world:
         lucia = world.user(LUCIA)
+        await step(world, await lucia.say("hola"))  # shows her the newest round's question
+        assert "Your name?" in lucia.texts()
         await step(world, await lucia.say(hostile))  # typed in the DM: answers "Your name?"
         assert "Your region?" in lucia.texts()
         await step(world, await lucia.press("Africa"))
