@@ -53,7 +53,9 @@ class FakeMessenger:
     ) -> str | None:
         raise AssertionError("a digest writes to organisers only")
 
-    async def post_digest(self, *, text: str, image: bytes | None, image_name: str) -> None:
+    async def post_digest(
+        self, *, round_id: int, key: str, text: str, image: bytes | None, image_name: str
+    ) -> None:
         if self.refuse:
             raise DeliveryError(self.channel, "organisers", "channel_not_found", permanent=True)
         self.posts.append((text, image, image_name))

@@ -366,9 +366,9 @@ def test_the_report_names_languages_types_and_warnings() -> None:
 
     assert report[0] == ("languages: German (de, default), English (en), French (fr), Amharic (am)")
     assert report[1] == (
-        "note: Itinera's own messages (buttons, reminders, errors) exist in Arabic, English, "
-        "French, Spanish; delegates reading German (de), Amharic (am) get the survey's texts in "
-        "their language and those messages in English"
+        "note: Itinera's own messages (buttons, reminders, errors) exist in Arabic, Chinese, "
+        "English, French, Russian, Spanish; delegates reading German (de), Amharic (am) get the "
+        "survey's texts in their language and those messages in English"
     )
     assert report[2] == "questions: 1 single choice, 1 text"
     assert sum(line.startswith("note: ") for line in report) == 1  # said once
@@ -392,7 +392,8 @@ def test_a_yaml_survey_is_reported_too() -> None:
     report = check_survey_file(EXAMPLE).report()
 
     assert report == [
-        "languages: English (en, default), French (fr), Spanish (es)",
+        "languages: English (en, default), French (fr), Spanish (es), Arabic (ar), Russian (ru), "
+        "Chinese (zh)",
         "questions: 5 single choice, 6 multiple choice, 5 scale, 1 yes/no, 10 text, 1 date, "
         "9 notes",
     ]
