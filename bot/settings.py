@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from surveys.errors import ItineraError
 from surveys.reminders import DAY_NAMES, OfficeHours, parse_days
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///itinera.db"
@@ -217,7 +218,7 @@ def grouped(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class SettingsError(Exception):
+class SettingsError(ItineraError):
     """The environment holds values that cannot be used; the message has one line per value."""
 
 

@@ -25,8 +25,9 @@ from handlers.slack.delivery import SlackOut
 from handlers.slack.events import SlackEvents
 from handlers.slack.identity import SlackIdentities
 from handlers.slack.runtime import SlackRuntime, create_app
-from handlers.slack.services import DEFAULT_INBOX_TIMEOUT, ConfigurationError, SlackServices
+from handlers.slack.services import DEFAULT_INBOX_TIMEOUT, SlackServices
 from handlers.slack.transport import SlackTransport
+from surveys.errors import ConfigurationError
 from surveys.pacing import ChannelPacing, Rate, Timer
 from surveys.ports import Clock, DigestService, Repositories
 from surveys.reminders import OfficeHours
@@ -68,7 +69,7 @@ def build_client(settings: Settings) -> AsyncWebClient:
     whoever calls (the sender paces and reschedules; lookups are retried with their event)."""
     token = settings.slack.bot_token
     if token is None or not token.get_secret_value():
-        raise ConfigurationError("ITINERA_SLACK_BOT_TOKEN is not set")
+        raise ConfigurationError("ITINERA_SLACK_BOT_TOKEN", "is not set")
     return AsyncWebClient(
         token=token.get_secret_value(),
         base_url=settings.slack.api_url,
@@ -144,8 +145,8 @@ def slack_receiving(
     signing_secret = signing.get_secret_value() if signing else None
     if app_token is None and not signing_secret:
         raise ConfigurationError(
-            "Slack over HTTP needs ITINERA_SLACK_SIGNING_SECRET "
-            "(or set ITINERA_SLACK_APP_TOKEN for Socket Mode)"
+            "ITINERA_SLACK_SIGNING_SECRET",
+            "Slack over HTTP needs it (or set ITINERA_SLACK_APP_TOKEN for Socket Mode)",
         )
     services = SlackServices(
         store=store,

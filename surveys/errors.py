@@ -1,22 +1,29 @@
-"""Errors raised by the survey core.
+"""Every error Itinera raises on purpose: one tree, rooted here.
 
-Hierarchy::
+Hierarchy (the branches outside the core live beside their code)::
 
     ItineraError
-    ├── DefinitionError            a survey definition cannot be used
-    │   └── ExpressionError        a condition or constraint is malformed
-    │       ├── ExpressionSyntaxError   it does not parse
-    │       └── ExpressionTypeError     it parses but names unknown questions or mixes types
-    ├── RosterError                a roster file has bad rows (nothing was imported)
-    ├── NotFoundError              a survey, round, participant or response does not exist
-    ├── RoundError                 a round cannot be created or used as asked
-    ├── ConflictError              what was read changed before the write (try again)
-    ├── NotAllowedError            the person asking may not do this (not an organiser...)
-    ├── RequestError               a request's arguments cannot be used (a date, a zone...)
-    └── DeliveryError              a channel refused a message (blocked, rate limited, ...)
+    ├── DefinitionError                a survey definition cannot be used
+    │   └── ExpressionError            a condition or constraint is malformed
+    │       ├── ExpressionSyntaxError  it does not parse
+    │       └── ExpressionTypeError    it parses but names unknown questions or mixes types
+    ├── RosterError                    a roster file has bad rows (nothing was imported)
+    ├── NotFoundError                  a survey, round, participant or response does not exist
+    ├── RoundError                     a round cannot be created or used as asked
+    ├── ConflictError                  what was read changed before the write (try again)
+    ├── NotAllowedError                the person asking may not do this (not an organiser...)
+    ├── RequestError                   a request's arguments cannot be used (a date, a zone...)
+    ├── ConfigurationError             a setting cannot be used (names the ITINERA_ variable)
+    ├── DeliveryError                  a channel refused a message (blocked, rate limited...)
+    ├── bot.settings.SettingsError     the environment holds values that cannot be used
+    ├── bot.bootstrap.NothingToRun     ``itinera run`` without a configured channel
+    ├── bot.bootstrap.ChannelStartError  a channel could not start (a refused token...)
+    ├── handlers.slack.errors.SlackError  (InboxUnavailable, InboundError, RenderError)
+    └── handlers.telegram.errors.TelegramChannelError  (UnrenderableError, ConfigurationError)
 
 Every error formats its own message from the ids it carries, so the CLI and the channels can
-show ``str(error)`` as is.
+show ``str(error)`` as is; each channel has one place that turns them into a message for the
+person (the event handlers' refusals and ``give_up``), the CLI one (``bot.terminal.run``).
 """
 
 from __future__ import annotations
@@ -124,6 +131,15 @@ class NotAllowedError(ItineraError):
         self.actor = actor
         self.action = action
         super().__init__(f"{actor} may not {action}: organisers only")
+
+
+class ConfigurationError(ItineraError):
+    """A setting cannot be used; names the ``ITINERA_`` variable to fix and why."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        self.problem = problem
+        super().__init__(f"{variable}: {problem}")
 
 
 class RequestError(ItineraError):

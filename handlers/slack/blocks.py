@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.slack import texts
+from handlers.slack.errors import RenderError
 from surveys import engine, i18n, messages
 from surveys.conversation import Screen, ScreenKind
 from surveys.definition import AnswerValue, QuestionType
@@ -110,10 +111,6 @@ INPUT_ACTION = "value"
 TYPED_TYPES = frozenset(
     {QuestionType.TEXT, QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.DATE}
 )
-
-
-class RenderError(Exception):
-    """A screen cannot be drawn within Slack's limits (fail loudly, never drop content)."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from handlers.slack import commands, home, inbound, presenter, texts
+from handlers.slack.errors import InboundError
 from handlers.slack.presenter import Where
 from handlers.slack.services import CHANNEL, SlackServices
 from surveys import commands as grammar
@@ -52,7 +53,7 @@ class SlackEvents:
     async def handle(self, event: InboundEvent, *, worker: str) -> None:
         try:
             await self._dispatch(event, worker)
-        except inbound.InboundError as error:
+        except InboundError as error:
             # Not shaped as our messages make them (tampered with, or another app's): trying
             # again cannot help. Recorded, and the person asked to try again.
             log.warning("slack: %s is malformed: %s", event.key, error)

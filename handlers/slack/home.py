@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.slack import blocks, texts
+from handlers.slack.errors import RenderError
 from surveys import i18n
 from surveys.records import ResponseStatus, RoundStatus
 from surveys.service.delegates import MyRound
@@ -99,5 +100,5 @@ _ROUND_WORDS = {
 
 def _home(out: list[blocks.Block]) -> dict[str, Any]:
     if len(out) > MAX_HOME_BLOCKS:
-        raise blocks.RenderError(f"{len(out)} blocks exceed Slack's {MAX_HOME_BLOCKS} on Home")
+        raise RenderError(f"{len(out)} blocks exceed Slack's {MAX_HOME_BLOCKS} on Home")
     return {"type": "home", "blocks": out}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.slack import blocks
+from handlers.slack.errors import InboundError
 from handlers.slack.presenter import Where
 from surveys.conversation import Action, Answer, Back, Edit, Show, Skip, Submit
 from surveys.engine import Pressed, Typed
@@ -29,10 +30,6 @@ from surveys.queues import EventTarget, NewInboundEvent
 from surveys.records import Channel
 
 CHANNEL = Channel.SLACK.value
-
-
-class InboundError(ValueError):
-    """A payload is not shaped as our messages produce (tampered with, or from another app)."""
 
 
 # --- intents ----------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from handlers.slack import blocks, inbound
-from handlers.slack.services import InboxUnavailable, SlackServices
+from handlers.slack.errors import InboxUnavailable
+from handlers.slack.services import SlackServices
 
 log = logging.getLogger("itinera.slack")
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.slack import blocks
+from handlers.slack.errors import RenderError
 from handlers.slack.mrkdwn import to_mrkdwn
 from surveys.conversation import Screen
 from surveys.queues import Lane, LiveScreen, NewMessage, ScreenRef
@@ -99,7 +100,7 @@ def screen_message(
     if preface:
         body = [*blocks.sections(blocks.escape(preface)), *body]
         if len(body) > blocks.MAX_BLOCKS_MESSAGE:
-            raise blocks.RenderError("the preface does not fit in the message")
+            raise RenderError("the preface does not fit in the message")
     fallback = blocks.clip(preface or rendered.text, blocks.MAX_FALLBACK_TEXT)
     args: dict[str, Any]
     if where.channel and where.ts and where.response_url and not preface:

@@ -6,11 +6,7 @@ and the presenters. ``wake_sender`` tells the local Slack sender that messages w
 ``modal_waiters`` lets a modal submission, checked while Slack waits for the answer, learn
 whether the answer was refused (to show the reason in the modal).
 
-Errors::
-
-    SlackError (ItineraError)
-    ├── InboxUnavailable      the inbox did not store an event in time (Slack will retry)
-    └── ConfigurationError    the settings cannot run Slack (e.g. HTTP mode without a secret)
+The channel's errors are in :mod:`handlers.slack.errors`.
 """
 
 from __future__ import annotations
@@ -23,7 +19,6 @@ from dataclasses import dataclass, field
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.identity import SlackIdentities
-from surveys.errors import ItineraError
 from surveys.ports import Clock, DigestService, Repositories
 from surveys.records import Channel
 from surveys.reminders import OfficeHours
@@ -33,21 +28,6 @@ DEFAULT_INBOX_TIMEOUT = 2.0
 """Seconds the inbox may take to store an event before we answer Slack 503 (it then retries)."""
 DEFAULT_VIEW_BUDGET = 2.5
 """Seconds a modal submission may take to be checked before the modal is closed regardless."""
-
-
-class SlackError(ItineraError):
-    """Base of the Slack channel's own errors."""
-
-
-class InboxUnavailable(SlackError):
-    def __init__(self, key: str, timeout: float) -> None:
-        self.key = key
-        self.timeout = timeout
-        super().__init__(f"slack: inbox did not store {key} within {timeout:.1f}s")
-
-
-class ConfigurationError(SlackError):
-    """The settings cannot run the Slack channel."""
 
 
 class WorkTracker:
@@ -108,9 +88,6 @@ __all__ = [
     "CHANNEL",
     "DEFAULT_INBOX_TIMEOUT",
     "DEFAULT_VIEW_BUDGET",
-    "ConfigurationError",
-    "InboxUnavailable",
-    "SlackError",
     "SlackServices",
     "WorkTracker",
 ]

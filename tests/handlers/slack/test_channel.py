@@ -15,11 +15,10 @@ from bot.bootstrap import build
 from bot.fakes.timing import InstantTimer
 from bot.settings import load_settings
 from handlers.slack.runtime import SlackRuntime
-from handlers.slack.services import ConfigurationError
 from storage.database import Store
 from surveys.conversation import Answer
 from surveys.engine import Pressed
-from surveys.errors import DeliveryError
+from surveys.errors import ConfigurationError, DeliveryError
 from surveys.ports import EventInbox
 from surveys.queues import (
     InboundEvent,

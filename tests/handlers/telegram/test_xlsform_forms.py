@@ -20,8 +20,7 @@ from bot.fakes.telegram_api import FakeTelegram
 from bot.survey_files import read_survey_file
 from handlers.telegram.enrolment import issue_code
 from handlers.telegram.runtime import TelegramRuntime
-from surveys.service import organising
-from surveys.service.actors import Actor
+from surveys import usecases
 from surveys.records import Audience, Participant
 from surveys.roster import read_roster_csv
 
