@@ -70,9 +70,10 @@ def _runtime_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             found.append(node)
-        elif (isinstance(node, ast.If) and not (
-            isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
-        )) or isinstance(node, ast.Try):
+        elif (
+            isinstance(node, ast.If)
+            and not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+        ) or isinstance(node, ast.Try):
             found.extend(n for n in node.body if isinstance(n, ast.Import | ast.ImportFrom))
     return found
 

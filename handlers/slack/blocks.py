@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.slack import texts
 from handlers.slack.errors import RenderError
+from handlers.slack.mrkdwn import escape
 from surveys import engine, i18n, messages
 from surveys.conversation import Screen, ScreenKind
 from surveys.definition import AnswerValue, QuestionType
@@ -158,11 +159,6 @@ def block_id(round_id: int, question_id: str | None, part: str) -> str:
 def clip(value: str, limit: int) -> str:
     """``value`` cut to ``limit`` characters, with an ellipsis when cut."""
     return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def escape(value: str) -> str:
-    """Text safe inside mrkdwn: Slack's three control characters escaped."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def plain(value: str, limit: int) -> dict[str, Any]:

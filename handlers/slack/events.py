@@ -26,7 +26,6 @@ from handlers.slack import commands, home, inbound, presenter, texts
 from handlers.slack.errors import InboundError
 from handlers.slack.presenter import Where
 from handlers.slack.services import CHANNEL, SlackServices
-from surveys import commands as grammar
 from surveys.conversation import Answer, Screen, ScreenKind, Show
 from surveys.engine import Typed
 from surveys.ports import Repositories
@@ -236,8 +235,7 @@ class SlackEvents:
     async def _command(self, event: InboundEvent, body: Mapping[str, Any], worker: str) -> None:
         where = inbound.where(body)
         key = f"reply:{event.id}:0"
-        command = grammar.parse_organiser_command(str(body.get("text", "")))
-        if isinstance(command, grammar.DigestCommand):
+        if commands.wants_digest(body):
             # Made outside the transaction (it renders charts and posts); a replay after a
             # crash between posting and completing would post it again.
             reply = await commands.answer(self.services, self.services.store, body)

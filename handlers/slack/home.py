@@ -13,6 +13,7 @@ from typing import Any
 
 from handlers.slack import blocks, texts
 from handlers.slack.errors import RenderError
+from handlers.slack.mrkdwn import escape
 from surveys import i18n
 from surveys.records import ResponseStatus, RoundStatus
 from surveys.service.delegates import MyRound
@@ -40,7 +41,7 @@ def delegate_home(rows: Sequence[MyRound], *, language: str, timezone: str) -> d
         state = texts.text(f"status_{row.response.status.value}", language)
         when = i18n.moment(row.round.closes_at, language, timezone)
         closes = texts.text("home_closes", language, when=when)
-        body = f"*{blocks.escape(row.title)}*\n{progress} · {state}\n{closes}"
+        body = f"*{escape(row.title)}*\n{progress} · {state}\n{closes}"
         out.append(
             {
                 "type": "section",
@@ -83,8 +84,8 @@ def organiser_home(
             "home_closes", language, when=blocks.format_when(row.round.closes_at, timezone)
         )
         body = (
-            f"*{row.round.id} · {blocks.escape(row.title)}* ({status})\n"
-            f"{blocks.escape(str(row.round.audience))} · {closes}\n{line}"
+            f"*{row.round.id} · {escape(row.title)}* ({status})\n"
+            f"{escape(str(row.round.audience))} · {closes}\n{line}"
         )
         out.extend(blocks.sections(body))
         out.append({"type": "divider"})

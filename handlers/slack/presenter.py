@@ -25,7 +25,7 @@ from typing import Any
 
 from handlers.slack import blocks
 from handlers.slack.errors import RenderError
-from handlers.slack.mrkdwn import to_mrkdwn
+from handlers.slack.mrkdwn import escape, to_mrkdwn
 from surveys.conversation import Screen
 from surveys.queues import Lane, LiveScreen, NewMessage, ScreenRef
 from surveys.records import Channel
@@ -98,7 +98,7 @@ def screen_message(
     rendered = blocks.render_screen(screen)
     body = rendered.blocks
     if preface:
-        body = [*blocks.sections(blocks.escape(preface)), *body]
+        body = [*blocks.sections(escape(preface)), *body]
         if len(body) > blocks.MAX_BLOCKS_MESSAGE:
             raise RenderError("the preface does not fit in the message")
     fallback = blocks.clip(preface or rendered.text, blocks.MAX_FALLBACK_TEXT)
@@ -153,7 +153,7 @@ def modal_message(screen: Screen, *, where: Where, key: str) -> NewMessage:
 
 def note_message(text: str, *, where: Where, key: str, lane: Lane = Lane.INTERACTIVE) -> NewMessage:
     """A short note to one person: ephemeral in a channel they are in, else in their DM."""
-    markdown = blocks.escape(text)
+    markdown = escape(text)
     if where.channel and not where.channel.startswith("D"):
         return NewMessage(
             channel=CHANNEL,

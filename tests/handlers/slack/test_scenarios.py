@@ -142,16 +142,20 @@ async def test_organisers_follow_a_round_and_others_are_refused(slack_world: Any
     await step(world, await sofia.command(f"status {world.round_id}"))
     reply = slack.responses[-1]
     assert reply["response_type"] == "ephemeral"
-    assert f"Ronda {world.round_id} (route_alignment)" in reply["text"]
+    assert f"*Ronda {world.round_id} – Enfoque basado en rutas" in reply["text"]
     assert "0 de 14 enviadas" in reply["text"]
-    assert "*MEX Mexico* — Lucía Hernández: sin empezar" in reply["blocks"][0]["text"]["text"]
+    # The round attributes answers to delegations, so status names States, not people.
+    shown = reply["blocks"][0]["text"]["text"]
+    assert "• *MEX Mexico*: 0 de 1 delegado ha enviado" in shown
+    assert "Lucía" not in shown and "solo se muestran las delegaciones" in shown
 
     await step(world, await sofia.command("rounds"))
-    assert "0/14 enviadas" in slack.responses[-1]["text"]
+    assert "0 de 14 enviadas, 0 en curso, 14 sin empezar." in slack.responses[-1]["text"]
     await step(world, await sofia.command("help"))
-    assert "/itinera status RONDA" in slack.responses[-1]["text"]
+    assert "`/itinera status RONDA` – quién ha respondido" in slack.responses[-1]["text"]
     await step(world, await sofia.command("frobnicate"))
-    assert "No conozco ese comando" in slack.responses[-1]["text"]
+    assert "No he podido leer ese comando" in slack.responses[-1]["text"]
+    assert "`/itinera help`" in slack.responses[-1]["text"]
 
     # Her App Home shows the round with live counts.
     await step(world, await sofia.open_home())
@@ -161,11 +165,11 @@ async def test_organisers_follow_a_round_and_others_are_refused(slack_world: Any
     await step(world, await world.user(LUCIA).command(f"status {world.round_id}"))
     refusal = slack.responses[-1]
     assert refusal["response_type"] == "ephemeral"
-    assert refusal["text"].startswith("Lo sentimos, solo el equipo organizador")
+    assert refusal["text"].startswith("Lo sentimos, este comando está reservado")
     await step(world, await world.user(CLAIRE).command("rounds"))
-    assert slack.responses[-1]["text"].startswith("Désolé, seule l’équipe organisatrice")
+    assert slack.responses[-1]["text"].startswith("Désolé, cette commande est réservée")
     await step(world, await world.user(STRANGER).command("rounds"))
-    assert slack.responses[-1]["text"].startswith("Sorry, only organisers")
+    assert slack.responses[-1]["text"].startswith("Sorry, this command is reserved")
 
 
 async def test_an_organiser_launches_and_closes_a_round(slack_world: Any) -> None:
@@ -179,7 +183,8 @@ async def test_an_organiser_launches_and_closes_a_round(slack_world: Any) -> Non
         ),
     )
     launched = slack.responses[-1]["text"]
-    assert launched.startswith("Ronda 2 lanzada: route_alignment versión 2026.1, 4 delegados")
+    assert launched.startswith("La ronda 2 está lanzada: route_alignment versión 2026.1")
+    assert "4 delegados" in launched
     await step(world, await sofia.command("close 2"))
     assert slack.responses[-1]["text"].startswith("La ronda 2 está ahora cerrada.")
     closed = await world.store.rounds.get_round(2)
@@ -189,7 +194,9 @@ async def test_an_organiser_launches_and_closes_a_round(slack_world: Any) -> Non
     await step(world, await sofia.command("launch route_alignment --audience all"))
     assert "launch needs --closes" in slack.responses[-1]["text"]
     await step(world, await sofia.command("status 99"))
-    assert slack.responses[-1]["text"].startswith("No se ha podido hacer")
+    assert slack.responses[-1]["text"] == (
+        "No existe la ronda 99. Para ver las rondas, envíe `/itinera rounds`"
+    )
 
 
 async def test_retries_and_replays_change_nothing(slack_world: Any) -> None:
@@ -257,11 +264,12 @@ async def test_an_organiser_extends_a_round_and_asks_for_a_digest(slack_world: A
     world.runtime.services.digests = digests
     await step(world, await sofia.command(f"digest {rid}"))
     assert digests.asked == [(rid, "es")]
-    assert slack.responses[-1]["text"] == (
-        f"Resumen de la ronda {rid}: 9 of 12 delegations have answered (75%)."
+    assert slack.responses[-1]["text"].startswith(
+        f"Resumen de la ronda {rid}:\n9 of 12 delegations have answered (75%).\n\n"
+        "El resumen completo se publicó"
     )
     await step(world, await sofia.command("digest 99"))
-    assert slack.responses[-1]["text"].startswith("No se ha podido hacer")
+    assert slack.responses[-1]["text"].startswith("No existe la ronda 99.")
     assert digests.asked == [(rid, "es")]
 
     before = await world.store.rounds.get_round(rid)
@@ -275,4 +283,4 @@ async def test_an_organiser_extends_a_round_and_asks_for_a_digest(slack_world: A
     assert "round.extend" in {entry.action for entry in await world.store.audit.entries()}
 
     await step(world, await world.user(LUCIA).command(f"digest {rid}"))
-    assert slack.responses[-1]["text"].startswith("Lo sentimos, solo el equipo organizador")
+    assert slack.responses[-1]["text"].startswith("Lo sentimos, este comando está reservado")
