@@ -18,7 +18,7 @@ from bot import terminal
 from bot.exporting import ExportFormat, write_csv, write_json, write_xlsx
 from bot.preview import run_preview
 from bot.rosters import read_roster_file
-from bot.settings import Settings
+from bot.settings import SettingsError, load_settings
 from bot.survey_files import check_survey_file, read_survey_file
 from bot.terminal import STATUS_WORDS, State, parse_moment
 from storage import migrate
@@ -64,7 +64,10 @@ err = terminal.err
 
 @app.callback()
 def main(ctx: typer.Context) -> None:
-    ctx.obj = State(Settings())
+    try:
+        ctx.obj = State(load_settings())
+    except SettingsError as error:  # one line per bad ITINERA_* value, not a traceback
+        raise terminal.fail(str(error)) from None
 
 
 # --- db ------------------------------------------------------------------------------------

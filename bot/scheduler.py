@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -76,11 +77,11 @@ class Running:
 def _tracked(
     running: Running, body: Callable[..., Awaitable[Any]]
 ) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(body)
     async def job(**kwargs: Any) -> Any:
         async with running.job():
             return await body(**kwargs)
 
-    job.__name__ = body.__name__
     return job
 
 
@@ -176,7 +177,7 @@ class Schedule:
         """One line for the log: the jobs and when they run next."""
         parts = []
         for job in self.scheduler.get_jobs():
-            when = job.next_run_time
+            when = getattr(job, "next_run_time", None)  # none before the scheduler starts
             at = when.isoformat(timespec="seconds") if isinstance(when, datetime) else "-"
             parts.append(f"{job.id} ({job.trigger}, next {at})")
         return "scheduler: " + "; ".join(parts)

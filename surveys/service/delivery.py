@@ -16,6 +16,10 @@ each platform allows.
   latest step due (earlier ones that fell due together are skipped), moved into office hours.
 - **Closing**: rounds past their time are closed (started responses become partial), at
   their closing time even if the tick runs late.
+- **Trouble** with one delegate (a lookup the platform did not answer, a screen that cannot
+  be drawn, a failed write) rolls back that delegate's work only: it is reported in the tick's
+  ``errors`` and looked at again after :data:`UNREACHABLE_RETRY`; a round that cannot be
+  closed does not keep the others open.
 
 Example::
 
@@ -25,7 +29,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -36,7 +40,14 @@ from surveys.definition import Survey
 from surveys.ports import Repositories
 from surveys.queues import Lane, LiveScreen, NewMessage
 from surveys.records import Due, Participant, Response, ResponseStatus, Round
-from surveys.reminders import OfficeHours, next_reminder, reminder_due, reminder_key
+from surveys.reminders import (
+    OfficeHours,
+    PlannedReminder,
+    ReminderDecision,
+    next_reminder,
+    reminder_due,
+    reminder_key,
+)
 from surveys.service.answering import Conversation
 
 log = logging.getLogger("itinera.delivery")
@@ -45,7 +56,8 @@ BATCH = 200
 """Invitations or reminders rendered and enqueued per transaction."""
 
 UNREACHABLE_RETRY = timedelta(minutes=15)
-"""How long until a delegate no channel could reach is looked at again."""
+"""How long until a delegate no channel could reach, or whose invitation or reminder failed,
+is looked at again."""
 
 
 def invitation_key(round_id: int, participant_id: int) -> str:
@@ -111,6 +123,8 @@ class DeliveryReport:
     """Participants told that their round closed with their answers kept as partial."""
     skipped: int = 0
     """Messages already enqueued before (a repeated tick)."""
+    errors: list[str] = field(default_factory=list)
+    """What failed (and was rolled back, to be tried again later), one line each."""
 
     def merge(self, other: DeliveryReport) -> DeliveryReport:
         self.invited += other.invited
@@ -120,17 +134,19 @@ class DeliveryReport:
         self.closed += other.closed
         self.notified += other.notified
         self.skipped += other.skipped
+        self.errors += other.errors
         return self
 
     @property
     def eventful(self) -> bool:
-        return bool(self.invited or self.reminded or self.closed or self.notified)
+        return bool(self.invited or self.reminded or self.closed or self.notified or self.errors)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.invited)} invitations, {len(self.reminded)} reminders, "
             f"{len(self.closed)} rounds closed, {len(set(self.unreachable))} not reachable yet"
         )
+        return f"{text}, {len(self.errors)} errors" if self.errors else text
 
 
 # --- texts --------------------------------------------------------------------------------------
@@ -224,24 +240,111 @@ async def _enqueue(
     return any(outbox_id is not None for outbox_id in ids)
 
 
-async def _reaching(
-    due: Sequence[Due], channels: Sequence[ChannelOut], *, prefer: bool
-) -> list[tuple[Due, ChannelOut | None, str | None]]:
-    """Each delegate with the channel and address that reach them (their invitation's channel
-    first when ``prefer``), or None."""
+@dataclass
+class _Item:
+    """One due delegate in a pass: who reaches them (looked up before the transaction, as it
+    may ask the platform), or why that failed, and for a reminder what to do."""
+
+    due: Due
+    reached: tuple[ChannelOut, str] | None = None
+    error: Exception | None = None
+    decision: ReminderDecision | None = None
+
+
+async def _reach(items: Sequence[_Item], channels: Sequence[ChannelOut], *, prefer: bool) -> None:
+    """Find the channel and address that reach each delegate (their invitation's channel first
+    when ``prefer``); a lookup that fails is kept as the item's error."""
     by_name = {out.channel: out for out in channels}
-    found: list[tuple[Due, ChannelOut | None, str | None]] = []
-    for item in due:
+    for item in items:
         ordered = list(channels)
-        if prefer and item.invited_on in by_name:
-            ordered.remove(by_name[item.invited_on])
-            ordered.insert(0, by_name[item.invited_on])
-        reached = await _reaching_one(item.participant, ordered)
-        if reached is None:
-            found.append((item, None, None))
-        else:
-            found.append((item, *reached))
-    return found
+        invited_on = item.due.invited_on
+        if prefer and invited_on in by_name:
+            ordered.remove(by_name[invited_on])
+            ordered.insert(0, by_name[invited_on])
+        try:
+            item.reached = await _reaching_one(item.due.participant, ordered)
+        except Exception as error:
+            item.error = error
+
+
+def _unreached(item: _Item, what: str, report: DeliveryReport) -> None:
+    """Report a delegate whose channel lookup failed (tried again later)."""
+    log.warning("%s: could not look the delegate up: %r; tried again later", what, item.error)
+    report.errors.append(f"{what}: {item.error!r}")
+
+
+Work = Callable[[Repositories, _Item, DeliveryReport], Awaitable[None]]
+
+
+async def _in_transactions(
+    store: Repositories,
+    items: Sequence[_Item],
+    *,
+    work: Work,
+    give_up: Callable[[Repositories, _Item], Awaitable[None]],
+    what: Callable[[_Item], str],
+) -> DeliveryReport:
+    """Do ``work`` for every item in one transaction. If that fails, do it again one item per
+    transaction, so that one delegate's trouble holds up nobody else: an item that fails
+    alone is rolled back, reported, and handed to ``give_up`` (to be looked at later). The
+    report holds only what was committed."""
+    report = DeliveryReport()
+    try:
+        async with store.transaction() as tx:
+            for item in items:
+                await work(tx, item, report)
+        return report
+    except Exception as error:
+        log.info("a batch of %s failed (%r); one at a time now", len(items), error)
+    report = DeliveryReport()
+    for item in items:
+        report.merge(await _alone(store, item, work=work, give_up=give_up, what=what))
+    return report
+
+
+async def _alone(
+    store: Repositories,
+    item: _Item,
+    *,
+    work: Work,
+    give_up: Callable[[Repositories, _Item], Awaitable[None]],
+    what: Callable[[_Item], str],
+) -> DeliveryReport:
+    part = DeliveryReport()
+    try:
+        async with store.transaction() as tx:
+            await work(tx, item, part)
+        return part
+    except Exception as error:
+        log.error("%s failed: %r; tried again later", what(item), error, exc_info=True)
+        async with store.transaction() as tx:
+            await give_up(tx, item)
+        return DeliveryReport(errors=[f"{what(item)}: {error!r}"])
+
+
+async def _passes(
+    fetch: Callable[[], Awaitable[Sequence[Due]]],
+    *,
+    batch: int,
+    handle: Callable[[Sequence[Due]], Awaitable[DeliveryReport]],
+) -> DeliveryReport:
+    """Handle what ``fetch`` finds due, a batch at a time, until nothing is due. Each batch
+    moves what it handles out of what is due; a batch of nothing but delegates already
+    handled in this pass (a store that did not record it) stops the pass rather than loop."""
+    report = DeliveryReport()
+    handled: set[int] = set()
+    while True:
+        due = await fetch()
+        if not due:
+            return report
+        fresh = [item for item in due if item.response_id not in handled]
+        if not fresh:
+            log.error("responses %s are still due after they were handled", sorted(handled))
+            return report
+        handled.update(item.response_id for item in fresh)
+        report.merge(await handle(fresh))
+        if len(due) < batch:
+            return report
 
 
 async def deliver_invitations(
@@ -253,44 +356,53 @@ async def deliver_invitations(
     batch: int = BATCH,
 ) -> DeliveryReport:
     """Enqueue every invitation due at ``now``, each delegate once, on the first channel that
-    reaches them; plan their first reminder."""
-    report = DeliveryReport()
-    while True:
-        due = await store.rounds.due_invitations(now=now, limit=batch)
-        if not due:
-            return report
-        reaching = await _reaching(due, channels, prefer=False)
-        async with store.transaction() as tx:
-            conversation = Conversation(tx, clock=_At(now))
-            for item, out, address in reaching:
-                if out is None or address is None:
-                    await tx.rounds.defer_invitation(
-                        item.response_id, until=now + UNREACHABLE_RETRY
-                    )
-                    report.unreachable.append(item.participant.id)
-                    continue
-                screen = await conversation.act(item.participant, item.round.id, Show())
-                preface = invitation_text(screen.survey, item.round, item.participant)
-                messages = out.screen_messages(
-                    screen,
-                    address=address,
-                    key=invitation_key(item.round.id, item.participant.id),
-                    preface=preface,
-                    lane=Lane.BULK,
-                )
-                key = invitation_key(item.round.id, item.participant.id)
-                if await _enqueue(tx, out, messages, now=now):
-                    report.invited.append(Enqueued(item.participant.id, out.channel, key))
-                else:
-                    report.skipped += 1
-                remind_at = next_reminder(
-                    item.round, item.participant.timezone, office_hours, after=now
-                )
-                await tx.rounds.invited(
-                    item.response_id, channel=out.channel, at=now, remind_at=remind_at
-                )
-        if len(due) < batch:
-            return report
+    reaches them, and plan their first reminder, in one transaction per invitation (a batch
+    of them at once). A delegate no channel reaches, or whose invitation failed, is looked at
+    again after :data:`UNREACHABLE_RETRY` (or as soon as they enrol)."""
+
+    async def work(tx: Repositories, item: _Item, report: DeliveryReport) -> None:
+        due = item.due
+        participant, round_ = due.participant, due.round
+        if item.error is not None:
+            _unreached(item, what(item), report)
+            await give_up(tx, item)
+            return
+        if item.reached is None:
+            await tx.rounds.defer_invitation(due.response_id, until=now + UNREACHABLE_RETRY)
+            report.unreachable.append(participant.id)
+            return
+        out, address = item.reached
+        screen = await Conversation(tx, clock=_At(now)).act(participant, round_.id, Show())
+        key = invitation_key(round_.id, participant.id)
+        messages = out.screen_messages(
+            screen,
+            address=address,
+            key=key,
+            preface=invitation_text(screen.survey, round_, participant),
+            lane=Lane.BULK,
+        )
+        if await _enqueue(tx, out, messages, now=now):
+            report.invited.append(Enqueued(participant.id, out.channel, key))
+        else:
+            report.skipped += 1
+        remind_at = next_reminder(round_, participant.timezone, office_hours, after=now)
+        await tx.rounds.invited(due.response_id, channel=out.channel, at=now, remind_at=remind_at)
+
+    async def give_up(tx: Repositories, item: _Item) -> None:
+        await tx.rounds.defer_invitation(item.due.response_id, until=now + UNREACHABLE_RETRY)
+
+    def what(item: _Item) -> str:
+        return f"invitation {invitation_key(item.due.round.id, item.due.participant.id)}"
+
+    async def handle(due: Sequence[Due]) -> DeliveryReport:
+        items = [_Item(entry) for entry in due]
+        await _reach(items, channels, prefer=False)
+        return await _in_transactions(store, items, work=work, give_up=give_up, what=what)
+
+    async def fetch() -> Sequence[Due]:
+        return await store.rounds.due_invitations(now=now, limit=batch)
+
+    return await _passes(fetch, batch=batch, handle=handle)
 
 
 async def send_due_reminders(
@@ -301,42 +413,78 @@ async def send_due_reminders(
     office_hours: OfficeHours,
     batch: int = BATCH,
 ) -> DeliveryReport:
-    """Enqueue the reminders due at ``now`` (one per delegate at most), and plan the next."""
-    report = DeliveryReport()
-    while True:
-        due = await store.rounds.due_reminders(now=now, limit=batch)
-        if not due:
-            return report
-        reaching = await _reaching(due, channels, prefer=True)
-        async with store.transaction() as tx:
-            conversation = Conversation(tx, clock=_At(now))
-            for item, out, address in reaching:
-                decision = reminder_due(
-                    item.round,
-                    item.participant.timezone,
+    """Enqueue the reminders due at ``now`` (one per delegate at most) and plan the next, in
+    one transaction per delegate (a batch of them at once). Only delegates with a reminder to
+    send now are looked up on their channel."""
+
+    async def work(tx: Repositories, item: _Item, report: DeliveryReport) -> None:
+        due, decision = item.due, item.decision
+        assert decision is not None
+        if decision.send is not None and item.error is not None:
+            _unreached(item, what(item), report)
+            await give_up(tx, item)
+            return
+        if decision.send is not None:
+            report.superseded += len(decision.superseded)
+            if item.reached is None:
+                report.unreachable.append(due.participant.id)
+            else:
+                await remind(tx, item, decision.send, report)
+        await tx.rounds.plan_reminder(due.response_id, at=decision.next_check)
+
+    async def remind(
+        tx: Repositories, item: _Item, step: PlannedReminder, report: DeliveryReport
+    ) -> None:
+        assert item.reached is not None
+        out, address = item.reached
+        participant, round_ = item.due.participant, item.due.round
+        screen = await Conversation(tx, clock=_At(now)).act(participant, round_.id, Show())
+        key = reminder_key(round_, participant.id, step.step_minutes)
+        messages = out.screen_messages(
+            screen,
+            address=address,
+            key=key,
+            preface=reminder_text(screen.survey, round_, participant, screen.response),
+            lane=Lane.BULK,
+        )
+        if await _enqueue(tx, out, messages, now=now):
+            report.reminded.append(Enqueued(participant.id, out.channel, key))
+        else:
+            report.skipped += 1
+
+    async def give_up(tx: Repositories, item: _Item) -> None:
+        await tx.rounds.plan_reminder(item.due.response_id, at=now + UNREACHABLE_RETRY)
+
+    def what(item: _Item) -> str:
+        step = item.decision.send if item.decision is not None else None
+        if step is None:
+            return f"reminder plan of response {item.due.response_id}"
+        return (
+            f"reminder {reminder_key(item.due.round, item.due.participant.id, step.step_minutes)}"
+        )
+
+    async def handle(due: Sequence[Due]) -> DeliveryReport:
+        items = [
+            _Item(
+                entry,
+                decision=reminder_due(
+                    entry.round,
+                    entry.participant.timezone,
                     office_hours,
                     now=now,
-                    invited_at=item.invited_at,
-                )
-                report.superseded += len(decision.superseded)
-                if decision.send is not None and out is not None and address is not None:
-                    screen = await conversation.act(item.participant, item.round.id, Show())
-                    preface = reminder_text(
-                        screen.survey, item.round, item.participant, screen.response
-                    )
-                    key = reminder_key(item.round, item.participant.id, decision.send.step_minutes)
-                    messages = out.screen_messages(
-                        screen, address=address, key=key, preface=preface, lane=Lane.BULK
-                    )
-                    if await _enqueue(tx, out, messages, now=now):
-                        report.reminded.append(Enqueued(item.participant.id, out.channel, key))
-                    else:
-                        report.skipped += 1
-                elif decision.send is not None:
-                    report.unreachable.append(item.participant.id)
-                await tx.rounds.plan_reminder(item.response_id, at=decision.next_check)
-        if len(due) < batch:
-            return report
+                    invited_at=entry.invited_at,
+                ),
+            )
+            for entry in due
+        ]
+        sending = [item for item in items if item.decision and item.decision.send is not None]
+        await _reach(sending, channels, prefer=True)
+        return await _in_transactions(store, items, work=work, give_up=give_up, what=what)
+
+    async def fetch() -> Sequence[Due]:
+        return await store.rounds.due_reminders(now=now, limit=batch)
+
+    return await _passes(fetch, batch=batch, handle=handle)
 
 
 async def close_due_rounds(
@@ -347,15 +495,25 @@ async def close_due_rounds(
     notify_partial: bool = False,
 ) -> DeliveryReport:
     """Close every round whose closing time has passed, at that time; with
-    ``notify_partial``, tell those whose answers were kept as partial."""
+    ``notify_partial``, tell those whose answers were kept as partial. A round that cannot be
+    closed is reported and tried again at the next tick; the others close."""
     report = DeliveryReport()
     for round_ in await store.rounds.rounds_to_close(now):
-        async with store.transaction() as tx:
-            closed = await tx.rounds.close_round(round_.id, now=min(now, round_.closes_at))
+        try:
+            async with store.transaction() as tx:
+                closed = await tx.rounds.close_round(round_.id, now=min(now, round_.closes_at))
+        except Exception as error:
+            log.error("round %s could not be closed: %r", round_.id, error, exc_info=True)
+            report.errors.append(f"closing round {round_.id}: {error!r}")
+            continue
         report.closed.append(closed.id)
         log.info("round %s closed (closing time %s)", closed.id, closed.closes_at.isoformat())
         if notify_partial:
-            report.merge(await _notify_partial(store, closed, channels=channels, now=now))
+            try:
+                report.merge(await _notify_partial(store, closed, channels=channels, now=now))
+            except Exception as error:
+                log.error("closing notes of round %s: %r", closed.id, error, exc_info=True)
+                report.errors.append(f"closing notes of round {closed.id}: {error!r}")
     return report
 
 
@@ -369,14 +527,14 @@ async def _notify_partial(
         for line in await store.rounds.status(round_.id)
         if line.status is ResponseStatus.PARTIAL
     ]
+    reached = [(line, await _reaching_one(line.participant, channels)) for line in partial]
     async with store.transaction() as tx:
-        for line in partial:
+        for line, found in reached:
             participant = line.participant
-            reached = await _reaching_one(participant, channels)
-            if reached is None:
+            if found is None:
                 report.unreachable.append(participant.id)
                 continue
-            out, address = reached
+            out, address = found
             note = out.note_message(
                 closing_text(survey, round_, participant, line.answered),
                 address=address,

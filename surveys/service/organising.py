@@ -40,7 +40,9 @@ from surveys.reminders import (
     WAITING,
     OfficeHours,
     PlannedReminder,
+    ReminderDecision,
     parse_reminder_policy,
+    reminder_due,
     reminder_key,
     schedule_for,
 )
@@ -416,16 +418,17 @@ async def reminder_plan(
     for line in lines:
         plan = plans.get(line.participant.id, [])
         due = invited.get(line.participant.id)
-        passed = [planned for planned in plan if planned.at <= now]
+        decision = (
+            reminder_due(
+                round_, line.participant.timezone, office_hours, now=now, invited_at=due.invited_at
+            )
+            if due is not None and due.invited_at is not None
+            else None
+        )
         for planned in plan:
             key = reminder_key(round_, line.participant.id, planned.step_minutes)
             state = _reminder_state(
-                recorded.get(key),
-                planned.at,
-                now=now,
-                due=due,
-                latest=passed[-1] if passed else None,
-                planned=planned,
+                recorded.get(key), planned, now=now, due=due, plan=plan, decision=decision
             )
             rows.append(
                 PlannedRow(line.participant, line.status, planned.step_minutes, planned.at, state)
@@ -440,30 +443,33 @@ async def reminder_plan(
 
 def _reminder_state(
     recorded: OutboundStatus | None,
-    at: datetime,
+    planned: PlannedReminder,
     *,
     now: datetime,
     due: Due | None,
-    latest: PlannedReminder | None,
-    planned: PlannedReminder,
+    plan: Sequence[PlannedReminder],
+    decision: ReminderDecision | None,
 ) -> str:
+    """What happened to one planned reminder, or what the next tick will do with it: the
+    tick's own rule (:func:`~surveys.reminders.reminder_due`) decides."""
     if recorded is OutboundStatus.SENT:
         return "sent"
     if recorded is OutboundStatus.FAILED:
         return "not sent (refused)"
     if recorded is not None:
         return "sending"
-    if at > now:
+    if planned.at > now:
         return "planned"
-    if due is None or due.invited_at is None:
+    if due is None or due.invited_at is None or decision is None:
         return "not invited yet"
-    if at <= due.invited_at:
+    if planned.at <= due.invited_at:
         return "skipped (before the invitation)"
-    if latest is not None and latest != planned:
+    latest = [step for step in plan if due.invited_at < step.at <= now][-1]
+    if latest != planned:
         return "skipped (a later one was due)"
-    if due.remind_at is not None and due.remind_at > now:
-        return "waits for office hours"
-    return "due at the next tick"
+    if decision.send == planned:
+        return "due at the next tick"
+    return "waits for office hours"
 
 
 async def request_digest(

@@ -1,10 +1,10 @@
-"""Fixtures for the scheduler and round command tests: a recording messenger, a settable
+"""Fixtures for the scheduler and round command tests: a recording channel, a settable
 clock, and a round launched on any store.
 
 ``tests`` has no packages, so helpers are fixtures that return classes or functions::
 
-    def test_x(recording_messenger, fixed_clock):
-        slack = recording_messenger()
+    def test_x(recording_out, fixed_clock):
+        slack = recording_out()
         clock = fixed_clock(datetime(2026, 6, 8, tzinfo=UTC))
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.fakes.messenger import RecordingMessenger
+from bot.fakes.messenger import RecordingOut
 from surveys.definition import Survey, load_survey
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
@@ -41,8 +41,8 @@ class FixedClock:
 
 
 @pytest.fixture
-def recording_messenger() -> type[RecordingMessenger]:
-    return RecordingMessenger
+def recording_out() -> type[RecordingOut]:
+    return RecordingOut
 
 
 @pytest.fixture
