@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import shutil
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -208,6 +210,7 @@ async def slack_world_on(
     clock = FixedClock()
     store = await open_store(database_url)
     opened = wrap(store) if wrap is not None else store
+    digest_folder = tempfile.mkdtemp(prefix="itinera-digests-")
     try:
         if populated:
             round_id = await populate(opened, clock)
@@ -217,7 +220,7 @@ async def slack_world_on(
             await before_start(opened)
         async with FakeSlackApi(users=SLACK_USERS, token=BOT_TOKEN) as slack:
             itinera = build(
-                slack_settings(slack, database_url),
+                slack_settings(slack, database_url, digest_folder=digest_folder),
                 opened,
                 clock=clock,
                 timer=InstantTimer(),
@@ -237,6 +240,7 @@ async def slack_world_on(
                     await sender.aclose()
     finally:
         await store.close()
+        shutil.rmtree(digest_folder, ignore_errors=True)
 
 
 @pytest.fixture
