@@ -358,8 +358,11 @@ class InMemoryRoundRepository:
             self.rounds[round_id] = round_
         for stored in self.responses.values():
             response = stored.response
-            if response.round_id == round_id and response.status is ResponseStatus.IN_PROGRESS:
+            if response.round_id != round_id:
+                continue
+            if response.status is ResponseStatus.IN_PROGRESS:
                 stored.response = replace(response, status=ResponseStatus.PARTIAL)
+            stored.invite_at = stored.remind_at = None
         return round_
 
     async def extend_round(self, round_id: int, *, closes_at: datetime, now: datetime) -> Round:
@@ -380,6 +383,8 @@ class InMemoryRoundRepository:
             for _, stored in self.of_round(round_id):
                 if stored.response.status is ResponseStatus.PARTIAL:
                     stored.response = replace(stored.response, status=ResponseStatus.IN_PROGRESS)
+                if stored.invited_at is None and stored.response.status in WAITING:
+                    stored.invite_at = utc(now)
         return round_
 
     async def open_rounds(self, now: datetime) -> Sequence[Round]:
@@ -544,6 +549,8 @@ class InMemoryResponseRepository:
             old.status is not ResponseStatus.SUBMITTED or submitted_at is None
         ):
             submitted_at = now
+        if status is ResponseStatus.SUBMITTED:
+            stored.remind_at = None
         history = [replace(c, value=_copy(c.value), at=utc(c.at)) for c in changes]
         for question_id, change in final_changes(history).items():
             if change.reason == "cleared":

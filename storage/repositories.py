@@ -671,7 +671,8 @@ class SqlAlchemyRoundRepository:
         return round_record(row)
 
     async def close_round(self, round_id: int, *, now: datetime) -> Round:
-        """Set ``closed_at`` unless set, and turn ``in_progress`` responses ``partial``.
+        """Set ``closed_at`` unless set, turn ``in_progress`` responses ``partial`` and take
+        the round's responses out of the delivery plan.
 
         Two UPDATEs in one transaction (plus a read when it was closed already); running it
         again changes nothing (the first closing time stays). ``updated_at`` of the responses
@@ -691,13 +692,27 @@ class SqlAlchemyRoundRepository:
                 row = await session.get(RoundRow, round_id)
                 if row is None:
                     raise NotFoundError("round", round_id)
+            # Answers started are kept as partial, and nothing is due in a closed round any
+            # more: its rows leave the due indexes, so ticks never read past rounds again
+            # (reopening plans them anew).
+            in_progress = ResponseRow.status == ResponseStatus.IN_PROGRESS.value
             await session.execute(
                 update(ResponseRow)
                 .where(
                     ResponseRow.round_id == round_id,
-                    ResponseRow.status == ResponseStatus.IN_PROGRESS.value,
+                    or_(
+                        in_progress,
+                        ResponseRow.invite_at.is_not(None),
+                        ResponseRow.remind_at.is_not(None),
+                    ),
                 )
-                .values(status=ResponseStatus.PARTIAL.value)
+                .values(
+                    status=case(
+                        (in_progress, ResponseStatus.PARTIAL.value), else_=ResponseRow.status
+                    ),
+                    invite_at=None,
+                    remind_at=None,
+                )
                 .execution_options(synchronize_session=False)
             )
         return round_record(row)
@@ -744,6 +759,17 @@ class SqlAlchemyRoundRepository:
                         ResponseRow.status == ResponseStatus.PARTIAL.value,
                     )
                     .values(status=ResponseStatus.IN_PROGRESS.value)
+                    .execution_options(synchronize_session=False)
+                )
+                # Who was never invited is due now; reminders are planned by the use case.
+                await session.execute(
+                    update(ResponseRow)
+                    .where(
+                        ResponseRow.round_id == round_id,
+                        ResponseRow.invited_at.is_(None),
+                        ResponseRow.status.in_([status.value for status in WAITING]),
+                    )
+                    .values(invite_at=now)
                     .execution_options(synchronize_session=False)
                 )
         return round_record(updated)
@@ -1023,6 +1049,7 @@ class SqlAlchemyResponseRepository:
                 (ResponseRow.started_at.is_(None), at), else_=ResponseRow.started_at
             )
         if status is ResponseStatus.SUBMITTED:
+            values["remind_at"] = None  # nobody reminds who has submitted
             # SET expressions see the row as it was before this UPDATE.
             values["submitted_at"] = case(
                 (ResponseRow.status != ResponseStatus.SUBMITTED.value, at),

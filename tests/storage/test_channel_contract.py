@@ -593,3 +593,38 @@ async def test_a_submitted_or_closed_response_is_never_due(any_store: AnyStore) 
     ] == [ben.id]
     await any_store.rounds.close_round(round_.id, now=OPENS)
     assert await any_store.rounds.due_invitations(now=OPENS, limit=10) == []
+
+
+async def test_closing_takes_a_round_out_of_the_plan_and_reopening_invites_who_was_not(
+    any_store: AnyStore,
+) -> None:
+    ana, ben, chloe = await seed(any_store)
+    round_ = await make_round(any_store, [ana, ben, chloe], closes_at=OPENS + timedelta(days=2))
+    due = {
+        item.participant.id: item
+        for item in await any_store.rounds.due_invitations(now=OPENS, limit=10)
+    }
+    for person in (ana, chloe):
+        await any_store.rounds.invited(
+            due[person.id].response_id,
+            channel="slack",
+            at=OPENS,
+            remind_at=OPENS + timedelta(days=1),
+        )
+    await progress(any_store, round_.id, chloe.id, ResponseStatus.SUBMITTED)
+    # Who submitted is never reminded, even if the plan said so.
+    assert [
+        item.participant.id
+        for item in await any_store.rounds.due_reminders(now=OPENS + timedelta(days=1), limit=9)
+    ] == [ana.id]
+
+    closing = OPENS + timedelta(days=2)
+    await any_store.rounds.close_round(round_.id, now=closing)
+    [plan] = await any_store.rounds.reminder_plans(round_.id)
+    assert (plan.participant.id, plan.remind_at) == (ana.id, None)
+
+    later = closing + timedelta(hours=1)
+    await any_store.rounds.extend_round(round_.id, closes_at=CLOSES, now=later)
+    again = await any_store.rounds.due_invitations(now=later, limit=10)
+    assert [item.participant.id for item in again] == [ben.id]  # Ana and Chloé were invited
+    assert await any_store.rounds.due_reminders(now=CLOSES - timedelta(hours=1), limit=9) == []

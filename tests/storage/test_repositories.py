@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, func, or_, select, text
 from sqlalchemy.exc import StatementError
 
 from storage import repositories
 from storage.database import Database, Store, open_store, split_url
+from storage.tables import ResponseRow
 from surveys.definition import Survey, load_survey
 from surveys.queues import NewInboundEvent, NewMessage
 from surveys.records import (
@@ -28,6 +29,7 @@ from surveys.records import (
     ResponseStatus,
     Role,
 )
+from tests.storage.test_channel_contract import OPENS, make_round, progress, seed
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -375,3 +377,27 @@ async def test_reminder_policies_are_stored_as_json_lists(store: Store) -> None:
     [(raw, attribution)] = await sql(store, "SELECT reminder_policy, attribution FROM rounds")
     assert (json.loads(raw) if isinstance(raw, str) else raw) == [4320, 1440, 120]
     assert attribution == "delegation"
+
+
+async def test_past_rounds_and_submissions_leave_the_due_indexes(store: Store) -> None:
+    """The tick reads due work through partial indexes on ``invite_at`` and ``remind_at``;
+    rows of closed rounds and submitted responses must leave them, or every tick would read
+    every past round again."""
+    people = await seed(store)
+    open_round = await make_round(store, people)
+    past = await make_round(store, people)
+    for item in await store.rounds.due_invitations(now=OPENS, limit=10):
+        await store.rounds.invited(
+            item.response_id, channel="slack", at=OPENS, remind_at=OPENS + timedelta(days=1)
+        )
+    await progress(store, open_round.id, people[0].id, ResponseStatus.SUBMITTED)
+    await store.rounds.close_round(past.id, now=OPENS)
+
+    assert store.database is not None
+    async with store.database.sessions() as session:
+        planned = await session.execute(
+            select(ResponseRow.round_id, func.count())
+            .where(or_(ResponseRow.invite_at.is_not(None), ResponseRow.remind_at.is_not(None)))
+            .group_by(ResponseRow.round_id)
+        )
+        assert dict(planned.tuples().all()) == {open_round.id: len(people) - 1}
