@@ -155,7 +155,7 @@ class TelegramRuntime:
         stored = await self.receiver.receive(raw)
         if stored is None:
             return PlainTextResponse("ok")
-        return PlainTextResponse("ok", background=BackgroundTask(self.receiver.apply_now, stored))
+        return PlainTextResponse("ok", background=BackgroundTask(self.receiver.apply_soon(stored)))
 
     async def _set_commands(self) -> None:
         for language, commands in command_menus():
