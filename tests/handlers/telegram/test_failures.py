@@ -10,10 +10,12 @@ organisers to see, and neither undoes the answer.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot.fakes.telegram_api import BLOCKED, FakeTelegram
 from surveys.queues import OutboundStatus
@@ -253,3 +255,32 @@ async def test_an_update_stored_before_a_crash_is_applied_after_the_restart(
         await bot.settle()  # what the inbox worker does once it runs
         assert "Question 1 sur" in fake.last_text(claire)
     assert await world.inbox() == [(str(update_id), True, None)]
+
+
+async def test_an_update_the_inbox_cannot_store_is_answered_503_and_stored_when_resent(
+    fake: FakeTelegram, world: Any, run_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    claire = fake.user(7110, "Claire")
+    await world.enrol("claire", claire.id)
+    async with run_bot("webhook") as bot:
+        await bot.act(fake.command(claire, "survey"))
+        await _rename(world.store, "inbound_events", "inbound_events_away")  # it cannot store
+        try:
+            with caplog.at_level(logging.WARNING, logger="itinera.telegram"):
+                update_id = await fake.send_text(claire, "4")
+        finally:
+            await _rename(world.store, "inbound_events_away", "inbound_events")
+        assert fake.webhook_deliveries[-1] == (update_id, 503)  # Telegram will send it again
+        (warning,) = [r for r in caplog.records if r.name == "itinera.telegram"]
+        assert f"update {update_id} not stored" in warning.getMessage()
+        assert warning.exc_info is None  # one line, no traceback
+        await fake.deliver_pending()  # as Telegram does, a little later
+        assert fake.webhook_deliveries[-1] == (update_id, 200)
+        await bot.settle()
+        assert "Question 2 sur" in fake.last_text(claire)
+    assert await world.answers("claire") == {"alignment_return": 4}
+
+
+async def _rename(store: Any, table: str, to: str) -> None:
+    async with store.database.engine.begin() as connection:
+        await connection.execute(text(f"ALTER TABLE {table} RENAME TO {to}"))

@@ -139,3 +139,18 @@ async def test_a_refused_token_fails_the_start_and_leaves_nothing_running(
     await runtime.stop()  # harmless
     for close in itinera.closers:
         await close()
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+async def test_what_is_applied_while_itinera_stops_is_still_sent(
+    fake: FakeTelegram, world: Any, run_bot: Any
+) -> None:
+    claire = fake.user(9101, "Claire")
+    await world.enrol("claire", claire.id)
+    async with run_bot("polling") as bot:
+        await bot.received(fake.command(claire, "survey"))
+        # itinera run stops receiving first, then lets the inbox and the sender finish.
+        await bot.runtime.stop()
+        await bot.settle()
+        assert "Question 1 sur" in fake.last_text(claire)
+    assert all(m.status == "sent" for m in await world.outbox())
