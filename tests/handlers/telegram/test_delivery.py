@@ -6,6 +6,7 @@ delivers it to the fake Bot API (``bot.tick()`` does both, as ``itinera run`` wo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from bot.fakes.telegram_api import BLOCKED, FakeTelegram
 from surveys.errors import DeliveryError
 from surveys.reminders import schedule_for
+from surveys.service.delivery import close_due_rounds
 
 # Channel logic, not storage: SQLite is enough (the scenarios run on every backend).
 pytestmark = pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
@@ -76,6 +78,26 @@ async def test_a_reminder_shows_where_the_delegate_stopped_and_keyboards_stay_on
         }
         with_buttons = [m for m in fake.bot_messages(claire) if m.buttons]
         assert len(with_buttons) == 1 and "Question 3 sur 22" in with_buttons[0].text
+
+
+async def test_a_delegate_whose_round_closed_halfway_is_told_their_answers_were_kept(
+    fake: FakeTelegram, world: Any, run_bot: Any
+) -> None:
+    claire = fake.user(9005, "Claire")
+    participant = await world.enrol("claire", claire.id)
+    async with run_bot("polling") as bot:
+        await bot.tick()
+        await bot.act(fake.tap(claire, "4"))
+        world.clock.current = world.round.closes_at + timedelta(minutes=1)
+        report = await close_due_rounds(
+            world.store, channels=bot.itinera.outs, now=world.clock.now(), notify_partial=True
+        )
+        await bot.settle()
+    assert report.closed == [world.round.id] and report.notified == [participant.id]
+    note = fake.bot_messages(claire)[-1]
+    assert note.text.startswith("L’enquête «\u00a0Approche basée sur les itinéraires")
+    assert "La réponse que vous aviez donnée a été conservée comme réponse partielle" in note.text
+    assert not note.buttons
 
 
 async def test_an_invitation_to_a_delegate_who_blocked_the_bot_fails_for_good(

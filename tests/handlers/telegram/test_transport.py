@@ -18,7 +18,7 @@ from bot.fakes.telegram_api import BLOCKED, FakeTelegram, FloodControl
 from bot.fakes.timing import InstantTimer
 from bot.settings import load_settings
 from bot.telegram_wiring import make_bot, pacing
-from handlers.telegram import presenter
+from handlers.telegram import keyboards, presenter
 from handlers.telegram.presenter import Pressed
 from handlers.telegram.transport import TelegramTransport
 from storage.database import Store
@@ -375,3 +375,23 @@ def _raw_text(chat_id: int, value: str, *, key: str = "raw") -> NewMessage:
         body={"chat_id": chat_id, "text": value, "parse_mode": "HTML"},
         lane=Lane.INTERACTIVE,
     )
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+async def test_a_long_reply_arrives_split_under_the_limit_and_in_order(
+    fake: FakeTelegram, store: Store, bots: BotFor
+) -> None:
+    ana = fake.user(25, "Ana")
+    clock, timer = Clock(), InstantTimer()
+    paragraphs = [f"Délégation {n} : réponse reçue, merci <{n}> & suite." for n in range(400)]
+    long = "\n\n".join(paragraphs)
+    keyboard = keyboards.language_keyboard("fr")
+    messages = presenter.text_messages(ana.id, long, key="long", keyboard=keyboard)
+    assert len(messages) > 3
+    await enqueue(store, messages, clock)
+    await sender_for(store, bots(), clock, timer).drain()
+    shown = fake.bot_messages(ana)
+    assert len(shown) == len(messages)
+    assert all(len(m.text) <= 4096 for m in shown)
+    assert "\n\n".join(m.text.strip() for m in shown) == long
+    assert [bool(m.buttons) for m in shown] == [False] * (len(shown) - 1) + [True]
