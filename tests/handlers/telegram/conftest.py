@@ -78,7 +78,7 @@ class MutableClock:
 
 
 @dataclass(frozen=True)
-class Outgoing:
+class OutboxRow:
     """An outbox row as the tests look at it."""
 
     key: str
@@ -133,7 +133,7 @@ class World:
             )
             return [(row.key, row.processed_at is not None, row.error) for row in rows]
 
-    async def outbox(self) -> list[Outgoing]:
+    async def outbox(self) -> list[OutboxRow]:
         """Every Telegram message Itinera enqueued, oldest first."""
         async with self.store.database.sessions() as session:
             rows = await session.scalars(
@@ -142,7 +142,7 @@ class World:
                 .order_by(OutboundMessageRow.id)
             )
             return [
-                Outgoing(row.key, row.method or "", row.address or "", row.status, row.error)
+                OutboxRow(row.key, row.method or "", row.address or "", row.status, row.error)
                 for row in rows
             ]
 

@@ -41,8 +41,11 @@ async def test_a_delegate_who_blocked_the_bot_keeps_their_answer(
         update_id = await bot.act(fake.send_text(claire, "4"))
         assert await world.answers("claire") == {"alignment_return": 4}
         assert (str(update_id), True, None) in await world.inbox()  # applied, not an error
-        replies = [m for m in await world.outbox() if m.address == str(claire.id)][1:]
-        assert replies and {(m.status, m.error) for m in replies} == {("failed", BLOCKED)}
+        event = await world.store.events.get(channel="telegram", key=str(update_id))
+        assert event is not None
+        replies = [m for m in await world.outbox() if m.key.startswith(f"reply:{event.id}")]
+        assert {m.method for m in replies} == {"sendMessage", "editMessageReplyMarkup"}
+        assert {(m.status, m.error) for m in replies} == {("failed", BLOCKED)}
 
         # Unblocked, she carries on where she was.
         fake.unblock(claire)
