@@ -5,7 +5,9 @@ It answers ``/bot<token>/<method>`` like Telegram for what Itinera calls (``getM
 ``editMessageText``, ``answerCallbackQuery``, ``sendPhoto``, ...), keeps each private chat as a
 user sees it, plays users (text, commands, button presses), records every call, and can be told
 to refuse calls the way Telegram does (429 with ``retry_after``, 400, 403 for a blocked bot).
-With a webhook set, it POSTs updates to it with the secret header instead of queueing them for
+Given a :class:`FloodControl`, it enforces Telegram's flood limits itself (messages a second
+per chat and per bot, on a clock of the caller's choosing) and answers 429 beyond them. With a
+webhook set, it POSTs updates to it with the secret header instead of queueing them for
 ``getUpdates``.
 
 It checks what real Telegram checks and a bug would trip: HTML that does not parse, texts over
@@ -27,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -151,6 +154,35 @@ class _Fault:
     description: str
     retry_after: int | None
     remaining: int
+    chat_id: int | None = None
+
+
+SENDING_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})
+"""The methods that post a new message, which Telegram's flood limits count."""
+
+
+@dataclass
+class FloodControl:
+    """Telegram's flood limits as the fake enforces them: about ``per_chat`` new messages a
+    second in one chat and ``per_bot`` in all chats together, short bursts tolerated, measured
+    on ``clock`` (seconds; a test's virtual time, or the real monotonic clock)."""
+
+    per_chat: float = 1.0
+    chat_burst: float = 3.0
+    per_bot: float = 30.0
+    bot_burst: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+
+
+class _Bucket:
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate, self.burst, self.tokens, self.stamp = rate, burst, burst, now
+
+    def wait(self, now: float) -> float:
+        """0 if a token is there (not taken), else the seconds until one is."""
+        self.tokens = min(self.burst, self.tokens + max(now - self.stamp, 0.0) * self.rate)
+        self.stamp = max(self.stamp, now)
+        return 0.0 if self.tokens >= 1.0 - 1e-9 else (1.0 - self.tokens) / self.rate
 
 
 @dataclass
@@ -210,6 +242,7 @@ class FakeTelegram:
         bot_id: int = 4242,
         username: str = "itinera_test_bot",
         host: str = "127.0.0.1",
+        flood: FloodControl | None = None,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -222,6 +255,11 @@ class FakeTelegram:
         """(update_id, HTTP status, or 0 if the webhook could not be reached) per POST."""
         self.waiting_polls = 0
         """How many ``getUpdates`` calls are waiting for an update right now."""
+        self.flood = flood
+        self.flood_refusals = 0
+        """Calls answered 429 because they went beyond :attr:`flood`'s limits."""
+        self._flood_chats: dict[object, _Bucket] = {}
+        self._flood_bot: _Bucket | None = None
         self._port = 0
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -393,8 +431,10 @@ class FakeTelegram:
         description: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` with an error, like Telegram."""
+        """Answer the next ``times`` calls of ``method`` (to ``chat_id`` only, if given) with an
+        error, like Telegram."""
         if description is None:
             description = {
                 429: f"Too Many Requests: retry after {retry_after or 1}",
@@ -403,7 +443,7 @@ class FakeTelegram:
             }.get(status, "Internal Server Error")
         if status == 429 and retry_after is None:
             retry_after = 1
-        fault = _Fault(status, description, retry_after, times)
+        fault = _Fault(status, description, retry_after, times, chat_id)
         self._faults.setdefault(method.lower(), []).append(fault)
 
     async def wait_for(
@@ -506,9 +546,11 @@ class FakeTelegram:
         params = await self._params(request)
         status = 200
         try:
-            fault = self._fault(method)
+            fault = self._fault(method, params)
             if fault is not None:
                 raise fault
+            if self.flood is not None and method.lower() in SENDING_METHODS:
+                self._flood_check(params)
             result = await self._dispatch(method.lower(), params)
             body: JSONDict = {"ok": True, "result": result}
         except FakeApiError as error:
@@ -518,15 +560,38 @@ class FakeTelegram:
         await self._notify()
         return web.json_response(body, status=status)
 
-    def _fault(self, method: str) -> FakeApiError | None:
+    def _fault(self, method: str, params: JSONDict) -> FakeApiError | None:
         queued = self._faults.get(method.lower())
-        if not queued:
+        fault = next(
+            (f for f in queued or () if f.chat_id is None or f.chat_id == params.get("chat_id")),
+            None,
+        )
+        if queued is None or fault is None:
             return None
-        fault = queued[0]
         fault.remaining -= 1
         if fault.remaining <= 0:
-            queued.pop(0)
+            queued.remove(fault)
         return FakeApiError(fault.status, fault.description, retry_after=fault.retry_after)
+
+    def _flood_check(self, params: JSONDict) -> None:
+        """Take a token of the chat's and of the bot's bucket, or refuse with 429."""
+        assert self.flood is not None
+        limits, now = self.flood, self.flood.clock()
+        chat = self._flood_chats.get(params.get("chat_id"))
+        if chat is None:
+            chat = _Bucket(limits.per_chat, limits.chat_burst, now)
+            self._flood_chats[params.get("chat_id")] = chat
+        if self._flood_bot is None:
+            self._flood_bot = _Bucket(limits.per_bot, limits.bot_burst, now)
+        wait = max(chat.wait(now), self._flood_bot.wait(now))
+        if wait > 0:
+            self.flood_refusals += 1
+            seconds = max(1, math.ceil(wait))
+            raise FakeApiError(
+                429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
+            )
+        chat.tokens -= 1.0
+        self._flood_bot.tokens -= 1.0
 
     async def _params(self, request: web.Request) -> JSONDict:
         if request.content_type == "application/json":
@@ -811,5 +876,6 @@ __all__ = [
     "FakeApiError",
     "FakeTelegram",
     "FakeUser",
+    "FloodControl",
     "visible_text",
 ]

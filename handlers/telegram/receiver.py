@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from handlers.telegram.inbound import to_event
@@ -70,20 +70,34 @@ class Receiver:
             self._changed.notify_all()
         return stored
 
-    async def apply_now(self, event_id: int) -> None:
-        """Apply a stored update in the caller's task if it is its person's next one."""
+    def apply_soon(self, event_id: int) -> Callable[[], Awaitable[None]]:
+        """What applies a stored update in place, to run once the webhook has answered
+        (``BackgroundTask(receiver.apply_soon(event_id))``). It counts as being applied from
+        now, before the answer goes out, so that :meth:`idle` cannot return in between."""
         self._applying += 1
         self._idle.clear()
+
+        async def apply() -> None:
+            try:
+                await self._apply_now(event_id)
+            finally:
+                self._applying -= 1
+                if self._applying == 0:
+                    self._idle.set()
+
+        return apply
+
+    async def apply_now(self, event_id: int) -> None:
+        """Apply a stored update in the caller's task if it is its person's next one."""
+        await self.apply_soon(event_id)()
+
+    async def _apply_now(self, event_id: int) -> None:
         try:
             if not await self._inbox.process(event_id):
                 self._inbox.wake()
         except Exception:
             log.warning("Telegram update %s left to the inbox worker", event_id, exc_info=True)
             self._inbox.wake()
-        finally:
-            self._applying -= 1
-            if self._applying == 0:
-                self._idle.set()
 
 
 __all__ = ["Inbox", "Receiver"]

@@ -8,8 +8,12 @@ With several processes, only one polls (``poll=False`` for the others): Telegram
 ``getUpdates`` per bot at a time.
 
 The webhook answers 403 without the right ``X-Telegram-Bot-Api-Secret-Token``, 400 for a body
-that is not a JSON update, and 200 once the update is stored (a repeat is stored once, applied
-once). An update of a kind we do not handle is stored, answered 200, and ignored.
+that is not a JSON update, 503 when the inbox cannot store it (Telegram sends it again later),
+and 200 once the update is stored (a repeat is stored once, applied once). An update of a kind
+we do not handle is stored, answered 200, and ignored.
+
+Stopping stops receiving only: the bot stays open for the sender, which delivers what the inbox
+applies while Itinera stops; the channel's connection closes it last.
 """
 
 from __future__ import annotations
@@ -122,15 +126,14 @@ class TelegramRuntime:
         await self.receiver.idle()
 
     async def stop(self) -> None:
+        """Stop receiving. The bot stays open: the sender still delivers what the inbox
+        applies meanwhile, and the channel's connection closes it last."""
         if not self._started:
             return
         self._started = False
-        try:
-            if self._poller is not None and self._poll_bot is not None:
-                await self._poller.stop()
-                await _close(self._poll_bot)
-        finally:
-            await _close(self.bot)
+        if self._poller is not None and self._poll_bot is not None:
+            await self._poller.stop()
+            await _close(self._poll_bot)
 
     # --- webhook -------------------------------------------------------------------------------
 
@@ -152,10 +155,20 @@ class TelegramRuntime:
             return PlainTextResponse("malformed JSON", status_code=400)
         if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
             return PlainTextResponse("not an update", status_code=400)
-        stored = await self.receiver.receive(raw)
+        try:
+            stored = await self.receiver.receive(raw)
+        except Exception as error:  # the inbox cannot store it now: Telegram will send it again
+            log.warning(
+                "Telegram update %s not stored (%s: %s); answering 503 so that Telegram sends "
+                "it again",
+                raw["update_id"],
+                type(error).__name__,
+                str(error)[:200],
+            )
+            return PlainTextResponse("try again", status_code=503)
         if stored is None:
             return PlainTextResponse("ok")
-        return PlainTextResponse("ok", background=BackgroundTask(self.receiver.apply_now, stored))
+        return PlainTextResponse("ok", background=BackgroundTask(self.receiver.apply_soon(stored)))
 
     async def _set_commands(self) -> None:
         for language, commands in command_menus():

@@ -9,6 +9,9 @@
 - try later: a 429 with its ``retry_after`` (per chat for sending methods), a network error;
 - refused for good: the delegate blocked the bot (403), the chat or text is refused (400);
 - refused for the channel: the token is invalid (nothing can be sent until it is fixed).
+
+The same applies to the new message sent in place of an edit (a 429 on it is tried later).
+A message naming a method this transport does not know is refused: it can never be sent.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ import logging
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 
 from handlers.telegram.delivery import retry_seconds
 from handlers.telegram.presenter import CHANNEL, SEND_METHODS
@@ -46,6 +56,31 @@ def _unchanged(error: BadRequest) -> bool:
     return "not modified" in error.message.lower()
 
 
+class UnknownMethod(Exception):
+    """An outbox message names a method this transport does not send (it never will)."""
+
+    def __init__(self, method: str) -> None:
+        super().__init__(f"no such Telegram method in the outbox: {method!r}")
+
+
+def _verdict(error: TelegramError, *, method: str) -> Verdict:
+    """What Telegram's refusal of a ``method`` call means for the message."""
+    if isinstance(error, RetryAfter):
+        return RetryLater(
+            "rate limited",
+            after=retry_seconds(error),
+            rate_limited=True,
+            per_address=method in SEND_METHODS,
+        )
+    if isinstance(error, InvalidToken):
+        return Refused(error.message, channel_wide=True)
+    if isinstance(error, Forbidden | BadRequest):
+        return Refused(error.message)
+    if isinstance(error, ChatMigrated):
+        return Refused(f"the chat is now {error.new_chat_id}: {error.message}")
+    return RetryLater(error.message)  # network errors, timeouts, Telegram's own 5xx
+
+
 class TelegramTransport:
     channel = CHANNEL
 
@@ -63,21 +98,12 @@ class TelegramTransport:
         body = dict(message.body)
         try:
             result = await self._call(message.method, body)
-        except RetryAfter as error:
-            return RetryLater(
-                "rate limited",
-                after=retry_seconds(error),
-                rate_limited=True,
-                per_address=message.method in SEND_METHODS,
-            )
-        except InvalidToken as error:
-            return Refused(error.message, channel_wide=True)
-        except Forbidden as error:
-            return Refused(error.message)
         except BadRequest as error:
             return await self._bad_request(message, body, error)
         except TelegramError as error:
-            return RetryLater(error.message)
+            return _verdict(error, method=message.method)
+        except UnknownMethod as error:
+            return Refused(str(error))
         return self._sent(message, result)
 
     async def _bad_request(
@@ -95,7 +121,7 @@ class TelegramTransport:
             try:
                 result = await self._call("sendMessage", fresh)
             except TelegramError as again:
-                return Refused(again.message)
+                return _verdict(again, method="sendMessage")
             return self._sent(message, result)
         if message.method == "answerCallbackQuery":
             return Sent(platform_id=None)  # too old to answer: the client gave up already
@@ -112,17 +138,14 @@ class TelegramTransport:
 
     async def _call(self, method: str, body: dict[str, Any]) -> object:
         if method == "sendPhoto":
+            chat_id = body.pop("chat_id")
             image = base64.b64decode(str(body.pop("photo")))
             filename = body.pop("filename", None)
             try:
-                return await self._bot.send_photo(
-                    body.pop("chat_id"), image, filename=filename, **body
-                )
-            except BadRequest as error:  # refused as a photo: as a document
+                return await self._bot.send_photo(chat_id, image, filename=filename, **body)
+            except BadRequest as error:  # refused as a photo (its size, say): as a document
                 log.info("photo refused (%s); sending %s as a document", error.message, filename)
-                return await self._bot.send_document(
-                    body.pop("chat_id", None) or body["chat_id"], image, filename=filename, **body
-                )
+                return await self._bot.send_document(chat_id, image, filename=filename, **body)
         bot = self._bot
         markup = _markup(body.get("reply_markup"), bot)
         preview = LinkPreviewOptions(is_disabled=True)
@@ -152,7 +175,7 @@ class TelegramTransport:
                 return await bot.answer_callback_query(
                     body["callback_query_id"], text=body.get("text")
                 )
-        raise ValueError(f"no such Telegram method in the outbox: {method!r}")
+        raise UnknownMethod(method)
 
 
 __all__ = ["TelegramTransport"]

@@ -1,4 +1,4 @@
-"""Fixtures for the Telegram channel: the fake Bot API, a small world, a bot to run.
+"""Fixtures for the Telegram channel: the fake Bot API, a small world, Itinera to run.
 
 - ``loopback_only`` (autouse): any connection to a non-loopback host fails the test;
 - ``clock``: a :class:`MutableClock` (real time, moved by hand);
@@ -6,9 +6,12 @@
 - ``world``: the example survey, a small roster and an open round, on the ``store`` fixture
   (SQLite, and PostgreSQL when ``ITINERA_TEST_DATABASE_URL`` is set);
 - ``memory_world``: the same on the in-memory store, for the pure rendering tests;
-- ``run_bot``: ``async with run_bot("polling" | "webhook") as bot:`` a started runtime
-  against the fake (webhook mode behind a real uvicorn server on an ephemeral port);
-- ``sleeps``: what the bot was told to wait (429s), recorded instead of slept.
+- ``run_bot``: ``async with run_bot("polling" | "webhook") as bot:`` Itinera as
+  :func:`bot.bootstrap.build` makes it, with only Telegram, against the fake; its runtime is
+  started (long polling, or the webhook behind a real uvicorn server on an ephemeral port), its
+  loops are not: ``await bot.act(fake.send_text(user, "2"))`` waits until the update is stored
+  (received by the poller, or answered by the webhook), then applies and sends everything
+  pending (:meth:`bot.bootstrap.Itinera.settle`). No sleeps: what waits, waits on a condition.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,23 +30,25 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.bootstrap import Itinera, build
 from bot.fakes.telegram_api import FakeTelegram, FakeUser
-from bot.server import build_app, make_server
-from bot.settings import TelegramMode, load_settings
+from bot.fakes.timing import InstantTimer
+from bot.server import make_server
+from bot.settings import Settings, TelegramMode, load_settings
 from bot.survey_files import read_survey_file
-from bot.telegram_wiring import build_telegram
+from handlers.telegram.delivery import TelegramOut
 from handlers.telegram.enrolment import code_hash, issue_code
 from handlers.telegram.runtime import TelegramRuntime
 from storage.database import Store
 from storage.memory import InMemoryStore
-from storage.tables import InboundEventRow
+from storage.tables import InboundEventRow, OutboundMessageRow
 from surveys.definition import Survey
-from surveys.ports import DigestService
 from surveys.records import Audience, Participant, Round
 from surveys.roster import read_roster_csv
 from surveys.service import organising
 from surveys.service.actors import Actor
-from surveys.service.answering import Conversation
+from surveys.service.delivery import DeliveryReport, tick
+from surveys.service.sending import Sender
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "surveys" / "examples" / "route_alignment.yaml"
@@ -70,6 +75,17 @@ class MutableClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """An outbox row as the tests look at it."""
+
+    key: str
+    method: str
+    address: str
+    status: str
+    error: str | None
 
 
 @dataclass
@@ -116,6 +132,19 @@ class World:
                 .order_by(InboundEventRow.id)
             )
             return [(row.key, row.processed_at is not None, row.error) for row in rows]
+
+    async def outbox(self) -> list[OutboxRow]:
+        """Every Telegram message Itinera enqueued, oldest first."""
+        async with self.store.database.sessions() as session:
+            rows = await session.scalars(
+                select(OutboundMessageRow)
+                .where(OutboundMessageRow.channel == "telegram")
+                .order_by(OutboundMessageRow.id)
+            )
+            return [
+                OutboxRow(row.key, row.method or "", row.address or "", row.status, row.error)
+                for row in rows
+            ]
 
     async def answers(self, email_prefix: str) -> dict[str, Any]:
         participant = self.person(email_prefix)
@@ -206,74 +235,122 @@ async def memory_world(clock: MutableClock) -> World:
     return await make_world(InMemoryStore(), clock)
 
 
+@dataclass
+class RunningBot:
+    """Itinera with its Telegram runtime started against the fake (see ``run_bot``)."""
+
+    itinera: Itinera
+    runtime: TelegramRuntime
+    fake: FakeTelegram
+    mode: str
+
+    @property
+    def out(self) -> TelegramOut:
+        return next(out for out in self.itinera.outs if isinstance(out, TelegramOut))
+
+    @property
+    def sender(self) -> Sender:
+        return next(s for s in self.itinera.senders if s.channel == "telegram")
+
+    async def act(self, action: Awaitable[int]) -> int:
+        """Do ``action`` (a user's update through the fake), wait until Itinera stored it,
+        then apply and send everything pending; the update id."""
+        update_id = await self.received(action)
+        await self.settle()
+        return update_id
+
+    async def received(self, action: Awaitable[int]) -> int:
+        """Do ``action`` and wait until the update is stored, applying nothing."""
+        update_id = await action
+        if self.mode == "polling":
+            async with asyncio.timeout(10):
+                await self.runtime.receiver.until_received(update_id)
+        else:  # the fake posted it and has the webhook's answer
+            answers = [status for sent, status in self.fake.webhook_deliveries if sent == update_id]
+            assert answers and answers[-1] == 200, f"webhook answered {answers} to {update_id}"
+        return update_id
+
+    async def settle(self) -> int:
+        return await self.itinera.settle(within=20)
+
+    async def tick(self) -> DeliveryReport:
+        """The scheduler's tick at the world's time (invitations, reminders), then settle."""
+        report = await tick(
+            self.itinera.store,
+            channels=self.itinera.outs,
+            now=self.itinera.clock.now(),
+            office_hours=self.itinera.settings.office.parsed,
+        )
+        await self.settle()
+        return report
+
+
+RunBot = Callable[..., AbstractAsyncContextManager[RunningBot]]
+
+
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-RunBot = Callable[..., AbstractAsyncContextManager[TelegramRuntime]]
-
-
-@pytest.fixture
-def run_bot(fake: FakeTelegram, world: World, sleeps: list[float]) -> RunBot:
-    """``async with run_bot(mode) as runtime``: the real PTB application against the fake
-    (``digests=`` gives ``/digest`` a digest service; other keywords override settings)."""
-
-    async def record_sleep(seconds: float) -> None:
-        sleeps.append(seconds)
+def run_bot(fake: FakeTelegram, world: World, tmp_path: Path) -> RunBot:
+    """``async with run_bot(mode) as bot``: Itinera built by the bootstrap against the fake
+    (``store=`` another store on the same database, as another process; other keywords
+    override settings, named as the environment names them)."""
 
     @asynccontextmanager
     async def running(
-        mode: str, *, digests: DigestService | None = None, **overrides: Any
-    ) -> AsyncIterator[TelegramRuntime]:
-        conversation = Conversation(world.store, clock=world.clock)
-        if mode == "polling":
-            settings = _settings(fake, TelegramMode.POLLING, None, overrides)
-            runtime = build_telegram(
-                settings,
-                world.store,
-                conversation,
-                world.clock,
-                sleep=record_sleep,
-                digests=digests,
-            )
-            await runtime.start()
-            try:
-                yield runtime
-            finally:
-                await runtime.stop()
-            return
-        listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listening.bind(("127.0.0.1", 0))
-        listening.listen(64)
-        port = listening.getsockname()[1]
-        url = f"http://127.0.0.1:{port}/telegram/webhook"
-        settings = _settings(fake, TelegramMode.WEBHOOK, url, overrides)
-        runtime = build_telegram(
-            settings, world.store, conversation, world.clock, sleep=record_sleep, digests=digests
+        mode: str, *, store: Store | None = None, **overrides: Any
+    ) -> AsyncIterator[RunningBot]:
+        listening: socket.socket | None = None
+        webhook_url = None
+        if mode == "webhook":
+            listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listening.bind(("127.0.0.1", 0))
+            listening.listen(64)
+            webhook_url = f"http://127.0.0.1:{listening.getsockname()[1]}/telegram/webhook"
+        else:
+            assert mode == "polling", mode
+        settings = bot_settings(
+            fake,
+            TelegramMode.WEBHOOK if mode == "webhook" else TelegramMode.POLLING,
+            webhook_url=webhook_url,
+            folder=tmp_path / "digests",
+            overrides=overrides,
         )
-        server = make_server(
-            build_app(runtime.routes()), host="127.0.0.1", port=port, log_level="warning"
+        itinera = build(
+            settings, store or world.store, clock=world.clock, timer=InstantTimer(), poll_timeout=1
         )
-        serving = asyncio.create_task(server.serve(sockets=[listening]))
+        (runtime,) = [r for r in itinera.runtimes if isinstance(r, TelegramRuntime)]
+        serving: asyncio.Task[None] | None = None
+        server = None
+        if listening is not None:
+            server = make_server(itinera.web, host="127.0.0.1", port=0, log_level="warning")
+            serving = asyncio.create_task(server.serve(sockets=[listening]))
         try:
             await runtime.start()
             try:
-                yield runtime
+                yield RunningBot(itinera, runtime, fake, mode)
             finally:
                 await runtime.stop()
         finally:
-            server.should_exit = True
-            await serving
-            listening.close()
+            if server is not None and serving is not None:
+                server.should_exit = True
+                await serving
+            if listening is not None:
+                listening.close()
+            for close in itinera.closers:
+                await close()
 
     return running
 
 
-def _settings(
-    fake: FakeTelegram, mode: TelegramMode, webhook_url: str | None, overrides: dict[str, Any]
+def bot_settings(
+    fake: FakeTelegram,
+    mode: TelegramMode,
+    *,
+    webhook_url: str | None = None,
+    folder: Path | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> Settings:
+    """Settings for Itinera with only Telegram, on the fake."""
     values: dict[str, Any] = {
         "telegram_token": SecretStr(fake.token),
         "telegram_api_url": fake.url,
@@ -281,24 +358,26 @@ def _settings(
         "telegram_webhook_secret": SecretStr(SECRET),
         "telegram_webhook_url": webhook_url,
         "telegram_bot_username": fake.username,
+        "slack_bot_token": None,
+        "slack_app_token": None,
+        "http_port": 0,
     }
-    return load_settings(**(values | overrides))
+    if folder is not None:
+        values["digest_folder"] = str(folder)
+    return load_settings(**(values | (overrides or {})))
 
 
-Action = Callable[[], Coroutine[Any, Any, int]]
+Act = Callable[[RunningBot, Awaitable[int]], Awaitable[int]]
 
 
 @pytest.fixture
-def act() -> Callable[[TelegramRuntime, Coroutine[Any, Any, int]], Coroutine[Any, Any, int]]:
-    """``await act(runtime, fake.send_text(user, "2"))``: do it, wait until it was processed."""
+def act() -> Act:
+    """``await act(bot, fake.send_text(user, "2"))``: ``bot.act`` as a function."""
 
-    async def run(runtime: TelegramRuntime, action: Coroutine[Any, Any, int]) -> int:
-        update_id = await action
-        async with asyncio.timeout(10):
-            await runtime.until_processed(update_id)
-        return update_id
+    async def run(bot: RunningBot, action: Awaitable[int]) -> int:
+        return await bot.act(action)
 
     return run
 
 
-__all__ = ["FakeUser", "MutableClock", "World"]
+__all__ = ["Act", "FakeUser", "MutableClock", "RunningBot", "World"]

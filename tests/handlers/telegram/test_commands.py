@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 from bot.fakes.telegram_api import FakeTelegram
-from handlers.telegram.runtime import TelegramRuntime
 from handlers.telegram.texts import LANGUAGES
 from surveys.records import ResponseStatus
 
-Act = Callable[[TelegramRuntime, Coroutine[Any, Any, int]], Coroutine[Any, Any, int]]
-
 
 async def test_enrolment_codes_work_once_and_until_they_expire(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     stranger = fake.user(8001, "Stranger")
     claire = fake.user(8002, "Claire")
@@ -23,29 +19,29 @@ async def test_enrolment_codes_work_once_and_until_they_expire(
     code = await world.invite("claire")
     late = await world.invite("aminata", days=1)
     async with run_bot("polling") as bot:
-        await act(bot, fake.command(stranger, "start"))
+        await bot.act(fake.command(stranger, "start"))
         welcome = fake.last_text(stranger)
         assert "enrolment link" in welcome and "lien d’inscription" in welcome
         assert "enlace de inscripción" in welcome
 
-        await act(bot, fake.command(stranger, "start", "NoSuchCode_123"))
+        await bot.act(fake.command(stranger, "start", "NoSuchCode_123"))
         assert "This enrolment link is not valid" in fake.last_text(stranger)
-        await act(bot, fake.command(stranger, "survey"))
+        await bot.act(fake.command(stranger, "survey"))
         assert "please open the personal enrolment link" in fake.last_text(stranger)
 
-        await act(bot, fake.command(claire, "start", code))
+        await bot.act(fake.command(claire, "start", code))
         assert fake.bot_messages(claire)[0].text.startswith("Bienvenue, Claire Dubois")
-        await act(bot, fake.command(stranger, "start", code))  # someone else, same link
+        await bot.act(fake.command(stranger, "start", code))  # someone else, same link
         assert "has already been used" in fake.last_text(stranger)
-        await act(bot, fake.command(claire, "start", code))  # herself again
+        await bot.act(fake.command(claire, "start", code))  # herself again
         assert "Vous êtes déjà inscrit(e), Claire Dubois" in "\n".join(
             m.text for m in fake.bot_messages(claire)[-2:]
         )
 
         world.clock.advance(timedelta(days=2))
-        await act(bot, fake.command(aminata, "start", late))
+        await bot.act(fake.command(aminata, "start", late))
         assert "has expired" in fake.last_text(aminata)
-        await act(bot, fake.command(aminata, "start"))
+        await bot.act(fake.command(aminata, "start"))
         assert "enrolment link" in fake.last_text(aminata)
 
     assert await world.store.roster.find_by_identity("telegram", "8001") is None
@@ -55,24 +51,24 @@ async def test_enrolment_codes_work_once_and_until_they_expire(
 
 
 async def test_start_alone_greets_and_shows_where_the_delegate_is(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     diego = fake.user(8010, "Diego")
     await world.enrol("diego", diego.id)
     async with run_bot("polling") as bot:
-        await act(bot, fake.command(diego, "start"))
+        await bot.act(fake.command(diego, "start"))
         hello, question = fake.bot_messages(diego)[-2:]
         assert hello.text == "Nos alegra verle de nuevo, Diego Ramírez."
         assert "Pregunta 1 de 22" in question.text
 
 
 async def test_language_and_timezone_are_set_with_buttons_or_typed(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     claire = fake.user(8020, "Claire")
     participant = await world.enrol("claire", claire.id)
     async with run_bot("polling") as bot:
-        await act(bot, fake.command(claire, "language"))
+        await bot.act(fake.command(claire, "language"))
         assert fake.last_text(claire) == "Dans quelle langue dois-je vous écrire\u00a0?"
         assert [b.text for b in fake.last_keyboard(claire)] == [
             "العربية",
@@ -82,46 +78,44 @@ async def test_language_and_timezone_are_set_with_buttons_or_typed(
             "Русский",
             "Español",
         ]
-        await act(bot, fake.tap(claire, "Español"))
+        await bot.act(fake.tap(claire, "Español"))
         assert fake.last_text(claire) == "Entendido, a partir de ahora le escribiré en español."
-        await act(bot, fake.command(claire, "survey"))
+        await bot.act(fake.command(claire, "survey"))
         assert "Pregunta 1 de 22" in fake.last_text(claire)
         assert "Enfoque basado en rutas" in fake.last_text(claire)
 
-        await act(bot, fake.command(claire, "timezone", "asia/tokyo"))
+        await bot.act(fake.command(claire, "timezone", "asia/tokyo"))
         assert fake.last_text(claire).startswith("Su zona horaria es ahora Asia/Tokyo")
-        await act(bot, fake.command(claire, "timezone", "Mars/Olympus_Mons"))
+        await bot.act(fake.command(claire, "timezone", "Mars/Olympus_Mons"))
         assert "Mars/Olympus_Mons no es una zona horaria" in fake.last_text(claire)
-        await act(bot, fake.command(claire, "timezone"))
+        await bot.act(fake.command(claire, "timezone"))
         assert "✓ Asia/Tokyo" in [b.text for b in fake.last_keyboard(claire)]
-        await act(bot, fake.tap(claire, "Africa/Dakar"))
+        await bot.act(fake.tap(claire, "Africa/Dakar"))
         assert fake.last_text(claire).startswith("Su zona horaria es ahora Africa/Dakar")
 
     updated = await world.store.roster.get_participant(participant.id)
     assert (updated.language, updated.timezone) == ("es", "Africa/Dakar")
 
 
-async def test_help_differs_for_organisers(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
-) -> None:
+async def test_help_differs_for_organisers(fake: FakeTelegram, world: Any, run_bot: Any) -> None:
     nour = fake.user(8030, "Nour")
     olga = fake.user(8031, "Olga")
     await world.enrol("nour", nour.id)
     await world.enrol("olga", olga.id)
     async with run_bot("polling") as bot:
-        await act(bot, fake.command(nour, "help"))
+        await bot.act(fake.command(nour, "help"))
         assert "/survey" in fake.last_text(nour) and "/rounds" not in fake.last_text(nour)
         assert "أجمع إجابات وفدكم" in fake.last_text(nour)
-        await act(bot, fake.command(olga, "help"))
+        await bot.act(fake.command(olga, "help"))
         assert "/status ROUND" in fake.last_text(olga)
-        await act(bot, fake.command(olga, "unknowncommand"))
+        await bot.act(fake.command(olga, "unknowncommand"))
         assert "/status ROUND" in fake.last_text(olga)
     menus = fake.calls_to("setMyCommands")
     assert {call.params.get("language_code") for call in menus} == {None, *LANGUAGES}
 
 
 async def test_organisers_follow_rounds_and_others_are_refused(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     olga = fake.user(8040, "Olga")
     claire = fake.user(8041, "Claire")
@@ -129,22 +123,22 @@ async def test_organisers_follow_rounds_and_others_are_refused(
     await world.enrol("claire", claire.id)
     round_id = world.round.id
     async with run_bot("polling") as bot:
-        await act(bot, fake.command(claire, "status", str(round_id)))
+        await bot.act(fake.command(claire, "status", str(round_id)))
         assert (
             fake.last_text(claire)
             == "Désolé, cette commande est réservée à l’équipe organisatrice."
         )
-        await act(bot, fake.command(claire, "rounds"))
+        await bot.act(fake.command(claire, "rounds"))
         assert "réservée à l’équipe organisatrice" in fake.last_text(claire)
 
-        await act(bot, fake.command(claire, "survey"))
-        await act(bot, fake.send_text(claire, "4"))
-        await act(bot, fake.command(olga, "rounds"))
+        await bot.act(fake.command(claire, "survey"))
+        await bot.act(fake.send_text(claire, "4"))
+        await bot.act(fake.command(olga, "rounds"))
         listing = fake.last_text(olga)
         assert f"Round {round_id} – Route-based approach" in listing
         assert "0 of 4 submitted, 1 in progress, 3 not started" in listing
 
-        await act(bot, fake.command(olga, "status", f"#{round_id}"))
+        await bot.act(fake.command(olga, "status", f"#{round_id}"))
         status = fake.last_text(olga)
         assert "0 of 4 submitted (open" in status
         answered, waiting = status.split("Not answered yet")
@@ -152,16 +146,16 @@ async def test_organisers_follow_rounds_and_others_are_refused(
         assert "FRA France: Claire Dubois – in progress (1 answer)" in waiting
         assert "SEN Senegal: Aminata Diop – not started" in waiting
 
-        await act(bot, fake.command(olga, "status"))
+        await bot.act(fake.command(olga, "status"))
         assert f"/status {round_id}" in fake.last_text(olga)
-        await act(bot, fake.command(olga, "status", "999"))
+        await bot.act(fake.command(olga, "status", "999"))
         assert fake.last_text(olga).startswith("There is no round 999.")
-        await act(bot, fake.command(olga, "survey"))
+        await bot.act(fake.command(olga, "survey"))
         assert fake.last_text(olga).startswith("There is no survey open for you")
 
 
 async def test_every_button_press_is_answered_even_stale_or_foreign_ones(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     claire = fake.user(8050, "Claire")
     aminata = fake.user(8051, "Aminata")
@@ -169,21 +163,21 @@ async def test_every_button_press_is_answered_even_stale_or_foreign_ones(
     await world.enrol("claire", claire.id)
     await world.enrol("aminata", aminata.id)
     async with run_bot("polling") as bot:
-        await act(bot, fake.command(claire, "survey"))
+        await bot.act(fake.command(claire, "survey"))
         first = fake.last_keyboard_message(claire)
         assert first is not None
         press_4 = next(b.data for b in first.buttons if b.text == "4")
         press_2 = next(b.data for b in first.buttons if b.text == "2")
         assert press_4 is not None and press_2 is not None
-        await act(bot, fake.press(claire, first.message_id, press_4))
+        await bot.act(fake.press(claire, first.message_id, press_4))
         # A second press on the same question (sent before the first was shown): stale.
-        await act(bot, fake.press(claire, first.message_id, press_2))
+        await bot.act(fake.press(claire, first.message_id, press_2))
         assert await world.answers("claire") == {"alignment_return": 4}
         assert "Question 2 sur" in fake.last_text(claire)
 
-        await act(bot, fake.press(claire, first.message_id, "not-ours"))
-        await act(bot, fake.press(aminata, first.message_id, press_4))  # not her response
-        await act(bot, fake.press(stranger, first.message_id, press_4))
+        await bot.act(fake.press(claire, first.message_id, "not-ours"))
+        await bot.act(fake.press(aminata, first.message_id, press_4))  # not her response
+        await bot.act(fake.press(stranger, first.message_id, press_4))
         assert "enrolment link" in fake.last_text(stranger)
         assert await world.answers("aminata") == {}
 
@@ -196,30 +190,38 @@ async def test_every_button_press_is_answered_even_stale_or_foreign_ones(
 
 
 async def test_a_closed_round_answers_politely(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     claire = fake.user(8060, "Claire")
+    aminata = fake.user(8061, "Aminata")
     await world.enrol("claire", claire.id)
+    await world.enrol("aminata", aminata.id)
     async with run_bot("polling") as bot:
-        await act(bot, fake.command(claire, "survey"))
+        await bot.act(fake.command(claire, "survey"))
         await world.store.rounds.close_round(world.round.id, now=world.clock.now())
-        await act(bot, fake.tap(claire, "3"))
+        await bot.act(fake.tap(claire, "3"))
         assert "a été clôturée" in fake.last_text(claire)
-        await act(bot, fake.send_text(claire, "3"))
-        assert "Aucune enquête ne vous est ouverte" in fake.last_text(claire)
-    response = await world.store.responses.get_response(world.round.id, world.person("claire").id)
-    assert response.status is not ResponseStatus.SUBMITTED
-    assert response.state.answers == {}
+        assert fake.last_keyboard(claire) == []  # the question's buttons are gone
+        # Typed for the question she was shown: that round is closed, she is told so.
+        sent = len(fake.bot_messages(claire))
+        await bot.act(fake.send_text(claire, "3"))
+        assert len(fake.bot_messages(claire)) == sent + 1
+        assert "a été clôturée" in fake.last_text(claire)
+        # Typed with no question shown and no round open.
+        await bot.act(fake.send_text(aminata, "3"))
+        assert "Aucune enquête ne vous est ouverte" in fake.last_text(aminata)
+    for who in ("claire", "aminata"):
+        response = await world.store.responses.get_response(world.round.id, world.person(who).id)
+        assert response.status is not ResponseStatus.SUBMITTED
+        assert response.state.answers == {}
 
 
-async def test_what_is_not_text_is_answered(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
-) -> None:
+async def test_what_is_not_text_is_answered(fake: FakeTelegram, world: Any, run_bot: Any) -> None:
     claire = fake.user(8070, "Claire")
     await world.enrol("claire", claire.id)
     location = fake.text_update(claire, "")["message"]
     del location["text"]
     location["location"] = {"latitude": 46.2, "longitude": 6.1}
     async with run_bot("polling") as bot:
-        await act(bot, fake.push_update({"message": location}))
+        await bot.act(fake.push_update({"message": location}))
         assert fake.last_text(claire).startswith("Je ne peux lire que du texte.")

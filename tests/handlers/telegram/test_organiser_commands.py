@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.fakes.telegram_api import FakeTelegram, FakeUser
 from handlers.telegram.organiser import command_text
-from handlers.telegram.render import MESSAGE_LIMIT, units
-from handlers.telegram.runtime import TelegramRuntime
 from surveys.records import Audience, ResponseStatus
 
-Act = Callable[[TelegramRuntime, Coroutine[Any, Any, int]], Coroutine[Any, Any, int]]
-
 REFUSAL = "Désolé, cette commande est réservée à l’équipe organisatrice."
-
-
-class RecordingDigests:
-    """A :class:`~surveys.ports.DigestService` that remembers what it was asked."""
-
-    def __init__(self, summary: str = "Round summary: 1 of 4 answered (25%).") -> None:
-        self.summary = summary
-        self.calls: list[tuple[int, str | None]] = []
-
-    async def publish(self, round_id: int, *, language: str | None = None) -> str:
-        self.calls.append((round_id, language))
-        return self.summary
 
 
 def day_in(world: Any, days: int) -> str:
@@ -39,22 +23,22 @@ def end_of(day: str, zone: str) -> datetime:
     return datetime.combine(datetime.fromisoformat(day).date(), time(23, 59), ZoneInfo(zone))
 
 
-async def say(bot: TelegramRuntime, act: Act, fake: FakeTelegram, user: FakeUser, line: str) -> str:
+async def say(bot: Any, fake: FakeTelegram, user: FakeUser, line: str) -> str:
     """``user`` sends the command ``line`` (``/verb args``); the bot's last reply."""
     verb, *args = line.removeprefix("/").split(" ")
-    await act(bot, fake.command(user, verb, *args))
+    await bot.act(fake.command(user, verb, *args))
     return fake.last_text(user)
 
 
 async def test_an_organiser_launches_extends_and_closes_a_round(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     olga = fake.user(9001, "Olga")
     await world.enrol("olga", olga.id)
     closes = day_in(world, 20)
     async with run_bot("polling") as bot:
         reply = await say(
-            bot, act, fake, olga, f"/launch route_alignment --audience FRA,SEN --closes {closes}"
+            bot, fake, olga, f"/launch route_alignment --audience FRA,SEN --closes {closes}"
         )
         rounds = await world.store.rounds.list_rounds()
         launched = max(rounds, key=lambda round_: round_.id)
@@ -71,7 +55,7 @@ async def test_an_organiser_launches_extends_and_closes_a_round(
 
         later = day_in(world, 40)
         reply = await say(
-            bot, act, fake, olga, f"/extend {launched.id} --closes {later} --tz Africa/Dakar"
+            bot, fake, olga, f"/extend {launched.id} --closes {later} --tz Africa/Dakar"
         )
         assert reply == (
             f"Round {launched.id} now closes {later} 23:59 (Africa/Dakar). Reminders follow the "
@@ -80,15 +64,15 @@ async def test_an_organiser_launches_extends_and_closes_a_round(
         extended = await world.store.rounds.get_round(launched.id)
         assert extended.closes_at == end_of(later, "Africa/Dakar")
 
-        reply = await say(bot, act, fake, olga, f"/close {launched.id}")
+        reply = await say(bot, fake, olga, f"/close {launched.id}")
         assert reply.startswith(f"Round {launched.id} is now closed.")
         closed = await world.store.rounds.get_round(launched.id)
         assert closed.closed_at is not None
 
         # A round closed by hand can be neither closed again nor extended.
-        reply = await say(bot, act, fake, olga, f"/close {launched.id}")
+        reply = await say(bot, fake, olga, f"/close {launched.id}")
         assert reply.startswith(f"That was not done: round {launched.id} was already closed at")
-        reply = await say(bot, act, fake, olga, f"/extend {launched.id} --closes {later}")
+        reply = await say(bot, fake, olga, f"/extend {launched.id} --closes {later}")
         assert reply.startswith("That was not done: ") and str(launched.id) in reply
 
     actions = [entry.action for entry in await world.store.audit.entries()]
@@ -98,54 +82,51 @@ async def test_an_organiser_launches_extends_and_closes_a_round(
 
 
 async def test_refusals_of_the_core_are_said_specifically(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     olga = fake.user(9010, "Olga")
     await world.enrol("olga", olga.id)
     closes = day_in(world, 10)
     before = len(await world.store.rounds.list_rounds())
     async with run_bot("polling") as bot:
-        reply = await say(bot, act, fake, olga, f"/launch no_such --audience FRA --closes {closes}")
+        reply = await say(bot, fake, olga, f"/launch no_such --audience FRA --closes {closes}")
         assert reply == "That was not done: no survey 'no_such'"
         reply = await say(
-            bot, act, fake, olga, f"/launch route_alignment --audience Europe --closes {closes}"
+            bot, fake, olga, f"/launch route_alignment --audience Europe --closes {closes}"
         )
         assert reply.startswith("That was not done: audience 'Europe'")
         reply = await say(
-            bot, act, fake, olga, "/launch route_alignment --audience FRA --closes 2020-01-01"
+            bot, fake, olga, "/launch route_alignment --audience FRA --closes 2020-01-01"
         )
         assert reply.startswith("That was not done: the closing time 2020-01-01")
         assert "already past" in reply
         reply = await say(
             bot,
-            act,
             fake,
             olga,
             f"/launch route_alignment --audience FRA --closes {closes} --tz Mars/Base",
         )
         assert reply == "That was not done: 'Mars/Base' is not an IANA timezone like Europe/Zurich"
-        reply = await say(
-            bot, act, fake, olga, "/launch route_alignment --audience FRA --closes soon"
-        )
+        reply = await say(bot, fake, olga, "/launch route_alignment --audience FRA --closes soon")
         assert "'soon' is not a date or date-time" in reply
         reply = await say(
-            bot, act, fake, olga, f"/launch route_alignment --audience tag:nobody --closes {closes}"
+            bot, fake, olga, f"/launch route_alignment --audience tag:nobody --closes {closes}"
         )
         assert reply == "That was not done: audience tag:nobody names no delegate in the roster"
-        assert await say(bot, act, fake, olga, "/close 999") == (
+        assert await say(bot, fake, olga, "/close 999") == (
             "There is no round 999. Send /rounds to see the open ones."
         )
-        assert (await say(bot, act, fake, olga, f"/extend 999 --closes {closes}")).startswith(
+        assert (await say(bot, fake, olga, f"/extend 999 --closes {closes}")).startswith(
             "There is no round 999."
         )
-        assert (await say(bot, act, fake, olga, "/digest 999")).startswith(
-            "Sorry, digests are not available here."
+        assert await say(bot, fake, olga, "/digest 999") == (
+            "There is no round 999. Send /rounds to see the open ones."
         )
     assert len(await world.store.rounds.list_rounds()) == before
 
 
 async def test_malformed_commands_get_what_is_wrong(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     olga = fake.user(9020, "Olga")
     await world.enrol("olga", olga.id)
@@ -167,53 +148,70 @@ async def test_malformed_commands_get_what_is_wrong(
     }
     async with run_bot("polling") as bot:
         for line, problem in cases.items():
-            reply = await say(bot, act, fake, olga, line)
+            reply = await say(bot, fake, olga, line)
             assert reply == f"I could not read that command: {problem}{hint}", line
         await world.store.identities.set_language(world.person("olga").id, "fr")
-        reply = await say(bot, act, fake, olga, "/close first")
+        reply = await say(bot, fake, olga, "/close first")
         assert reply.startswith("Je n’ai pas pu lire cette commande\u00a0: close takes one")
-        await act(bot, fake.command(olga, "help"))
+        await bot.act(fake.command(olga, "help"))
         assert "/launch ENQUÊTE --audience A --closes QUAND" in fake.last_text(olga)
 
 
-async def test_the_digest_on_demand(fake: FakeTelegram, world: Any, run_bot: Any, act: Act) -> None:
+def photos(fake: FakeTelegram, user: FakeUser) -> list[Any]:
+    return [message for message in fake.bot_messages(user) if message.kind == "photo"]
+
+
+async def test_the_digest_on_demand(
+    fake: FakeTelegram, world: Any, run_bot: Any, tmp_path: Path
+) -> None:
     olga = fake.user(9030, "Olga")
+    claire = fake.user(9031, "Claire")
     await world.enrol("olga", olga.id)
-    digests = RecordingDigests()
+    await world.enrol("claire", claire.id)
     round_id = world.round.id
-    async with run_bot("polling", digests=digests) as bot:
-        reply = await say(bot, act, fake, olga, f"/digest {round_id}")
-        assert reply == (
-            "Round summary: 1 of 4 answered (25%).\n\nThe full digest was sent here to every "
-            "organiser enrolled on Telegram (and to the organisers' Slack channel, where one is "
-            "set)."
+    async with run_bot("polling") as bot:
+        await bot.act(fake.command(claire, "survey"))
+        await bot.act(fake.tap(claire, "4"))
+        reply = await say(bot, fake, olga, f"/digest {round_id}")
+        summary, where = reply.split("\n\n")
+        assert summary.startswith(
+            "0 of 4 delegations have answered (0%). 1 more has started but not submitted yet."
         )
-        assert digests.calls == [(round_id, "en")]
-        assert await say(bot, act, fake, olga, "/digest 999") == (
+        assert where == (
+            "The full digest was sent here to every organiser enrolled on Telegram (and to the "
+            "organisers' Slack channel, where one is set)."
+        )
+        (digest,) = photos(fake, olga)  # the chart, with the digest as its caption or after it
+        assert digest.file is not None and digest.file.startswith(b"\x89PNG")
+        assert photos(fake, claire) == []  # delegates do not get digests
+        written = sorted(path.suffix for path in (tmp_path / "digests").iterdir())
+        assert written == [".html", ".md", ".png"]
+        assert await say(bot, fake, olga, "/digest 999") == (
             "There is no round 999. Send /rounds to see the open ones."
         )
-        assert digests.calls == [(round_id, "en")]
+        assert len(photos(fake, olga)) == 1
+    requests = [e for e in await world.store.audit.entries() if e.action == "digest.request"]
+    assert [(e.actor, e.target) for e in requests] == [
+        ("olga@example.org (telegram)", f"round {round_id}")
+    ]
 
-    long = RecordingDigests(" ".join(["Response rate by region is steady."] * 250))
-    async with run_bot("polling", digests=long, telegram_digest_chat="-100123") as bot:
-        sent = len(fake.bot_messages(olga))
-        await act(bot, fake.command(olga, "digest", str(round_id)))
-        replies = fake.bot_messages(olga)[sent:]
-        assert len(replies) >= 2
-        assert all(units(message.text) <= MESSAGE_LIMIT for message in replies)
-        assert replies[-1].text.endswith(
+    group = fake.user(-100123, "Organisers")
+    async with run_bot("polling", telegram_digest_chat="-100123") as bot:
+        world.clock.advance(timedelta(minutes=1))  # another digest, not the same one again
+        reply = await say(bot, fake, olga, f"/digest {round_id}")
+        assert reply.endswith(
             "The full digest was posted to the Telegram chat -100123 (and to the organisers' "
             "Slack channel, where one is set)."
         )
-        assert long.calls == [(round_id, "en")]
+        assert len(photos(fake, group)) == 1
+        assert len(photos(fake, olga)) == 1  # the chat instead of each organiser
 
 
 async def test_delegates_are_refused_every_organiser_command(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any, tmp_path: Path
 ) -> None:
     claire = fake.user(9040, "Claire")
     await world.enrol("claire", claire.id)
-    digests = RecordingDigests()
     round_id = world.round.id
     before = await world.store.rounds.get_round(round_id)
     commands = [
@@ -223,12 +221,13 @@ async def test_delegates_are_refused_every_organiser_command(
         f"/digest {round_id}",
         "/launch",
     ]
-    async with run_bot("polling", digests=digests) as bot:
+    async with run_bot("polling") as bot:
         for line in commands:
-            assert await say(bot, act, fake, claire, line) == REFUSAL, line
-        await act(bot, fake.command(claire, "help"))
+            assert await say(bot, fake, claire, line) == REFUSAL, line
+        await bot.act(fake.command(claire, "help"))
         assert "/launch" not in fake.last_text(claire)
-    assert digests.calls == []
+    assert not (tmp_path / "digests").exists()  # no digest was made
+    assert all(message.kind == "text" for message in fake.bot_messages(claire))
     assert [round_.id for round_ in await world.store.rounds.list_rounds()] == [round_id]
     after = await world.store.rounds.get_round(round_id)
     assert (after.closes_at, after.closed_at) == (before.closes_at, before.closed_at)
@@ -237,7 +236,7 @@ async def test_delegates_are_refused_every_organiser_command(
 
 
 async def test_a_launch_that_opens_later_says_when(
-    fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     olga = fake.user(9050, "Olga")
     await world.enrol("olga", olga.id)
@@ -245,7 +244,6 @@ async def test_a_launch_that_opens_later_says_when(
     async with run_bot("polling") as bot:
         reply = await say(
             bot,
-            act,
             fake,
             olga,
             f"/launch route_alignment --audience region:GRULAC --opens {opens}T09:00 "

@@ -1,27 +1,24 @@
 """End to end: a delegate enrols and answers the example survey in French, over the Bot API.
 
-The real python-telegram-bot application runs against the fake Bot API over HTTP, in polling
-and in webhook mode, on SQLite and (with ITINERA_TEST_DATABASE_URL) PostgreSQL. The bot is
-stopped and a new one started half-way; the answers end up in the database and the export.
+Itinera, as the bootstrap builds it, runs against the fake Bot API over HTTP, in polling and
+in webhook mode, on SQLite and (with ITINERA_TEST_DATABASE_URL) PostgreSQL: updates are
+stored by the receiver, applied by the inbox, and what to show is sent from the outbox. Itinera
+is stopped and a new one started half-way; the answers end up in the database and the export.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
 
 from bot.exporting import write_csv
 from bot.fakes.telegram_api import FakeTelegram, FakeUser
-from handlers.telegram.runtime import TelegramRuntime
 from surveys.definition import QuestionType
 from surveys.export import ValueStyle
 from surveys.records import ResponseStatus
-
-Act = Callable[[TelegramRuntime, Coroutine[Any, Any, int]], Coroutine[Any, Any, int]]
 
 
 async def current_question(world: Any, participant_id: int) -> str | None:
@@ -31,7 +28,7 @@ async def current_question(world: Any, participant_id: int) -> str | None:
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_a_delegate_answers_the_example_survey_in_french(
-    mode: str, fake: FakeTelegram, world: Any, run_bot: Any, act: Act
+    mode: str, fake: FakeTelegram, world: Any, run_bot: Any
 ) -> None:
     claire = fake.user(7001, "Claire", language_code="fr")
     person = world.person("claire")
@@ -42,7 +39,7 @@ async def test_a_delegate_answers_the_example_survey_in_french(
 
     async with run_bot(mode) as bot:
         # Enrolment: greeted in French, then the intro and the first question.
-        await act(bot, fake.command(claire, "start", code))
+        await bot.act(fake.command(claire, "start", code))
         greeting, first = fake.bot_messages(claire)[-2:]
         assert greeting.text.startswith("Bienvenue, Claire Dubois")
         assert "France" in greeting.text
@@ -53,7 +50,7 @@ async def test_a_delegate_answers_the_example_survey_in_french(
         assert identity is not None and identity.external_id == "7001"
 
         # An invalid typed answer is refused in French, and the question asked again.
-        await act(bot, fake.send_text(claire, "9"))
+        await bot.act(fake.send_text(claire, "9"))
         reasked = fake.bot_messages(claire)[-1]
         assert "Veuillez choisir un nombre de 1 (Pas du tout alignées) à 5" in reasked.text
         assert "Question 1 sur 22" in reasked.text
@@ -62,56 +59,56 @@ async def test_a_delegate_answers_the_example_survey_in_french(
 
         # A press edits the message in place.
         sent_before = len(fake.bot_messages(claire))
-        await act(bot, fake.tap(claire, "4"))
+        await bot.act(fake.tap(claire, "4"))
         assert len(fake.bot_messages(claire)) == sent_before
         assert "Question 2 sur 22" in reasked.text and reasked.edits == 1
-        await act(bot, fake.tap(claire, "Engagement prévu"))
+        await bot.act(fake.tap(claire, "Engagement prévu"))
 
         # Multiple choice: toggles redraw the buttons only; Done submits the selection.
         assert await at() == "frameworks_return"
-        await act(bot, fake.tap(claire, "Pacte mondial sur les réfugiés"))
-        await act(bot, fake.tap(claire, "Autre"))
+        await bot.act(fake.tap(claire, "Pacte mondial sur les réfugiés"))
+        await bot.act(fake.tap(claire, "Autre"))
         selected = [b.text for b in fake.last_keyboard(claire) if b.text.startswith("☑")]
         assert selected == ["☑ 1. Pacte mondial sur les réfugiés", "☑ 10. Autre"]
         assert await at() == "frameworks_return"  # nothing stored before Done
-        await act(bot, fake.tap(claire, "Valider"))
+        await bot.act(fake.tap(claire, "Valider"))
         assert await at() == "frameworks_other_return"
         assert "Passer" not in [b.text for b in fake.last_keyboard(claire)]  # required
-        await act(bot, fake.send_text(claire, "Processus de Niamey"))
-        await act(bot, fake.tap(claire, "Passer"))
+        await bot.act(fake.send_text(claire, "Processus de Niamey"))
+        await bot.act(fake.tap(claire, "Passer"))
 
         # Part 2, typed: a scale point and a choice by its number.
         assert await at() == "alignment_transfer"
-        await act(bot, fake.send_text(claire, "3"))
-        await act(bot, fake.send_text(claire, "2"))
-        await act(bot, fake.tap(claire, "Valider"))  # nothing selected: skipped (optional)
+        await bot.act(fake.send_text(claire, "3"))
+        await bot.act(fake.send_text(claire, "2"))
+        await bot.act(fake.tap(claire, "Valider"))  # nothing selected: skipped (optional)
         assert await at() == "comment_transfer"
 
         # Back, change the answer, go on.
-        await act(bot, fake.tap(claire, "Retour"))
+        await bot.act(fake.tap(claire, "Retour"))
         assert await at() == "frameworks_transfer"
-        await act(bot, fake.tap(claire, "Accords bilatéraux"))
-        await act(bot, fake.tap(claire, "Valider"))
-        await act(bot, fake.send_text(claire, "Coopération <bilatérale> & régionale"))
+        await bot.act(fake.tap(claire, "Accords bilatéraux"))
+        await bot.act(fake.tap(claire, "Valider"))
+        await bot.act(fake.send_text(claire, "Coopération <bilatérale> & régionale"))
         assert await at() == "alignment_durable_solutions"
 
-    # A new bot (new Application) on the same database: the delegate carries on.
+    # A new Itinera on the same database (a restart): the delegate carries on.
     async with run_bot(mode) as bot:
-        await act(bot, fake.command(claire, "survey"))
+        await bot.act(fake.command(claire, "survey"))
         resumed = fake.bot_messages(claire)[-1]
         label = world.survey.question("alignment_durable_solutions").label_in("fr")
         assert label in resumed.text
-        await act(bot, fake.tap(claire, "5"))
+        await bot.act(fake.tap(claire, "5"))
         assert await at() == "engagement_durable_solutions"
 
         # The rest, question by question, as the database says where she is.
         while (question_id := await at()) is not None:
-            await answer(bot, act, fake, claire, world.survey.question(question_id), question_id)
+            await answer(bot, fake, claire, world.survey.question(question_id), question_id)
 
         review = fake.bot_messages(claire)[-1]
         assert "Vos réponses" in "\n".join(m.text for m in fake.bot_messages(claire)[-3:])
         assert "✔ Envoyer" in [b.text for b in review.buttons]
-        await act(bot, fake.tap(claire, "Envoyer"))
+        await bot.act(fake.tap(claire, "Envoyer"))
         assert "Merci. Vos réponses ont bien été envoyées." in "\n".join(
             m.text for m in fake.bot_messages(claire)[-3:]
         )
@@ -120,7 +117,7 @@ async def test_a_delegate_answers_the_example_survey_in_french(
         assert len(toasts) == len([u for u in fake.calls_to("answerCallbackQuery")])
 
         # After submission /survey shows the answers, with change buttons and no submit.
-        await act(bot, fake.command(claire, "survey"))
+        await bot.act(fake.command(claire, "survey"))
         after = fake.bot_messages(claire)[-1]
         assert "Vous pouvez encore les modifier" in after.text
         assert any(b.text.startswith("✎") for b in after.buttons)
@@ -156,8 +153,7 @@ async def test_a_delegate_answers_the_example_survey_in_french(
 
 
 async def answer(
-    bot: TelegramRuntime,
-    act: Act,
+    bot: Any,
     fake: FakeTelegram,
     user: FakeUser,
     question: Any,
@@ -166,27 +162,27 @@ async def answer(
     """Answer one question as a delegate would, with some invalid inputs on the way."""
     kind = question.type
     if question_id == "priorities":
-        await act(bot, fake.tap(user, "Valider"))  # nothing chosen: it is required
+        await bot.act(fake.tap(user, "Valider"))  # nothing chosen: it is required
         assert "Cette question appelle une réponse." in fake.bot_messages(user)[-1].text
         for label in ("Retour", "Transfert légal", "Solutions durables", "Systèmes d'asile"):
-            await act(bot, fake.tap(user, f"☐ {label}"))
-        await act(bot, fake.tap(user, "Valider"))
+            await bot.act(fake.tap(user, f"☐ {label}"))
+        await bot.act(fake.tap(user, "Valider"))
         assert "Veuillez choisir entre 1 et 3 options." in fake.bot_messages(user)[-1].text
         for label in ("Solutions durables", "Systèmes d'asile"):
-            await act(bot, fake.tap(user, f"☑ {label}"))
-        await act(bot, fake.tap(user, "Valider"))
+            await bot.act(fake.tap(user, f"☑ {label}"))
+        await bot.act(fake.tap(user, "Valider"))
     elif kind is QuestionType.SCALE:
-        await act(bot, fake.tap(user, "3"))
+        await bot.act(fake.tap(user, "3"))
     elif kind is QuestionType.YES_NO:
-        await act(bot, fake.tap(user, "Oui"))
+        await bot.act(fake.tap(user, "Oui"))
     elif kind is QuestionType.SINGLE_CHOICE:
-        await act(bot, fake.tap(user, "Déjà engagé"))
+        await bot.act(fake.tap(user, "Déjà engagé"))
     elif kind is QuestionType.MULTIPLE_CHOICE:
-        await act(bot, fake.tap(user, "Processus de Rabat"))
-        await act(bot, fake.tap(user, "Valider"))
+        await bot.act(fake.tap(user, "Processus de Rabat"))
+        await bot.act(fake.tap(user, "Valider"))
     elif kind is QuestionType.DATE:
-        await act(bot, fake.send_text(user, "31/02/2027"))
+        await bot.act(fake.send_text(user, "31/02/2027"))
         assert "31/02/2027\u00a0» n’existe pas." in fake.bot_messages(user)[-1].text
-        await act(bot, fake.send_text(user, "15/03/2027"))
+        await bot.act(fake.send_text(user, "15/03/2027"))
     else:
-        await act(bot, fake.send_text(user, "Rien à signaler"))
+        await bot.act(fake.send_text(user, "Rien à signaler"))
