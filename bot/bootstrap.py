@@ -33,7 +33,7 @@ from starlette.applications import Starlette
 from bot.digest_cmd import StoreDigestService, publish_digest
 from bot.metrics import Metrics
 from bot.scheduler import Schedule, build_scheduler
-from bot.secrets import mask
+from bot.secrets import configured_secrets, mask
 from bot.server import build_app, make_server
 from bot.settings import Role, Settings
 from handlers.runtime import ChannelRuntime
@@ -63,9 +63,9 @@ class NothingToRun(ItineraError):
 class ChannelStartError(ItineraError):
     """A channel could not start: a refused token, an unreachable API, a bad setting."""
 
-    def __init__(self, channel: str, error: BaseException, *, settings: Settings) -> None:
+    def __init__(self, channel: str, error: BaseException, *, secrets: Sequence[str]) -> None:
         self.channel = channel
-        detail = mask(str(error) or type(error).__name__, settings)
+        detail = mask(str(error) or type(error).__name__, secrets)
         super().__init__(f"{channel} could not start: {detail} (check its ITINERA_* settings)")
 
 
@@ -176,6 +176,7 @@ def build(
         clock=clock,
         classification=settings.digest.classification,
         messengers=outs,
+        min_group=settings.min_group,
     )
 
     handlers: dict[str, EventHandler] = {}
@@ -276,7 +277,8 @@ async def serve(itinera: Itinera, *, stop: asyncio.Event) -> None:
             except ItineraError:
                 raise
             except Exception as error:
-                raise ChannelStartError(runtime.name, error, settings=settings) from error
+                secrets = configured_secrets(settings)
+                raise ChannelStartError(runtime.name, error, secrets=secrets) from error
             started.append(runtime)
             log.info("%s", runtime.describe())
         for sender in itinera.senders:

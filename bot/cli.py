@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot import terminal
+from bot import secrets, terminal
 from bot.exporting import ExportFormat, write_csv, write_json, write_xlsx
 from bot.preview import run_preview
 from bot.rosters import read_roster_file
@@ -65,9 +66,11 @@ err = terminal.err
 @app.callback()
 def main(ctx: typer.Context) -> None:
     try:
-        ctx.obj = State(load_settings())
+        settings = load_settings()
     except SettingsError as error:  # one line per bad ITINERA_* value, not a traceback
-        raise terminal.fail(str(error)) from None
+        raise terminal.fail(str(error), code=2) from None
+    secrets.mask_logs(secrets.configured_secrets(settings))
+    ctx.obj = State(settings)
 
 
 # --- db ------------------------------------------------------------------------------------
@@ -77,13 +80,18 @@ def main(ctx: typer.Context) -> None:
 def db_upgrade(ctx: typer.Context) -> None:
     """Create the database, or bring its schema up to date. Safe to run again."""
     url = terminal.state_of(ctx).settings.database_url
-    before = migrate.current_revision(url)
-    migrate.upgrade(url)
-    after = migrate.current_revision(url)
+    try:
+        before = migrate.current_revision(url)
+        migrate.upgrade(url)
+        after = migrate.current_revision(url)
+    except Exception as error:
+        raise terminal.unreachable(url, error) from None
     if before == after:
-        out.print(f"Database {terminal.redact(url)} is up to date (revision {after}).")
+        terminal.say(f"Database {terminal.redact(url)} is up to date (revision {after}).")
     else:
-        out.print(f"Database {terminal.redact(url)} upgraded from {before or 'empty'} to {after}.")
+        terminal.say(
+            f"Database {terminal.redact(url)} upgraded from {before or 'empty'} to {after}."
+        )
 
 
 # --- survey --------------------------------------------------------------------------------
@@ -104,12 +112,12 @@ def survey_validate(
         raise terminal.fail(str(error)) from None
     survey = checked.survey
     asked = sum(1 for question in survey.questions if question.asks)
-    out.print(
+    terminal.say(
         f"{file}: valid. Survey {survey.id!r} version {survey.version}, {asked} questions, "
         f"languages {', '.join(survey.languages)}."
     )
     for line in checked.report():
-        out.print(line, markup=False, highlight=False)
+        terminal.say(line)
 
 
 @survey_app.command("preview")
@@ -164,12 +172,12 @@ def survey_import(
         actor = await terminal.actor_of(store, state)
         version = await organising.import_survey(store, actor, survey, now=terminal.now())
         if version.created:
-            out.print(
+            terminal.say(
                 f"Stored survey {survey.id!r} version {survey.version} "
                 f"(stored version {version.id}, hash {version.content_hash[:12]})."
             )
         else:
-            out.print(
+            terminal.say(
                 f"Survey {survey.id!r} version {survey.version} is already stored, unchanged "
                 f"(stored version {version.id})."
             )
@@ -201,9 +209,9 @@ def roster_import(
     except ItineraError as error:
         raise terminal.fail(str(error)) from None
     for note in notes:
-        err.print(f"warning: {note}")
+        err.print(f"warning: {note}", markup=False, highlight=False)
     if dry_run:
-        out.print(
+        terminal.say(
             f"{file}: {len(roster.participants)} participants in {len(roster.delegations)} "
             "delegations; nothing stored (--dry-run)."
         )
@@ -212,7 +220,7 @@ def roster_import(
     async def work(store: Store) -> None:
         actor = await terminal.actor_of(store, state)
         result = await organising.import_roster(store, actor, roster, now=terminal.now())
-        out.print(
+        terminal.say(
             f"Delegations: {result.delegations_created} new, {result.delegations_updated} "
             f"updated. Participants: {result.participants_created} new, "
             f"{result.participants_updated} updated, {result.participants_unchanged} unchanged."
@@ -253,7 +261,11 @@ def round_launch(
     ] = "3d,1d,2h",
     attribution: Annotated[
         Attribution,
-        typer.Option("--attribution", help="How digests attribute quoted comments."),
+        typer.Option(
+            "--attribution",
+            help="Who exports and digests show behind the answers: named (the delegate), "
+            "delegation (the State only) or anonymous (no one; small groups not broken down).",
+        ),
     ] = Attribution.DELEGATION,
 ) -> None:
     """Create a round on the survey's latest stored version; print its id alone on the last line.
@@ -279,13 +291,13 @@ def round_launch(
 
     launched = terminal.run(terminal.with_store(state.settings, work))
     round_ = launched.round
-    out.print(
+    terminal.say(
         f"Round {round_.id}: survey {survey_id!r} version {launched.version.version}, "
         f"audience {round_.audience}, {launched.participants} delegates in "
         f"{launched.delegations} delegations, open {_when(round_.opens_at, zone)} "
         f"to {_when(round_.closes_at, zone)}."
     )
-    out.print(
+    terminal.say(
         "Invitations go out from the running bot (`itinera run`) at its next tick; "
         "this command only stores the round."
     )
@@ -309,7 +321,7 @@ def round_list(ctx: typer.Context) -> None:
         actor = await terminal.actor_of(store, state)
         rounds = await organising.overview(store, actor, now=now)
         if not rounds:
-            out.print("No rounds yet. Launch one with `itinera round launch`.")
+            terminal.say("No rounds yet. Launch one with `itinera round launch`.")
             return
         table = Table("id", "survey", "audience", "opens", "closes", "status", "submitted")
         for summary in rounds:
@@ -331,7 +343,9 @@ def round_list(ctx: typer.Context) -> None:
 @round_app.command("status")
 def round_status(
     ctx: typer.Context,
-    round_id: Annotated[int, typer.Argument(help="The round's id (see `itinera round list`).")],
+    round_id: Annotated[
+        int, typer.Argument(help="The round's id (see `itinera round list`).", **terminal.ROUND_ID)
+    ],
 ) -> None:
     """Who has answered and who has not, by delegation."""
     state = terminal.state_of(ctx)
@@ -342,7 +356,7 @@ def round_status(
         round_, counts = report.round, report.counts
         total, submitted = report.total, report.submitted
         rate = f"{100 * submitted / total:.0f}%" if total else "-"
-        out.print(
+        terminal.say(
             f"Round {round_.id} ({round_.survey_id}), {round_.status_at(terminal.now()).value}, "
             f"closes {_when(round_.closes_at)}: {submitted} of {total} submitted ({rate}), "
             f"{counts.get(ResponseStatus.IN_PROGRESS, 0)} in progress, "
@@ -387,7 +401,7 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
 @app.command("export")
 def export(
     ctx: typer.Context,
-    round_id: Annotated[int, typer.Argument(help="The round's id.")],
+    round_id: Annotated[int, typer.Argument(help="The round's id.", **terminal.ROUND_ID)],
     format: Annotated[ExportFormat, typer.Option("--format", help="File format.")] = (
         ExportFormat.CSV
     ),
@@ -405,15 +419,21 @@ def export(
 ) -> None:
     """Export a round: one row per response, one column per question.
 
-    Text that a spreadsheet would run as a formula is prefixed with a quote.
+    What the rows say of who answered follows the round's attribution: named (name, email,
+    exact times), delegation (the delegation only, days not times) or anonymous (no identity,
+    rows in an order that follows neither roster nor delegations). Text that a spreadsheet
+    would run as a formula is prefixed with a quote. The export is recorded in the audit log.
     """
     state = terminal.state_of(ctx)
     if format is ExportFormat.XLSX and out_file is None:
         raise terminal.fail("an .xlsx export needs --out FILE")
 
     async def work(store: Store) -> int:
-        round_ = await store.rounds.get_round(round_id)
-        survey = (await store.surveys.get_version(round_.survey_version_id)).definition
+        actor = await terminal.actor_of(store, state)
+        taken = await organising.record_export(
+            store, actor, round_id, format=format.value, now=terminal.now()
+        )
+        survey, attribution = taken.survey, taken.attribution
         language = survey.language_for(lang)
         total = sum((await store.rounds.counts(round_id)).values())
         rows = store.responses.export_rows(round_id)
@@ -421,21 +441,34 @@ def export(
             if format is ExportFormat.XLSX:
                 assert out_file is not None
                 return await write_xlsx(
-                    rows, out_file, survey=survey, style=values, language=language, advance=advance
+                    rows,
+                    out_file,
+                    survey=survey,
+                    style=values,
+                    language=language,
+                    attribution=attribution,
+                    advance=advance,
                 )
             writer = write_csv if format is ExportFormat.CSV else write_json
-            if out_file is None:
-                return await writer(
-                    rows, sys.stdout, survey=survey, style=values, language=language
+            with contextlib.ExitStack() as files:
+                handle = (
+                    sys.stdout
+                    if out_file is None
+                    else files.enter_context(out_file.open("w", encoding="utf-8", newline=""))
                 )
-            with out_file.open("w", encoding="utf-8", newline="") as handle:
                 return await writer(
-                    rows, handle, survey=survey, style=values, language=language, advance=advance
+                    rows,
+                    handle,
+                    survey=survey,
+                    style=values,
+                    language=language,
+                    attribution=attribution,
+                    advance=advance,
                 )
 
     count = terminal.run(terminal.with_store(state.settings, work))
     if out_file is not None:
-        out.print(f"Wrote {count} responses to {out_file}.")
+        terminal.say(f"Wrote {count} responses to {out_file}.")
 
 
 # --- run -----------------------------------------------------------------------------------
@@ -455,11 +488,13 @@ def run_bot(ctx: typer.Context) -> None:
     from bot.run import run
 
     settings = terminal.state_of(ctx).settings
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if settings.log_level.upper() != "DEBUG":
+    level = settings.log_level.upper()
+    if not isinstance(logging.getLevelName(level), int):
+        raise terminal.fail(
+            f"ITINERA_LOG_LEVEL {settings.log_level!r}: use DEBUG, INFO, WARNING or ERROR", code=2
+        )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":
         for chatty in ("apscheduler", "alembic"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
 
@@ -474,12 +509,14 @@ def run_bot(ctx: typer.Context) -> None:
 
 def _register() -> None:
     from bot import rounds_cmd
+    from bot.audit_cmd import audit
     from bot.demo import demo
     from bot.digest_cmd import digest_command
     from bot.invites import roster_invites
     from bot.messengers import organiser_messengers
 
     roster_app.command("invites")(roster_invites)
+    app.command("audit")(audit)
     app.command("digest")(digest_command(organiser_messengers))
     app.command("demo")(demo)
     round_app.command("extend")(rounds_cmd.round_extend)

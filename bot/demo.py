@@ -814,6 +814,7 @@ async def run_demo(folder: Path, *, progress: ProgressHook = lambda what, done: 
                 survey=survey,
                 style=ValueStyle.CODES,
                 language=survey.default_language,
+                attribution=Attribution.DELEGATION,  # as the round was launched
             )
         with export.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))

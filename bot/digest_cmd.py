@@ -30,10 +30,12 @@ import typer
 
 from bot import terminal
 from bot.digest_render import render_chart, render_html
+from bot.secrets import configured_secrets, mask
 from bot.settings import Settings
 from storage.database import Store
 from storage.digests import SqlAlchemyDigestQueries
 from surveys.digest import (
+    DEFAULT_MIN_GROUP,
     DIGEST_LANGUAGES,
     Digest,
     DigestPlan,
@@ -45,6 +47,7 @@ from surveys.digest import (
 from surveys.digest import summary as digest_summary
 from surveys.errors import DeliveryError
 from surveys.ports import Clock, DigestQueries, Messenger, RoundRepository, SurveyRepository
+from surveys.service import organising
 
 log = logging.getLogger("itinera.digest")
 
@@ -106,8 +109,12 @@ async def make_digest(
     language: str | None = None,
     classification: str | None = None,
     queries: DigestQueries | None = None,
+    min_group: int = DEFAULT_MIN_GROUP,
 ) -> Digest:
-    """Compute a round's digest, compared with its last recorded run; records nothing."""
+    """Compute a round's digest, compared with its last recorded run; records nothing.
+
+    ``min_group`` is ``ITINERA_MIN_GROUP``: in an anonymous round, figures that would cover
+    fewer responses are left out."""
     digests = digest_queries_for(store, queries)
     round_ = await store.rounds.get_round(round_id)
     survey = (await store.surveys.get_version(round_.survey_version_id)).definition
@@ -125,6 +132,7 @@ async def make_digest(
         now=now,
         language=language,
         classification=classification,
+        min_group=min_group,
     )
 
 
@@ -153,13 +161,15 @@ async def publish_digest(
     classification: str | None = None,
     record: bool | None = None,
     queries: DigestQueries | None = None,
+    min_group: int = DEFAULT_MIN_GROUP,
 ) -> DigestFiles:
     """Make a round's digest, write its three files into ``folder``, post it to ``messengers``.
 
     ``classification`` is the marking it carries (``ITINERA_DIGEST_CLASSIFICATION``).
     A channel that refuses (``DeliveryError``) is reported in ``failures`` and the others still
     get it. The run is recorded when ``record`` is True, or (``None``) when at least one channel
-    accepted the digest. Raises ``NotFoundError`` for an unknown round.
+    accepted the digest. ``min_group`` is ``ITINERA_MIN_GROUP``. Raises ``NotFoundError`` for
+    an unknown round.
     """
     digests = digest_queries_for(store, queries)
     digest = await make_digest(
@@ -169,6 +179,7 @@ async def publish_digest(
         language=language,
         classification=classification,
         queries=digests,
+        min_group=min_group,
     )
     stem = file_stem(round_id, now)
     markdown, html, png, image = await asyncio.to_thread(write_digest_files, digest, folder, stem)
@@ -215,11 +226,13 @@ class StoreDigestService:
         clock: Clock,
         classification: str | None = None,
         messengers: Sequence[Messenger] = (),
+        min_group: int = DEFAULT_MIN_GROUP,
     ) -> None:
         self._store = store
         self._folder = folder
         self._clock = clock
         self._classification = classification
+        self._min_group = min_group
         self.messengers = tuple(messengers)
 
     async def publish(self, round_id: int, *, language: str | None = None) -> str:
@@ -231,6 +244,7 @@ class StoreDigestService:
             folder=self._folder,
             language=language,
             classification=self._classification,
+            min_group=self._min_group,
         )
         return digest_summary(files.digest)
 
@@ -252,7 +266,10 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
 
     def digest(
         ctx: typer.Context,
-        round_id: Annotated[int, typer.Argument(help="The round's id (see `itinera round list`).")],
+        round_id: Annotated[
+            int,
+            typer.Argument(help="The round's id (see `itinera round list`).", **terminal.ROUND_ID),
+        ],
         out: Annotated[
             Path | None,
             typer.Option(
@@ -279,7 +296,8 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
         Response rates overall, by region and by delegation; who has not answered; scores and
         choices by theme; new comments; change since the last digest.
         """
-        settings = terminal.state_of(ctx).settings
+        state = terminal.state_of(ctx)
+        settings = state.settings
         folder = out or Path(settings.digest.folder)
         if lang is not None and not is_digest_language(lang):
             raise typer.BadParameter(
@@ -288,6 +306,15 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
             )
 
         async def work(store: Store) -> DigestFiles:
+            actor = await terminal.actor_of(store, state)
+            await organising.record_export(
+                store,
+                actor,
+                round_id,
+                format="md,html,png" + (",post" if post else ""),
+                now=terminal.now(),
+                taken_as="digest",
+            )
             source = messengers if post else no_messengers
             async with source(settings, store) as channels:
                 return await publish_digest(
@@ -298,6 +325,7 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
                     folder=folder,
                     language=lang,
                     classification=settings.digest.classification,
+                    min_group=settings.min_group,
                 )
 
         files = terminal.run(terminal.with_store(settings, work))
@@ -311,7 +339,7 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
                 "(ITINERA_SLACK_DIGEST_CHANNEL, ITINERA_TELEGRAM_DIGEST_CHAT)."
             )
         for failure in files.failures:
-            typer.echo(f"Not posted: {failure}", err=True)
+            typer.echo(f"Not posted: {mask(failure, configured_secrets(settings))}", err=True)
         if files.failures and not files.posted_to:
             raise typer.Exit(1)
 

@@ -66,6 +66,7 @@ from surveys.digest import (
     no_answers,
     not_chosen_line,
     pending_heading,
+    pending_people,
     plain,
     point_label,
     region_name,
@@ -73,6 +74,7 @@ from surveys.digest import (
     status_line,
     status_word,
     summary,
+    suppressed_note,
     text,
 )
 
@@ -209,6 +211,8 @@ def _bar(share: float | None) -> str:
 
 def _scale_html(digest: Digest, scale: ScaleSummary) -> str:
     lang = digest.language
+    if scale.suppressed:
+        return f'<p class="note">{_e(suppressed_note(digest))}</p>'
     if scale.n == 0:
         return f"<p>{_e(no_answers(digest))}</p>"
     header = [_e(text("col_score", lang))] + [_b(point_label(point)) for point in scale.points]
@@ -222,6 +226,11 @@ def _scale_html(digest: Digest, scale: ScaleSummary) -> str:
 
 def _choice_html(digest: Digest, choice: ChoiceSummary) -> str:
     lang = digest.language
+    if choice.suppressed:
+        return (
+            f'<p class="question">{_b(choice.label)}</p>'
+            f'<p class="note">{_e(suppressed_note(digest))}</p>'
+        )
     n = f'<span class="who">({_e(choice_n(choice, lang))})</span>'
     parts = [f'<p class="question">{_b(choice.label)} {n}</p>']
     if choice.n == 0:
@@ -410,8 +419,11 @@ def render_html(digest: Digest, *, chart: bytes | None) -> str:
         parts.append(f"<h3>{_b(region_name(region.region, lang))}</h3><ul>")
         for delegation in region.delegations:
             people = "; ".join(
-                f"{_b(person)} — {_e(status_word(status, lang))}"
-                for person, status in delegation.people
+                [
+                    f"{_b(person)} — {_e(status_word(status, lang))}"
+                    for person, status in delegation.people
+                ]
+                or [_e(item) for item in pending_people(delegation, lang)]
             )
             name = _b(delegation_name(delegation.name, delegation.code))
             parts.append(
@@ -440,7 +452,9 @@ def render_html(digest: Digest, *, chart: bytes | None) -> str:
     else:
         since = t("comments_all", lang)
     parts.append(f'<p class="note">{_e(since)}</p>')
-    if not digest.comments:
+    if digest.comments_suppressed:
+        parts.append(f'<p class="note">{_e(suppressed_note(digest))}</p>')
+    elif not digest.comments:
         parts.append(f"<p>{_e(t('no_comments', lang))}</p>")
     heading = None
     for quote in digest.comments:
@@ -575,6 +589,8 @@ def _theme_lines(theme: ScaleSummary, width: int, language: str) -> list[str]:
     be), never broken inside "n = 9"."""
     mean = format_decimal(theme.mean, language) if theme.mean is not None else "–"
     stats = plain(text("chart_theme_stats", language, mean=mean, n=theme.n)).replace(" ", _NBSP)
+    if theme.suppressed:
+        return _wrap(theme.title, width, language)
     lines = _wrap(theme.title, width, language)
     if _width(lines[-1], language) + _width(stats, language) + 3 <= width:
         lines[-1] += _SEPARATOR + stats
@@ -629,7 +645,7 @@ def render_chart(digest: Digest, *, dpi: int = DPI) -> bytes:
     themes = digest.themes
     heading = _wrap(text("chart_alignment", lang), chars(sizes["heading"]), lang)
     layout.lines("heading", heading, sizes["heading"], gap=0.1)
-    scored = [theme for theme in themes if theme.n]
+    scored = [theme for theme in themes if theme.n and not theme.suppressed]
     if scored:
         key_points = max(scored, key=lambda theme: len(theme.points)).points
         key_lines = max(len(_key_label(point, lang).splitlines()) for point in key_points)
@@ -740,7 +756,13 @@ def _draw(figure: Figure, layout: _Layout, height: float) -> None:
                 borderaxespad=0,
             )
         elif kind == "bar":
-            _likert_bar(figure.add_axes(box(top, 0.3)), cast(ScaleSummary, payload), lang, fonts)
+            _likert_bar(
+                figure.add_axes(box(top, 0.3)),
+                cast(ScaleSummary, payload),
+                lang,
+                fonts,
+                min_group=digest.min_group,
+            )
         elif kind == "share_axis":
             _share_axis(figure.add_axes(box(top, 0.01)), lang, fonts)
         elif kind == "no_scores":
@@ -789,16 +811,23 @@ def _segments(theme: ScaleSummary) -> list[tuple[float, float, int]]:
     return segments
 
 
-def _likert_bar(axes: Axes, theme: ScaleSummary, lang: str, fonts: list[str]) -> None:
+def _likert_bar(
+    axes: Axes, theme: ScaleSummary, lang: str, fonts: list[str], *, min_group: int
+) -> None:
     axes.set_xlim(-100, 100)
     axes.set_ylim(-0.5, 0.5)
     axes.set_axis_off()
-    if not theme.n:
+    if theme.suppressed or not theme.n:
         axes.barh(0, 200, left=-100, height=0.8, color="#f3f5f8")
+        label = (
+            text("chart_suppressed", lang, min=min_group)
+            if theme.suppressed
+            else text("chart_no_scores", lang)
+        )
         axes.text(
             0,
             0,
-            plain(text("chart_no_scores", lang)),
+            plain(label),
             ha="center",
             va="center",
             color=GREY,

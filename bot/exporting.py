@@ -1,4 +1,11 @@
-"""Writing a round's responses as CSV, XLSX or JSON, streaming one response at a time."""
+"""Writing a round's responses as CSV, XLSX or JSON, streaming one response at a time.
+
+Every writer takes the round's ``attribution`` (``surveys.service.organising.record_export``
+gives it, with the audit entry): columns and cells follow it (:mod:`surveys.export`). A named
+export streams in roster order; one that hides who answered holds the round's rendered rows
+and writes them sorted by their content (:func:`surveys.export.order_key`), so their order says
+nothing of the roster.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +19,18 @@ from typing import IO, Any
 from openpyxl import Workbook
 
 from surveys.definition import Survey
-from surveys.export import ValueStyle, columns, row_cells, spreadsheet_safe
-from surveys.records import ExportRow
+from surveys.export import (
+    Cell,
+    ValueStyle,
+    columns,
+    csv_cell,
+    json_cell,
+    keeps_roster_order,
+    order_key,
+    row_cells,
+    xlsx_cell,
+)
+from surveys.records import Attribution, ExportRow
 
 
 class ExportFormat(StrEnum):
@@ -25,6 +42,30 @@ class ExportFormat(StrEnum):
 Progress = Callable[[], None]
 
 
+async def rendered_rows(
+    rows: AsyncIterator[ExportRow],
+    *,
+    survey: Survey,
+    style: ValueStyle,
+    language: str,
+    attribution: Attribution,
+    advance: Progress = lambda: None,
+) -> AsyncIterator[list[Cell]]:
+    """Each response's cells for ``attribution``, in the order that attribution allows."""
+    if keeps_roster_order(attribution):
+        async for row in rows:
+            yield row_cells(survey, row, style=style, language=language, attribution=attribution)
+            advance()
+        return
+    held = []
+    async for row in rows:
+        held.append(row_cells(survey, row, style=style, language=language, attribution=attribution))
+        advance()
+    held.sort(key=lambda cells: order_key(cells, attribution=attribution))
+    for cells in held:
+        yield cells
+
+
 async def write_csv(
     rows: AsyncIterator[ExportRow],
     out: IO[str],
@@ -32,16 +73,22 @@ async def write_csv(
     survey: Survey,
     style: ValueStyle,
     language: str,
+    attribution: Attribution = Attribution.NAMED,
     advance: Progress = lambda: None,
 ) -> int:
     writer = csv.writer(out)
-    writer.writerow([column.key for column in columns(survey)])
+    writer.writerow([csv_cell(column.key) for column in columns(survey, attribution=attribution)])
     count = 0
-    async for row in rows:
-        cells = row_cells(survey, row, style=style, language=language)
-        writer.writerow(["" if cell is None else spreadsheet_safe(cell) for cell in cells])
+    async for cells in rendered_rows(
+        rows,
+        survey=survey,
+        style=style,
+        language=language,
+        attribution=attribution,
+        advance=advance,
+    ):
+        writer.writerow([csv_cell(cell) for cell in cells])
         count += 1
-        advance()
     return count
 
 
@@ -52,18 +99,24 @@ async def write_json(
     survey: Survey,
     style: ValueStyle,
     language: str,
+    attribution: Attribution = Attribution.NAMED,
     advance: Progress = lambda: None,
 ) -> int:
     """A JSON array of objects, one per response, written element by element."""
-    keys = [column.key for column in columns(survey)]
+    keys = [column.key for column in columns(survey, attribution=attribution)]
     out.write("[")
     count = 0
-    async for row in rows:
-        cells = row_cells(survey, row, style=style, language=language)
-        record: dict[str, Any] = dict(zip(keys, cells, strict=True))
+    async for cells in rendered_rows(
+        rows,
+        survey=survey,
+        style=style,
+        language=language,
+        attribution=attribution,
+        advance=advance,
+    ):
+        record: dict[str, Any] = dict(zip(keys, map(json_cell, cells), strict=True))
         out.write(("," if count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
         count += 1
-        advance()
     out.write("\n]\n" if count else "]\n")
     return count
 
@@ -75,29 +128,35 @@ async def write_xlsx(
     survey: Survey,
     style: ValueStyle,
     language: str,
+    attribution: Attribution = Attribution.NAMED,
     advance: Progress = lambda: None,
 ) -> int:
     """An .xlsx file in openpyxl's write-only mode, which keeps memory flat on large rounds."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="responses")
-    sheet.append([column.key for column in columns(survey)])
+    sheet.append([xlsx_cell(column.key) for column in columns(survey, attribution=attribution)])
     count = 0
-    async for row in rows:
-        cells = row_cells(survey, row, style=style, language=language)
-        sheet.append([spreadsheet_safe(cell) for cell in cells])
+    async for cells in rendered_rows(
+        rows,
+        survey=survey,
+        style=style,
+        language=language,
+        attribution=attribution,
+        advance=advance,
+    ):
+        sheet.append([xlsx_cell(cell) for cell in cells])
         count += 1
-        advance()
     labels = workbook.create_sheet(title="questions")
     labels.append(["question_id", "type", "label", "tags"])
-    for column in columns(survey):
+    for column in columns(survey, attribution=attribution):
         if column.question is not None:
             question = column.question
             labels.append(
                 [
-                    question.id,
+                    xlsx_cell(question.id),
                     question.type.value,
-                    spreadsheet_safe(question.label_in(language, survey.default_language)),
-                    " ".join(question.tags),
+                    xlsx_cell(question.label_in(language, survey.default_language)),
+                    xlsx_cell(" ".join(question.tags)),
                 ]
             )
     workbook.save(path)

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import terminal
+from bot.secrets import configured_secrets, mask
 from bot.settings import Settings
 from handlers.telegram.enrolment import IssuedCode, issue_code
 from surveys.records import Channel, Participant, Role
@@ -153,9 +154,10 @@ def roster_invites(
     try:
         username = asyncio.run(bot_username(settings))
     except TelegramError as error:
+        reason = mask(str(error) or type(error).__name__, configured_secrets(settings))
         raise terminal.fail(
-            f"cannot ask Telegram for the bot's username ({error}); set "
-            "ITINERA_TELEGRAM_BOT_USERNAME"
+            f"cannot ask Telegram for the bot's username ({reason}); check "
+            "ITINERA_TELEGRAM_TOKEN, or set ITINERA_TELEGRAM_BOT_USERNAME"
         ) from None
 
     async def work(store: Store) -> list[Invite]:
@@ -177,7 +179,7 @@ def roster_invites(
     days = settings.enrolment_code_days
     if out is not None:
         write_invites_csv(invites, out)
-        terminal.out.print(f"Wrote {len(invites)} enrolment links to {out} (valid {days} days).")
+        terminal.say(f"Wrote {len(invites)} enrolment links to {out} (valid {days} days).")
         return
     table = Table("name", "delegation", "code", "link")
     rows = [
@@ -191,6 +193,8 @@ def roster_invites(
         max(len(row[i]) for row in [("name", "delegation", "code", "link"), *rows])
         for i in range(4)
     ]
-    wide = Console(width=max(terminal.out.width, sum(widths) + 13), highlight=False)
+    wide = Console(
+        width=max(terminal.out.width, sum(widths) + 13), highlight=False, markup=False, emoji=False
+    )
     wide.print(table)
     terminal.out.print(f"{len(invites)} enrolment links, valid {days} days; each works once.")

@@ -25,7 +25,9 @@ from surveys.reminders import (
 from surveys.service import organising
 from surveys.service.actors import Actor
 
-RoundArgument = Annotated[int, typer.Argument(help="The round's id (see `itinera round list`).")]
+RoundArgument = Annotated[
+    int, typer.Argument(help="The round's id (see `itinera round list`).", **terminal.ROUND_ID)
+]
 
 
 # --- the work ------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ def round_extend(
         actor = await terminal.actor_of(store, state)
         return await extend(store, actor, request, now=terminal.now(), office_hours=office_hours)
 
-    terminal.out.print(terminal.run(terminal.with_store(state.settings, work)))
+    terminal.say(terminal.run(terminal.with_store(state.settings, work)))
 
 
 def round_close(ctx: typer.Context, round_id: RoundArgument) -> None:
@@ -115,7 +117,7 @@ def round_close(ctx: typer.Context, round_id: RoundArgument) -> None:
         actor = await terminal.actor_of(store, state)
         return await close(store, actor, round_id, now=terminal.now())
 
-    terminal.out.print(terminal.run(terminal.with_store(state.settings, work)))
+    terminal.say(terminal.run(terminal.with_store(state.settings, work)))
 
 
 def round_remind(
@@ -148,7 +150,7 @@ def round_remind(
         )
         round_ = plan.round
         policy = ",".join(describe_step(step) for step in round_.reminder_policy) or "none"
-        terminal.out.print(
+        terminal.say(
             f"Round {round_id} ({round_.status_at(now).value}) closes "
             f"{_utc(round_.closes_at)}; reminder policy {policy} before closing, moved into "
             f"office hours {office_hours} in each delegate's timezone. {plan.waiting} of "

@@ -140,6 +140,7 @@ def build_scheduler(
             "folder": Path(settings.digest.folder),
             "leader": leader,
             "classification": settings.digest.classification,
+            "min_group": settings.min_group,
         },
         replace_existing=True,
         coalesce=True,

@@ -177,6 +177,13 @@ class Settings(BaseSettings):
     enrolment_code_days: int = Field(
         default=14, ge=1, le=365, description="Days an enrolment code stays valid."
     )
+    min_group: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description="In anonymous rounds, the fewest responses a digest figure may cover; "
+        "smaller breakdowns are not shown.",
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="Bearer token /metrics asks for; open on loopback if unset."
     )

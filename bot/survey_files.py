@@ -167,19 +167,45 @@ def _read_yaml(path: Path) -> Survey:
         raise DefinitionError([Problem("", "the file is not UTF-8 text")], source=source) from None
     except OSError as error:
         raise _unreadable(error, source) from None
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as error:
+        raise DefinitionError([_reader_problem(text, error)], source=source) from None
     except yaml.MarkedYAMLError as error:
         raise DefinitionError([_yaml_problem(error)], source=source) from None
     except yaml.YAMLError as error:
         raise DefinitionError([Problem("", f"invalid YAML: {error}")], source=source) from None
+    except RecursionError:
+        raise DefinitionError([Problem("", _TOO_DEEP)], source=source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:
         raise DefinitionError([Problem("", "the file is empty")], source=source)
-    return load_survey(data, source=source, locations=_question_lines(node))
+    try:
+        return load_survey(data, source=source, locations=_question_lines(node))
+    except RecursionError:
+        raise DefinitionError([Problem("", _TOO_DEEP)], source=source) from None
+
+
+_TOO_DEEP = "invalid YAML: lists or mappings are nested too deeply to be a survey"
+
+
+def _reader_problem(text: str, error: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow (a NUL, a control character), located by line."""
+    position = max(0, min(error.position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    character = error.character
+    code = ord(character) if isinstance(character, str) else int(character)
+    return Problem(
+        f"line {line}, column {column}",
+        f"invalid YAML: the character U+{code:04X} is not allowed (remove it, or save the file "
+        "again as plain UTF-8 text)",
+    )
 
 
 def _yaml_problem(error: yaml.MarkedYAMLError) -> Problem:
@@ -217,25 +243,32 @@ def read_xlsx_sheets(path: Path) -> Sheets:
     row that holds a value, whatever the sheet declares.
     """
     source = str(path)
-    if not path.is_file():
-        raise _unreadable(FileNotFoundError(2, "No such file or directory"), source)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except OSError as error:
+        found = path.is_file()
+        handle = path.open("rb") if found else None
+    except OSError as error:  # unreadable, or a name too long for the file system
         raise _unreadable(error, source) from None
+    if handle is None:
+        raise _unreadable(FileNotFoundError(2, "No such file or directory"), source)
+    with handle:  # ours to close, whatever openpyxl manages to read before it fails
+        return _workbook_sheets(handle, source)
+
+
+def _workbook_sheets(handle: IO[bytes], source: str) -> Sheets:
+    damaged = DefinitionError(
+        [Problem("", "not a readable .xlsx workbook (is the file damaged?)")], source=source
+    )
+    try:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
     except Exception:  # zipfile.BadZipFile, KeyError, XML errors...: openpyxl varies
-        raise DefinitionError(
-            [Problem("", "not a readable .xlsx workbook (is the file damaged?)")], source=source
-        ) from None
+        raise damaged from None
     problems: list[Problem] = []
     sheets: dict[str, list[Row]] = {}
     try:
         for sheet in workbook.worksheets:
             sheets[sheet.title] = _sheet_rows(sheet, problems, last=_last_used_row(workbook, sheet))
     except Exception:  # a damaged sheet part only shows up while reading it
-        raise DefinitionError(
-            [Problem("", "not a readable .xlsx workbook (is the file damaged?)")], source=source
-        ) from None
+        raise damaged from None
     finally:
         workbook.close()
     if problems:

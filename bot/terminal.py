@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import re
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
@@ -19,16 +20,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot import secrets
 from bot.settings import Settings
 from storage import migrate
 from storage.database import Store, open_store
 from surveys import commands
 from surveys.errors import ItineraError
-from surveys.records import ResponseStatus
+from surveys.records import ID_LIMIT, ResponseStatus
 from surveys.service.actors import Actor
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 T = TypeVar("T")
 
 
@@ -68,10 +70,29 @@ def state_of(ctx: typer.Context) -> State:
     return state if isinstance(state, State) else State(Settings())
 
 
+def say(message: str) -> None:
+    """Print a line on stdout as it is: what it quotes (a file name, an audience, a survey id
+    someone typed) is never read as markup, and bytes that were not UTF-8 show as U+FFFD."""
+    out.print(printable_text(message), markup=False, highlight=False)
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``error: message`` on stderr and return the exit to raise."""
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    """Print ``error: message`` on stderr and return the exit to raise.
+
+    The message is printed as it is (no markup or emoji codes read in it: it may quote what
+    someone typed) with the configured secrets masked."""
+    err.print("[red]error:[/red] ", markup=True, highlight=False, end="")
+    err.print(printable_text(secrets.masked(message)), markup=False, highlight=False)
     return typer.Exit(code)
+
+
+def printable_text(text: str) -> str:
+    """``text`` with lone surrogates (bytes that were not UTF-8, as the shell passes them)
+    replaced, so that printing it cannot fail."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -85,34 +106,51 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 async def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
     """Open the configured database for ``work``, refusing one that is not migrated."""
     url = settings.database_url
-    current = await migrate.current_revision_async(url)
-    if current != migrate.head_revision():
-        state = "is not initialised" if current is None else "needs an upgrade"
-        raise fail(f"the database {redact(url)} {state}: run `itinera db upgrade` first")
-    store = await open_store(url)
+    try:
+        current = await migrate.current_revision_async(url)
+        if current != migrate.head_revision():
+            state = "is not initialised" if current is None else "needs an upgrade"
+            raise fail(f"the database {redact(url)} {state}: run `itinera db upgrade` first")
+        store = await open_store(url)
+    except typer.Exit:
+        raise
+    except Exception as error:
+        raise unreachable(url, error) from None
     try:
         return await work(store)
     finally:
         await store.close()
 
 
+def unreachable(url: str, error: BaseException) -> typer.Exit:
+    """The error for a database that cannot be opened: a bad URL, a missing driver, a
+    refused connection or password. Says which, never with the password."""
+    if isinstance(error, ModuleNotFoundError):
+        reason = f"its driver is not installed ({error.name})"
+    else:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        reason = f"{type(error).__name__}: {reason}" if reason else type(error).__name__
+    detail = secrets.mask(reason, [p for p in [secrets.database_password(url)] if p])
+    return fail(
+        f"cannot open the database {redact(url)}: {detail} "
+        "(check ITINERA_DATABASE_URL, e.g. postgresql+asyncpg://user:password@host/db)"
+    )
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
-    head, at, tail = url.rpartition("@")
-    if not at or ":" not in head.split("//", 1)[-1]:
-        return url
-    scheme, _, credentials = head.partition("//")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}//{user}:***@{tail}"
+    return secrets.redact_url(url)
 
 
 def print_table(table: Table) -> None:
-    """Boxed for a person at a terminal; plain, unwrapped columns when piped or captured."""
+    """Boxed for a person at a terminal; plain, unwrapped columns when piped or captured.
+
+    Cells are printed as they are: a name from the roster is never read as markup."""
     if out.is_terminal:
-        out.print(table)
+        out.print(table, markup=False)
         return
     table.box = None
-    Console(file=sys.stdout, width=240, highlight=False).print(table)
+    Console(file=sys.stdout, width=240, highlight=False, markup=False, emoji=False).print(table)
 
 
 def now() -> datetime:
@@ -123,7 +161,7 @@ def zone(name: str) -> ZoneInfo:
     """An IANA timezone, or a usage error naming it."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise typer.BadParameter(f"{name!r} is not an IANA timezone like Europe/Zurich") from None
 
 
@@ -137,6 +175,9 @@ def parse_moment(text: str, *, zone: ZoneInfo, end_of_day: bool) -> datetime:
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
 
+
+ROUND_ID = {"min": 0, "max": ID_LIMIT}
+"""Bounds of a round id argument: what no store can hold is a usage error, not a crash."""
 
 STATUS_WORDS = {
     ResponseStatus.NOT_STARTED: "not started",

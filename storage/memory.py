@@ -85,6 +85,7 @@ from surveys.records import (
     StatusLine,
     SurveyVersion,
     final_changes,
+    round_target,
     utc,
 )
 from surveys.reminders import WAITING
@@ -605,8 +606,25 @@ class InMemoryAuditLog:
         )
         self._entries.append(entry)
 
-    async def entries(self, *, limit: int = 100) -> Sequence[AuditEntry]:
-        return [replace(e, details=dict(e.details)) for e in reversed(self._entries[-limit:])]
+    async def entries(
+        self,
+        *,
+        limit: int = 100,
+        round_id: int | None = None,
+        since: datetime | None = None,
+        actor: str | None = None,
+    ) -> Sequence[AuditEntry]:
+        target = round_target(round_id) if round_id is not None else None
+        start = utc(since) if since is not None else None
+        wanted = actor.lower() if actor else None
+        found = [
+            replace(e, details=dict(e.details))
+            for e in reversed(self._entries)
+            if (target is None or e.target == target)
+            and (start is None or e.at >= start)
+            and (wanted is None or wanted in e.actor.lower())
+        ]
+        return found[:limit]
 
 
 # -- channels --------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ from surveys.records import (
     StatusLine,
     SurveyVersion,
     final_changes,
+    round_target,
     utc,
 )
 from surveys.reminders import WAITING
@@ -1232,9 +1233,23 @@ class SqlAlchemyAuditLog:
                 AuditRow(at=now, actor=actor, action=action, target=target, details=details)
             )
 
-    async def entries(self, *, limit: int = 100) -> Sequence[AuditEntry]:
+    async def entries(
+        self,
+        *,
+        limit: int = 100,
+        round_id: int | None = None,
+        since: datetime | None = None,
+        actor: str | None = None,
+    ) -> Sequence[AuditEntry]:
+        stmt = select(AuditRow)
+        if round_id is not None:
+            stmt = stmt.where(AuditRow.target == round_target(round_id))
+        if since is not None:
+            stmt = stmt.where(AuditRow.at >= utc(since))
+        if actor:
+            stmt = stmt.where(func.lower(AuditRow.actor).contains(actor.lower(), autoescape=True))
         async with self._scope.reading() as session:
-            rows = await session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
+            rows = await session.scalars(stmt.order_by(AuditRow.id.desc()).limit(limit))
             return [
                 AuditEntry(
                     at=row.at,

@@ -149,7 +149,7 @@ def parse_moment(value: str, *, zone: str, end_of_day: bool) -> datetime:
     """
     try:
         tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ValueError(f"{zone!r} is not an IANA timezone like Europe/Zurich") from None
     written = value.strip().replace(" ", "T", 1)
     try:

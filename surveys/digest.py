@@ -11,6 +11,14 @@ Three steps, so that every figure is computed once and shown the same everywhere
 3. renderers write it out: :func:`render_markdown` here (files, Slack, Telegram), HTML and the
    PNG chart in ``bot.digest_render``.
 
+Who is named follows the round's attribution: *named* quotes the delegate and lists who has
+not answered by name; *delegation* quotes the delegation and lists, per delegation, how many
+delegates are where, never a name; *anonymous* quotes nobody, and any figure that would cover
+fewer responses than the minimum group size (``ITINERA_MIN_GROUP``, default 3) is left out
+with a note saying so: a theme's distribution and mean, a choice question's counts, and the
+comments when the whole round has fewer. Completion (who has answered, by delegation and
+region) is shown in every mode: organisers chase delegations, not answers.
+
 Which answers count: those of **submitted and partial** responses (partial: the round closed
 before the delegate submitted). Answers of responses still in progress are left out, since the
 delegate may still change them; the digest says so. A delegation has answered when at least
@@ -56,6 +64,9 @@ from surveys.records import Attribution, ResponseStatus, Round, RoundStatus
 
 COUNTED_STATUSES: tuple[ResponseStatus, ...] = (ResponseStatus.SUBMITTED, ResponseStatus.PARTIAL)
 """Responses whose answers a digest counts: submitted, and partial (kept when a round closed)."""
+
+DEFAULT_MIN_GROUP = 3
+"""Fewest responses an anonymous round's figure may cover (``ITINERA_MIN_GROUP``)."""
 
 
 class _Frozen(BaseModel):
@@ -343,11 +354,13 @@ class RegionLine(_Frozen):
 
 
 class PendingDelegation(_Frozen):
-    """A delegation none of whose delegates has submitted, and where each of them stands."""
+    """A delegation none of whose delegates has submitted, and where its delegates stand: by
+    name in a named round (``people``), else only how many are in each status (``counts``)."""
 
     code: str | None
     name: str
-    people: tuple[tuple[str, ResponseStatus], ...]
+    people: tuple[tuple[str, ResponseStatus], ...] = ()
+    counts: tuple[tuple[ResponseStatus, int], ...] = ()
 
 
 class PendingRegion(_Frozen):
@@ -375,6 +388,8 @@ class ScaleSummary(_Frozen):
     mean: float | None
     delta: float | None = None
     """Change of the mean since the previous digest, when both have one."""
+    suppressed: bool = False
+    """Left out (anonymous round, fewer responses than the minimum group): no counts, no mean."""
 
     def share(self, point: Point) -> float | None:
         return point.count / self.n if self.n else None
@@ -412,6 +427,8 @@ class ChoiceSummary(_Frozen):
     """Counted responses that answered (for multiple choice, counts may add up to more)."""
     options: tuple[OptionCount, ...]
     others: tuple[OtherAnswers, ...] = ()
+    suppressed: bool = False
+    """Left out (anonymous round, fewer respondents than the minimum group): no counts."""
 
     @property
     def chosen(self) -> tuple[OptionCount, ...]:
@@ -486,6 +503,10 @@ class Digest(_Frozen):
     change: Change | None
     progress: tuple[Progress, ...]
     figures: DigestFigures
+    min_group: int = DEFAULT_MIN_GROUP
+    """The minimum group size small figures of an anonymous round are held back under."""
+    comments_suppressed: bool = False
+    """Comments and "other" answers were held back: anonymous round, too few responses."""
 
     @property
     def delegation_rate(self) -> float | None:
@@ -519,16 +540,20 @@ def build_digest(
     now: datetime,
     language: str | None = None,
     classification: str | None = None,
+    min_group: int = DEFAULT_MIN_GROUP,
 ) -> Digest:
     """The digest of ``round_`` from its aggregated ``data`` and the ``previous`` run.
 
     ``language`` is the reader's (one of the six UN languages; another falls back to the
     survey's default language, then English); survey texts it lacks are shown in the survey's
     default language. ``classification`` is the marking it carries (default "Confidential").
+    ``min_group`` is the fewest responses a figure of an anonymous round may cover.
     """
     lang = digest_language(language, fallback=survey.default_language)
     data = data.canonical()
     closed = round_.status_at(now) is RoundStatus.CLOSED
+    attribution = round_.attribution
+    hide_small = attribution is Attribution.ANONYMOUS and min_group > 1
 
     # Response rates: participants by status, per delegation, per region, overall.
     lines: dict[str | None, DelegationLine] = {}
@@ -564,7 +589,8 @@ def build_digest(
         for region, members in sorted(by_region.items(), key=lambda item: _region_key(item[0]))
     )
 
-    # Who has not answered: delegations without a submission, grouped by region.
+    # Who has not answered: delegations without a submission, grouped by region; their
+    # delegates by name only when the round names people.
     people: dict[str | None, list[tuple[str, ResponseStatus]]] = defaultdict(list)
     for person in data.pending:
         people[person.delegation].append((person.name, person.status))
@@ -573,7 +599,12 @@ def build_digest(
         if not line.answered:
             pending_by_region[line.region].append(
                 PendingDelegation(
-                    code=line.code, name=line.name, people=tuple(people.get(line.code, ()))
+                    code=line.code,
+                    name=line.name,
+                    people=(
+                        tuple(people.get(line.code, ())) if attribution is Attribution.NAMED else ()
+                    ),
+                    counts=_status_counts(line.tally),
                 )
             )
     pending = tuple(
@@ -586,16 +617,24 @@ def build_digest(
     # Themes: pooled scale answers and the choice counts of each theme's questions, with
     # what respondents wrote to specify an option listed under its question.
     previous_themes = previous.figures.themes if previous else {}
-    others = _other_answers(survey, data.others, round_.attribution, lang)
+    counted = overall.submitted + overall.partial
+    quotes_held = hide_small and counted < min_group
+    others = {} if quotes_held else _other_answers(survey, data.others, attribution, lang)
     sections = _sections(survey, data, lang, previous_themes, others)
+    if hide_small:
+        sections = _hold_small(sections, data, min_group)
 
     # Comments, attributed as the round says ("other" answers are not comments).
     links = other_links(survey)
-    comments = _quotes(
-        survey,
-        [row for row in data.comments if row.question_id not in links],
-        round_.attribution,
-        lang,
+    comments = (
+        ()
+        if quotes_held
+        else _quotes(
+            survey,
+            [row for row in data.comments if row.question_id not in links],
+            attribution,
+            lang,
+        )
     )
 
     # Submissions over time, cumulative.
@@ -651,6 +690,70 @@ def build_digest(
         change=change,
         progress=progress,
         figures=figures,
+        min_group=min_group,
+        comments_suppressed=quotes_held and bool(data.comments or data.others),
+    )
+
+
+def _status_counts(tally: Tally) -> tuple[tuple[ResponseStatus, int], ...]:
+    """How many of a delegation's invited delegates are in each status, furthest first."""
+    return tuple(
+        (status, count)
+        for status, count in (
+            (ResponseStatus.PARTIAL, tally.partial),
+            (ResponseStatus.IN_PROGRESS, tally.in_progress),
+            (ResponseStatus.NOT_STARTED, tally.not_started),
+        )
+        if count
+    )
+
+
+def _hold_small(
+    sections: Sequence[Section], data: DigestData, min_group: int
+) -> tuple[Section, ...]:
+    """Sections with every scale and choice summary that covers fewer than ``min_group``
+    responses emptied and marked suppressed (an anonymous round's small groups)."""
+    answered = {row.question_id: row.count for row in data.answered}
+
+    def respondents(question_ids: Sequence[str]) -> int:
+        # Pooled questions: at least as many responses as the most answered one.
+        return max((answered.get(question_id, 0) for question_id in question_ids), default=0)
+
+    def scale(summary: ScaleSummary) -> ScaleSummary:
+        if summary.n == 0 or respondents(summary.question_ids) >= min_group:
+            return summary
+        return summary.model_copy(
+            update={
+                "points": tuple(point.model_copy(update={"count": 0}) for point in summary.points),
+                "mean": None,
+                "delta": None,
+                "suppressed": True,
+            }
+        )
+
+    def choice(summary: ChoiceSummary) -> ChoiceSummary:
+        if summary.n == 0 or summary.n >= min_group:
+            return summary
+        return summary.model_copy(
+            update={
+                "options": tuple(
+                    option.model_copy(update={"count": 0, "share": None})
+                    for option in summary.options
+                ),
+                "others": (),
+                "suppressed": True,
+            }
+        )
+
+    return tuple(
+        section.model_copy(
+            update={
+                "scale": scale(section.scale) if section.scale else None,
+                "scales": tuple(scale(item) for item in section.scales),
+                "choices": tuple(choice(item) for item in section.choices),
+            }
+        )
+        for section in sections
     )
 
 
@@ -1135,6 +1238,24 @@ def no_answers(digest: Digest) -> str:
     return text("no_answers_closed" if digest.closed else "no_answers_open", digest.language)
 
 
+def suppressed_note(digest: Digest) -> str:
+    """Why a figure is not shown: the round is anonymous and the group is too small."""
+    return text("suppressed", digest.language, min=digest.min_group)
+
+
+def pending_people(delegation: PendingDelegation, language: str) -> list[str]:
+    """Where a pending delegation's delegates stand: ``Name — in progress`` each when the
+    round names them, else ``not started: 2`` per status."""
+    if delegation.people:
+        return [
+            f"{person} — {status_word(status, language)}" for person, status in delegation.people
+        ]
+    return [
+        text("status_count", language, status=status_word(status, language), count=n)
+        for status, n in delegation.counts
+    ]
+
+
 def counted_note(digest: Digest) -> str:
     return text("note_counted_closed" if digest.closed else "note_counted_open", digest.language)
 
@@ -1143,6 +1264,8 @@ def _theme_sentences(digest: Digest) -> list[str]:
     """Where alignment is highest and lowest; themes whose means show the same are a tie."""
     lang = digest.language
     scored = [theme for theme in digest.themes if theme.mean is not None]
+    if not scored and any(theme.suppressed for theme in digest.themes):
+        return [text("summary_suppressed", lang, min=digest.min_group)]
     if not scored:
         return [text("summary_no_scores_closed" if digest.closed else "summary_no_scores", lang)]
     if len(scored) == 1:
@@ -1443,10 +1566,7 @@ def render_markdown(
             if compact:
                 out.append(f"- {name}")
                 continue
-            people = "; ".join(
-                f"{_cell(person)} — {status_word(status, lang)}"
-                for person, status in delegation.people
-            )
+            people = "; ".join(_cell(item) for item in pending_people(delegation, lang))
             out.append(f"- **{name}**: {people}" if people else f"- **{name}**")
         out.append("")
 
@@ -1473,7 +1593,9 @@ def render_markdown(
     else:
         out += [f"_{t('comments_all', lang)}_"]
     out.append("")
-    if not digest.comments:
+    if digest.comments_suppressed:
+        out += [_cell(suppressed_note(digest)), ""]
+    elif not digest.comments:
         out += [t("no_comments", lang), ""]
     limit = (5 if max_comments is None else max_comments) if compact else max_comments
     shown = digest.comments if limit is None else digest.comments[:limit]
@@ -1522,6 +1644,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def _scale_markdown(digest: Digest, scale: ScaleSummary, *, compact: bool) -> list[str]:
     lang = digest.language
+    if scale.suppressed:
+        return [_cell(suppressed_note(digest)), ""]
     if scale.n == 0:
         return [no_answers(digest), ""]
     mean = mean_line(scale, lang)
@@ -1540,6 +1664,8 @@ def _scale_markdown(digest: Digest, scale: ScaleSummary, *, compact: bool) -> li
 
 def _choice_markdown(digest: Digest, choice: ChoiceSummary) -> list[str]:
     lang = digest.language
+    if choice.suppressed:
+        return [f"**{_cell(choice.label)}**", "", _cell(suppressed_note(digest)), ""]
     lines = [f"**{_cell(choice.label)}** ({choice_n(choice, lang)})", ""]
     if choice.n == 0:
         return [*lines, no_answers(digest), ""]
@@ -1556,6 +1682,7 @@ def _choice_markdown(digest: Digest, choice: ChoiceSummary) -> list[str]:
 
 __all__ = [
     "COUNTED_STATUSES",
+    "DEFAULT_MIN_GROUP",
     "DIGEST_LANGUAGES",
     "ChoiceCount",
     "ChoiceSummary",
@@ -1579,8 +1706,10 @@ __all__ = [
     "escape_markdown",
     "is_digest_language",
     "other_links",
+    "pending_people",
     "plural",
     "render_markdown",
     "summary",
+    "suppressed_note",
     "text",
 ]

@@ -276,6 +276,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Оценок соответствия не поступило.",
         "es": "No se dio ninguna puntuación de alineación.",
     },
+    "summary_suppressed": {
+        "ar": "لا تُعرض درجات التوافق: الجولة مجهولة الهوية وعدد ردودها أقل من الحد الأدنى لحجم "
+        "المجموعة ({min}).",
+        "zh": "未显示一致程度评分：本轮为匿名轮次，答复数少于最小组规模（{min}）。",
+        "en": "Alignment scores are not shown: the round is anonymous and has fewer responses "
+        "than the minimum group size ({min}).",
+        "fr": "Les notes d'alignement ne sont pas affichées{nbsp}: le cycle est anonyme et compte "
+        "moins de réponses que la taille minimale de groupe ({min}).",
+        "ru": "Оценки соответствия не показаны: раунд анонимный, и ответов в нём меньше "
+        "минимального размера группы ({min}).",
+        "es": "Las puntuaciones de alineación no se muestran: la ronda es anónima y tiene menos "
+        "respuestas que el tamaño mínimo de grupo ({min}).",
+    },
     "summary_no_change": {
         "ar": "لم يردّ أي وفد منذ الموجز السابق ({date}).",
         "zh": "自上一份摘要（{date}）以来，没有新的代表团答复。",
@@ -485,6 +498,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "{mean} sur {high}",
         "ru": "{mean} из {high}",
         "es": "{mean} de {high}",
+    },
+    "suppressed": {
+        "ar": "غير معروض (جولة مجهولة الهوية): عدد الردود هنا أقل من الحد الأدنى لحجم المجموعة "
+        "({min}).",
+        "zh": "未显示（匿名轮次）：此处答复数少于最小组规模（{min}）。",
+        "en": "Not shown (anonymous round): fewer responses here than the minimum group size "
+        "({min}).",
+        "fr": "Non affiché (cycle anonyme){nbsp}: moins de réponses ici que la taille minimale de "
+        "groupe ({min}).",
+        "ru": "Не показано (анонимный раунд): ответов здесь меньше минимального размера группы "
+        "({min}).",
+        "es": "No se muestra (ronda anónima): hay aquí menos respuestas que el tamaño mínimo de "
+        "grupo ({min}).",
+    },
+    "status_count": {
+        "ar": "{status}: {count}",
+        "zh": "{status}：{count}",
+        "en": "{status}: {count}",
+        "fr": "{status}{nbsp}: {count}",
+        "ru": "{status}: {count}",
+        "es": "{status}: {count}",
     },
     "no_answers_open": {
         "ar": "لا توجد ردود بعد.",
@@ -810,6 +844,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "Pas encore de notes",
         "ru": "Оценок пока нет",
         "es": "Todavía no hay puntuaciones",
+    },
+    "chart_suppressed": {
+        "ar": "غير معروض: جولة مجهولة الهوية، مجموعة أصغر من {min}",
+        "zh": "未显示：匿名轮次，组规模小于{min}",
+        "en": "Not shown: anonymous round, group under {min}",
+        "fr": "Non affiché{nbsp}: cycle anonyme, groupe de moins de {min}",
+        "ru": "Не показано: анонимный раунд, группа меньше {min}",
+        "es": "No se muestra: ronda anónima, grupo de menos de {min}",
     },
     "chart_alt": {
         "ar": "رسم بياني: التوافق مع الأولويات الوطنية حسب الموضوع، ومعدل الردود بمرور الوقت",

@@ -163,7 +163,7 @@ def zone_or_utc(timezone: str | None) -> ZoneInfo:
     """The IANA zone ``timezone``, or UTC if it is empty or unknown."""
     try:
         return ZoneInfo(timezone) if timezone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
 
 

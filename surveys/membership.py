@@ -7,6 +7,8 @@ delegation. Pure functions, so the SQL and in-memory stores agree.
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections.abc import Sequence
 
 from surveys.errors import Problem
@@ -79,3 +81,87 @@ def in_audience(
         case "delegations":
             return (participant.delegation or "").lower() in values
     raise ValueError(f"unknown audience kind {audience.kind!r}")
+
+
+def audience_problems(
+    audience: Audience, delegations: Sequence[Delegation], participants: Sequence[Participant]
+) -> list[str]:
+    """What in ``audience`` names nobody in the roster, each with a "did you mean" when a known
+    code, region or tag is close: an ISO code no delegation has (or whose delegation has no
+    delegate), a region no delegation is in, a tag no participant carries. Text compares
+    ignore case, as :func:`in_audience` does."""
+    match audience.kind:
+        case "delegations":
+            return _unknown_codes(audience.values, delegations, participants)
+        case "region":
+            regions = [delegation.region for delegation in delegations if delegation.region]
+            return [
+                f"no delegation is in region {value!r}{_quoted_guesses(value, regions)}"
+                for value in audience.values
+                if value.casefold() not in {region.casefold() for region in regions}
+            ]
+        case "tag":
+            tags = [tag for participant in participants for tag in participant.tags]
+            return [
+                f"no participant carries tag {value!r}{_quoted_guesses(value, tags)}"
+                for value in audience.values
+                if value.casefold() not in {tag.casefold() for tag in tags}
+            ]
+    return []
+
+
+def _unknown_codes(
+    codes: Sequence[str], delegations: Sequence[Delegation], participants: Sequence[Participant]
+) -> list[str]:
+    known = {delegation.code.upper(): delegation for delegation in delegations}
+    staffed = {
+        (participant.delegation or "").upper()
+        for participant in participants
+        if participant.role is Role.DELEGATE
+    }
+    problems = []
+    for code in codes:
+        wanted = code.upper()
+        if wanted in known and wanted in staffed:
+            continue
+        if wanted in known:
+            problems.append(f"delegation {wanted} has no delegate in the roster")
+            continue
+        by_name = [
+            d.code
+            for d in delegations
+            if d.code.upper() in staffed and _fold(d.name).startswith(_fold(wanted))
+        ]
+        by_code = _close(wanted, [d.code for d in delegations if d.code.upper() in staffed])
+        guesses = list(dict.fromkeys(by_name + by_code))[:3]
+        named = [f"{guess} ({known[guess.upper()].name})" for guess in guesses]
+        problems.append(f"no delegation {wanted} in the roster{_did_you_mean(named)}")
+    return problems
+
+
+def _fold(text: str) -> str:
+    """Case and accents ignored: ``Côte`` matches ``cote``."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _close(value: str, known: Sequence[str]) -> list[str]:
+    """Up to three of ``known`` that ``value`` is probably a typo or a part of, best first."""
+    spelled = {_fold(item): item for item in known}
+    wanted = _fold(value)
+    found = [item for key, item in spelled.items() if wanted and key.startswith(wanted)]
+    found += [spelled[key] for key in difflib.get_close_matches(wanted, spelled, n=3, cutoff=0.6)]
+    found += [item for key, item in spelled.items() if len(wanted) > 2 and wanted in key]
+    return list(dict.fromkeys(found))[:3]
+
+
+def _quoted_guesses(value: str, known: Sequence[str]) -> str:
+    return _did_you_mean([repr(guess) for guess in _close(value, known)])
+
+
+def _did_you_mean(guesses: Sequence[str]) -> str:
+    if not guesses:
+        return ""
+    if len(guesses) == 1:
+        return f" (did you mean {guesses[0]}?)"
+    return f" (did you mean {', '.join(guesses[:-1])} or {guesses[-1]}?)"

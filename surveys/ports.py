@@ -200,7 +200,18 @@ class AuditLog(Protocol):
         self, *, actor: str, action: str, target: str, details: dict[str, object], now: datetime
     ) -> None: ...
 
-    async def entries(self, *, limit: int = 100) -> Sequence[AuditEntry]: ...
+    async def entries(
+        self,
+        *,
+        limit: int = 100,
+        round_id: int | None = None,
+        since: datetime | None = None,
+        actor: str | None = None,
+    ) -> Sequence[AuditEntry]:
+        """The newest ``limit`` entries, newest first: only those about round ``round_id``
+        (target :func:`~surveys.records.round_target`), recorded at or after ``since``, whose
+        actor contains ``actor`` (ignoring case), when given."""
+        ...
 
 
 class IdentityRepository(Protocol):

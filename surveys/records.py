@@ -137,14 +137,15 @@ DEFAULT_REMINDER_POLICY: tuple[int, ...] = (3 * 24 * 60, 24 * 60, 2 * 60)
 
 
 class Attribution(StrEnum):
-    """How digests attribute quoted comments."""
+    """Who organisers see behind a round's answers, in exports and digests alike."""
 
     NAMED = "named"
-    """The delegate's name and delegation."""
+    """The delegate: name, email and delegation, with exact times."""
     DELEGATION = "delegation"
-    """The delegation only."""
+    """The delegation only: never a name, an email or anything that tells its delegates apart."""
     ANONYMOUS = "anonymous"
-    """No attribution."""
+    """No identity in exports and digests: neither person nor delegation; only completion (who
+    has answered) stays visible, and groups of fewer than the minimum are not broken down."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,15 @@ class ExportRow:
     started_at: datetime | None
     submitted_at: datetime | None
     answers: dict[str, AnswerValue | None]
+
+
+ID_LIMIT = 2**31 - 1
+"""The largest id a store gives (a 32-bit integer column): a larger one names nothing."""
+
+
+def round_target(round_id: int) -> str:
+    """The audit ``target`` of what is done to one round (``round 3``): what ``--round`` finds."""
+    return f"round {round_id}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -42,6 +42,18 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Control characters (a tab or line break inside a name too) and lone surrogates: nothing a
+name, an email or a tag holds, and in a terminal or a chat they are commands."""
+
+LONGEST = {
+    "delegation_name": 200,
+    "region": 100,
+    "name": 200,
+    "email": 320,
+    "tags": 2000,
+}
+"""Most characters a roster cell may hold (what the database keeps for each)."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +87,11 @@ def read_roster_csv(
         )
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = [cell.strip().lower() for cell in next(reader)]
+    lines = _Lines(csv.reader(io.StringIO(text, newline=None), dialect))  # CR, CRLF or LF
+    try:
+        header = [cell.strip().lower() for cell in next(lines)]
+    except csv.Error as error:
+        raise RosterError([_unreadable(lines, error)], source=source) from None
     problems: list[Problem] = []
     warnings: list[str] = []
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
@@ -93,7 +108,11 @@ def read_roster_csv(
     delegations: dict[str, tuple[int, Delegation]] = {}
     participants: list[ParticipantData] = []
     emails: dict[str, int] = {}
-    for line, cells in _rows(reader):
+    try:
+        rows = list(_rows(lines))
+    except csv.Error as error:
+        raise RosterError([*problems, _unreadable(lines, error)], source=source) from None
+    for line, cells in rows:
         row = {
             name: cells[index].strip() if index < len(cells) else ""
             for index, name in enumerate(header)
@@ -132,10 +151,48 @@ def read_roster_csv(
     )
 
 
+class _Lines:
+    """The CSV reader, remembering the file line it got to (for a line it cannot read)."""
+
+    def __init__(self, reader: Iterator[list[str]]) -> None:
+        self._reader = reader
+        self.read = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> list[str]:
+        cells = next(self._reader)
+        self.read += 1
+        return cells
+
+
+def _unreadable(lines: _Lines, error: csv.Error) -> Problem:
+    reason = str(error)
+    if "field larger than field limit" in reason:
+        reason = "a cell is far too long to be a roster cell"
+    return Problem(f"line {lines.read + 1}", f"cannot be read as CSV: {reason}")
+
+
 def _rows(reader: Iterable[list[str]]) -> Iterable[tuple[int, list[str]]]:
     for index, cells in enumerate(reader, start=2):
         if any(cell.strip() for cell in cells):
             yield index, cells
+
+
+def _cell_problems(row: dict[str, str]) -> list[str]:
+    """Cells holding a control character, or longer than the database keeps."""
+    errors = []
+    for column, value in row.items():
+        found = _CONTROL.search(value)
+        if found:
+            errors.append(
+                f"{column} holds the control character U+{ord(found.group()):04X}; remove it"
+            )
+        limit = LONGEST.get(column)
+        if limit is not None and len(value) > limit:
+            errors.append(f"{column} is {len(value)} characters long; at most {limit}")
+    return errors
 
 
 def _merge(
@@ -171,7 +228,7 @@ def _participant(
     strict_countries: bool,
 ) -> tuple[ParticipantData, Delegation | None] | None:
     where = f"line {line}"
-    errors: list[str] = []
+    errors: list[str] = _cell_problems(row)
     name = row.get("name", "")
     if not name:
         errors.append("name is empty")

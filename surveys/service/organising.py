@@ -18,16 +18,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from surveys import commands
 from surveys.definition import Survey
-from surveys.errors import RequestError, RoundError
+from surveys.errors import NotFoundError, RequestError, RoundError
+from surveys.membership import audience_problems
 from surveys.ports import DigestService, Repositories
 from surveys.queues import OutboundStatus
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
+    ID_LIMIT,
     Attribution,
     Audience,
+    AuditEntry,
     Due,
     Participant,
     ResponseStatus,
@@ -35,6 +39,7 @@ from surveys.records import (
     Round,
     StatusLine,
     SurveyVersion,
+    round_target,
 )
 from surveys.reminders import (
     WAITING,
@@ -132,6 +137,37 @@ class DigestPublished:
     summary: str
 
 
+TakenAs = Literal["export", "digest"]
+
+AUDIT_LIMIT = 100_000
+"""Most audit entries one listing returns."""
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What :func:`record_export` allowed to leave the database, and how it must look."""
+
+    round: Round
+    survey: Survey
+    """The round's survey version, as the round asks it."""
+
+    @property
+    def attribution(self) -> Attribution:
+        """What the export or digest may say of who answered (see :mod:`surveys.export`)."""
+        return self.round.attribution
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which audit entries to list: all filters optional, newest first, at most ``limit``."""
+
+    round_id: int | None = None
+    since: datetime | None = None
+    actor: str | None = None
+    """Part of the actor's name, any case (``alice`` finds ``alice@example.org (slack)``)."""
+    limit: int = 50
+
+
 # --- helpers ------------------------------------------------------------------------------------
 
 
@@ -146,6 +182,21 @@ def read_moment(value: str | datetime, *, zone: str, end_of_day: bool) -> dateti
         return commands.parse_moment(value, zone=zone, end_of_day=end_of_day)
     except ValueError as error:
         raise RequestError(str(error)) from None
+
+
+def _text(value: str, what: str) -> str:
+    """``value``, or a RequestError if it holds a lone surrogate: bytes that were not UTF-8
+    (a shell passes them so), or a broken escape in a chat payload. No store can keep it."""
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        raise RequestError(f"{what} is not valid text (it holds bytes that are not UTF-8)")
+    return value
+
+
+def _existing(round_id: int) -> int:
+    """``round_id``, or NotFoundError when no store could hold it (0, negative, too large)."""
+    if not 0 < round_id <= ID_LIMIT:
+        raise NotFoundError("round", round_id)
+    return round_id
 
 
 def _policy(given: str | Sequence[int] | None) -> tuple[int, ...]:
@@ -215,6 +266,13 @@ async def launch(
 ) -> Launched:
     """Create a round on the survey's latest version for every delegate in the audience."""
     require_organiser(actor, "launch rounds")
+    for value, what in (
+        (request.survey_id, "the survey id"),
+        (str(request.audience), "the audience"),
+        (request.tz or "", "the timezone"),
+        (request.remind if isinstance(request.remind, str) else "", "the reminders"),
+    ):
+        _text(value, what)
     zone = request.tz or actor.timezone
     closes_at = read_moment(request.closes, zone=zone, end_of_day=True)
     opens_at = read_moment(request.opens, zone=zone, end_of_day=False) if request.opens else now
@@ -233,6 +291,11 @@ async def launch(
         )
     async with store.transaction() as tx:
         version = await tx.surveys.latest_version(request.survey_id)
+        problems = audience_problems(
+            audience, await tx.roster.list_delegations(), await tx.roster.list_participants()
+        )
+        if problems:
+            raise RoundError(f"audience {audience}: " + "; ".join(problems))
         members = await tx.roster.audience_members(audience)
         if not members:
             raise RoundError(f"audience {audience} names no delegate in the roster")
@@ -249,7 +312,7 @@ async def launch(
         await tx.audit.record(
             actor=actor.name,
             action="round.launch",
-            target=f"round {created.id}",
+            target=round_target(created.id),
             details={
                 "survey": request.survey_id,
                 "version": version.version,
@@ -276,7 +339,7 @@ async def close(store: Repositories, actor: Actor, round_id: int, *, now: dateti
     """
     require_organiser(actor, "close rounds")
     async with store.transaction() as tx:
-        round_ = await tx.rounds.get_round(round_id)
+        round_ = await tx.rounds.get_round(_existing(round_id))
         if round_.closed_at is not None or round_.closes_at <= now:
             when = round_.closed_at or round_.closes_at
             raise RoundError(f"round {round_id} was already closed at {when:%Y-%m-%d %H:%M} UTC")
@@ -285,7 +348,7 @@ async def close(store: Repositories, actor: Actor, round_id: int, *, now: dateti
         await tx.audit.record(
             actor=actor.name,
             action="round.close",
-            target=f"round {round_id}",
+            target=round_target(round_id),
             details={"closes_at": round_.closes_at.isoformat(), "via": actor.channel},
             now=now,
         )
@@ -305,14 +368,14 @@ async def extend(
     zone = request.tz or actor.timezone
     closes_at = read_moment(request.closes, zone=zone, end_of_day=True)
     async with store.transaction() as tx:
-        before = await tx.rounds.get_round(request.round_id)
+        before = await tx.rounds.get_round(_existing(request.round_id))
         extended = await tx.rounds.extend_round(request.round_id, closes_at=closes_at, now=now)
         await replan_reminders(tx, extended, now=now, office_hours=office_hours)
         lines = await tx.rounds.status(request.round_id)
         await tx.audit.record(
             actor=actor.name,
             action="round.extend",
-            target=f"round {request.round_id}",
+            target=round_target(request.round_id),
             details={
                 "closes_at_before": before.closes_at.isoformat(),
                 "closes_at": extended.closes_at.isoformat(),
@@ -357,7 +420,7 @@ async def status(store: Repositories, actor: Actor, round_id: int) -> RoundRepor
     """Who has and has not answered a round, by delegation."""
     require_organiser(actor, "follow rounds")
     async with store.transaction() as tx:
-        round_ = await tx.rounds.get_round(round_id)
+        round_ = await tx.rounds.get_round(_existing(round_id))
         lines = await tx.rounds.status(round_id)
         title = await _title(tx, round_, actor.language)
     counts = dict.fromkeys(ResponseStatus, 0)
@@ -472,6 +535,39 @@ def _reminder_state(
     return "waits for office hours"
 
 
+async def record_export(
+    store: Repositories,
+    actor: Actor,
+    round_id: int,
+    *,
+    format: str,
+    now: datetime,
+    taken_as: TakenAs = "export",
+) -> Taken:
+    """Let an organiser take a round's answers out (an export, or a digest) and record it.
+
+    The audit entry (``export`` or ``digest``: who, the round, the format, the round's
+    attribution, the channel) is written before anything leaves, so that a file is never
+    made without a trace. The caller then renders as :attr:`Taken.attribution` says.
+    """
+    require_organiser(actor, "export rounds" if taken_as == "export" else "ask for digests")
+    async with store.transaction() as tx:
+        round_ = await tx.rounds.get_round(_existing(round_id))
+        version = await tx.surveys.get_version(round_.survey_version_id)
+        await tx.audit.record(
+            actor=actor.name,
+            action=taken_as,
+            target=round_target(round_id),
+            details={
+                "format": format,
+                "attribution": round_.attribution.value,
+                "via": actor.channel,
+            },
+            now=now,
+        )
+    return Taken(round=round_, survey=version.definition)
+
+
 async def request_digest(
     store: Repositories,
     actor: Actor,
@@ -481,21 +577,32 @@ async def request_digest(
     now: datetime,
     language: str | None = None,
 ) -> DigestPublished:
-    """Make the round's digest now and post it where digests go."""
-    require_organiser(actor, "ask for digests")
-    await store.rounds.get_round(round_id)  # an unknown round is a clear error, not a digest
+    """Make the round's digest now and post it where digests go (recorded as a ``digest``)."""
+    # An unknown round is a clear error, not a digest; the entry is written before it is made.
+    await record_export(store, actor, round_id, format="post", now=now, taken_as="digest")
     summary = await digests.publish(round_id, language=language or actor.language)
-    await store.audit.record(
-        actor=actor.name,
-        action="digest.request",
-        target=f"round {round_id}",
-        details={"via": actor.channel},
-        now=now,
-    )
     return DigestPublished(round_id=round_id, summary=summary)
 
 
+async def audit_trail(store: Repositories, actor: Actor, query: AuditQuery) -> list[AuditEntry]:
+    """The audit log, newest first, filtered by round, time and actor (organisers only)."""
+    require_organiser(actor, "read the audit log")
+    if not 1 <= query.limit <= AUDIT_LIMIT:
+        raise RequestError(f"limit {query.limit}: show from 1 to {AUDIT_LIMIT:,} entries")
+    async with store.transaction() as tx:
+        if query.round_id is not None:
+            await tx.rounds.get_round(_existing(query.round_id))  # an unknown one is said so
+        entries = await tx.audit.entries(
+            limit=query.limit,
+            round_id=query.round_id,
+            since=query.since,
+            actor=_text(query.actor, "the actor").strip() or None if query.actor else None,
+        )
+    return list(entries)
+
+
 __all__ = [
+    "AuditQuery",
     "Closed",
     "DigestPublished",
     "ExtendRequest",
@@ -506,6 +613,9 @@ __all__ = [
     "ReminderPlan",
     "RoundReport",
     "RoundSummary",
+    "Taken",
+    "TakenAs",
+    "audit_trail",
     "close",
     "extend",
     "import_roster",
@@ -513,6 +623,7 @@ __all__ = [
     "launch",
     "overview",
     "read_moment",
+    "record_export",
     "reminder_plan",
     "request_digest",
     "status",

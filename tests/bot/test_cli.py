@@ -122,7 +122,11 @@ def test_launch_prints_the_round_id_last_and_status_lists_everyone(cli) -> None:
     ("audience", "message"),
     [
         ("continent:Africa", "use all, region:NAME, tag:NAME or ISO codes"),
-        ("region:Antarctica", "names no delegate in the roster"),
+        ("region:Antarctica", "audience region:Antarctica: no delegation is in region"),
+        ("region:african", "did you mean 'African States'?"),
+        ("FRA,XXX", "no delegation XXX in the roster"),
+        ("GER", "no delegation GER in the roster (did you mean DEU (Germany)"),
+        ("tag:[bold]x", "no participant carries tag '[bold]x'"),
     ],
 )
 def test_launch_refusals(cli, audience: str, message: str) -> None:
@@ -194,7 +198,7 @@ async def answer_some(database_url: str, round_id: int) -> tuple[str, str]:
 
 
 def test_exports_in_three_formats(cli, database_url: str, tmp_path: Path) -> None:
-    round_id = launch(cli, "--audience", "FRA,SEN,MEX")
+    round_id = launch(cli, "--audience", "FRA,SEN,MEX", "--attribution", "named")
     submitted, started = asyncio.run(answer_some(database_url, round_id))
 
     as_csv = cli("export", str(round_id), "--format", "csv")

@@ -222,6 +222,6 @@ def test_bad_office_hours_are_reported(
 ) -> None:
     monkeypatch.setenv("ITINERA_OFFICE_DAYS", "weekdays")
     result = invoke("round", "remind", str(live_round), "--dry-run")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "ITINERA_OFFICE_DAYS: office days 'weekdays': 'weekdays' is not a day" in result.output
     assert "Traceback" not in result.output and "pydantic" not in result.output

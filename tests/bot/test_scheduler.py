@@ -276,8 +276,11 @@ async def test_the_digest_job_publishes_each_open_round(
         folder: Path,
         language: str | None,
         classification: str | None,
+        min_group: int,
     ) -> None:
-        calls.append((store_, round_id, list(messengers), now, folder, language, classification))
+        calls.append(
+            (store_, round_id, list(messengers), now, folder, language, classification, min_group)
+        )
         if round_id != seeded.round.id:
             raise RuntimeError("no chart today")
 
@@ -305,7 +308,7 @@ async def test_the_digest_job_publishes_each_open_round(
     )
     assert await job.func(**job.kwargs) == 1  # the other round's failure is logged, not raised
     assert [call[1] for call in calls] == [seeded.round.id, other.id]
-    assert calls[0] == (store, seeded.round.id, [slack], clock.current, Path("out"), None, None)
+    assert calls[0] == (store, seeded.round.id, [slack], clock.current, Path("out"), None, None, 3)
     assert f"weekly digest of round {other.id} failed" in caplog.text
     assert "weekly digest: 1 of 2 open rounds published" in caplog.text
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -829,6 +830,39 @@ async def test_audit_entries_are_listed_newest_first(any_store: AnyStore) -> Non
     assert entries[0].actor == "olga@unhcr.example"
     assert entries[0].action == "round.create"
     assert [e.target for e in await any_store.audit.entries(limit=2)] == ["round:2", "round:1"]
+
+
+async def test_audit_entries_are_filtered_by_round_time_and_actor(any_store: AnyStore) -> None:
+    written = [
+        ("olga@unhcr.example (slack)", "round 1", 0),
+        ("Sofia_M", "round 12", 1),
+        ("olga@unhcr.example (telegram)", "round 1", 2),
+        ("100%sure", "roster", 3),
+    ]
+    for actor, target, minutes in written:
+        await any_store.audit.record(
+            actor=actor, action="x", target=target, details={}, now=T0 + timedelta(minutes=minutes)
+        )
+
+    async def found(**query: Any) -> list[tuple[str, str]]:
+        return [(e.actor, e.target) for e in await any_store.audit.entries(**query)]
+
+    assert await found(round_id=1) == [
+        ("olga@unhcr.example (telegram)", "round 1"),
+        ("olga@unhcr.example (slack)", "round 1"),
+    ]  # "round 12" is another round
+    assert await found(since=T0 + timedelta(minutes=2)) == [
+        ("100%sure", "roster"),
+        ("olga@unhcr.example (telegram)", "round 1"),
+    ]
+    assert await found(actor="OLGA@UNHCR") == await found(round_id=1)
+    assert await found(actor="a_m") == [("Sofia_M", "round 12")]  # _ and % are not wildcards
+    assert await found(actor="a%m") == []
+    assert await found(actor="0%s") == [("100%sure", "roster")]
+    assert await found(round_id=1, since=T0 + timedelta(minutes=1), actor="olga", limit=5) == [
+        ("olga@unhcr.example (telegram)", "round 1")
+    ]
+    assert await found(round_id=1, limit=1) == [("olga@unhcr.example (telegram)", "round 1")]
 
 
 # -- transactions and versions ---------------------------------------------------------------

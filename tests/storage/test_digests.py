@@ -41,6 +41,7 @@ from surveys.export import ValueStyle
 from surveys.ports import DigestQueries
 from surveys.records import (
     AnswerChange,
+    Attribution,
     Audience,
     Delegation,
     ParticipantData,
@@ -354,17 +355,34 @@ def check_against_export(digest: Digest, survey: Survey, rows: list[dict[str, st
         for region, members in regions.items()
     }
 
-    # Who has not answered: delegations without a submission, and where each delegate stands.
-    assert {
-        (pending.region, delegation.code, person, status.value)
-        for pending in digest.pending
-        for delegation in pending.delegations
-        for person, status in delegation.people
-    } == {
-        (row["region"], row["delegation"], row["participant"], row["status"])
-        for row in rows
-        if row["delegation"] not in answered
-    }
+    # Who has not answered: delegations without a submission, and where each delegate stands
+    # (by name only in a named round; else how many in each status).
+    if digest.attribution is Attribution.NAMED:
+        assert {
+            (pending.region, delegation.code, person, status.value)
+            for pending in digest.pending
+            for delegation in pending.delegations
+            for person, status in delegation.people
+        } == {
+            (row["region"], row["delegation"], row["participant"], row["status"])
+            for row in rows
+            if row["delegation"] not in answered
+        }
+    else:
+        assert not any(d.people for pending in digest.pending for d in pending.delegations)
+        assert {
+            (pending.region, delegation.code, status.value, count)
+            for pending in digest.pending
+            for delegation in pending.delegations
+            for status, count in delegation.counts
+        } == {
+            (*key, count)
+            for key, count in Counter(
+                (row["region"], row["delegation"], row["status"])
+                for row in rows
+                if row["delegation"] not in answered
+            ).items()
+        }
 
     counted = [row for row in rows if row["status"] in COUNTED]
 

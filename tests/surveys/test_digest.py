@@ -229,12 +229,30 @@ def test_a_delegation_has_answered_when_one_of_its_delegates_submitted(survey: S
 
 
 def test_who_has_not_answered_lists_delegations_without_a_submission(survey: Survey) -> None:
-    digest = digest_of(survey)
+    digest = digest_of(survey, round_=make_round(Attribution.NAMED))
     assert [(r.region, [(d.code, d.people) for d in r.delegations]) for r in digest.pending] == [
         ("African", [("SEN", (("Aminata", S.PARTIAL), ("Ibrahim", S.NOT_STARTED)))]),
         ("Asian", [("PAK", (("Ayesha", S.NOT_STARTED),))]),
         ("", [(None, (("Nobody", S.NOT_STARTED),))]),
     ]  # Hugo is not chased: France has answered through Claire
+
+
+@pytest.mark.parametrize("attribution", [Attribution.DELEGATION, Attribution.ANONYMOUS])
+def test_who_has_not_answered_is_counted_not_named_unless_the_round_names_people(
+    survey: Survey, attribution: Attribution
+) -> None:
+    digest = digest_of(survey, round_=make_round(attribution))
+    assert [
+        (r.region, [(d.code, d.people, d.counts) for d in r.delegations]) for r in digest.pending
+    ] == [
+        ("African", [("SEN", (), ((S.PARTIAL, 1), (S.NOT_STARTED, 1)))]),
+        ("Asian", [("PAK", (), ((S.NOT_STARTED, 1),))]),
+        ("", [(None, (), ((S.NOT_STARTED, 1),))]),
+    ]
+    markdown = render_markdown(digest)
+    assert "**Senegal (SEN)**: partial (round closed): 1; not started: 1" in markdown
+    for name in ("Aminata", "Ibrahim", "Ayesha", "Nobody"):
+        assert name not in markdown
 
 
 def test_scales_are_pooled_by_theme_with_their_mean(survey: Survey) -> None:
@@ -671,7 +689,7 @@ def test_markdown_leads_with_the_summary_then_the_figures(survey: Survey) -> Non
         "| Not started |",
         "| African | 0 / 1 | 0% | 2 | 0 | 1 | 0 | 1 |",
         "| France (FRA) | Western | yes | 2 | 1 | 0 | 1 | 0 |",
-        "- **Senegal (SEN)**: Aminata — partial (round closed); Ibrahim — not started",
+        "- **Senegal (SEN)**: partial (round closed): 1; not started: 1",
         "### Return",
         "Mean alignment 3.5 out of 5 (n = 4)",
         "| 1 (Not at all) | 2 | 3 | 4 | 5 |",
@@ -711,3 +729,120 @@ def test_compact_markdown_for_channels_has_no_tables_and_few_comments(survey: Su
     assert "- Senegal (SEN)" in compact
     assert "Trade" not in compact  # choice counts are in the files only
     assert len(compact) < len(render_markdown(digest))
+
+
+# -- anonymous rounds: small groups are not broken down -----------------------------------------
+
+SMALL = DigestData(
+    statuses=(
+        status("FRA", S.SUBMITTED, 1, "Western"),
+        status("SEN", S.SUBMITTED, 1, "African"),
+        status("MEX", S.NOT_STARTED, 2, "Latin"),
+    ),
+    pending=(
+        PendingPerson(participant_id=5, name="Lucía", delegation="MEX", status=S.NOT_STARTED),
+        PendingPerson(participant_id=6, name="Diego", delegation="MEX", status=S.NOT_STARTED),
+    ),
+    scale=(
+        ScaleCount(question_id="score_return", value=1.0, count=1),
+        ScaleCount(question_id="score_return", value=5.0, count=1),
+        ScaleCount(question_id="score_transfer", value=2.0, count=1),
+    ),
+    choices=(
+        ChoiceCount(question_id="topic_return", code="trade", count=2),
+        ChoiceCount(question_id="topics_transfer", code="other", count=1),
+    ),
+    answered=(
+        QuestionCount(question_id="score_return", count=2),
+        QuestionCount(question_id="score_transfer", count=1),
+        QuestionCount(question_id="topic_return", count=2),
+        QuestionCount(question_id="topics_transfer", count=1),
+    ),
+    comments=(comment(1, "comment_return", "Senegal's plan covers return.", "Aminata", "SEN"),),
+    others=(comment(1, "topics_other", "Rabat Process", "Aminata", "SEN"),),
+)
+"""Two submitted responses (France, Senegal): fewer than the default minimum group of 3."""
+
+
+def small_digest(survey: Survey, attribution: Attribution, **kwargs: object) -> Digest:
+    return digest_of(survey, round_=make_round(attribution), data=SMALL, **kwargs)
+
+
+def test_an_anonymous_round_holds_back_what_fewer_than_the_minimum_answered(
+    survey: Survey,
+) -> None:
+    digest = small_digest(survey, Attribution.ANONYMOUS)
+    assert digest.min_group == 3
+    sections = {section.key: section for section in digest.sections}
+    for key in ("return", "transfer"):
+        scale = sections[key].scale
+        assert scale is not None and scale.suppressed
+        assert scale.mean is None and all(point.count == 0 for point in scale.points)
+    for choice in (c for section in digest.sections for c in section.choices if c.n):
+        assert choice.suppressed and not choice.others
+        assert all(option.count == 0 and option.share is None for option in choice.options)
+    assert digest.comments == () and digest.comments_suppressed
+    assert digest.figures.themes["return"].mean is None  # nothing kept to compare with later
+
+    markdown = render_markdown(digest)
+    assert (
+        markdown.count(
+            "Not shown (anonymous round): fewer responses here than the minimum group size (3)."
+        )
+        >= 5
+    )
+    assert "Alignment scores are not shown: the round is anonymous" in summary(digest)
+    for hidden in ("Senegal's plan", "Rabat Process", "Trade: 2", "n = 2", "Mean alignment"):
+        assert hidden not in markdown, hidden
+
+
+def test_completion_per_delegation_stays_visible_in_an_anonymous_round(survey: Survey) -> None:
+    digest = small_digest(survey, Attribution.ANONYMOUS)
+    assert {line.code: line.answered for line in digest.delegations} == {
+        "FRA": True,
+        "SEN": True,
+        "MEX": False,
+    }
+    markdown = render_markdown(digest)
+    assert "| France (FRA) | Western | yes | 1 | 1 | 0 | 0 | 0 |" in markdown
+    assert "- **Mexico (MEX)**: not started: 2" in markdown
+    assert "Lucía" not in markdown and "Diego" not in markdown
+
+
+def test_a_group_as_large_as_the_minimum_is_shown(survey: Survey) -> None:
+    digest = small_digest(survey, Attribution.ANONYMOUS, min_group=2)
+    sections = {section.key: section for section in digest.sections}
+    assert sections["return"].scale is not None
+    assert not sections["return"].scale.suppressed and sections["return"].scale.mean == 3.0
+    assert sections["transfer"].scale is not None and sections["transfer"].scale.suppressed
+    topic = next(c for c in sections["return"].choices if c.question_id == "topic_return")
+    assert not topic.suppressed and topic.options[0].count == 2
+    assert [q.text for q in digest.comments] == ["Senegal's plan covers return."]
+    assert [q.attribution for q in digest.comments] == [None]
+
+
+@pytest.mark.parametrize("attribution", [Attribution.NAMED, Attribution.DELEGATION])
+def test_only_anonymous_rounds_hold_back_small_groups(
+    survey: Survey, attribution: Attribution
+) -> None:
+    digest = small_digest(survey, attribution)
+    assert not any(
+        summary.suppressed
+        for section in digest.sections
+        for summary in ([section.scale] if section.scale else []) + list(section.scales)
+    )
+    assert not digest.comments_suppressed and len(digest.comments) == 1
+
+
+@pytest.mark.parametrize("attribution", [Attribution.DELEGATION, Attribution.ANONYMOUS])
+@pytest.mark.parametrize("language", DIGEST_LANGUAGES)
+def test_no_name_is_written_unless_the_round_names_people(
+    survey: Survey, attribution: Attribution, language: str
+) -> None:
+    for data in (DATA, SMALL):
+        digest = digest_of(survey, round_=make_round(attribution), data=data, language=language)
+        texts = [render_markdown(digest), render_markdown(digest, compact=True), summary(digest)]
+        for name in ("Claire", "Aminata", "Ibrahim", "Ayesha", "Lucía", "Diego", "Hugo"):
+            assert not any(name in written for written in texts), (name, language)
+        if attribution is Attribution.ANONYMOUS:
+            assert all(q.attribution is None for q in digest.comments)

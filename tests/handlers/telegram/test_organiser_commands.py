@@ -112,7 +112,9 @@ async def test_refusals_of_the_core_are_said_specifically(
         reply = await say(
             bot, fake, olga, f"/launch route_alignment --audience tag:nobody --closes {closes}"
         )
-        assert reply == "That was not done: audience tag:nobody names no delegate in the roster"
+        assert reply == (
+            "That was not done: audience tag:nobody: no participant carries tag 'nobody'"
+        )
         assert await say(bot, fake, olga, "/close 999") == (
             "There is no round 999. Send /rounds to see the open ones."
         )
@@ -190,7 +192,7 @@ async def test_the_digest_on_demand(
             "There is no round 999. Send /rounds to see the open ones."
         )
         assert len(photos(fake, olga)) == 1
-    requests = [e for e in await world.store.audit.entries() if e.action == "digest.request"]
+    requests = [e for e in await world.store.audit.entries() if e.action == "digest"]
     assert [(e.actor, e.target) for e in requests] == [
         ("olga@example.org (telegram)", f"round {round_id}")
     ]
