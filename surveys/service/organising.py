@@ -338,6 +338,31 @@ def _check_regions(roster: Roster, delegations: Sequence[Delegation]) -> None:
         raise RosterError(problems)
 
 
+async def invitees(
+    store: Repositories, actor: Actor, *, channel: str, everyone: bool = False
+) -> list[Participant]:
+    """Who the actor may send enrolment links for ``channel``: participants not yet enrolled
+    there (everyone with ``everyone``), delegates first by delegation. An organiser scoped to
+    regions invites only delegates of their regions' delegations."""
+    require_organiser(actor, "issue enrolment links")
+    async with store.transaction() as tx:
+        known = {d.code: d for d in await tx.roster.list_delegations()}
+        chosen = []
+        for participant in await tx.roster.list_participants():
+            if actor.scoped and (
+                participant.role is Role.ORGANISER
+                or not actor.covers(known.get(participant.delegation or ""))
+            ):
+                continue
+            if not everyone and await tx.identities.identity(participant.id, channel):
+                continue
+            chosen.append(participant)
+    return sorted(
+        chosen,
+        key=lambda p: (p.role is Role.ORGANISER, p.delegation or "", p.name.casefold()),
+    )
+
+
 # --- rounds -------------------------------------------------------------------------------------
 
 
@@ -739,6 +764,7 @@ __all__ = [
     "extend",
     "import_roster",
     "import_survey",
+    "invitees",
     "launch",
     "overview",
     "read_moment",

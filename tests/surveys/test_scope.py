@@ -286,3 +286,15 @@ def test_the_refusal_is_said_in_every_language(language: str) -> None:
     assert "FRA (France, WEOG)" in said and AFRICA in said and "Asia" in said
     whole = OutOfScopeError("kofi", "x", outside=["round 3"], regions=[AFRICA], round_id=3)
     assert "3" in outside_scope_text(whole, language=language)
+
+
+async def test_enrolment_links_go_only_to_the_regions_delegates(any_store: Any) -> None:
+    await seeded(any_store)
+    actor = await kofi(any_store)
+    invited = await organising.invitees(any_store, actor, channel="telegram")
+    assert [p.delegation for p in invited] == ["NER", "SEN"]
+    everyone = await organising.invitees(any_store, OLGA, channel="telegram")
+    assert len(everyone) == len(PEOPLE)
+    claire = await delegate(any_store, "claire@fra.example")
+    with pytest.raises(NotAllowedError):
+        await organising.invitees(any_store, claire, channel="telegram")
