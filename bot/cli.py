@@ -436,7 +436,7 @@ def export(
         survey, attribution = taken.survey, taken.attribution
         language = survey.language_for(lang)
         total = sum((await store.rounds.counts(round_id)).values())
-        rows = store.responses.export_rows(round_id)
+        rows = store.responses.export_rows(round_id, delegations=taken.delegations)
         with _progress(total, enabled=out_file is not None and err.is_terminal) as advance:
             if format is ExportFormat.XLSX:
                 assert out_file is not None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,11 +110,13 @@ async def make_digest(
     classification: str | None = None,
     queries: DigestQueries | None = None,
     min_group: int = DEFAULT_MIN_GROUP,
+    delegations: Collection[str] | None = None,
 ) -> Digest:
     """Compute a round's digest, compared with its last recorded run; records nothing.
 
     ``min_group`` is ``ITINERA_MIN_GROUP``: in an anonymous round, figures that would cover
-    fewer responses are left out."""
+    fewer responses are left out. ``delegations``: count only theirs (an organiser scoped to
+    regions, see ``Taken.delegations``)."""
     digests = digest_queries_for(store, queries)
     round_ = await store.rounds.get_round(round_id)
     survey = (await store.surveys.get_version(round_.survey_version_id)).definition
@@ -123,6 +125,7 @@ async def make_digest(
         round_id,
         plan=DigestPlan.of(survey),
         since=previous.created_at if previous else None,
+        delegations=delegations,
     )
     return build_digest(
         survey=survey,
@@ -162,14 +165,16 @@ async def publish_digest(
     record: bool | None = None,
     queries: DigestQueries | None = None,
     min_group: int = DEFAULT_MIN_GROUP,
+    delegations: Collection[str] | None = None,
 ) -> DigestFiles:
     """Make a round's digest, write its three files into ``folder``, post it to ``messengers``.
 
     ``classification`` is the marking it carries (``ITINERA_DIGEST_CLASSIFICATION``).
     A channel that refuses (``DeliveryError``) is reported in ``failures`` and the others still
     get it. The run is recorded when ``record`` is True, or (``None``) when at least one channel
-    accepted the digest. ``min_group`` is ``ITINERA_MIN_GROUP``. Raises ``NotFoundError`` for
-    an unknown round.
+    accepted the digest. ``min_group`` is ``ITINERA_MIN_GROUP``. ``delegations``: a digest of
+    only theirs (an organiser scoped to regions), never recorded as the round's run. Raises
+    ``NotFoundError`` for an unknown round.
     """
     digests = digest_queries_for(store, queries)
     digest = await make_digest(
@@ -180,6 +185,7 @@ async def publish_digest(
         classification=classification,
         queries=digests,
         min_group=min_group,
+        delegations=delegations,
     )
     stem = file_stem(round_id, now)
     markdown, html, png, image = await asyncio.to_thread(write_digest_files, digest, folder, stem)
@@ -201,7 +207,7 @@ async def publish_digest(
         else:
             posted.append(messenger.channel)
     run = None
-    if record or (record is None and posted):
+    if delegations is None and (record or (record is None and posted)):
         run = await digests.record_run(round_id, figures=digest.figures, now=now)
     return DigestFiles(
         digest=digest,
@@ -235,7 +241,13 @@ class StoreDigestService:
         self._min_group = min_group
         self.messengers = tuple(messengers)
 
-    async def publish(self, round_id: int, *, language: str | None = None) -> str:
+    async def publish(
+        self,
+        round_id: int,
+        *,
+        language: str | None = None,
+        delegations: Collection[str] | None = None,
+    ) -> str:
         files = await publish_digest(
             self._store,
             round_id,
@@ -245,6 +257,7 @@ class StoreDigestService:
             language=language,
             classification=self._classification,
             min_group=self._min_group,
+            delegations=delegations,
         )
         return digest_summary(files.digest)
 
@@ -307,7 +320,7 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
 
         async def work(store: Store) -> DigestFiles:
             actor = await terminal.actor_of(store, state)
-            await organising.record_export(
+            taken = await organising.record_export(
                 store,
                 actor,
                 round_id,
@@ -326,6 +339,7 @@ def digest_command(messengers: MessengerSource = no_messengers) -> Callable[...,
                     language=lang,
                     classification=settings.digest.classification,
                     min_group=settings.min_group,
+                    delegations=taken.delegations,
                 )
 
         files = terminal.run(terminal.with_store(settings, work))

@@ -26,7 +26,9 @@ from bot import terminal
 from bot.secrets import configured_secrets, mask
 from bot.settings import Settings
 from handlers.telegram.enrolment import IssuedCode, issue_code
-from surveys.records import Channel, Participant, Role
+from surveys.records import Channel, Participant
+from surveys.service import organising
+from surveys.service.actors import Actor
 
 if TYPE_CHECKING:
     from storage.database import Store
@@ -62,21 +64,17 @@ async def issue_invites(
     username: str,
     days: int,
     now: datetime,
-    actor: str,
+    actor: Actor,
     everyone: bool = False,
 ) -> list[Invite]:
-    """Issue a code to each participant not yet enrolled on Telegram (everyone with
-    ``everyone``), delegates first by delegation, and record it in the audit log."""
+    """Issue a code to each participant the actor may invite who is not yet enrolled on
+    Telegram (everyone with ``everyone``), delegates first by delegation, and record it in the
+    audit log (:func:`surveys.service.organising.invitees` says who)."""
     channel = Channel.TELEGRAM.value
     names = {d.code: d.name for d in await store.roster.list_delegations()}
-    participants = sorted(
-        await store.roster.list_participants(),
-        key=lambda p: (p.role is Role.ORGANISER, p.delegation or "", p.name.casefold()),
-    )
+    participants = await organising.invitees(store, actor, channel=channel, everyone=everyone)
     invites = []
     for participant in participants:
-        if not everyone and await store.identities.identity(participant.id, channel):
-            continue
         issued = await issue_code(
             store.enrolments,
             participant_id=participant.id,
@@ -88,7 +86,7 @@ async def issue_invites(
         invites.append(Invite(participant, delegation, issued))
     if invites:
         await store.audit.record(
-            actor=actor,
+            actor=actor.name,
             action="enrolment.issue",
             target=channel,
             details={
@@ -166,7 +164,7 @@ def roster_invites(
             username=username,
             days=settings.enrolment_code_days,
             now=terminal.now(),
-            actor=state.actor,
+            actor=await terminal.actor_of(store, state),
             everyone=everyone,
         )
 

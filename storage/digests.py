@@ -10,6 +10,7 @@ counted by UTC hour.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,6 +88,14 @@ def _as_hour(value: datetime | str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _of_round(round_id: int, delegations: Collection[str] | None) -> ColumnElement[bool]:
+    """The responses a digest counts: the round's, of ``delegations`` only when given."""
+    if delegations is None:
+        return ResponseRow.round_id == round_id
+    members = select(ParticipantRow.id).where(ParticipantRow.delegation_code.in_(delegations))
+    return and_(ResponseRow.round_id == round_id, ResponseRow.participant_id.in_(members))
+
+
 class SqlAlchemyDigestQueries:
     """Digest counts and digest runs over the SQL store."""
 
@@ -94,34 +103,42 @@ class SqlAlchemyDigestQueries:
         self._sessions = sessions
 
     async def digest_data(
-        self, round_id: int, *, plan: DigestPlan, since: datetime | None
+        self,
+        round_id: int,
+        *,
+        plan: DigestPlan,
+        since: datetime | None,
+        delegations: Collection[str] | None = None,
     ) -> DigestData:
         async with self._sessions() as session:
             dialect = session.get_bind().dialect.name
             if dialect == "postgresql":
                 # One snapshot for every query, so the figures agree with one another.
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            statuses = await self._statuses(session, round_id)
+            scope = _of_round(round_id, delegations)
+            statuses = await self._statuses(session, scope)
             if not statuses and await session.get(RoundRow, round_id) is None:
                 raise NotFoundError("round", round_id)
-            texts = await self._comments(session, dialect, round_id, plan, since)
+            texts = await self._comments(session, dialect, scope, plan, since)
             other = set(plan.other)
             data = DigestData(
                 statuses=statuses,
-                pending=await self._pending(session, round_id),
-                scale=await self._scale(session, dialect, round_id, plan),
-                choices=await self._choices(session, dialect, round_id, plan),
-                answered=await self._answered(session, round_id, plan),
+                pending=await self._pending(session, scope),
+                scale=await self._scale(session, dialect, scope, plan),
+                choices=await self._choices(session, dialect, scope, plan),
+                answered=await self._answered(session, scope, plan),
                 comments=tuple(row for row in texts if row.question_id not in other),
                 others=tuple(row for row in texts if row.question_id in other),
-                submissions_by_hour=await self._submissions(session, dialect, round_id),
-                first_answers_by_hour=await self._first_answers(session, dialect, round_id),
+                submissions_by_hour=await self._submissions(session, dialect, scope),
+                first_answers_by_hour=await self._first_answers(session, dialect, scope),
             )
         return data.canonical()
 
     # -- response rates ---------------------------------------------------------------------
 
-    async def _statuses(self, session: AsyncSession, round_id: int) -> tuple[StatusCount, ...]:
+    async def _statuses(
+        self, session: AsyncSession, scope: ColumnElement[bool]
+    ) -> tuple[StatusCount, ...]:
         stmt = (
             select(
                 ParticipantRow.delegation_code,
@@ -133,7 +150,7 @@ class SqlAlchemyDigestQueries:
             .select_from(ResponseRow)
             .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
             .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
-            .where(ResponseRow.round_id == round_id)
+            .where(scope)
             .group_by(
                 ParticipantRow.delegation_code,
                 DelegationRow.name,
@@ -152,7 +169,9 @@ class SqlAlchemyDigestQueries:
             for code, name, region, status, n in (await session.execute(stmt)).tuples()
         )
 
-    async def _pending(self, session: AsyncSession, round_id: int) -> tuple[PendingPerson, ...]:
+    async def _pending(
+        self, session: AsyncSession, scope: ColumnElement[bool]
+    ) -> tuple[PendingPerson, ...]:
         stmt = (
             select(
                 ParticipantRow.id,
@@ -163,7 +182,7 @@ class SqlAlchemyDigestQueries:
             .select_from(ResponseRow)
             .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
             .where(
-                ResponseRow.round_id == round_id,
+                scope,
                 ResponseRow.status != ResponseStatus.SUBMITTED.value,
             )
         )
@@ -177,10 +196,10 @@ class SqlAlchemyDigestQueries:
     # -- answers ----------------------------------------------------------------------------
 
     @staticmethod
-    def _counted_answers(round_id: int, question_ids: tuple[str, ...]) -> list[Any]:
+    def _counted_answers(scope: ColumnElement[bool], question_ids: tuple[str, ...]) -> list[Any]:
         """WHERE clauses: answers given (not skipped) to ``question_ids`` in counted responses."""
         return [
-            ResponseRow.round_id == round_id,
+            scope,
             ResponseRow.status.in_(_COUNTED),
             AnswerRow.question_id.in_(question_ids),
             AnswerRow.value.is_not(None),
@@ -194,14 +213,14 @@ class SqlAlchemyDigestQueries:
         )
 
     async def _scale(
-        self, session: AsyncSession, dialect: str, round_id: int, plan: DigestPlan
+        self, session: AsyncSession, dialect: str, scope: ColumnElement[bool], plan: DigestPlan
     ) -> tuple[ScaleCount, ...]:
         if not plan.scale:
             return ()
         value = _json_number(dialect, AnswerRow.value).label("point")
         stmt = (
             self._answers_select(AnswerRow.question_id, value, func.count().label("n"))
-            .where(*self._counted_answers(round_id, plan.scale))
+            .where(*self._counted_answers(scope, plan.scale))
             .group_by(AnswerRow.question_id, value)
         )
         return tuple(
@@ -211,14 +230,14 @@ class SqlAlchemyDigestQueries:
         )
 
     async def _choices(
-        self, session: AsyncSession, dialect: str, round_id: int, plan: DigestPlan
+        self, session: AsyncSession, dialect: str, scope: ColumnElement[bool], plan: DigestPlan
     ) -> tuple[ChoiceCount, ...]:
         found: list[ChoiceCount] = []
         if plan.single:
             code = _json_text(dialect, AnswerRow.value).label("code")
             stmt = (
                 self._answers_select(AnswerRow.question_id, code, func.count().label("n"))
-                .where(*self._counted_answers(round_id, plan.single))
+                .where(*self._counted_answers(scope, plan.single))
                 .group_by(AnswerRow.question_id, code)
             )
             found += [
@@ -233,7 +252,7 @@ class SqlAlchemyDigestQueries:
             stmt = (
                 self._answers_select(AnswerRow.question_id, element, func.count().label("n"))
                 .join(each, true())
-                .where(*self._counted_answers(round_id, plan.multiple))
+                .where(*self._counted_answers(scope, plan.multiple))
                 .group_by(AnswerRow.question_id, element)
             )
             found += [
@@ -243,13 +262,13 @@ class SqlAlchemyDigestQueries:
         return tuple(found)
 
     async def _answered(
-        self, session: AsyncSession, round_id: int, plan: DigestPlan
+        self, session: AsyncSession, scope: ColumnElement[bool], plan: DigestPlan
     ) -> tuple[QuestionCount, ...]:
         if not plan.counted:
             return ()
         stmt = (
             self._answers_select(AnswerRow.question_id, func.count().label("n"))
-            .where(*self._counted_answers(round_id, plan.counted))
+            .where(*self._counted_answers(scope, plan.counted))
             .group_by(AnswerRow.question_id)
         )
         return tuple(
@@ -261,14 +280,14 @@ class SqlAlchemyDigestQueries:
         self,
         session: AsyncSession,
         dialect: str,
-        round_id: int,
+        scope: ColumnElement[bool],
         plan: DigestPlan,
         since: datetime | None,
     ) -> tuple[CommentRow, ...]:
         """New comments (``plan.text``) and every "other" answer (``plan.other``), in one query."""
         if not plan.text and not plan.other:
             return ()
-        where = self._counted_answers(round_id, plan.text + plan.other)
+        where = self._counted_answers(scope, plan.text + plan.other)
         if since is not None:
             # New: given or changed since, or counted since (submitted, or made partial when
             # the round closed), so that no comment is missed between two digests. "Other"
@@ -315,13 +334,13 @@ class SqlAlchemyDigestQueries:
     # -- over time ----------------------------------------------------------------------------
 
     async def _submissions(
-        self, session: AsyncSession, dialect: str, round_id: int
+        self, session: AsyncSession, dialect: str, scope: ColumnElement[bool]
     ) -> tuple[HourCount, ...]:
         hour = _utc_hour(dialect, ResponseRow.submitted_at).label("hour")
         stmt = (
             select(hour, func.count().label("n"))
             .where(
-                ResponseRow.round_id == round_id,
+                scope,
                 ResponseRow.status == ResponseStatus.SUBMITTED.value,
                 ResponseRow.submitted_at.is_not(None),
             )
@@ -333,14 +352,14 @@ class SqlAlchemyDigestQueries:
         )
 
     async def _first_answers(
-        self, session: AsyncSession, dialect: str, round_id: int
+        self, session: AsyncSession, dialect: str, scope: ColumnElement[bool]
     ) -> tuple[HourCount, ...]:
         first = (
             select(func.min(ResponseRow.submitted_at).label("first"))
             .select_from(ResponseRow)
             .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
             .where(
-                ResponseRow.round_id == round_id,
+                scope,
                 ResponseRow.status == ResponseStatus.SUBMITTED.value,
                 ResponseRow.submitted_at.is_not(None),
                 ParticipantRow.delegation_code.is_not(None),

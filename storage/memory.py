@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -199,6 +199,7 @@ class InMemoryRosterRepository:
                 language=person.language,
                 timezone=person.timezone,
                 tags=tuple(person.tags),
+                regions=tuple(person.regions),
                 slack_user_id=person.slack_user_id or (current.slack_user_id if current else None),
                 telegram_user_id=current.telegram_user_id if current else None,
             )
@@ -575,8 +576,12 @@ class InMemoryResponseRepository:
     async def history(self, response_id: int) -> Sequence[AnswerChange]:
         return list(self._stored(response_id).history)
 
-    async def export_rows(self, round_id: int) -> AsyncIterator[ExportRow]:
+    async def export_rows(
+        self, round_id: int, *, delegations: Collection[str] | None = None
+    ) -> AsyncIterator[ExportRow]:
         for participant, stored in self._rounds.of_round(round_id):
+            if delegations is not None and participant.delegation not in delegations:
+                continue
             response = stored.response
             yield ExportRow(
                 response_id=response.id,

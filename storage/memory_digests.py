@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from storage.memory import InMemoryStore
@@ -37,9 +37,16 @@ class InMemoryDigestQueries:
         self._ids = itertools.count(1)
 
     async def digest_data(
-        self, round_id: int, *, plan: DigestPlan, since: datetime | None
+        self,
+        round_id: int,
+        *,
+        plan: DigestPlan,
+        since: datetime | None,
+        delegations: Collection[str] | None = None,
     ) -> DigestData:
         pairs = self._rounds.of_round(round_id)  # raises NotFoundError
+        if delegations is not None:
+            pairs = [pair for pair in pairs if pair[0].delegation in delegations]
         round_ = self._rounds.rounds[round_id]
         delegations = self._rounds.roster.delegations
 

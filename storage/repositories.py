@@ -10,7 +10,7 @@ so that all stores list people in the same order.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -122,6 +122,7 @@ _PARTICIPANT_COLUMNS = (
     ParticipantRow.language.label("p_language"),
     ParticipantRow.timezone.label("p_timezone"),
     ParticipantRow.tags.label("p_tags"),
+    ParticipantRow.regions.label("p_regions"),
     _slack.external_id.label("p_slack"),
     _telegram.external_id.label("p_telegram"),
 )
@@ -160,6 +161,7 @@ def _participant(row: Any) -> Participant:
         language=row.p_language,
         timezone=row.p_timezone,
         tags=tuple(row.p_tags or ()),
+        regions=tuple(row.p_regions or ()),
         slack_user_id=row.p_slack,
         telegram_user_id=row.p_telegram,
     )
@@ -397,6 +399,7 @@ class SqlAlchemyRosterRepository:
                 "language": person.language,
                 "timezone": person.timezone,
                 "tags": list(person.tags),
+                "regions": list(person.regions),
             }
             row = existing.get(email)
             if row is None:
@@ -1144,8 +1147,11 @@ class SqlAlchemyResponseRepository:
             for row in rows
         ]
 
-    async def export_rows(self, round_id: int) -> AsyncIterator[ExportRow]:
-        """Stream a round's responses in participant order, ``EXPORT_CHUNK`` at a time.
+    async def export_rows(
+        self, round_id: int, *, delegations: Collection[str] | None = None
+    ) -> AsyncIterator[ExportRow]:
+        """Stream a round's responses in participant order, ``EXPORT_CHUNK`` at a time (only
+        those of ``delegations``, when given).
 
         One streamed query for responses, participants and delegations; one answers query per
         chunk. Close the iterator (``contextlib.aclosing``) if you stop before the end.
@@ -1175,6 +1181,8 @@ class SqlAlchemyResponseRepository:
                 .order_by(*_participant_order(dialect))
                 .execution_options(yield_per=EXPORT_CHUNK)
             )
+            if delegations is not None:
+                stmt = stmt.where(ParticipantRow.delegation_code.in_(list(delegations)))
             result = await session.stream(stmt)
             async for chunk in result.partitions():
                 answers: dict[int, dict[str, AnswerValue | None]] = defaultdict(dict)

@@ -148,6 +148,8 @@ class ParticipantRow(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    """An organiser's regions (empty: every region)."""
 
 
 class IdentityRow(Base):

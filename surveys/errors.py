@@ -12,6 +12,7 @@ Hierarchy (the branches outside the core live beside their code)::
     ├── RoundError                     a round cannot be created or used as asked
     ├── ConflictError                  what was read changed before the write (try again)
     ├── NotAllowedError                the person asking may not do this (not an organiser...)
+    │   └── OutOfScopeError            ...because it reaches delegations outside their regions
     ├── RequestError                   a request's arguments cannot be used (a date, a zone...)
     ├── ConfigurationError             a setting cannot be used (names the ITINERA_ variable)
     ├── DeliveryError                  a channel refused a message (blocked, rate limited...)
@@ -131,6 +132,32 @@ class NotAllowedError(ItineraError):
         self.actor = actor
         self.action = action
         super().__init__(f"{actor} may not {action}: organisers only")
+
+
+class OutOfScopeError(NotAllowedError):
+    """An organiser scoped to some regions asked for something that reaches outside them;
+    ``outside`` names what is outside (delegations, organisers); ``round_id`` is set when a
+    round asks none of their delegations."""
+
+    def __init__(
+        self,
+        actor: str,
+        action: str,
+        *,
+        outside: Sequence[str],
+        regions: Sequence[str],
+        round_id: int | None = None,
+    ) -> None:
+        self.actor = actor
+        self.action = action
+        self.outside = tuple(outside)
+        self.regions = tuple(regions)
+        self.round_id = round_id
+        ItineraError.__init__(
+            self,
+            f"{actor} may not {action}: outside their regions ({'; '.join(self.regions)}): "
+            f"{', '.join(self.outside)}",
+        )
 
 
 class ConfigurationError(ItineraError):

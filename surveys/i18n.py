@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import gettext
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -230,6 +230,13 @@ def plain_number(value: float, language: str) -> str:
             group_separator=False,
         )
     )
+
+
+def listing(items: Sequence[str], language: str) -> str:
+    """``items`` joined as the language lists them (CLDR: "a, b and c", "a、b和c")."""
+    from babel.lists import format_list
+
+    return format_list(list(items), locale=_locale(language)) if items else ""
 
 
 def percent(fraction: float, language: str) -> str:

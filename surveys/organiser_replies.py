@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from surveys import i18n
+from surveys.errors import OutOfScopeError
 from surveys.records import Attribution, Delegation, ResponseStatus, RoundStatus, StatusLine
 from surveys.richtext import Line, Reply, Span, Style, joined
 from surveys.service.organising import Closed, Extended, Launched, RoundReport, RoundSummary
@@ -244,6 +245,22 @@ def help_text(syntax: Syntax, *, language: str) -> Reply:
 
 def not_organiser(*, language: str) -> Reply:
     return Reply.of(_say("organiser.not_organiser", language))
+
+
+def outside_scope_text(error: OutOfScopeError, *, language: str) -> str:
+    """Why a scoped organiser was refused: the round that asks none of their delegations, or
+    what lies outside their regions (every channel says it so)."""
+    regions = i18n.listing(error.regions, language)
+    if error.round_id is not None:
+        return i18n.text(
+            "organiser.round_outside_scope", language, id=error.round_id, regions=regions
+        )
+    outside = i18n.listing(error.outside, language)
+    return i18n.text("organiser.outside_scope", language, regions=regions, outside=outside)
+
+
+def outside_scope(error: OutOfScopeError, *, language: str) -> Reply:
+    return Reply.of((Span(outside_scope_text(error, language=language)),))
 
 
 def no_such_round(round_id: object, syntax: Syntax, *, language: str) -> Reply:

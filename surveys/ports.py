@@ -7,7 +7,7 @@ in :meth:`Repositories.transaction`, where every call shares one transaction (a 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -190,8 +190,11 @@ class ResponseRepository(Protocol):
 
     async def history(self, response_id: int) -> Sequence[AnswerChange]: ...
 
-    def export_rows(self, round_id: int) -> AsyncIterator[ExportRow]:
-        """Every response of a round with its answers, streamed in participant order."""
+    def export_rows(
+        self, round_id: int, *, delegations: Collection[str] | None = None
+    ) -> AsyncIterator[ExportRow]:
+        """Every response of a round with its answers, streamed in participant order; only
+        those of ``delegations`` when given."""
         ...
 
 
@@ -458,10 +461,17 @@ class DigestQueries(Protocol):
     """
 
     async def digest_data(
-        self, round_id: int, *, plan: DigestPlan, since: datetime | None
+        self,
+        round_id: int,
+        *,
+        plan: DigestPlan,
+        since: datetime | None,
+        delegations: Collection[str] | None = None,
     ) -> DigestData:
         """The round's counts (see :class:`~surveys.digest.DigestData`), in canonical order;
-        ``since`` (the previous digest's time) selects new comments. Raises NotFoundError."""
+        ``since`` (the previous digest's time) selects new comments; ``delegations``, when
+        given, counts only their responses (an organiser scoped to regions). Raises
+        NotFoundError."""
         ...
 
     async def last_run(self, round_id: int) -> DigestRun | None:
@@ -524,6 +534,13 @@ class Repositories(Protocol):
 class DigestService(Protocol):
     """Makes a round's digest on demand (from a chat command) and posts it to the organisers."""
 
-    async def publish(self, round_id: int, *, language: str | None = None) -> str:
-        """Write the digest files and post it; returns its summary paragraph for the asker."""
+    async def publish(
+        self,
+        round_id: int,
+        *,
+        language: str | None = None,
+        delegations: Collection[str] | None = None,
+    ) -> str:
+        """Write the digest files and post it; returns its summary paragraph for the asker.
+        ``delegations``: only theirs (an organiser scoped to regions), not recorded as a run."""
         ...

@@ -64,6 +64,8 @@ class ParticipantData:
     timezone: str = "UTC"
     slack_user_id: str | None = None
     tags: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    """For an organiser: the regions they follow (none: every region). Delegates have none."""
 
 
 @dataclass(frozen=True)

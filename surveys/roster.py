@@ -31,6 +31,7 @@ COLUMNS = (
     "timezone",
     "slack_user_id",
     "tags",
+    "regions",
 )
 REQUIRED_COLUMNS = ("delegation", "name", "email", "role")
 ROLE_WORDS = {
@@ -52,6 +53,7 @@ LONGEST = {
     "name": 200,
     "email": 320,
     "tags": 2000,
+    "regions": 2000,
 }
 """Most characters a roster cell may hold (what the database keeps for each)."""
 
@@ -264,6 +266,11 @@ def _participant(
     if slack is not None and not _SLACK_ID.match(slack):
         errors.append(f"slack_user_id {slack!r} does not look like a Slack user id (U...)")
     tags = tuple(tag.strip() for tag in row.get("tags", "").split(";") if tag.strip())
+    regions = tuple(
+        dict.fromkeys(part.strip() for part in row.get("regions", "").split(";") if part.strip())
+    )
+    if regions and role is Role.DELEGATE:
+        errors.append("regions are for organisers (a delegate's region is their delegation's)")
     if errors:
         problems.extend(Problem(where, error) for error in errors)
         return None
@@ -277,6 +284,7 @@ def _participant(
         timezone=timezone,
         slack_user_id=slack,
         tags=tags,
+        regions=regions,
     )
     return participant, delegation
 

@@ -40,7 +40,8 @@ from handlers.telegram.render import RoundOverview, render_rounds, render_status
 from handlers.telegram.services import TelegramServices
 from handlers.telegram.texts import LANGUAGES, language_of, multilingual, text
 from surveys.conversation import Action, Screen, ScreenKind, Show
-from surveys.errors import NotFoundError, RequestError
+from surveys.errors import NotFoundError, OutOfScopeError, RequestError
+from surveys.organiser_replies import outside_scope_text
 from surveys.ports import Repositories
 from surveys.queues import InboundEvent, NewMessage
 from surveys.records import Channel, EnrolmentOutcome, Participant, Role
@@ -280,6 +281,9 @@ class TelegramEvents:
             except NotFoundError:
                 missing = text("no_such_round", language, id=round_id)
                 return presenter.text_messages(chat_id, missing, key=key)
+            except OutOfScopeError as error:
+                refusal = outside_scope_text(error, language=language)
+                return presenter.text_messages(chat_id, refusal, key=key)
             rendered = render_status(
                 report.round,
                 title=report.title,

@@ -19,7 +19,8 @@ from handlers.telegram.render import local_time
 from handlers.telegram.services import TelegramServices
 from handlers.telegram.texts import language_of, text
 from surveys import commands as grammar
-from surveys.errors import ItineraError, NotAllowedError, NotFoundError
+from surveys.errors import ItineraError, NotAllowedError, NotFoundError, OutOfScopeError
+from surveys.organiser_replies import outside_scope_text
 from surveys.ports import Repositories
 from surveys.records import Channel, Participant
 from surveys.service import organising
@@ -57,6 +58,8 @@ async def answer(
     command = grammar.parse_organiser_command(command_text(message), prefix="/")
     try:
         return await run(services, store, command, organiser)
+    except OutOfScopeError as error:
+        return outside_scope_text(error, language=language)
     except NotAllowedError:
         return text("organiser_only", language)
     except NotFoundError as error:

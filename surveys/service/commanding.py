@@ -20,7 +20,7 @@ from datetime import datetime
 
 from surveys import commands as grammar
 from surveys import organiser_replies as replies
-from surveys.errors import ItineraError, NotAllowedError, NotFoundError
+from surveys.errors import ItineraError, NotAllowedError, NotFoundError, OutOfScopeError
 from surveys.organiser_replies import Syntax
 from surveys.ports import DigestService, Repositories
 from surveys.reminders import OfficeHours
@@ -51,6 +51,8 @@ async def answer(
             office_hours=office_hours,
             digests=digests,
         )
+    except OutOfScopeError as error:
+        return replies.outside_scope(error, language=language)
     except NotAllowedError:
         return replies.not_organiser(language=language)
     except NotFoundError as error:

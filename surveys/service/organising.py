@@ -22,7 +22,14 @@ from typing import Literal
 
 from surveys import commands
 from surveys.definition import Survey
-from surveys.errors import NotFoundError, RequestError, RoundError
+from surveys.errors import (
+    NotFoundError,
+    OutOfScopeError,
+    Problem,
+    RequestError,
+    RosterError,
+    RoundError,
+)
 from surveys.membership import audience_problems
 from surveys.ports import DigestService, Repositories
 from surveys.queues import OutboundStatus
@@ -32,9 +39,11 @@ from surveys.records import (
     Attribution,
     Audience,
     AuditEntry,
+    Delegation,
     Due,
     Participant,
     ResponseStatus,
+    Role,
     RosterImportResult,
     Round,
     StatusLine,
@@ -52,7 +61,7 @@ from surveys.reminders import (
     schedule_for,
 )
 from surveys.roster import Roster
-from surveys.service.actors import Actor, require_organiser
+from surveys.service.actors import Actor, require_organiser, require_within
 from surveys.service.delivery import replan_reminders
 
 # --- requests and results ----------------------------------------------------------------------
@@ -150,6 +159,8 @@ class Taken:
     round: Round
     survey: Survey
     """The round's survey version, as the round asks it."""
+    delegations: frozenset[str] | None = None
+    """The delegations whose answers may leave (an organiser scoped to regions); None: all."""
 
     @property
     def attribution(self) -> Attribution:
@@ -215,6 +226,42 @@ async def _title(repos: Repositories, round_: Round, language: str) -> str:
     return survey.title_in(language)
 
 
+async def _visible_lines(
+    repos: Repositories, actor: Actor, round_id: int, action: str
+) -> list[StatusLine]:
+    """The round's status lines the actor may see; refused when the round lies entirely
+    outside a scoped organiser's regions (an unscoped organiser sees every line)."""
+    lines = list(await repos.rounds.status(round_id))
+    if not actor.scoped:
+        return lines
+    mine = [line for line in lines if actor.covers(line.delegation)]
+    if lines and not mine:
+        raise OutOfScopeError(
+            actor.name,
+            action,
+            outside=[round_target(round_id)],
+            regions=actor.regions,
+            round_id=round_id,
+        )
+    return mine
+
+
+def _counts(lines: Sequence[StatusLine]) -> dict[ResponseStatus, int]:
+    counts = dict.fromkeys(ResponseStatus, 0)
+    for line in lines:
+        counts[line.status] += 1
+    return counts
+
+
+async def _whole_round_within(
+    repos: Repositories, actor: Actor, round_id: int, action: str
+) -> None:
+    """Refuse ``action`` on a round that asks any delegation outside the actor's regions."""
+    if actor.scoped:
+        lines = await repos.rounds.status(round_id)
+        require_within(actor, action, (line.delegation for line in lines))
+
+
 # --- imports ------------------------------------------------------------------------------------
 
 
@@ -242,6 +289,27 @@ async def import_roster(
     """Create or update delegations and participants, all or nothing."""
     require_organiser(actor, "import the roster")
     async with store.transaction() as tx:
+        stored = {delegation.code: delegation for delegation in await tx.roster.list_delegations()}
+        known = {**stored, **{delegation.code: delegation for delegation in roster.delegations}}
+        _check_regions(roster, list(known.values()))
+        if actor.scoped:
+            organisers = [
+                f"organiser {person.email}"
+                for person in roster.participants
+                if person.role is Role.ORGANISER
+            ]
+            if organisers:
+                raise OutOfScopeError(
+                    actor.name, "import organisers", outside=organisers, regions=actor.regions
+                )
+            require_within(
+                actor,
+                "import the roster",
+                [
+                    *roster.delegations,
+                    *(known.get(p.delegation or "") for p in roster.participants),
+                ],
+            )
         result = await tx.roster.import_roster(roster.delegations, roster.participants)
         await tx.audit.record(
             actor=actor.name,
@@ -256,6 +324,43 @@ async def import_roster(
             now=now,
         )
     return result
+
+
+def _check_regions(roster: Roster, delegations: Sequence[Delegation]) -> None:
+    """Refuse an organiser's ``regions`` naming a region no delegation is in (with a guess)."""
+    problems = [
+        Problem(person.email, problem)
+        for person in roster.participants
+        for region in person.regions
+        for problem in audience_problems(Audience("region", (region,)), delegations, [])
+    ]
+    if problems:
+        raise RosterError(problems)
+
+
+async def invitees(
+    store: Repositories, actor: Actor, *, channel: str, everyone: bool = False
+) -> list[Participant]:
+    """Who the actor may send enrolment links for ``channel``: participants not yet enrolled
+    there (everyone with ``everyone``), delegates first by delegation. An organiser scoped to
+    regions invites only delegates of their regions' delegations."""
+    require_organiser(actor, "issue enrolment links")
+    async with store.transaction() as tx:
+        known = {d.code: d for d in await tx.roster.list_delegations()}
+        chosen = []
+        for participant in await tx.roster.list_participants():
+            if actor.scoped and (
+                participant.role is Role.ORGANISER
+                or not actor.covers(known.get(participant.delegation or ""))
+            ):
+                continue
+            if not everyone and await tx.identities.identity(participant.id, channel):
+                continue
+            chosen.append(participant)
+    return sorted(
+        chosen,
+        key=lambda p: (p.role is Role.ORGANISER, p.delegation or "", p.name.casefold()),
+    )
 
 
 # --- rounds -------------------------------------------------------------------------------------
@@ -299,6 +404,13 @@ async def launch(
         members = await tx.roster.audience_members(audience)
         if not members:
             raise RoundError(f"audience {audience} names no delegate in the roster")
+        if actor.scoped:
+            known = {d.code: d for d in await tx.roster.list_delegations()}
+            require_within(
+                actor,
+                f"launch to audience {audience}",
+                (known.get(member.delegation or "") for member in members),
+            )
         created = await tx.rounds.create_round(
             survey_version_id=version.id,
             audience=audience,
@@ -340,6 +452,7 @@ async def close(store: Repositories, actor: Actor, round_id: int, *, now: dateti
     require_organiser(actor, "close rounds")
     async with store.transaction() as tx:
         round_ = await tx.rounds.get_round(_existing(round_id))
+        await _whole_round_within(tx, actor, round_id, f"close round {round_id}")
         if round_.closed_at is not None or round_.closes_at <= now:
             when = round_.closed_at or round_.closes_at
             raise RoundError(f"round {round_id} was already closed at {when:%Y-%m-%d %H:%M} UTC")
@@ -369,6 +482,7 @@ async def extend(
     closes_at = read_moment(request.closes, zone=zone, end_of_day=True)
     async with store.transaction() as tx:
         before = await tx.rounds.get_round(_existing(request.round_id))
+        await _whole_round_within(tx, actor, request.round_id, f"extend round {request.round_id}")
         extended = await tx.rounds.extend_round(request.round_id, closes_at=closes_at, now=now)
         await replan_reminders(tx, extended, now=now, office_hours=office_hours)
         lines = await tx.rounds.status(request.round_id)
@@ -406,27 +520,30 @@ async def overview(
     require_organiser(actor, "follow rounds")
     async with store.transaction() as tx:
         rounds = await (tx.rounds.open_rounds(now) if open_only else tx.rounds.list_rounds())
-        return [
-            RoundSummary(
-                round=round_,
-                title=await _title(tx, round_, actor.language),
-                counts=await tx.rounds.counts(round_.id),
-            )
-            for round_ in rounds
-        ]
+        summaries = []
+        for round_ in rounds:
+            if actor.scoped:
+                lines = await tx.rounds.status(round_.id)
+                mine = [line for line in lines if actor.covers(line.delegation)]
+                if not mine:
+                    continue  # a round of other regions is not listed
+                counts = _counts(mine)
+            else:
+                counts = await tx.rounds.counts(round_.id)
+            title = await _title(tx, round_, actor.language)
+            summaries.append(RoundSummary(round=round_, title=title, counts=counts))
+        return summaries
 
 
 async def status(store: Repositories, actor: Actor, round_id: int) -> RoundReport:
-    """Who has and has not answered a round, by delegation."""
+    """Who has and has not answered a round, by delegation (only the delegations of a scoped
+    organiser's regions; refused if the round asks none of them)."""
     require_organiser(actor, "follow rounds")
     async with store.transaction() as tx:
         round_ = await tx.rounds.get_round(_existing(round_id))
-        lines = await tx.rounds.status(round_id)
+        lines = await _visible_lines(tx, actor, round_id, f"follow round {round_id}")
         title = await _title(tx, round_, actor.language)
-    counts = dict.fromkeys(ResponseStatus, 0)
-    for line in lines:
-        counts[line.status] += 1
-    return RoundReport(round=round_, title=title, counts=counts, lines=tuple(lines))
+    return RoundReport(round=round_, title=title, counts=_counts(lines), lines=tuple(lines))
 
 
 @dataclass(frozen=True)
@@ -463,8 +580,8 @@ async def reminder_plan(
     happened to it or will happen at the next tick."""
     require_organiser(actor, "follow rounds")
     async with store.transaction() as tx:
-        round_ = await tx.rounds.get_round(round_id)
-        lines = await tx.rounds.status(round_id)
+        round_ = await tx.rounds.get_round(_existing(round_id))
+        lines = await _visible_lines(tx, actor, round_id, f"follow round {round_id}")
         invited = {due.participant.id: due for due in await tx.rounds.reminder_plans(round_id)}
         plans = {
             line.participant.id: schedule_for(round_, line.participant.timezone, office_hours)
@@ -554,18 +671,26 @@ async def record_export(
     async with store.transaction() as tx:
         round_ = await tx.rounds.get_round(_existing(round_id))
         version = await tx.surveys.get_version(round_.survey_version_id)
+        delegations: frozenset[str] | None = None
+        if actor.scoped:
+            what = "export" if taken_as == "export" else "ask for the digest of"
+            lines = await _visible_lines(tx, actor, round_id, f"{what} round {round_id}")
+            delegations = frozenset(line.delegation.code for line in lines if line.delegation)
+        details: dict[str, object] = {
+            "format": format,
+            "attribution": round_.attribution.value,
+            "via": actor.channel,
+        }
+        if delegations is not None:
+            details["delegations"] = sorted(delegations)
         await tx.audit.record(
             actor=actor.name,
             action=taken_as,
             target=round_target(round_id),
-            details={
-                "format": format,
-                "attribution": round_.attribution.value,
-                "via": actor.channel,
-            },
+            details=details,
             now=now,
         )
-    return Taken(round=round_, survey=version.definition)
+    return Taken(round=round_, survey=version.definition, delegations=delegations)
 
 
 async def request_digest(
@@ -579,25 +704,44 @@ async def request_digest(
 ) -> DigestPublished:
     """Make the round's digest now and post it where digests go (recorded as a ``digest``)."""
     # An unknown round is a clear error, not a digest; the entry is written before it is made.
-    await record_export(store, actor, round_id, format="post", now=now, taken_as="digest")
-    summary = await digests.publish(round_id, language=language or actor.language)
+    taken = await record_export(store, actor, round_id, format="post", now=now, taken_as="digest")
+    summary = await digests.publish(
+        round_id, language=language or actor.language, delegations=taken.delegations
+    )
     return DigestPublished(round_id=round_id, summary=summary)
 
 
 async def audit_trail(store: Repositories, actor: Actor, query: AuditQuery) -> list[AuditEntry]:
-    """The audit log, newest first, filtered by round, time and actor (organisers only)."""
+    """The audit log, newest first, filtered by round, time and actor (organisers only). An
+    organiser scoped to regions reads what was done to rounds of their regions, and their own
+    actions."""
     require_organiser(actor, "read the audit log")
     if not 1 <= query.limit <= AUDIT_LIMIT:
         raise RequestError(f"limit {query.limit}: show from 1 to {AUDIT_LIMIT:,} entries")
     async with store.transaction() as tx:
         if query.round_id is not None:
             await tx.rounds.get_round(_existing(query.round_id))  # an unknown one is said so
+            await _visible_lines(
+                tx, actor, query.round_id, f"read the log of round {query.round_id}"
+            )
         entries = await tx.audit.entries(
-            limit=query.limit,
+            limit=AUDIT_LIMIT if actor.scoped else query.limit,
             round_id=query.round_id,
             since=query.since,
             actor=_text(query.actor, "the actor").strip() or None if query.actor else None,
         )
+        if actor.scoped:
+            own = (actor.participant.email if actor.participant else actor.name).casefold()
+            mine = {
+                round_target(round_.id)
+                for round_ in await tx.rounds.list_rounds()
+                if any(actor.covers(line.delegation) for line in await tx.rounds.status(round_.id))
+            }
+            entries = [
+                entry
+                for entry in entries
+                if entry.target in mine or entry.actor.split(" (")[0].casefold() == own
+            ][: query.limit]
     return list(entries)
 
 
@@ -620,6 +764,7 @@ __all__ = [
     "extend",
     "import_roster",
     "import_survey",
+    "invitees",
     "launch",
     "overview",
     "read_moment",

@@ -239,3 +239,40 @@ def test_exports_in_three_formats(cli, database_url: str, tmp_path: Path) -> Non
     assert no_out.exit_code == 1 and "needs --out FILE" in no_out.output
     missing = cli("export", "999", "--format", "csv")
     assert missing.exit_code == 1 and "no round 999" in missing.output
+
+
+def test_the_cli_acts_as_a_scoped_organiser_when_the_roster_says_so(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everyone = launch(cli, "--audience", "all")
+    europe = cli(
+        "round", "launch", "route_alignment", "--closes", closes_in(9), "--audience", "FRA"
+    )
+    assert europe.exit_code == 0, europe.output
+    france = int(europe.output.strip().splitlines()[-1])
+    scoped = tmp_path / "scoped.csv"
+    scoped.write_text(
+        "name,email,role,delegation,regions\n"
+        "Daniel Okafor,daniel.okafor@example.org,organiser,,African States\n",
+        encoding="utf-8",
+    )
+    assert cli("roster", "import", str(scoped)).exit_code == 0
+    monkeypatch.setenv("ITINERA_ACTOR", "daniel.okafor@example.org")
+
+    status = cli("round", "status", str(everyone))
+    assert status.exit_code == 0, status.output
+    assert "0 of 4 submitted (0%)" in status.output
+    assert "SEN" in status.output and "FRA" not in status.output and "MEX" not in status.output
+    exported = cli("export", str(everyone))
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader(io.StringIO(exported.output)))
+    assert sorted(row["delegation"] for row in rows) == ["ETH", "MAR", "NER", "SEN"]
+
+    refused = cli("round", "status", str(france))
+    assert refused.exit_code == 1
+    assert "outside their regions (African States): round" in refused.output
+    launched = cli(
+        "round", "launch", "route_alignment", "--closes", closes_in(9), "--audience", "all"
+    )
+    assert launched.exit_code == 1
+    assert "FRA (France, Western European and other States)" in launched.output

@@ -11,6 +11,10 @@ from bot.exporting import write_csv
 from bot.fakes.slack_api import SlackUser
 from surveys.export import ValueStyle
 from surveys.records import ResponseStatus
+from surveys.roster import read_roster_csv
+from surveys.service import organising
+from surveys.service.actors import Actor
+from tests.handlers.slack.conftest import CLOSES
 
 LUCIA = "U01MEX0001"  # delegate, Mexico, Spanish
 CLAIRE = "U01FRA0001"  # delegate, France, French
@@ -249,7 +253,9 @@ class RecordingDigests:
     def __init__(self) -> None:
         self.asked: list[tuple[int, str | None]] = []
 
-    async def publish(self, round_id: int, *, language: str | None = None) -> str:
+    async def publish(
+        self, round_id: int, *, language: str | None = None, delegations: Any = None
+    ) -> str:
         self.asked.append((round_id, language))
         return "9 of 12 delegations have answered (75%)."
 
@@ -284,3 +290,39 @@ async def test_an_organiser_extends_a_round_and_asks_for_a_digest(slack_world: A
 
     await step(world, await world.user(LUCIA).command(f"digest {rid}"))
     assert slack.responses[-1]["text"].startswith("Lo sentimos, este comando está reservado")
+
+
+async def test_an_organiser_scoped_to_a_region_sees_only_its_delegations(make_world: Any) -> None:
+    full = Actor.command_line("test")
+    rounds: dict[str, int] = {}
+
+    async def scope_sofia(store: Any) -> None:
+        now = (await store.rounds.list_rounds())[0].created_at
+        row = (
+            "delegation,name,email,role,language,timezone,slack_user_id,regions\n"
+            ",Sofia Marquez,sofia.marquez@example.org,organiser,es,Europe/Zurich,"
+            "U01ORG0001,Latin American and Caribbean States\n"
+        )
+        await organising.import_roster(store, full, read_roster_csv(row), now=now)
+        request = organising.LaunchRequest("route_alignment", "FRA,DEU", closes=CLOSES)
+        rounds["europe"] = (await organising.launch(store, full, request, now=now)).round.id
+
+    async with make_world(before_start=scope_sofia) as world:
+        slack = world.slack
+        sofia = world.user(SOFIA)
+        await step(world, await sofia.command(f"status {world.round_id}"))
+        reply = slack.responses[-1]
+        assert "0 de 3 enviadas" in reply["text"]
+        shown = reply["blocks"][0]["text"]["text"]
+        assert "*MEX Mexico*" in shown and "*COL Colombia*" in shown
+        assert "FRA" not in shown and "SEN" not in shown
+        await step(world, await sofia.command(f"status {rounds['europe']}"))
+        assert slack.responses[-1]["text"] == (
+            f"Lo sentimos, la ronda {rounds['europe']} no incluye ninguna delegación de las "
+            "regiones que usted sigue (Latin American and Caribbean States)."
+        )
+        await step(world, await sofia.command(f"close {world.round_id}"))
+        refusal = slack.responses[-1]["text"]
+        assert refusal.startswith("Lo sentimos, esta solicitud va más allá de las regiones")
+        assert "FRA (France, Western European and other States)" in refusal
+        assert (await world.store.rounds.get_round(world.round_id)).closed_at is None

@@ -8,6 +8,9 @@ from typing import Any
 from bot.fakes.telegram_api import FakeTelegram
 from handlers.telegram.texts import LANGUAGES
 from surveys.records import ResponseStatus
+from surveys.roster import read_roster_csv
+from surveys.service import organising
+from surveys.service.actors import Actor
 
 
 async def test_enrolment_codes_work_once_and_until_they_expire(
@@ -225,3 +228,29 @@ async def test_what_is_not_text_is_answered(fake: FakeTelegram, world: Any, run_
     async with run_bot("polling") as bot:
         await bot.act(fake.push_update({"message": location}))
         assert fake.last_text(claire).startswith("Je ne peux lire que du texte.")
+
+
+async def test_an_organiser_scoped_to_a_region_sees_only_its_delegations(
+    fake: FakeTelegram, world: Any, run_bot: Any
+) -> None:
+    full = Actor.command_line("test")
+    now = world.clock.now()
+    scoped = ",,,Olga Organiser,olga@example.org,organiser,en,Europe/Zurich,African States\n"
+    header = "delegation,delegation_name,region,name,email,role,language,timezone,regions\n"
+    await organising.import_roster(world.store, full, read_roster_csv(header + scoped), now=now)
+    request = organising.LaunchRequest(
+        survey_id=world.survey.id, audience="FRA", closes=now + timedelta(days=30)
+    )
+    france = (await organising.launch(world.store, full, request, now=now)).round.id
+    olga = fake.user(8042, "Olga")
+    await world.enrol("olga", olga.id)
+    async with run_bot("polling") as bot:
+        await bot.act(fake.command(olga, "status", str(world.round.id)))
+        status = fake.last_text(olga)
+        assert "0 of 2 submitted (open" in status
+        assert "SEN Senegal: Aminata Diop" in status and "EGY Egypt: Nour Hassan" in status
+        assert "FRA" not in status and "Claire" not in status and "MEX" not in status
+        await bot.act(fake.command(olga, "status", str(france)))
+        assert fake.last_text(olga) == (
+            f"Sorry, round {france} asks no delegation of the regions you follow (African States)."
+        )
