@@ -155,7 +155,7 @@ def _summary(screen: Screen, summary: Summary) -> list[Block]:
         blocks.append(plain(text("summary_prompt", language)))
     else:
         closes = i18n.moment(screen.round.closes_at, language, screen.participant.timezone)
-        blocks.append(plain(text("submitted_until", language, when=closes)))
+        blocks.append(plain(text("submitted_review", language, when=closes)))
     blocks.append(italic(text("change_hint", language)))
     return blocks
 
