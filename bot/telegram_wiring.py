@@ -139,7 +139,6 @@ def telegram_receiving(
         store=store,
         clock=clock,
         digests=digests,
-        digest_chat=digest_chat(settings.telegram.digest_chat),
         office_hours=office_hours,
         wake_sender=connection.sender.wake,
     )

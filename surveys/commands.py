@@ -85,14 +85,24 @@ def parse_organiser_command(text: str, *, prefix: str = "/itinera ") -> Command:
     if verb == "rounds" and not args:
         return ListRounds()
     if verb in _ONE_ROUND:
-        if len(args) != 1 or not args[0].isdigit():
+        round_id = _round_id(args[0]) if len(args) == 1 else None
+        if round_id is None:
             return BadCommand(f"{verb} takes one round number, e.g. `{prefix}{verb} 3`")
-        return _ONE_ROUND[verb](int(args[0]))
+        return _ONE_ROUND[verb](round_id)
     if verb == "launch":
         return _launch(args, prefix)
     if verb == "extend":
         return _extend(args, prefix)
     return BadCommand(f"`{' '.join(words)}`; try `{prefix}help`")
+
+
+def _round_id(word: str) -> int | None:
+    """A round number as typed: ``12`` or ``#12`` (decimal digits, at most 18 of them, so it
+    fits every database's integer; a superscript ``²`` is not a number here)."""
+    digits = word.removeprefix("#")
+    if not digits.isdecimal() or len(digits) > 18:
+        return None
+    return int(digits)
 
 
 def _options(words: list[str], allowed: tuple[str, ...]) -> dict[str, str] | BadCommand:
@@ -131,14 +141,15 @@ def _launch(args: list[str], prefix: str) -> Command:
 
 
 def _extend(args: list[str], prefix: str) -> Command:
-    if not args or not args[0].isdigit():
+    round_id = _round_id(args[0]) if args else None
+    if round_id is None:
         return BadCommand(f"extend takes a round number, e.g. `{prefix}extend 3 --closes ...`")
     options = _options(args[1:], _EXTEND_OPTIONS)
     if isinstance(options, BadCommand):
         return options
     if "--closes" not in options:
         return BadCommand("extend needs --closes")
-    return Extend(round_id=int(args[0]), closes=options["--closes"], tz=options.get("--tz"))
+    return Extend(round_id=round_id, closes=options["--closes"], tz=options.get("--tz"))
 
 
 def parse_moment(value: str, *, zone: str, end_of_day: bool) -> datetime:

@@ -27,9 +27,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.slack import texts
 from handlers.slack.errors import RenderError
@@ -218,15 +216,6 @@ def _chunks(value: str, limit: int) -> Iterable[str]:
         yield rest[:cut].rstrip()
         rest = rest[cut:].lstrip()
     yield rest
-
-
-def format_when(moment: datetime, timezone: str) -> str:
-    """A moment in the person's timezone, e.g. ``2026-12-15 18:00 (Europe/Zurich)``."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone, timezone = ZoneInfo("UTC"), "UTC"
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({timezone})"
 
 
 # --- screens ----------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def organiser_home(
         )
         status = texts.text(_ROUND_WORDS[row.round.status_at(now)], language)
         closes = texts.text(
-            "home_closes", language, when=blocks.format_when(row.round.closes_at, timezone)
+            "home_closes", language, when=i18n.moment(row.round.closes_at, language, timezone)
         )
         body = (
             f"*{row.round.id} · {escape(row.title)}* ({status})\n"

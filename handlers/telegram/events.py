@@ -30,22 +30,22 @@ from handlers.telegram.inbound import (
     Redraw,
     Stale,
     expectation,
-    round_number,
     start_code,
     survey_action,
     typed_answer,
 )
 from handlers.telegram.presenter import Pressed
-from handlers.telegram.render import RoundOverview, render_rounds, render_status
+from handlers.telegram.render import render_reply
 from handlers.telegram.services import TelegramServices
 from handlers.telegram.texts import LANGUAGES, language_of, multilingual, text
+from surveys import commands as grammar
 from surveys.conversation import Action, Screen, ScreenKind, Show
-from surveys.errors import NotFoundError, OutOfScopeError, RequestError
-from surveys.organiser_replies import outside_scope_text
+from surveys.errors import RequestError
 from surveys.ports import Repositories
 from surveys.queues import InboundEvent, NewMessage
 from surveys.records import Channel, EnrolmentOutcome, Participant, Role
-from surveys.service import delegates, organising
+from surveys.richtext import Reply
+from surveys.service import delegates
 from surveys.service.actors import Actor
 from surveys.service.answering import Asking, Conversation, Expectation, Reviewing
 
@@ -122,8 +122,6 @@ class TelegramEvents:
             await self._commit(event, worker, _saying(chat_id, multilingual("unknown_user"), key))
             return
         language = language_of(participant.language)
-        actor = Actor.of(participant, CHANNEL)
-        now = self.services.clock.now()
         if name == "survey":
             await self._commit(event, worker, self._newest(participant, chat_id, key))
         elif name == "language":
@@ -132,25 +130,10 @@ class TelegramEvents:
             await self._commit(event, worker, _saying(chat_id, prompt, key, keyboard))
         elif name == "timezone":
             await self._timezone(event, worker, participant, chat_id, args)
-        elif name == "rounds":
-            if participant.role is not Role.ORGANISER:
-                refusal = text("organiser_only", language)
-                await self._commit(event, worker, _saying(chat_id, refusal, key))
-                return
-
-            async def rounds(tx: Repositories) -> Sequence[NewMessage]:
-                summaries = await organising.overview(tx, actor, now=now, open_only=True)
-                overviews = [RoundOverview(s.round, s.title, s.counts) for s in summaries]
-                rendered = render_rounds(overviews, language=language, zone=participant.timezone)
-                return presenter.rendered_messages(chat_id, rendered, key=key)
-
-            await self._commit(event, worker, rounds)
-        elif name == "status":
-            await self._status(event, worker, participant, chat_id, args)
         elif name in organiser.VERBS:
             await self._organiser(event, worker, participant, chat_id, written)
         else:
-            await self._commit(event, worker, _saying(chat_id, self._help(participant), key))
+            await self._commit(event, worker, self._help(participant, chat_id, key))
 
     async def _start(
         self, event: InboundEvent, worker: str, message: Message, args: list[str]
@@ -212,12 +195,19 @@ class TelegramEvents:
                 delegation = candidate.name
         return text("greeting", language, name=participant.name, delegation=delegation)
 
-    def _help(self, participant: Participant) -> str:
-        language = language_of(participant.language)
-        reply = text("help", language)
-        if participant.role is Role.ORGANISER:
-            reply += "\n\n" + text("help_organiser", language)
-        return reply
+    def _help(self, participant: Participant, chat_id: int, key: str) -> Work:
+        """What the bot does for a delegate; for an organiser, the organisers' commands too,
+        worded by the core as on Slack."""
+        general = text("help", language_of(participant.language))
+
+        async def help_(tx: Repositories) -> Sequence[NewMessage]:
+            if not Actor.of(participant, CHANNEL).is_organiser:
+                return presenter.text_messages(chat_id, general, key=key)
+            theirs = await organiser.reply_to(self.services, tx, participant, grammar.Help())
+            reply = Reply.of(*general.split("\n")) + theirs
+            return presenter.rendered_messages(chat_id, render_reply(reply), key=key)
+
+        return help_
 
     async def _timezone(
         self,
@@ -251,51 +241,6 @@ class TelegramEvents:
         local = self.services.clock.now().astimezone(ZoneInfo(zone))
         return text("timezone_set", language, zone=zone, time=f"{local:%H:%M}")
 
-    async def _status(
-        self,
-        event: InboundEvent,
-        worker: str,
-        participant: Participant,
-        chat_id: int,
-        args: list[str],
-    ) -> None:
-        """``/status ROUND`` (organisers): who has and has not answered, by delegation."""
-        key = f"reply:{event.id}"
-        language = language_of(participant.language)
-        if participant.role is not Role.ORGANISER:
-            await self._commit(
-                event, worker, _saying(chat_id, text("organiser_only", language), key)
-            )
-            return
-        round_id = round_number(args)
-        now = self.services.clock.now()
-
-        async def status(tx: Repositories) -> Sequence[NewMessage]:
-            if round_id is None:
-                opened = await tx.rounds.open_rounds(now)
-                example = opened[-1].id if opened else 1
-                usage = text("status_usage", language, example=example)
-                return presenter.text_messages(chat_id, usage, key=key)
-            try:
-                report = await organising.status(tx, Actor.of(participant, CHANNEL), round_id)
-            except NotFoundError:
-                missing = text("no_such_round", language, id=round_id)
-                return presenter.text_messages(chat_id, missing, key=key)
-            except OutOfScopeError as error:
-                refusal = outside_scope_text(error, language=language)
-                return presenter.text_messages(chat_id, refusal, key=key)
-            rendered = render_status(
-                report.round,
-                title=report.title,
-                lines=report.lines,
-                now=now,
-                language=language,
-                zone=participant.timezone,
-            )
-            return presenter.rendered_messages(chat_id, rendered, key=key)
-
-        await self._commit(event, worker, status)
-
     async def _organiser(
         self,
         event: InboundEvent,
@@ -304,24 +249,23 @@ class TelegramEvents:
         chat_id: int,
         written: str,
     ) -> None:
-        """``/launch``, ``/close``, ``/extend``, ``/digest`` (organisers): see :mod:`.organiser`."""
+        """``/rounds``, ``/status``, ``/launch``, ``/close``, ``/extend``, ``/digest``: one call
+        into the core (:mod:`.organiser`), which also refuses them to delegates."""
         key = f"reply:{event.id}"
-        language = language_of(participant.language)
-        if participant.role is not Role.ORGANISER:
-            await self._commit(
-                event, worker, _saying(chat_id, text("organiser_only", language), key)
-            )
-            return
         if organiser.is_digest(written):
             # Made outside the transaction (it renders charts and posts); a replay after a
             # crash between posting and completing would post it again.
-            reply = await organiser.answer(self.services, self.services.store, participant, written)
-            await self._commit(event, worker, _saying(chat_id, reply, key))
+            made = await organiser.answer(self.services, self.services.store, participant, written)
+
+            async def posted(_tx: Repositories) -> Sequence[NewMessage]:
+                return presenter.rendered_messages(chat_id, render_reply(made), key=key)
+
+            await self._commit(event, worker, posted)
             return
 
         async def run(tx: Repositories) -> Sequence[NewMessage]:
             reply = await organiser.answer(self.services, tx, participant, written)
-            return presenter.text_messages(chat_id, reply, key=key)
+            return presenter.rendered_messages(chat_id, render_reply(reply), key=key)
 
         await self._commit(event, worker, run)
 

@@ -164,11 +164,3 @@ def to_event(raw: Mapping[str, Any]) -> NewInboundEvent | None:
         target=target,
         from_screen=from_screen,
     )
-
-
-def round_number(args: Sequence[str]) -> int | None:
-    """The round id of ``/status ROUND`` (``12`` or ``#12``), if there is one."""
-    if len(args) != 1:
-        return None
-    value = args[0].lstrip("#")
-    return int(value) if value.isdigit() and len(value) <= 18 else None

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import InlineKeyboardMarkup
 
@@ -29,7 +26,7 @@ from surveys import i18n
 from surveys.conversation import Screen, ScreenKind
 from surveys.definition import QuestionType
 from surveys.engine import Prompt, Summary, display_value
-from surveys.records import Delegation, ResponseStatus, Round, RoundStatus, StatusLine
+from surveys.richtext import Reply, Style
 
 MESSAGE_LIMIT = 4096
 """Telegram's limit on a message's text, in UTF-16 code units after entity parsing."""
@@ -49,7 +46,7 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Span:
-    """A run of text in one style: ``""`` plain, ``"b"`` bold, ``"i"`` italic."""
+    """A run of text in one style: ``""`` plain, ``"b"`` bold, ``"i"`` italic, ``"code"``."""
 
     text: str
     style: str = ""
@@ -158,7 +155,7 @@ def _summary(screen: Screen, summary: Summary) -> list[Block]:
         blocks.append(plain(text("summary_prompt", language)))
     else:
         closes = i18n.moment(screen.round.closes_at, language, screen.participant.timezone)
-        blocks.append(plain(text("submitted_until", language, when=closes)))
+        blocks.append(plain(text("submitted_review", language, when=closes)))
     blocks.append(italic(text("change_hint", language)))
     return blocks
 
@@ -236,119 +233,23 @@ def _unescape(value: str) -> str:
     return _ESCAPED.sub(r"\1", value)
 
 
-@dataclass(frozen=True)
-class RoundOverview:
-    """One open round as ``/rounds`` lists it."""
-
-    round: Round
-    title: str
-    counts: Mapping[ResponseStatus, int]
+_TAGS = {Style.PLAIN: "", Style.STRONG: "b", Style.CODE: "code"}
 
 
-def render_rounds(
-    overviews: Sequence[RoundOverview], *, language: str, zone: str
-) -> list[Outgoing]:
-    if not overviews:
-        return render_text(text("no_rounds", language))
-    blocks = [bold(text("rounds_title", language))]
-    for overview in overviews:
-        counts = overview.counts
-        blocks.append(
-            plain(
-                text(
-                    "round_line",
-                    language,
-                    id=overview.round.id,
-                    title=overview.title,
-                    submitted=counts.get(ResponseStatus.SUBMITTED, 0),
-                    total=sum(counts.values()),
-                    in_progress=counts.get(ResponseStatus.IN_PROGRESS, 0),
-                    not_started=counts.get(ResponseStatus.NOT_STARTED, 0),
-                    closes=local_time(overview.round.closes_at, zone),
-                )
-            )
-        )
-    return messages(blocks, None)
+def reply_blocks(reply: Reply) -> list[Block]:
+    """A core :class:`~surveys.richtext.Reply` as paragraphs: one per line, bold as ``<b>``,
+    commands as ``<code>``; the empty line stays a blank line."""
+    return [tuple(Span(part.text, _TAGS[part.style]) for part in line) for line in reply.lines]
 
 
-def render_status(
-    round_: Round,
-    *,
-    title: str,
-    lines: Sequence[StatusLine],
-    now: datetime,
-    language: str,
-    zone: str,
-) -> list[Outgoing]:
-    """Who has and has not answered, delegation by delegation (answered if one submitted)."""
-    by_delegation: dict[str, list[StatusLine]] = defaultdict(list)
-    delegations: dict[str, Delegation | None] = {}
-    for line in lines:
-        code = line.delegation.code if line.delegation else ""
-        by_delegation[code].append(line)
-        delegations[code] = line.delegation
-    answered: list[Block] = []
-    waiting: list[Block] = []
-    for code, members in by_delegation.items():
-        delegation = delegations[code]
-        name = (
-            i18n.isolated(f"{delegation.code} {delegation.name}", language)
-            if delegation
-            else text("no_delegation", language)
-        )
-        people = "; ".join(
-            f"{i18n.isolated(member.participant.name, language)} – "
-            f"{_status_word(member, language, zone)}"
-            for member in members
-        )
-        block = (Span("• "), Span(name, "b"), Span(f": {people}"))
-        done = any(member.status is ResponseStatus.SUBMITTED for member in members)
-        (answered if done else waiting).append(block)
-    submitted = sum(1 for line in lines if line.status is ResponseStatus.SUBMITTED)
-    state = {
-        RoundStatus.OPEN: "round_open",
-        RoundStatus.CLOSED: "round_closed_word",
-        RoundStatus.SCHEDULED: "round_scheduled",
-    }[round_.status_at(now)]
-    header = text(
-        "status_title",
-        language,
-        id=round_.id,
-        title=title,
-        submitted=submitted,
-        total=len(lines),
-        state=text(state, language),
-        closes=local_time(round_.closes_at, zone),
-    )
-    none = [plain(text("status_none", language))]
-    blocks: list[Block] = [
-        bold(header),
-        bold(text("status_answered", language)),
-        *(answered or none),
-        bold(text("status_not_answered", language)),
-        *(waiting or none),
-    ]
-    return messages(blocks, None, separator="\n")
+def html_reply(reply: Reply) -> str:
+    """``reply`` as one Telegram HTML text, every span escaped."""
+    return "\n".join("".join(span.html() for span in block) for block in reply_blocks(reply))
 
 
-def _status_word(line: StatusLine, language: str, zone: str) -> str:
-    if line.status is ResponseStatus.SUBMITTED:
-        word = text("status_submitted", language)
-        return f"{word} {local_time(line.submitted_at, zone)}" if line.submitted_at else word
-    if line.status is ResponseStatus.IN_PROGRESS:
-        return text("status_in_progress", language, count=line.answered)
-    if line.status is ResponseStatus.PARTIAL:
-        return text("status_partial", language, count=line.answered)
-    return text("status_not_started", language)
-
-
-def local_time(moment: datetime, zone: str) -> str:
-    """``moment`` in ``zone`` (UTC if the zone is unknown), as ``2026-12-15 18:00 (zone)``."""
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz, zone = ZoneInfo("UTC"), "UTC"
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M} ({zone})"
+def render_reply(reply: Reply) -> list[Outgoing]:
+    """``reply`` as messages, split between its lines when it is longer than one message."""
+    return messages(reply_blocks(reply), None, separator="\n")
 
 
 # --- splitting ---------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ MAX_BODY = 1024 * 1024
 MENU = ("survey", "language", "timezone", "help")
 """The command menu Telegram shows, per language, to everyone: organiser commands (/rounds,
 /status, /launch, /close, /extend, /digest) stay out of it and are listed by /help to
-organisers only (``help_organiser``)."""
+organisers only (the core's :func:`surveys.organiser_replies.help_text`)."""
 
 
 class TelegramRuntime:

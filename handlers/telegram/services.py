@@ -1,9 +1,9 @@
 """What the Telegram channel's parts share, as one object.
 
 The composition root builds it once: the store, the clock, the office hours (an extended round
-plans its reminders again), ``digests`` (makes digests on demand for ``/digest``; None: not
-offered), ``digest_chat`` (where the Telegram side posts them; None: to each organiser), and
-``wake_sender``, which tells this process's Telegram sender that messages were enqueued.
+plans its reminders again), ``digests`` (makes and posts digests on demand for ``/digest``;
+None: not offered), and ``wake_sender``, which tells this process's Telegram sender that
+messages were enqueued.
 """
 
 from __future__ import annotations
@@ -24,6 +24,5 @@ class TelegramServices:
     store: Repositories
     clock: Clock
     digests: DigestService | None = None
-    digest_chat: int | str | None = None
     office_hours: OfficeHours = field(default_factory=OfficeHours.parse)
     wake_sender: Callable[[], None] = _nothing

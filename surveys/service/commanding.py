@@ -39,8 +39,13 @@ async def answer(
     office_hours: OfficeHours,
     digests: DigestService | None = None,
 ) -> Reply:
-    """What ``actor``'s ``command`` did, in their language; core refusals are replies too."""
+    """What ``actor``'s ``command`` did, in their language; core refusals are replies too.
+
+    Someone who is not an organiser is refused whatever they wrote (help or a malformed
+    command included), on every channel, before anything is read."""
     language = actor.language
+    if not actor.is_organiser:
+        return replies.not_organiser(language=language)
     try:
         return await perform(
             store,

@@ -513,13 +513,11 @@ async def extend(
     )
 
 
-async def overview(
-    store: Repositories, actor: Actor, *, now: datetime, open_only: bool = False
-) -> list[RoundSummary]:
-    """Every round (or the open ones) with how many have submitted, oldest first."""
+async def overview(store: Repositories, actor: Actor, *, now: datetime) -> list[RoundSummary]:
+    """Every round with how many have submitted, oldest first."""
     require_organiser(actor, "follow rounds")
     async with store.transaction() as tx:
-        rounds = await (tx.rounds.open_rounds(now) if open_only else tx.rounds.list_rounds())
+        rounds = await tx.rounds.list_rounds()
         summaries = []
         for round_ in rounds:
             if actor.scoped:

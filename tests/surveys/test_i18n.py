@@ -161,6 +161,11 @@ def test_counts_are_written_as_numbers_of_the_language() -> None:
         ),
         ("zh", "Asia/Shanghai", "2026年12月1日星期二 07:30（中国标准时间）"),
         ("en", "Mars/Base", "Monday, 30 November 2026, 23:30 (Coordinated Universal Time)"),
+        # Names that make ZoneInfo raise OSError (too long for a file name) or ValueError
+        # (a path, an empty name): UTC, never a traceback.
+        ("en", "Europe/" + "x" * 300, "Monday, 30 November 2026, 23:30 (Coordinated Universal"),
+        ("en", "../../etc/passwd", "Monday, 30 November 2026, 23:30 (Coordinated Universal Time)"),
+        ("fr", "", "lundi 30 novembre 2026, 23:30 (temps universel coordonné)"),
     ],
 )
 def test_moments_in_the_persons_language_and_timezone(

@@ -11,7 +11,7 @@ import pytest
 
 from bot.fakes.slack_api import block_problems
 from handlers.slack import blocks, home
-from surveys import engine
+from surveys import engine, i18n
 from surveys.conversation import Screen, ScreenKind
 from surveys.definition import Survey, load_survey
 from surveys.records import (
@@ -381,6 +381,16 @@ def test_home_views() -> None:
     assert "2 of 7 submitted · 0 in progress · 5 not started" in json.dumps(
         view, ensure_ascii=False
     )
+    # Closing times are written by the core's i18n.moment, in the organiser's language; a
+    # timezone name ZoneInfo cannot even look up (too long: OSError) reads as UTC.
+    closes = i18n.moment(CLOSES, "fr", "Europe/Zurich")
+    shown = json.dumps(
+        home.organiser_home(many[:1], now=OPENS, language="fr", timezone="Europe/Zurich"),
+        ensure_ascii=False,
+    )
+    assert closes in shown
+    odd = home.organiser_home(many[:1], now=OPENS, language="en", timezone="Europe/" + "x" * 300)
+    assert i18n.moment(CLOSES, "en", "UTC") in json.dumps(odd, ensure_ascii=False)
 
 
 def test_progress_counts_only_questions_that_apply() -> None:

@@ -144,6 +144,9 @@ def test_a_recorded_view_submission_fixture() -> None:
         ("rounds", grammar.ListRounds()),
         ("STATUS 3", grammar.RoundStatusCommand(3)),
         ("close 12", grammar.Close(12)),
+        ("status #3", grammar.RoundStatusCommand(3)),
+        ("digest ١٢", grammar.DigestCommand(12)),  # Arabic-Indic digits are digits
+        ("extend #4 --closes 2027-01-31", grammar.Extend(4, "2027-01-31")),
         (
             "launch route_alignment --audience region:'African States' --closes 2026-12-15T18:00",
             grammar.Launch("route_alignment", "region:African States", "2026-12-15T18:00"),
@@ -164,6 +167,10 @@ def test_commands(text: str, command: inbound.Command) -> None:
         "status",
         "status x",
         "close 1 2",
+        "close ²",  # a digit to str.isdigit, not a number to int()
+        "status -4",
+        "close " + "9" * 19,  # more than any database's integer holds
+        "extend ² --closes 2027-01-31",
         "launch",
         "launch s --audience all",
         "launch s --when x",

@@ -16,7 +16,7 @@ from handlers.telegram.callbacks import (
     SubmitAnswers,
     Toggle,
 )
-from handlers.telegram.inbound import round_number, start_code
+from handlers.telegram.inbound import start_code
 
 
 @pytest.mark.parametrize(
@@ -89,11 +89,3 @@ def test_masks_are_sets_of_option_numbers() -> None:
 )
 def test_start_codes(args: list[str], code: str | None) -> None:
     assert start_code(args) == code
-
-
-@pytest.mark.parametrize(
-    ("args", "number"),
-    [(["12"], 12), (["#3"], 3), ([], None), (["abc"], None), (["1", "2"], None), (["-4"], None)],
-)
-def test_round_numbers(args: list[str], number: int | None) -> None:
-    assert round_number(args) == number

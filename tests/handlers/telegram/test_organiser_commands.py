@@ -9,9 +9,18 @@ from zoneinfo import ZoneInfo
 
 from bot.fakes.telegram_api import FakeTelegram, FakeUser
 from handlers.telegram.organiser import command_text
+from surveys import i18n
 from surveys.records import Audience, ResponseStatus
 
-REFUSAL = "Désolé, cette commande est réservée à l’équipe organisatrice."
+REFUSAL = (
+    "Désolé, cette commande est réservée à l’équipe organisatrice. Pour répondre à une "
+    "enquête, utilisez les messages qu’Itinera vous envoie."
+)
+SENT = (
+    "The full digest was posted to the organisers’ Slack channel and Telegram chat, where they "
+    "are set; without a Telegram chat, each organiser enrolled on Telegram receives it."
+)
+NO_ROUND_999 = "There is no round 999. To see the rounds, send /rounds"
 
 
 def day_in(world: Any, days: int) -> str:
@@ -43,10 +52,11 @@ async def test_an_organiser_launches_extends_and_closes_a_round(
         rounds = await world.store.rounds.list_rounds()
         launched = max(rounds, key=lambda round_: round_.id)
         assert launched.id != world.round.id
+        zurich = "Europe/Zurich"
         assert reply == (
             f"Round {launched.id} is launched: route_alignment version 2026.1, for 2 delegates "
-            f"in 2 delegations. It closes {closes} 23:59 (Europe/Zurich). Invitations go out "
-            "within a minute."
+            f"in 2 delegations. It closes {i18n.moment(end_of(closes, zurich), 'en', zurich)}. "
+            "Invitations go out within a minute."
         )
         assert launched.audience == Audience("delegations", ("FRA", "SEN"))
         assert launched.closes_at == end_of(closes, "Europe/Zurich")
@@ -58,8 +68,9 @@ async def test_an_organiser_launches_extends_and_closes_a_round(
             bot, fake, olga, f"/extend {launched.id} --closes {later} --tz Africa/Dakar"
         )
         assert reply == (
-            f"Round {launched.id} now closes {later} 23:59 (Africa/Dakar). Reminders follow the "
-            "new date."
+            f"Round {launched.id} now closes "
+            f"{i18n.moment(end_of(later, 'Africa/Dakar'), 'en', 'Africa/Dakar')}. Reminders follow "
+            "the new date."
         )
         extended = await world.store.rounds.get_round(launched.id)
         assert extended.closes_at == end_of(later, "Africa/Dakar")
@@ -115,15 +126,11 @@ async def test_refusals_of_the_core_are_said_specifically(
         assert reply == (
             "That was not done: audience tag:nobody: no participant carries tag 'nobody'"
         )
-        assert await say(bot, fake, olga, "/close 999") == (
-            "There is no round 999. Send /rounds to see the open ones."
-        )
+        assert await say(bot, fake, olga, "/close 999") == NO_ROUND_999
         assert (await say(bot, fake, olga, f"/extend 999 --closes {closes}")).startswith(
             "There is no round 999."
         )
-        assert await say(bot, fake, olga, "/digest 999") == (
-            "There is no round 999. Send /rounds to see the open ones."
-        )
+        assert await say(bot, fake, olga, "/digest 999") == NO_ROUND_999
     assert len(await world.store.rounds.list_rounds()) == before
 
 
@@ -132,7 +139,7 @@ async def test_malformed_commands_get_what_is_wrong(
 ) -> None:
     olga = fake.user(9020, "Olga")
     await world.enrol("olga", olga.id)
-    hint = ". Send /help for the organisers' commands."
+    hint = ".\nFor the organisers’ commands, send /help"
     cases = {
         "/launch": "launch needs a survey id, e.g. /launch route_alignment ...",
         "/launch route_alignment --audience FRA": "launch needs --closes",
@@ -154,9 +161,12 @@ async def test_malformed_commands_get_what_is_wrong(
             assert reply == f"I could not read that command: {problem}{hint}", line
         await world.store.identities.set_language(world.person("olga").id, "fr")
         reply = await say(bot, fake, olga, "/close first")
-        assert reply.startswith("Je n’ai pas pu lire cette commande\u00a0: close takes one")
+        assert reply.startswith("Je n’ai pas pu lire cette commande")
+        assert "close takes one round number" in reply and reply.endswith("envoyez /help")
         await bot.act(fake.command(olga, "help"))
-        assert "/launch ENQUÊTE --audience A --closes QUAND" in fake.last_text(olga)
+        shown = fake.last_text(olga)
+        assert shown.startswith("Je recueille les réponses de votre délégation")  # delegates' part
+        assert "/launch ENQUÊTE --audience AUDIENCE --closes QUAND" in shown  # the core's part
 
 
 def photos(fake: FakeTelegram, user: FakeUser) -> list[Any]:
@@ -177,20 +187,16 @@ async def test_the_digest_on_demand(
         reply = await say(bot, fake, olga, f"/digest {round_id}")
         summary, where = reply.split("\n\n")
         assert summary.startswith(
-            "0 of 4 delegations have answered (0%). 1 more has started but not submitted yet."
+            f"Digest of round {round_id}:\n0 of 4 delegations have answered (0%). 1 more has "
+            "started but not submitted yet."
         )
-        assert where == (
-            "The full digest was sent here to every organiser enrolled on Telegram (and to the "
-            "organisers' Slack channel, where one is set)."
-        )
+        assert where == SENT
         (digest,) = photos(fake, olga)  # the chart, with the digest as its caption or after it
         assert digest.file is not None and digest.file.startswith(b"\x89PNG")
         assert photos(fake, claire) == []  # delegates do not get digests
         written = sorted(path.suffix for path in (tmp_path / "digests").iterdir())
         assert written == [".html", ".md", ".png"]
-        assert await say(bot, fake, olga, "/digest 999") == (
-            "There is no round 999. Send /rounds to see the open ones."
-        )
+        assert await say(bot, fake, olga, "/digest 999") == NO_ROUND_999
         assert len(photos(fake, olga)) == 1
     requests = [e for e in await world.store.audit.entries() if e.action == "digest"]
     assert [(e.actor, e.target) for e in requests] == [
@@ -201,10 +207,7 @@ async def test_the_digest_on_demand(
     async with run_bot("polling", telegram_digest_chat="-100123") as bot:
         world.clock.advance(timedelta(minutes=1))  # another digest, not the same one again
         reply = await say(bot, fake, olga, f"/digest {round_id}")
-        assert reply.endswith(
-            "The full digest was posted to the Telegram chat -100123 (and to the organisers' "
-            "Slack channel, where one is set)."
-        )
+        assert reply.endswith(SENT)
         assert len(photos(fake, group)) == 1
         assert len(photos(fake, olga)) == 1  # the chat instead of each organiser
 
@@ -252,13 +255,16 @@ async def test_a_launch_that_opens_later_says_when(
             f"--closes {closes}",
         )
     launched = max(await world.store.rounds.list_rounds(), key=lambda round_: round_.id)
-    assert reply.endswith(
-        f"for 1 delegate in 1 delegation. It opens {opens} 09:00 (Europe/Zurich) and closes "
-        f"{closes} 23:59 (Europe/Zurich). Invitations go out within a minute of its opening."
-    )
-    assert launched.opens_at == datetime.combine(
+    opens_at = datetime.combine(
         datetime.fromisoformat(opens).date(), time(9, 0), ZoneInfo("Europe/Zurich")
     )
+    zurich = "Europe/Zurich"
+    assert reply.endswith(
+        f"for 1 delegate in 1 delegation. It opens {i18n.moment(opens_at, 'en', zurich)} and "
+        f"closes {i18n.moment(end_of(closes, zurich), 'en', zurich)}. Invitations go out within "
+        "a minute of its opening."
+    )
+    assert launched.opens_at == opens_at
     assert launched.audience == Audience("region", ("GRULAC",))
 
 

@@ -19,17 +19,19 @@ from handlers.telegram.render import (
     MESSAGE_LIMIT,
     Outgoing,
     Span,
+    html_reply,
     markdown_blocks,
     messages,
     plain,
+    render_reply,
     render_screen,
-    render_status,
     render_text,
     split_text,
     units,
 )
 from handlers.telegram.texts import text
 from surveys import engine
+from surveys import organiser_replies as replies
 from surveys.conversation import (
     Answer,
     Back,
@@ -42,7 +44,9 @@ from surveys.conversation import (
 )
 from surveys.definition import QuestionType, load_survey
 from surveys.engine import Pressed, Typed
+from surveys.organiser_replies import TELEGRAM
 from surveys.records import (
+    Attribution,
     Audience,
     Delegation,
     Participant,
@@ -53,7 +57,10 @@ from surveys.records import (
     Round,
     StatusLine,
 )
+from surveys.richtext import Reply, Style
+from surveys.richtext import Span as RichSpan
 from surveys.service.answering import Conversation
+from surveys.service.organising import RoundReport
 
 
 def valid_input(prompt: engine.Prompt) -> engine.RawInput:
@@ -326,6 +333,7 @@ def test_a_long_status_is_split_and_lists_everyone() -> None:
         opens_at=now - timedelta(days=1),
         closes_at=now + timedelta(days=10),
         created_at=now,
+        attribution=Attribution.NAMED,
     )
     lines = []
     for index in range(300):
@@ -343,14 +351,15 @@ def test_a_long_status_is_split_and_lists_everyone() -> None:
                 participant, delegation, status, 0, None, now if index % 3 == 0 else None, None
             )
         )
-    rendered = render_status(
-        round_, title="Route", lines=lines, now=now, language="fr", zone="Europe/Paris"
-    )
-    texts = check(rendered)
+    counts = {ResponseStatus.SUBMITTED: 100, ResponseStatus.NOT_STARTED: 200}
+    report = RoundReport(round_, "Route", counts, lines)
+    reply = replies.status(report, language="fr", zone="Europe/Paris", now=now)
+    texts = check(render_reply(reply))
     assert len(texts) > 2
     joined = "\n".join(texts)
     assert all(f"Déléguée numéro {index} avec" in joined for index in range(300))
-    assert texts[0].startswith("Cycle 3 – Route\u00a0: 100 sur 300 envoyées (ouvert")
+    assert texts[0].startswith("Cycle 3 – Route")
+    assert "100 sur 300 envoyées (33\u00a0%)" in texts[0].split("\n")[0]
 
 
 def _screen(survey: Any, *, prompt: engine.Prompt, intro: str | None = None) -> Screen:
@@ -409,7 +418,16 @@ def test_arabic_isolates_names_numbers_and_dates_and_still_escapes_them() -> Non
     (shown,) = check(render_text(greeting))
     assert f"{fsi}Dr <Amal> & Co{pdi}" in shown and f"{fsi}EGY Egypt{pdi}" in shown
     now = datetime(2026, 11, 20, 12, tzinfo=UTC)
-    round_ = Round(3, "route_alignment", 1, Audience("all"), now, now + timedelta(days=2), now)
+    round_ = Round(
+        3,
+        "route_alignment",
+        1,
+        Audience("all"),
+        now,
+        now + timedelta(days=2),
+        now,
+        attribution=Attribution.NAMED,
+    )
     delegation = Delegation("EGY", "Egypt & <Sudan>")
     nour = Participant(
         name="Nour <Hassan>",
@@ -419,9 +437,8 @@ def test_arabic_isolates_names_numbers_and_dates_and_still_escapes_them() -> Non
         id=1,
     )
     line = StatusLine(nour, delegation, ResponseStatus.IN_PROGRESS, 2, None, None, None)
-    rendered = render_status(
-        round_, title="مسار", lines=[line], now=now, language="ar", zone="Africa/Cairo"
-    )
+    report = RoundReport(round_, "مسار", {}, [line])
+    rendered = render_reply(replies.status(report, language="ar", zone="Africa/Cairo", now=now))
     raw = "\n".join(message.text for message in rendered)
     assert f"{fsi}EGY Egypt &amp; &lt;Sudan&gt;{pdi}" in raw
     assert f"{fsi}Nour &lt;Hassan&gt;{pdi} – قيد الإنجاز (إجابتان)" in raw
@@ -433,3 +450,29 @@ def test_other_languages_have_no_isolates() -> None:
     greeting = text("greeting", "fr", name="Dr <Amal> & Co", delegation="EGY")
     (html_text,) = [message.text for message in render_text(greeting)]
     assert "Bienvenue, Dr &lt;Amal&gt; &amp; Co." in html_text and "\u2068" not in html_text
+
+
+def test_a_core_reply_becomes_escaped_telegram_html() -> None:
+    reply = Reply.of(
+        (
+            RichSpan("Round <3>", Style.STRONG),
+            RichSpan(" & co: "),
+            RichSpan("/close 3", Style.CODE),
+        ),
+        (),
+        "plain <i>not italic</i>",
+    )
+    assert html_reply(reply) == (
+        "<b>Round &lt;3&gt;</b> &amp; co: <code>/close 3</code>\n\n"
+        "plain &lt;i&gt;not italic&lt;/i&gt;"
+    )
+    (message,) = render_reply(reply)
+    assert message.text == html_reply(reply) and message.keyboard is None
+    assert visible_text(message.text, "HTML") == reply.plain()
+
+
+def test_the_organisers_help_is_telegram_html_with_slash_commands() -> None:
+    (message,) = render_reply(replies.help_text(TELEGRAM, language="fr"))
+    assert message.text.startswith("<b>")
+    assert "<code>/launch ENQUÊTE --audience AUDIENCE --closes QUAND" in message.text
+    assert "/itinera" not in message.text
