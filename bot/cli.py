@@ -1,4 +1,9 @@
-"""The ``itinera`` command: what organisers run to prepare, launch and follow survey rounds."""
+"""The ``itinera`` command: what organisers run to prepare, launch and follow survey rounds.
+
+Starting is kept light (``itinera --help`` in well under half a second): what only some
+commands need (SQLAlchemy and Alembic, file readers, the digest's matplotlib, the demo, Slack
+and Telegram) is imported inside those commands. ``tests/bot/test_cli_start.py`` checks it.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +13,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from bot import secrets, terminal
-from bot.exporting import ExportFormat, write_csv, write_json, write_xlsx
-from bot.preview import run_preview
-from bot.rosters import read_roster_file
-from bot.settings import SettingsError, load_settings
-from bot.survey_files import check_survey_file, read_survey_file
+from bot import terminal
+from bot.exporting import ExportFormat
 from bot.terminal import STATUS_WORDS, State, parse_moment
-from storage import migrate
-from storage.database import Store
 from surveys.errors import ItineraError
 from surveys.export import ValueStyle
 from surveys.records import Attribution, ResponseStatus
 from surveys.service import organising
+
+if TYPE_CHECKING:
+    from storage.database import Store
 
 HELP = """Itinera gathers structured feedback from state delegations in Slack and Telegram.
 
@@ -63,8 +63,35 @@ out = terminal.out
 err = terminal.err
 
 
+def _print_version(wanted: bool) -> None:
+    if not wanted:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        terminal.say(f"itinera {version('itinera')}")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        raise terminal.fail("itinera is not installed (pip install -e .): no version") from None
+    raise typer.Exit()
+
+
 @app.callback()
-def main(ctx: typer.Context) -> None:
+def main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print Itinera's version and exit.",
+            is_eager=True,
+            expose_value=False,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
+    from bot import secrets
+    from bot.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as error:  # one line per bad ITINERA_* value, not a traceback
@@ -79,6 +106,8 @@ def main(ctx: typer.Context) -> None:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create the database, or bring its schema up to date. Safe to run again."""
+    from storage import migrate
+
     url = terminal.state_of(ctx).settings.database_url
     try:
         before = migrate.current_revision(url)
@@ -106,6 +135,8 @@ def survey_validate(
     A valid one is described: its languages, its questions by type, and warnings about what
     is accepted but shown differently in chat or missing in one of its languages.
     """
+    from bot.survey_files import check_survey_file
+
     try:
         checked = check_survey_file(file)
     except ItineraError as error:
@@ -135,6 +166,9 @@ def survey_preview(
     none), an invalid line is answered with the reason and the question asked again, and the
     answers are printed at the end.
     """
+    from bot.preview import run_preview
+    from bot.survey_files import read_survey_file
+
     try:
         survey = read_survey_file(file)
     except ItineraError as error:
@@ -162,6 +196,8 @@ def survey_import(
     file: Annotated[Path, typer.Argument(help="A survey as YAML (.yaml) or XLSForm (.xlsx).")],
 ) -> None:
     """Store a survey version. Running rounds keep the version they started with."""
+    from bot.survey_files import read_survey_file
+
     state = terminal.state_of(ctx)
     try:
         survey = read_survey_file(file)
@@ -203,6 +239,8 @@ def roster_import(
     slack_user_id, tags (;-separated). Bad rows are reported by line number and nothing is
     imported.
     """
+    from bot.rosters import read_roster_file
+
     state = terminal.state_of(ctx)
     try:
         roster, notes = read_roster_file(file)
@@ -314,6 +352,8 @@ def _when(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
 @round_app.command("list")
 def round_list(ctx: typer.Context) -> None:
     """Every round with its survey, audience, dates and how many have submitted."""
+    from rich.table import Table
+
     state = terminal.state_of(ctx)
 
     async def work(store: Store) -> None:
@@ -348,6 +388,8 @@ def round_status(
     ],
 ) -> None:
     """Who has answered and who has not, by delegation."""
+    from rich.table import Table
+
     state = terminal.state_of(ctx)
 
     async def work(store: Store) -> None:
@@ -386,6 +428,8 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
     if not enabled:
         yield lambda: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("exporting"),
         BarColumn(),
@@ -424,6 +468,8 @@ def export(
     rows in an order that follows neither roster nor delegations). Text that a spreadsheet
     would run as a formula is prefixed with a quote. The export is recorded in the audit log.
     """
+    from bot.exporting import write_csv, write_json, write_xlsx
+
     state = terminal.state_of(ctx)
     if format is ExportFormat.XLSX and out_file is None:
         raise terminal.fail("an .xlsx export needs --out FILE")
@@ -507,10 +553,33 @@ def run_bot(ctx: typer.Context) -> None:
 # --- commands defined beside their features ------------------------------------------------
 
 
+@app.command("demo")
+def demo(
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--folder",
+            help="Where to write the database, digest and export (new or empty); "
+            "itinera-demo-<UTC timestamp> in the working directory by default.",
+        ),
+    ] = None,
+) -> None:
+    """Play one survey round end to end on this machine, in seconds, with nothing to set up.
+
+    Creates a folder with a SQLite database, the example survey and a sample roster; starts
+    local fakes of Slack and Telegram and the real bot against them; launches a round and plays
+    a simulated week in which delegates answer (some late, one halfway, some never) and
+    reminders go out; then writes the digest (Markdown, HTML, PNG) and the export into the
+    folder and checks that their figures agree. Nothing leaves this machine.
+    """
+    from bot.demo import demo as play  # the fakes, the bot and both channels: only here
+
+    play(folder)
+
+
 def _register() -> None:
     from bot import rounds_cmd
     from bot.audit_cmd import audit
-    from bot.demo import demo
     from bot.digest_cmd import digest_command
     from bot.invites import roster_invites
     from bot.messengers import organiser_messengers
@@ -518,7 +587,6 @@ def _register() -> None:
     roster_app.command("invites")(roster_invites)
     app.command("audit")(audit)
     app.command("digest")(digest_command(organiser_messengers))
-    app.command("demo")(demo)
     round_app.command("extend")(rounds_cmd.round_extend)
     round_app.command("close")(rounds_cmd.round_close)
     round_app.command("remind")(rounds_cmd.round_remind)

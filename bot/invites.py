@@ -24,11 +24,11 @@ from rich.table import Table
 
 from bot import terminal
 from bot.secrets import configured_secrets, mask
-from bot.settings import Settings
 from handlers.telegram.enrolment import IssuedCode, issue_code
 from surveys.records import Channel, Participant, Role
 
 if TYPE_CHECKING:
+    from bot.settings import Settings
     from storage.database import Store
 
 
