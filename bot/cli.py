@@ -221,6 +221,36 @@ def survey_import(
     terminal.run(terminal.with_store(state.settings, work))
 
 
+@survey_app.command("list")
+def survey_list(ctx: typer.Context) -> None:
+    """Every stored survey version: its stored id, survey id, version, title, questions and
+    when it was stored (rounds name a survey by its id and launch its latest version)."""
+    from rich.table import Table
+
+    state = terminal.state_of(ctx)
+
+    async def work(store: Store) -> None:
+        actor = await terminal.actor_of(store, state)
+        stored = await organising.stored_surveys(store, actor)
+        if not stored:
+            terminal.say("No surveys stored yet. Store one with `itinera survey import FILE`.")
+            return
+        table = Table("id", "survey", "version", "title", "questions", "stored at")
+        for entry in stored:
+            version = entry.version
+            table.add_row(
+                str(version.id),
+                version.survey_id,
+                version.version,
+                entry.title,
+                str(entry.questions),
+                _when(version.created_at),
+            )
+        terminal.print_table(table)
+
+    terminal.run(terminal.with_store(state.settings, work))
+
+
 # --- roster --------------------------------------------------------------------------------
 
 
@@ -305,6 +335,14 @@ def round_launch(
             "delegation (the State only) or anonymous (no one; small groups not broken down).",
         ),
     ] = Attribution.DELEGATION,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Launch even though a round of this survey that has not closed already asks "
+            "some of the same delegates (refused otherwise, naming that round).",
+        ),
+    ] = False,
 ) -> None:
     """Create a round on the survey's latest stored version; print its id alone on the last line.
 
@@ -321,6 +359,7 @@ def round_launch(
         tz=zone.key,
         remind=remind,
         attribution=attribution,
+        again=again,
     )
 
     async def work(store: Store) -> organising.Launched:

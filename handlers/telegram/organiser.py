@@ -87,6 +87,7 @@ async def run(
                 closes=closes,
                 opens=command.opens,
                 tz=command.tz,
+                again=command.again,
             )
             launched = await organising.launch(store, actor, request, now=now)
             round_ = launched.round
