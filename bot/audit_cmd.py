@@ -13,16 +13,18 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from bot import terminal
-from storage.database import Store
 from surveys.records import AuditEntry
 from surveys.service import organising
+
+if TYPE_CHECKING:
+    from storage.database import Store
 
 _AGO = re.compile(r"^\s*(\d{1,6})\s*([wdhm])\s*$", re.IGNORECASE)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}

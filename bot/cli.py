@@ -1,4 +1,9 @@
-"""The ``itinera`` command: what organisers run to prepare, launch and follow survey rounds."""
+"""The ``itinera`` command: what organisers run to prepare, launch and follow survey rounds.
+
+Starting is kept light (``itinera --help`` in well under half a second): what only some
+commands need (SQLAlchemy and Alembic, file readers, the digest's matplotlib, the demo, Slack
+and Telegram) is imported inside those commands. ``tests/bot/test_cli_start.py`` checks it.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +13,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from bot import secrets, terminal
-from bot.exporting import ExportFormat, write_csv, write_json, write_xlsx
-from bot.preview import run_preview
-from bot.rosters import read_roster_file
-from bot.settings import SettingsError, load_settings
-from bot.survey_files import check_survey_file, read_survey_file
+from bot import terminal
+from bot.exporting import ExportFormat
 from bot.terminal import STATUS_WORDS, State, parse_moment
-from storage import migrate
-from storage.database import Store
 from surveys.errors import ItineraError
 from surveys.export import ValueStyle
 from surveys.records import Attribution, ResponseStatus
 from surveys.service import organising
+
+if TYPE_CHECKING:
+    from storage.database import Store
 
 HELP = """Itinera gathers structured feedback from state delegations in Slack and Telegram.
 
@@ -63,8 +63,35 @@ out = terminal.out
 err = terminal.err
 
 
+def _print_version(wanted: bool) -> None:
+    if not wanted:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        terminal.say(f"itinera {version('itinera')}")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        raise terminal.fail("itinera is not installed (pip install -e .): no version") from None
+    raise typer.Exit()
+
+
 @app.callback()
-def main(ctx: typer.Context) -> None:
+def main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print Itinera's version and exit.",
+            is_eager=True,
+            expose_value=False,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
+    from bot import secrets
+    from bot.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as error:  # one line per bad ITINERA_* value, not a traceback
@@ -79,6 +106,8 @@ def main(ctx: typer.Context) -> None:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create the database, or bring its schema up to date. Safe to run again."""
+    from storage import migrate
+
     url = terminal.state_of(ctx).settings.database_url
     try:
         before = migrate.current_revision(url)
@@ -106,6 +135,8 @@ def survey_validate(
     A valid one is described: its languages, its questions by type, and warnings about what
     is accepted but shown differently in chat or missing in one of its languages.
     """
+    from bot.survey_files import check_survey_file
+
     try:
         checked = check_survey_file(file)
     except ItineraError as error:
@@ -135,6 +166,9 @@ def survey_preview(
     none), an invalid line is answered with the reason and the question asked again, and the
     answers are printed at the end.
     """
+    from bot.preview import run_preview
+    from bot.survey_files import read_survey_file
+
     try:
         survey = read_survey_file(file)
     except ItineraError as error:
@@ -162,6 +196,8 @@ def survey_import(
     file: Annotated[Path, typer.Argument(help="A survey as YAML (.yaml) or XLSForm (.xlsx).")],
 ) -> None:
     """Store a survey version. Running rounds keep the version they started with."""
+    from bot.survey_files import read_survey_file
+
     state = terminal.state_of(ctx)
     try:
         survey = read_survey_file(file)
@@ -185,6 +221,36 @@ def survey_import(
     terminal.run(terminal.with_store(state.settings, work))
 
 
+@survey_app.command("list")
+def survey_list(ctx: typer.Context) -> None:
+    """Every stored survey version: its stored id, survey id, version, title, questions and
+    when it was stored (rounds name a survey by its id and launch its latest version)."""
+    from rich.table import Table
+
+    state = terminal.state_of(ctx)
+
+    async def work(store: Store) -> None:
+        actor = await terminal.actor_of(store, state)
+        stored = await organising.stored_surveys(store, actor)
+        if not stored:
+            terminal.say("No surveys stored yet. Store one with `itinera survey import FILE`.")
+            return
+        table = Table("id", "survey", "version", "title", "questions", "stored at")
+        for entry in stored:
+            version = entry.version
+            table.add_row(
+                str(version.id),
+                version.survey_id,
+                version.version,
+                entry.title,
+                str(entry.questions),
+                _when(version.created_at),
+            )
+        terminal.print_table(table)
+
+    terminal.run(terminal.with_store(state.settings, work))
+
+
 # --- roster --------------------------------------------------------------------------------
 
 
@@ -203,6 +269,8 @@ def roster_import(
     slack_user_id, tags (;-separated). Bad rows are reported by line number and nothing is
     imported.
     """
+    from bot.rosters import read_roster_file
+
     state = terminal.state_of(ctx)
     try:
         roster, notes = read_roster_file(file)
@@ -267,6 +335,14 @@ def round_launch(
             "delegation (the State only) or anonymous (no one; small groups not broken down).",
         ),
     ] = Attribution.DELEGATION,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Launch even though a round of this survey that has not closed already asks "
+            "some of the same delegates (refused otherwise, naming that round).",
+        ),
+    ] = False,
 ) -> None:
     """Create a round on the survey's latest stored version; print its id alone on the last line.
 
@@ -283,6 +359,7 @@ def round_launch(
         tz=zone.key,
         remind=remind,
         attribution=attribution,
+        again=again,
     )
 
     async def work(store: Store) -> organising.Launched:
@@ -314,6 +391,8 @@ def _when(moment: datetime | None, zone: ZoneInfo | None = None) -> str:
 @round_app.command("list")
 def round_list(ctx: typer.Context) -> None:
     """Every round with its survey, audience, dates and how many have submitted."""
+    from rich.table import Table
+
     state = terminal.state_of(ctx)
 
     async def work(store: Store) -> None:
@@ -348,6 +427,8 @@ def round_status(
     ],
 ) -> None:
     """Who has answered and who has not, by delegation."""
+    from rich.table import Table
+
     state = terminal.state_of(ctx)
 
     async def work(store: Store) -> None:
@@ -386,6 +467,8 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
     if not enabled:
         yield lambda: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("exporting"),
         BarColumn(),
@@ -424,6 +507,8 @@ def export(
     rows in an order that follows neither roster nor delegations). Text that a spreadsheet
     would run as a formula is prefixed with a quote. The export is recorded in the audit log.
     """
+    from bot.exporting import write_csv, write_json, write_xlsx
+
     state = terminal.state_of(ctx)
     if format is ExportFormat.XLSX and out_file is None:
         raise terminal.fail("an .xlsx export needs --out FILE")
@@ -507,10 +592,33 @@ def run_bot(ctx: typer.Context) -> None:
 # --- commands defined beside their features ------------------------------------------------
 
 
+@app.command("demo")
+def demo(
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--folder",
+            help="Where to write the database, digest and export (new or empty); "
+            "itinera-demo-<UTC timestamp> in the working directory by default.",
+        ),
+    ] = None,
+) -> None:
+    """Play one survey round end to end on this machine, in seconds, with nothing to set up.
+
+    Creates a folder with a SQLite database, the example survey and a sample roster; starts
+    local fakes of Slack and Telegram and the real bot against them; launches a round and plays
+    a simulated week in which delegates answer (some late, one halfway, some never) and
+    reminders go out; then writes the digest (Markdown, HTML, PNG) and the export into the
+    folder and checks that their figures agree. Nothing leaves this machine.
+    """
+    from bot.demo import demo as play  # the fakes, the bot and both channels: only here
+
+    play(folder)
+
+
 def _register() -> None:
     from bot import rounds_cmd
     from bot.audit_cmd import audit
-    from bot.demo import demo
     from bot.digest_cmd import digest_command
     from bot.invites import roster_invites
     from bot.messengers import organiser_messengers
@@ -518,7 +626,6 @@ def _register() -> None:
     roster_app.command("invites")(roster_invites)
     app.command("audit")(audit)
     app.command("digest")(digest_command(organiser_messengers))
-    app.command("demo")(demo)
     round_app.command("extend")(rounds_cmd.round_extend)
     round_app.command("close")(rounds_cmd.round_close)
     round_app.command("remind")(rounds_cmd.round_remind)

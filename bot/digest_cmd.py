@@ -24,16 +24,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
 from bot import terminal
-from bot.digest_render import render_chart, render_html
 from bot.secrets import configured_secrets, mask
-from bot.settings import Settings
-from storage.database import Store
-from storage.digests import SqlAlchemyDigestQueries
 from surveys.digest import (
     DEFAULT_MIN_GROUP,
     DIGEST_LANGUAGES,
@@ -48,6 +44,10 @@ from surveys.digest import summary as digest_summary
 from surveys.errors import DeliveryError
 from surveys.ports import Clock, DigestQueries, Messenger, RoundRepository, SurveyRepository
 from surveys.service import organising
+
+if TYPE_CHECKING:  # storage and the renderers (matplotlib) load when a digest is made
+    from bot.settings import Settings
+    from storage.database import Store
 
 log = logging.getLogger("itinera.digest")
 
@@ -93,6 +93,9 @@ def digest_queries_for(store: DigestStore, queries: DigestQueries | None = None)
     own = getattr(store, "digests", None)
     if own is not None:
         return own  # type: ignore[no-any-return]
+    from storage.database import Store
+    from storage.digests import SqlAlchemyDigestQueries
+
     if isinstance(store, Store) and store.database is not None:
         return SqlAlchemyDigestQueries(store.database.sessions)
     raise TypeError(
@@ -144,6 +147,8 @@ def write_digest_files(digest: Digest, folder: Path, stem: str) -> tuple[Path, P
 
     The HTML page carries the chart inside it, so it can be forwarded alone; the PNG beside it
     is the same chart, for posts."""
+    from bot.digest_render import render_chart, render_html
+
     folder.mkdir(parents=True, exist_ok=True)
     markdown, html, png = (folder / f"{stem}{suffix}" for suffix in (".md", ".html", ".png"))
     image = render_chart(digest)
@@ -264,7 +269,7 @@ class StoreDigestService:
 
 # -- the command ----------------------------------------------------------------------------
 
-MessengerSource = Callable[[Settings, Store], AbstractAsyncContextManager[Sequence[Messenger]]]
+MessengerSource = Callable[["Settings", "Store"], AbstractAsyncContextManager[Sequence[Messenger]]]
 """Opens the messengers that post digests (the organisers' Slack channel, Telegram chat)."""
 
 

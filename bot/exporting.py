@@ -16,8 +16,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook
-
 from surveys.definition import Survey
 from surveys.export import (
     Cell,
@@ -132,6 +130,8 @@ async def write_xlsx(
     advance: Progress = lambda: None,
 ) -> int:
     """An .xlsx file in openpyxl's write-only mode, which keeps memory flat on large rounds."""
+    from openpyxl import Workbook  # only for .xlsx: keeps the CLI's start light
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="responses")
     sheet.append([xlsx_cell(column.key) for column in columns(survey, attribution=attribution)])

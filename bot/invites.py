@@ -24,13 +24,13 @@ from rich.table import Table
 
 from bot import terminal
 from bot.secrets import configured_secrets, mask
-from bot.settings import Settings
 from handlers.telegram.enrolment import IssuedCode, issue_code
 from surveys.records import Channel, Participant
 from surveys.service import organising
 from surveys.service.actors import Actor
 
 if TYPE_CHECKING:
+    from bot.settings import Settings
     from storage.database import Store
 
 

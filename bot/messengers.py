@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from bot.settings import Settings
-from storage.database import Store, SystemClock
 from surveys.pacing import MonotonicTimer
 from surveys.ports import Messenger
+
+if TYPE_CHECKING:  # storage loads when a digest is posted, not when the CLI starts
+    from bot.settings import Settings
+    from storage.database import Store
 
 
 @asynccontextmanager
@@ -21,6 +24,8 @@ async def organiser_messengers(
     settings: Settings, store: Store
 ) -> AsyncIterator[Sequence[Messenger]]:
     """The Slack and Telegram digest posters that are configured (maybe none)."""
+    from storage.database import SystemClock
+
     clock, timer, worker = SystemClock(), MonotonicTimer(), "cli"
     found: list[Messenger] = []
     closers = []

@@ -9,12 +9,11 @@ running bot (``itinera run``) sends what is due at its next tick.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot import terminal
-from storage.database import Store
 from surveys.ports import Repositories
 from surveys.records import ResponseStatus
 from surveys.reminders import (
@@ -24,6 +23,9 @@ from surveys.reminders import (
 )
 from surveys.service import organising
 from surveys.service.actors import Actor
+
+if TYPE_CHECKING:
+    from storage.database import Store
 
 RoundArgument = Annotated[
     int, typer.Argument(help="The round's id (see `itinera round list`).", **terminal.ROUND_ID)

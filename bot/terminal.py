@@ -13,21 +13,23 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from bot import secrets
-from bot.settings import Settings
-from storage import migrate
-from storage.database import Store, open_store
 from surveys import commands
 from surveys.errors import ItineraError
 from surveys.records import ID_LIMIT, ResponseStatus
 from surveys.service.actors import Actor
+
+if TYPE_CHECKING:  # SQLAlchemy and Alembic load when a command opens the database
+    from rich.table import Table
+
+    from bot.settings import Settings
+    from storage.database import Store
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -66,6 +68,8 @@ async def actor_of(store: Store, state: State) -> Actor:
 
 def state_of(ctx: typer.Context) -> State:
     """The State of the running command (built by the root callback; fresh settings if none)."""
+    from bot.settings import Settings
+
     state = ctx.find_root().obj
     return state if isinstance(state, State) else State(Settings())
 
@@ -105,6 +109,9 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 async def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
     """Open the configured database for ``work``, refusing one that is not migrated."""
+    from storage import migrate
+    from storage.database import open_store
+
     url = settings.database_url
     try:
         current = await migrate.current_revision_async(url)

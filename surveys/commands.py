@@ -1,9 +1,9 @@
 """The organisers' chat commands, one grammar for Slack (``/itinera ...``) and Telegram (``/...``).
 
 ``rounds``, ``status ROUND``, ``launch SURVEY --audience A --closes WHEN [--opens WHEN]
-[--tz ZONE]``, ``close ROUND``, ``extend ROUND --closes WHEN [--tz ZONE]``, ``digest ROUND``,
-``help``. Parsing is pure and never raises: a malformed command becomes :class:`BadCommand`
-with the problem in words.
+[--tz ZONE] [--again]``, ``close ROUND``, ``extend ROUND --closes WHEN [--tz ZONE]``,
+``digest ROUND``, ``help``. Parsing is pure and never raises: a malformed command becomes
+:class:`BadCommand` with the problem in words.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ class Launch:
     closes: str
     opens: str | None = None
     tz: str | None = None
+    again: bool = False
+    """Launch even while a round of the survey asks some of the same delegates."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ Command = (
 )
 
 _LAUNCH_OPTIONS = ("--audience", "--closes", "--opens", "--tz")
+_LAUNCH_FLAGS = ("--again",)
 _EXTEND_OPTIONS = ("--closes", "--tz")
 _ONE_ROUND: dict[str, type[RoundStatusCommand | Close | DigestCommand]] = {
     "status": RoundStatusCommand,
@@ -105,14 +108,23 @@ def _round_id(word: str) -> int | None:
     return int(digits)
 
 
-def _options(words: list[str], allowed: tuple[str, ...]) -> dict[str, str] | BadCommand:
+def _options(
+    words: list[str], allowed: tuple[str, ...], flags: tuple[str, ...] = ()
+) -> dict[str, str] | BadCommand:
+    """``--name value`` or ``--name=value`` for each of ``allowed``; a flag (no value) maps
+    to ``""``."""
     options: dict[str, str] = {}
     rest = words
     while rest:
         name, *tail = rest
+        if name in flags:
+            options[name], rest = "", tail
+            continue
         name, eq, inline = name.partition("=")
+        if name in flags:
+            return BadCommand(f"{name} takes no value")
         if name not in allowed:
-            return BadCommand(f"unknown option {name!r} (use {', '.join(allowed)})")
+            return BadCommand(f"unknown option {name!r} (use {', '.join(allowed + flags)})")
         if eq:
             options[name], rest = inline, tail
         elif tail:
@@ -125,7 +137,7 @@ def _options(words: list[str], allowed: tuple[str, ...]) -> dict[str, str] | Bad
 def _launch(args: list[str], prefix: str) -> Command:
     if not args or args[0].startswith("--"):
         return BadCommand(f"launch needs a survey id, e.g. `{prefix}launch route_alignment ...`")
-    options = _options(args[1:], _LAUNCH_OPTIONS)
+    options = _options(args[1:], _LAUNCH_OPTIONS, _LAUNCH_FLAGS)
     if isinstance(options, BadCommand):
         return options
     missing = [name for name in ("--audience", "--closes") if name not in options]
@@ -137,6 +149,7 @@ def _launch(args: list[str], prefix: str) -> Command:
         closes=options["--closes"],
         opens=options.get("--opens"),
         tz=options.get("--tz"),
+        again="--again" in options,
     )
 
 

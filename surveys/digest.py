@@ -24,8 +24,9 @@ before the delegate submitted). Answers of responses still in progress are left 
 delegate may still change them; the digest says so. A delegation has answered when at least
 one of its delegates submitted.
 
-Texts live in :mod:`surveys.digest_texts` (the six UN languages); dates, numbers, percentages,
-lists and plural forms are Babel's, for the reader's locale. In a right-to-left language every
+Texts are the ``digest.*`` messages of the gettext catalogues (:mod:`surveys.i18n`, the six UN
+languages); dates, numbers, percentages, lists and plural forms are Babel's, for the reader's
+locale. In a right-to-left language every
 value put into a text (names, numbers, survey labels in another script) is isolated with
 Unicode FSI/PDI marks, so that it keeps its own direction.
 
@@ -56,9 +57,8 @@ from babel.numbers import format_decimal as babel_format_decimal
 from babel.numbers import format_percent
 from pydantic import BaseModel, ConfigDict, Field
 
-from surveys import expressions
+from surveys import expressions, i18n
 from surveys.definition import CHOICE_TYPES, Question, QuestionType, Scale, Survey, pick
-from surveys.digest_texts import DIGEST_LANGUAGES, PLURALS, TEXTS
 from surveys.errors import ExpressionError
 from surveys.records import Attribution, ResponseStatus, Round, RoundStatus
 
@@ -480,7 +480,7 @@ class Digest(_Frozen):
     survey_id: str
     title: str
     language: str
-    """One of :data:`~surveys.digest_texts.DIGEST_LANGUAGES`."""
+    """One of :data:`DIGEST_LANGUAGES`."""
     classification: str
     """The confidentiality marking every rendering carries (``ITINERA_DIGEST_CLASSIFICATION``)."""
     generated_at: datetime
@@ -1015,8 +1015,9 @@ def _progress(
 
 # -- languages, texts and formats -----------------------------------------------------------
 
-FALLBACK_LANGUAGE = "en"
-_NBSP = "\u00a0"
+DIGEST_LANGUAGES: tuple[str, ...] = i18n.LANGUAGES
+"""The languages a digest is written in: the six official UN languages."""
+FALLBACK_LANGUAGE = i18n.SOURCE_LANGUAGE
 FSI, PDI = "\u2068", "\u2069"
 """First-strong isolate and pop directional isolate: a value keeps its own direction."""
 BIDI_MARKS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
@@ -1086,30 +1087,21 @@ def _param(value: object, language: str) -> str:
     return isolate(str(value), language)
 
 
-def _template(catalogue: Mapping[str, str], language: str) -> str:
-    return catalogue.get(_base(language)) or catalogue[FALLBACK_LANGUAGE]
-
-
 def text(key: str, language: str, **params: object) -> str:
-    """The digest text ``key`` in ``language`` (else English), with ``params`` put in.
+    """The digest text ``key`` (the catalogue message ``digest.KEY``) in ``language`` (else
+    English), with ``params`` put in.
 
     Whole numbers are written for the locale; in a right-to-left language each value is
     isolated (FSI ... PDI)."""
     values = {name: _param(value, language) for name, value in params.items()}
-    return Localized(_template(TEXTS[key], language).format_map({"nbsp": _NBSP, **values}))
-
-
-def plural_category(count: int, language: str) -> str:
-    """The CLDR plural category of ``count`` in ``language`` (``one``, ``few``, ``other``...)."""
-    return str(locale_of(language).plural_form(count))
+    return Localized(i18n.translation(f"digest.{key}", language).format_map(values))
 
 
 def plural(key: str, count: int, language: str, **params: object) -> str:
     """The plural text ``key`` in the form CLDR gives ``count`` (passed as ``{count}`` too)."""
-    forms = PLURALS[key].get(_base(language)) or PLURALS[key][FALLBACK_LANGUAGE]
-    template = forms.get(plural_category(count, language)) or forms["other"]
+    template = i18n.translation(f"digest.{key}", language, count=count)
     values = {name: _param(value, language) for name, value in {"count": count, **params}.items()}
-    return Localized(template.format_map({"nbsp": _NBSP, **values}))
+    return Localized(template.format_map(values))
 
 
 def _utc(moment: date | datetime) -> date:

@@ -10,6 +10,7 @@ Hierarchy (the branches outside the core live beside their code)::
     ├── RosterError                    a roster file has bad rows (nothing was imported)
     ├── NotFoundError                  a survey, round, participant or response does not exist
     ├── RoundError                     a round cannot be created or used as asked
+    │   └── OverlappingRoundError      the same survey is already running for some of them
     ├── ConflictError                  what was read changed before the write (try again)
     ├── NotAllowedError                the person asking may not do this (not an organiser...)
     │   └── OutOfScopeError            ...because it reaches delegations outside their regions
@@ -111,6 +112,35 @@ class NotFoundError(ItineraError):
 
 class RoundError(ItineraError):
     """A round cannot be created or used as asked."""
+
+
+class OverlappingRoundError(RoundError):
+    """A survey is launched again while a round of it, not yet closed, asks some of the same
+    delegates: refused unless the organiser says ``--again``. Names that round and the overlap
+    (how many delegates, in which delegations)."""
+
+    def __init__(
+        self,
+        *,
+        survey_id: str,
+        round_id: int,
+        closes_at: str,
+        delegates: int,
+        delegations: Sequence[str],
+    ) -> None:
+        self.survey_id = survey_id
+        self.round_id = round_id
+        self.delegates = delegates
+        self.delegations = list(delegations)
+        shown = ", ".join(self.delegations[:8])
+        if len(self.delegations) > 8:
+            shown += f" and {len(self.delegations) - 8} more"
+        where = f" in {shown}" if shown else ""
+        super().__init__(
+            f"round {round_id} of survey {survey_id!r} is not closed yet (it closes "
+            f"{closes_at}) and already asks {delegates} of these delegates{where}; "
+            "add --again to launch another round anyway"
+        )
 
 
 class ConflictError(ItineraError):

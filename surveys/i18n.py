@@ -86,24 +86,34 @@ def text(key: str, language: str, /, *, count: int | None = None, **params: obje
     isolated (:func:`isolate`). Raises ``KeyError`` for an unknown key and ``TypeError`` for
     a plural message without ``count``.
     """
-    message = _template().get(key)
-    if message is None:
-        raise KeyError(f"no message {key!r} in the catalogue template")
     chosen = language_of(language)
-    translations = _translations(chosen)
+    template = translation(key, chosen, count=count)
     values: dict[str, object] = dict(params)
-    if message.pluralizable:
-        if count is None:
-            raise TypeError(f"the message {key!r} counts something: give count=")
-        singular, plural = message.id[0], message.id[1]
-        template = translations.npgettext(key, singular, plural, count)
-    else:
-        template = translations.pgettext(key, str(message.id))
     if count is not None:
         values["count"] = number(count, chosen)
     if is_rtl(chosen):
         values = {name: isolate(str(value)) for name, value in values.items()}
     return template.format_map(values)
+
+
+def translation(key: str, language: str, /, *, count: int | None = None) -> str:
+    """The ``str.format`` template of the message ``key`` in ``language`` (see
+    :func:`language_of`), in the plural form CLDR gives ``count``, nothing filled in.
+
+    For callers that prepare their values themselves (the digest isolates only what is not
+    already written in the reader's language); everyone else calls :func:`text`. Raises like
+    :func:`text`.
+    """
+    message = _template().get(key)
+    if message is None:
+        raise KeyError(f"no message {key!r} in the catalogue template")
+    translations = _translations(language_of(language))
+    if message.pluralizable:
+        if count is None:
+            raise TypeError(f"the message {key!r} counts something: give count=")
+        singular, plural = message.id[0], message.id[1]
+        return translations.npgettext(key, singular, plural, count)
+    return translations.pgettext(key, str(message.id))
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ async def perform(
                 closes=closes,
                 opens=command.opens,
                 tz=command.tz,
+                again=command.again,
             )
             launched = await organising.launch(store, actor, request, now=now)
             return replies.launched(launched, language=language)

@@ -25,6 +25,7 @@ from surveys.definition import Survey
 from surveys.errors import (
     NotFoundError,
     OutOfScopeError,
+    OverlappingRoundError,
     Problem,
     RequestError,
     RosterError,
@@ -46,6 +47,7 @@ from surveys.records import (
     Role,
     RosterImportResult,
     Round,
+    RoundStatus,
     StatusLine,
     SurveyVersion,
     round_target,
@@ -80,6 +82,20 @@ class LaunchRequest:
     remind: str | Sequence[int] | None = None
     """Reminder steps before closing, e.g. ``3d,1d,2h`` (or minutes); None for the default."""
     attribution: Attribution = Attribution.DELEGATION
+    again: bool = False
+    """Launch even though a round of the survey that is not closed asks some of the same
+    delegates (otherwise refused with :class:`~surveys.errors.OverlappingRoundError`)."""
+
+
+@dataclass(frozen=True)
+class StoredSurvey:
+    """A stored survey version as ``itinera survey list`` shows it."""
+
+    version: SurveyVersion
+    title: str
+    """The survey's title in the asker's language (else its default)."""
+    questions: int
+    """Questions that ask something (notes left out)."""
 
 
 @dataclass(frozen=True)
@@ -262,6 +278,48 @@ async def _whole_round_within(
         require_within(actor, action, (line.delegation for line in lines))
 
 
+async def _refuse_overlap(
+    repos: Repositories, survey_id: str, members: Sequence[Participant], *, now: datetime
+) -> None:
+    """Refuse a launch whose delegates a round of the same survey, not closed yet (open or
+    scheduled), already asks: the oldest such round is named, with the overlap."""
+    wanted = {member.id: member for member in members}
+    for other in await repos.rounds.list_rounds():
+        if other.survey_id != survey_id or other.status_at(now) is RoundStatus.CLOSED:
+            continue
+        shared = [
+            line.participant
+            for line in await repos.rounds.status(other.id)
+            if line.participant.id in wanted
+        ]
+        if shared:
+            raise OverlappingRoundError(
+                survey_id=survey_id,
+                round_id=other.id,
+                closes_at=f"{other.closes_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+                delegates=len(shared),
+                delegations=sorted({p.delegation for p in shared if p.delegation}),
+            )
+
+
+# --- surveys ------------------------------------------------------------------------------------
+
+
+async def stored_surveys(store: Repositories, actor: Actor) -> list[StoredSurvey]:
+    """Every stored survey version, by survey id then oldest version first."""
+    require_organiser(actor, "list surveys")
+    async with store.transaction() as tx:
+        versions = await tx.surveys.list_versions()
+    return [
+        StoredSurvey(
+            version=version,
+            title=version.definition.title_in(actor.language),
+            questions=sum(1 for question in version.definition.questions if question.asks),
+        )
+        for version in sorted(versions, key=lambda version: (version.survey_id, version.id))
+    ]
+
+
 # --- imports ------------------------------------------------------------------------------------
 
 
@@ -411,6 +469,8 @@ async def launch(
                 f"launch to audience {audience}",
                 (known.get(member.delegation or "") for member in members),
             )
+        if not request.again:
+            await _refuse_overlap(tx, request.survey_id, members, now=now)
         created = await tx.rounds.create_round(
             survey_version_id=version.id,
             audience=audience,

@@ -118,6 +118,47 @@ def test_launch_prints_the_round_id_last_and_status_lists_everyone(cli) -> None:
     assert "route_alignment" in listing.output and "0/4" in listing.output
 
 
+def test_a_second_launch_of_an_open_survey_to_the_same_delegates_needs_again(cli) -> None:
+    first = launch(cli, "--audience", "region:African States")
+    closes = closes_in(12)
+    again = cli("round", "launch", "route_alignment", "--audience", "SEN,FRA", "--closes", closes)
+    assert again.exit_code == 1
+    assert f"error: round {first} of survey 'route_alignment' is not closed yet" in again.output
+    assert "already asks 1 of these delegates in SEN; add --again" in again.output
+    assert "Round " not in again.output  # nothing launched
+    forced = cli(
+        "round", "launch", "route_alignment", "--audience", "SEN,FRA", "--closes", closes, "--again"
+    )
+    assert forced.exit_code == 0, forced.output
+    assert int(forced.output.strip().splitlines()[-1]) == first + 1
+    assert cli("round", "close", str(first)).exit_code == 0
+    # Closing the first round leaves the second, which asks France too.
+    third = cli("round", "launch", "route_alignment", "--audience", "FRA", "--closes", closes)
+    assert f"round {first + 1} of survey 'route_alignment'" in third.output
+
+
+def test_survey_list_shows_every_stored_version(cli, tmp_path: Path) -> None:
+    empty = cli("survey", "list")
+    assert empty.exit_code == 0, empty.output
+    assert empty.output == "No surveys stored yet. Store one with `itinera survey import FILE`.\n"
+    assert cli("survey", "import", str(EXAMPLE)).exit_code == 0
+    changed = tmp_path / "v2.yaml"
+    changed.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace('version: "2026.1"', 'version: "2026.2"', 1),
+        encoding="utf-8",
+    )
+    assert cli("survey", "import", str(changed)).exit_code == 0, "version 2 stored"
+    listing = cli("survey", "list")
+    assert listing.exit_code == 0, listing.output
+    header, *rows = listing.output.strip().splitlines()
+    assert header.split() == ["id", "survey", "version", "title", "questions", "stored", "at"]
+    assert len(rows) == 2
+    title = "Route-based approach: alignment with national priorities"
+    for row, version in zip(rows, ("2026.1", "2026.2"), strict=True):
+        assert row.split()[1:3] == ["route_alignment", version]
+        assert title in row and " 28 " in row and "UTC" in row
+
+
 @pytest.mark.parametrize(
     ("audience", "message"),
     [
@@ -246,7 +287,14 @@ def test_the_cli_acts_as_a_scoped_organiser_when_the_roster_says_so(
 ) -> None:
     everyone = launch(cli, "--audience", "all")
     europe = cli(
-        "round", "launch", "route_alignment", "--closes", closes_in(9), "--audience", "FRA"
+        "round",
+        "launch",
+        "route_alignment",
+        "--closes",
+        closes_in(9),
+        "--audience",
+        "FRA",
+        "--again",
     )
     assert europe.exit_code == 0, europe.output
     france = int(europe.output.strip().splitlines()[-1])

@@ -4,13 +4,20 @@ audit log reads back filtered. On the in-memory store and each SQL backend."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from surveys.definition import Survey, load_survey
-from surveys.errors import NotAllowedError, NotFoundError, RequestError, RoundError
+from surveys.errors import (
+    NotAllowedError,
+    NotFoundError,
+    OverlappingRoundError,
+    RequestError,
+    RoundError,
+)
 from surveys.membership import audience_problems
 from surveys.records import Attribution, Audience, Delegation, Participant, ParticipantData, Role
 from surveys.roster import Roster
@@ -221,3 +228,77 @@ async def test_a_round_id_no_store_can_hold_is_not_found(any_store: Any) -> None
             await organising.status(store, OLGA, round_id)
         with pytest.raises(NotFoundError):
             await organising.audit_trail(store, OLGA, organising.AuditQuery(round_id=round_id))
+
+
+# --- a second launch of the same survey ---------------------------------------------------------
+
+
+async def test_a_second_launch_to_an_overlapping_audience_is_refused_naming_the_round(
+    any_store: Any,
+) -> None:
+    store = await seeded(any_store)
+    first = await organising.launch(store, OLGA, launch_request("region:African States"), now=NOW)
+    with pytest.raises(OverlappingRoundError) as refused:
+        await organising.launch(store, OLGA, launch_request("FRA,SEN,NER"), now=NOW)
+    assert str(refused.value) == (
+        f"round {first.round.id} of survey 'check' is not closed yet (it closes "
+        f"{CLOSES:%Y-%m-%d %H:%M} UTC) and already asks 2 of these delegates in NER, SEN; "
+        "add --again to launch another round anyway"
+    )
+    assert (refused.value.round_id, refused.value.delegations) == (first.round.id, ["NER", "SEN"])
+    assert len(await store.rounds.list_rounds()) == 1
+
+    again = await organising.launch(store, OLGA, launch_request("FRA,SEN,NER", again=True), now=NOW)
+    assert again.participants == 3
+    # An audience that shares nobody with the open round needs no --again.
+    disjoint = await organising.launch(store, OLGA, launch_request("DEU"), now=NOW)
+    assert disjoint.participants == 1
+
+
+async def test_a_scheduled_round_counts_and_a_closed_one_does_not(any_store: Any) -> None:
+    store = await seeded(any_store)
+    later = NOW + timedelta(days=2)
+    scheduled = await organising.launch(store, OLGA, launch_request("FRA", opens=later), now=NOW)
+    with pytest.raises(RoundError, match=f"round {scheduled.round.id} of survey 'check'"):
+        await organising.launch(store, OLGA, launch_request("all"), now=NOW)
+    await organising.close(store, OLGA, scheduled.round.id, now=NOW + timedelta(hours=1))
+    relaunched = await organising.launch(
+        store, OLGA, launch_request("all"), now=NOW + timedelta(hours=2)
+    )
+    assert relaunched.participants == 5
+
+
+async def test_stored_surveys_list_every_version_with_title_and_questions(any_store: Any) -> None:
+    assert await organising.stored_surveys(any_store, OLGA) == []
+    await organising.import_survey(any_store, OLGA, SURVEY, now=NOW)
+    second = load_survey(
+        {
+            "id": "check",
+            "version": "2",
+            "title": {"en": "Check again", "fr": "Vérification"},
+            "default_language": "en",
+            "languages": ["en", "fr"],
+            "questions": [
+                {"id": "intro", "type": "note", "label": {"en": "Hello", "fr": "Bonjour"}},
+                {"id": "q1", "type": "text", "label": {"en": "Q1?", "fr": "Q1 ?"}},
+                {"id": "q2", "type": "yes_no", "label": {"en": "Q2?", "fr": "Q2 ?"}},
+            ],
+        }
+    )
+    later = NOW + timedelta(days=1)
+    await organising.import_survey(any_store, OLGA, second, now=later)
+    listed = await organising.stored_surveys(any_store, OLGA)
+    assert [(s.version.survey_id, s.version.version, s.title, s.questions) for s in listed] == [
+        ("check", "1", "Check", 1),
+        ("check", "2", "Check again", 2),  # the note asks nothing
+    ]
+    assert [s.version.created_at for s in listed] == [NOW, later]
+    in_french = await organising.stored_surveys(any_store, replace(OLGA, language="fr"))
+    assert [s.title for s in in_french] == ["Check", "Vérification"]  # else the default
+
+
+async def test_a_delegate_may_not_list_the_stored_surveys(any_store: Any) -> None:
+    store = await seeded(any_store)
+    claire = next(p for p in await store.roster.list_participants() if p.name == "Claire")
+    with pytest.raises(NotAllowedError):
+        await organising.stored_surveys(store, Actor.command_line("claire", claire))

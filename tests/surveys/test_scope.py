@@ -61,7 +61,7 @@ async def seeded(store: Any) -> dict[str, int]:
     await organising.import_roster(store, OLGA, Roster(DELEGATIONS, PEOPLE), now=NOW)
     rounds = {}
     for name, audience in (("all", "all"), ("fra", "FRA"), ("africa", f"region:{AFRICA}")):
-        request = organising.LaunchRequest("check", audience, closes=CLOSES)
+        request = organising.LaunchRequest("check", audience, closes=CLOSES, again=True)
         rounds[name] = (await organising.launch(store, OLGA, request, now=NOW)).round.id
     return rounds
 
@@ -118,12 +118,12 @@ async def test_a_scoped_launch_outside_the_regions_is_refused_naming_what_is_out
     actor = await kofi(any_store)
     for audience in ("FRA,SEN", "all"):
         with pytest.raises(OutOfScopeError) as refused:
-            request = organising.LaunchRequest("check", audience, closes=CLOSES)
+            request = organising.LaunchRequest("check", audience, closes=CLOSES, again=True)
             await organising.launch(any_store, actor, request, now=NOW)
         assert f"FRA (France, {WEOG})" in str(refused.value)
         assert "SEN" not in ",".join(refused.value.outside)
     assert len(await any_store.rounds.list_rounds()) == len(rounds)  # nothing launched
-    request = organising.LaunchRequest("check", "SEN,NER", closes=CLOSES)
+    request = organising.LaunchRequest("check", "SEN,NER", closes=CLOSES, again=True)
     launched = await organising.launch(any_store, actor, request, now=NOW)
     assert launched.delegations == 2
 
@@ -261,7 +261,10 @@ async def test_a_delegate_may_do_no_organisers_use_case(any_store: Any) -> None:
             office_hours=HOURS,
         ),
         organising.launch(
-            any_store, claire, organising.LaunchRequest("check", "FRA", closes=CLOSES), now=NOW
+            any_store,
+            claire,
+            organising.LaunchRequest("check", "FRA", closes=CLOSES, again=True),
+            now=NOW,
         ),
         organising.record_export(any_store, claire, round_id, format="csv", now=NOW),
         organising.import_roster(any_store, claire, Roster([], []), now=NOW),

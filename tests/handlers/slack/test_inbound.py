@@ -155,6 +155,10 @@ def test_a_recorded_view_submission_fixture() -> None:
             "launch s --audience=FRA,SEN --closes 2026-12-15 --opens 2026-12-01 --tz Europe/Zurich",
             grammar.Launch("s", "FRA,SEN", "2026-12-15", "2026-12-01", "Europe/Zurich"),
         ),
+        (
+            "launch s --again --audience all --closes 2026-12-15",
+            grammar.Launch("s", "all", "2026-12-15", again=True),
+        ),
     ],
 )
 def test_commands(text: str, command: inbound.Command) -> None:
@@ -176,6 +180,7 @@ def test_commands(text: str, command: inbound.Command) -> None:
         "launch s --when x",
         "frob",
         "launch 's",
+        "launch s --audience all --closes 2026-12-15 --again=yes",
     ],
 )
 def test_bad_commands_say_why(text: str) -> None:

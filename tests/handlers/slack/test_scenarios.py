@@ -180,12 +180,12 @@ async def test_an_organiser_launches_and_closes_a_round(slack_world: Any) -> Non
     world = slack_world
     slack = world.slack
     sofia = world.user(SOFIA)
-    await step(
-        world,
-        await sofia.command(
-            "launch route_alignment --audience region:'African States' --closes 2026-06-30"
-        ),
-    )
+    command = "launch route_alignment --audience region:'African States' --closes 2026-06-30"
+    await step(world, await sofia.command(command))
+    refused = slack.responses[-1]["text"]  # the world's round 1 asks these delegates already
+    assert refused.startswith("No se ha podido hacer: round 1 of survey 'route_alignment'")
+    assert "in ETH, MAR, NER, SEN; add --again" in refused
+    await step(world, await sofia.command(f"{command} --again"))
     launched = slack.responses[-1]["text"]
     assert launched.startswith("La ronda 2 está lanzada: route_alignment versión 2026.1")
     assert "4 delegados" in launched
@@ -304,7 +304,7 @@ async def test_an_organiser_scoped_to_a_region_sees_only_its_delegations(make_wo
             "U01ORG0001,Latin American and Caribbean States\n"
         )
         await organising.import_roster(store, full, read_roster_csv(row), now=now)
-        request = organising.LaunchRequest("route_alignment", "FRA,DEU", closes=CLOSES)
+        request = organising.LaunchRequest("route_alignment", "FRA,DEU", closes=CLOSES, again=True)
         rounds["europe"] = (await organising.launch(store, full, request, now=now)).round.id
 
     async with make_world(before_start=scope_sofia) as world:

@@ -242,7 +242,7 @@ async def test_an_organiser_scoped_to_a_region_sees_only_its_delegations(
     header = "delegation,delegation_name,region,name,email,role,language,timezone,regions\n"
     await organising.import_roster(world.store, full, read_roster_csv(header + scoped), now=now)
     request = organising.LaunchRequest(
-        survey_id=world.survey.id, audience="FRA", closes=now + timedelta(days=30)
+        survey_id=world.survey.id, audience="FRA", closes=now + timedelta(days=30), again=True
     )
     france = (await organising.launch(world.store, full, request, now=now)).round.id
     olga = fake.user(8042, "Olga")

@@ -64,6 +64,7 @@ async def test_a_delegate_who_blocked_the_bot_keeps_their_answer(
                 audience=Audience("delegations", ("FRA", "SEN")),
                 closes=now + timedelta(days=9),
                 opens=now - timedelta(minutes=1),
+                again=True,  # the world's round asks them too
             ),
             now=now,
         )

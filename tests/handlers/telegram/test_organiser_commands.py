@@ -46,8 +46,21 @@ async def test_an_organiser_launches_extends_and_closes_a_round(
     await world.enrol("olga", olga.id)
     closes = day_in(world, 20)
     async with run_bot("polling") as bot:
+        # The world's round of the same survey is open and asks France and Senegal already.
         reply = await say(
             bot, fake, olga, f"/launch route_alignment --audience FRA,SEN --closes {closes}"
+        )
+        assert reply.startswith(
+            f"That was not done: round {world.round.id} of survey 'route_alignment' is not "
+            "closed yet (it closes "
+        )
+        assert "already asks 2 of these delegates in FRA, SEN; add --again" in reply
+        assert len(await world.store.rounds.list_rounds()) == 1
+        reply = await say(
+            bot,
+            fake,
+            olga,
+            f"/launch route_alignment --audience FRA,SEN --closes {closes} --again",
         )
         rounds = await world.store.rounds.list_rounds()
         launched = max(rounds, key=lambda round_: round_.id)
@@ -145,7 +158,7 @@ async def test_malformed_commands_get_what_is_wrong(
         "/launch route_alignment --audience FRA": "launch needs --closes",
         "/launch route_alignment": "launch needs --audience and --closes",
         "/launch route_alignment --audience FRA --closes 2030-01-01 --colour red": (
-            "unknown option '--colour' (use --audience, --closes, --opens, --tz)"
+            "unknown option '--colour' (use --audience, --closes, --opens, --tz, --again)"
         ),
         '/launch "route_alignment': "No closing quotation",
         "/close": "close takes one round number, e.g. /close 3",
@@ -252,7 +265,7 @@ async def test_a_launch_that_opens_later_says_when(
             fake,
             olga,
             f"/launch route_alignment --audience region:GRULAC --opens {opens}T09:00 "
-            f"--closes {closes}",
+            f"--closes {closes} --again",  # the world's round asks them too
         )
     launched = max(await world.store.rounds.list_rounds(), key=lambda round_: round_.id)
     opens_at = datetime.combine(
