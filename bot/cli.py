@@ -508,7 +508,7 @@ def run_bot(ctx: typer.Context) -> None:
 
 
 def _register() -> None:
-    from bot import rounds_cmd
+    from bot import participants_cmd, rounds_cmd
     from bot.audit_cmd import audit
     from bot.demo import demo
     from bot.digest_cmd import digest_command
@@ -517,6 +517,7 @@ def _register() -> None:
 
     roster_app.command("invites")(roster_invites)
     app.command("audit")(audit)
+    app.add_typer(participants_cmd.app, name="participant")
     app.command("digest")(digest_command(organiser_messengers))
     app.command("demo")(demo)
     round_app.command("extend")(rounds_cmd.round_extend)

@@ -39,6 +39,6 @@ def multilingual(key: str) -> str:
     return multilingual_with(key)
 
 
-def multilingual_with(key: str, **params: object) -> str:
-    """:func:`multilingual` for a message with placeholders."""
-    return "\n\n".join(text(key, language, **params) for language in GUEST_LANGUAGES)
+def multilingual_with(key: str, /, **params: str) -> str:
+    """:func:`multilingual` for a message with (text) placeholders."""
+    return "\n\n".join(text(key, language, count=None, **params) for language in GUEST_LANGUAGES)
