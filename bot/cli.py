@@ -617,7 +617,7 @@ def demo(
 
 
 def _register() -> None:
-    from bot import rounds_cmd
+    from bot import participants_cmd, rounds_cmd
     from bot.audit_cmd import audit
     from bot.digest_cmd import digest_command
     from bot.invites import roster_invites
@@ -625,6 +625,7 @@ def _register() -> None:
 
     roster_app.command("invites")(roster_invites)
     app.command("audit")(audit)
+    app.add_typer(participants_cmd.app, name="participant")
     app.command("digest")(digest_command(organiser_messengers))
     round_app.command("extend")(rounds_cmd.round_extend)
     round_app.command("close")(rounds_cmd.round_close)

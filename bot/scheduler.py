@@ -10,6 +10,8 @@ nothing, and several processes never share a job store.
 - ``tick`` runs :func:`handlers.jobs.tick_job` every ``tick_seconds`` (never two at once:
   ``max_instances=1``), and once right at start so that whatever fell due while the bot was
   down goes out (once, late);
+- ``retention`` runs :func:`handlers.jobs.retention_job` at start and every hour when
+  ``ITINERA_RETENTION_DAYS`` is set (not ``off``), purging raw bodies older than that;
 - ``weekly-digest`` runs :func:`handlers.jobs.digest_job` on ``ITINERA_DIGEST_SCHEDULE`` (e.g.
   ``"mon 08:00"``) in ``ITINERA_DIGEST_TIMEZONE``.
 
@@ -29,7 +31,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +50,8 @@ log = logging.getLogger(__name__)
 
 TICK_JOB_ID = "tick"
 DIGEST_JOB_ID = "weekly-digest"
+RETENTION_JOB_ID = "retention"
+RETENTION_EVERY = timedelta(hours=1)
 STOP_TIMEOUT_SECONDS = 30.0
 
 
@@ -95,7 +99,8 @@ def build_scheduler(
     clock: Clock,
     leader: Leadership,
 ) -> Schedule:
-    """A scheduler (not started) with the ``tick`` and ``weekly-digest`` jobs registered;
+    """A scheduler (not started) with the ``tick``, ``weekly-digest`` and (unless retention is
+    off) ``retention`` jobs registered;
     ``channels`` in the order of preference for reaching a delegate."""
     office_hours = settings.office.parsed
     schedule = parse_schedule(settings.digest.schedule)
@@ -147,6 +152,24 @@ def build_scheduler(
         max_instances=1,
         misfire_grace_time=None,
     )
+    if settings.retention.days is not None:
+        scheduler.add_job(
+            _tracked(running, jobs.retention_job),
+            trigger=IntervalTrigger(seconds=RETENTION_EVERY.total_seconds(), timezone=UTC),
+            id=RETENTION_JOB_ID,
+            name=f"purge raw bodies older than {settings.retention.days} days",
+            kwargs={
+                "store": store,
+                "days": settings.retention.days,
+                "clock": clock,
+                "leader": leader,
+            },
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
     return Schedule(scheduler, running)
 
 
@@ -184,4 +207,4 @@ class Schedule:
         return "scheduler: " + "; ".join(parts)
 
 
-__all__ = ["DIGEST_JOB_ID", "TICK_JOB_ID", "Schedule", "build_scheduler"]
+__all__ = ["DIGEST_JOB_ID", "RETENTION_JOB_ID", "TICK_JOB_ID", "Schedule", "build_scheduler"]

@@ -152,6 +152,30 @@ class OfficeSettings(_Group):
         return OfficeHours.parse(self.hours, self.days)
 
 
+RETENTION_DEFAULT_DAYS = 180
+"""Raw bodies are kept half a year by default: long enough to look into a round's problems
+after it closed, no longer than that is useful."""
+_OFF = ("", "0", "off", "none", "never")
+
+
+class RetentionSettings(_Group):
+    days: int | None = Field(
+        default=RETENTION_DEFAULT_DAYS,
+        ge=1,
+        le=36_500,
+        description="Days raw inbound events and sent outbound bodies are kept; off: forever.",
+    )
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in _OFF:
+            return None
+        if isinstance(value, str) and not value.strip().isdigit():
+            raise ValueError("use a number of days from 1 to 36500, or off")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=PREFIX,
@@ -192,6 +216,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("log_level")
     @classmethod
@@ -208,6 +233,7 @@ GROUPS: dict[str, type[_Group]] = {
     "slack": SlackSettings,
     "digest": DigestSettings,
     "office": OfficeSettings,
+    "retention": RetentionSettings,
 }
 
 
@@ -300,10 +326,12 @@ def parse_schedule(text: str) -> DigestSchedule:
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "RETENTION_DEFAULT_DAYS",
     "DigestSchedule",
     "DigestSettings",
     "HttpSettings",
     "OfficeSettings",
+    "RetentionSettings",
     "Role",
     "Settings",
     "SettingsError",

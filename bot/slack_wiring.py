@@ -164,7 +164,9 @@ def slack_receiving(
         app = create_app(
             services, inbox, signing_secret=signing_secret, socket_mode=app_token is not None
         )
-        return SlackRuntime(app=app, services=services, app_token=app_token)
+        return SlackRuntime(
+            app=app, services=services, app_token=app_token, signing_secret=signing_secret
+        )
 
     return SlackReceiving(services, SlackEvents(services), make_runtime)
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from surveys.ports import Clock, Messenger, Repositories
 from surveys.reminders import OfficeHours
-from surveys.service import delivery
+from surveys.rights import Purged
+from surveys.service import delivery, rights
 from surveys.service.leadership import Leadership
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,26 @@ async def tick_job(
     if report.eventful:
         log.info("tick at %s: %s", now.isoformat(timespec="seconds"), report.summary())
     return report
+
+
+async def retention_job(
+    store: Repositories, *, days: int, clock: Clock, leader: Leadership
+) -> Purged | None:
+    """Purge raw bodies older than ``days`` (see :func:`surveys.service.rights.purge_expired`),
+    if this process leads; None if it does not."""
+    if not await leader.hold():
+        return None
+    purged = await rights.purge_expired(store, days=days, now=clock.now())
+    if purged.inbound or purged.outbound or purged.enrolment_failures:
+        log.info(
+            "retention (%s days): %s inbound events deleted, %s sent message bodies emptied, "
+            "%s old enrolment failures dropped",
+            days,
+            purged.inbound,
+            purged.outbound,
+            purged.enrolment_failures,
+        )
+    return purged
 
 
 async def digest_job(

@@ -30,6 +30,7 @@ from storage.scope import SessionScope
 from storage.tables import (
     AnswerRow,
     EnrolmentCodeRow,
+    EnrolmentFailureRow,
     IdentityRow,
     OutboundMessageRow,
     ParticipantRow,
@@ -124,6 +125,20 @@ class SqlAlchemyIdentityRepository:
             )
         if found is None:
             raise NotFoundError("participant", participant_id)
+
+    async def unlink(self, participant_id: int, channel: str) -> Identity | None:
+        async with self._scope.writing() as session:
+            row = await session.get(IdentityRow, (participant_id, channel))
+            if row is None:
+                return None
+            removed = Identity(
+                participant_id=row.participant_id,
+                channel=row.channel,
+                external_id=row.external_id,
+                address=row.address,
+            )
+            await session.delete(row)
+        return removed
 
     async def participations(self, participant_id: int) -> Sequence[tuple[Round, Response]]:
         """Newest round first; two queries whatever the number of rounds."""
@@ -225,6 +240,16 @@ class SqlAlchemyEnrolmentRepository:
                 .execution_options(synchronize_session=False)
             )
             if participant_id is not None:
+                linked = await session.get(IdentityRow, (participant_id, channel))
+                if linked is not None and linked.external_id != external_id:
+                    # Give the code back unused: the organiser decides (IdentityRepository.unlink).
+                    await session.execute(
+                        update(EnrolmentCodeRow)
+                        .where(EnrolmentCodeRow.code_hash == code_hash)
+                        .values(used_at=None, used_by_external_id=None)
+                        .execution_options(synchronize_session=False)
+                    )
+                    return Enrolment(EnrolmentOutcome.LINKED_ELSEWHERE, participant_id)
                 await link_identity(session, participant_id, channel, external_id, now)
                 return Enrolment(EnrolmentOutcome.ENROLLED, participant_id)
             row = (
@@ -240,6 +265,25 @@ class SqlAlchemyEnrolmentRepository:
         if row.used_at is not None:
             return Enrolment(EnrolmentOutcome.USED)
         return Enrolment(EnrolmentOutcome.EXPIRED)
+
+    async def record_failure(self, *, channel: str, external_id: str, now: datetime) -> None:
+        async with self._scope.writing() as session:
+            session.add(EnrolmentFailureRow(channel=channel, external_id=external_id, at=now))
+
+    async def recent_failures(
+        self, *, channel: str, external_id: str, since: datetime
+    ) -> Sequence[datetime]:
+        async with self._scope.reading() as session:
+            found = await session.scalars(
+                select(EnrolmentFailureRow.at)
+                .where(
+                    EnrolmentFailureRow.channel == channel,
+                    EnrolmentFailureRow.external_id == external_id,
+                    EnrolmentFailureRow.at >= since,
+                )
+                .order_by(EnrolmentFailureRow.at, EnrolmentFailureRow.id)
+            )
+            return list(found)
 
 
 __all__ = [

@@ -32,6 +32,7 @@ from storage.channel_repositories import (
     SqlAlchemyEnrolmentRepository,
     SqlAlchemyIdentityRepository,
 )
+from storage.personal_data import SqlAlchemyPersonalData
 from storage.queues import (
     SqlAlchemyEventInbox,
     SqlAlchemyLeaseRepository,
@@ -55,6 +56,7 @@ from surveys.ports import (
     IdentityRepository,
     LeaseRepository,
     MessageOutbox,
+    PersonalDataRepository,
     ResponseRepository,
     RosterRepository,
     RoundRepository,
@@ -165,6 +167,7 @@ class Store:
     audit: AuditLog
     identities: IdentityRepository
     enrolments: EnrolmentRepository
+    personal: PersonalDataRepository
     events: EventInbox
     messages: MessageOutbox
     screens: ScreenRepository
@@ -207,6 +210,7 @@ def _repositories(scope: SessionScope, *, clock: Clock, cache: SurveyCache) -> S
         audit=SqlAlchemyAuditLog(scope),
         identities=SqlAlchemyIdentityRepository(scope, clock=clock),
         enrolments=SqlAlchemyEnrolmentRepository(scope),
+        personal=SqlAlchemyPersonalData(scope, clock=clock),
         events=SqlAlchemyEventInbox(scope),
         messages=SqlAlchemyMessageOutbox(scope),
         screens=SqlAlchemyScreenRepository(scope),

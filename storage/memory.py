@@ -42,6 +42,7 @@ from surveys.ports import (
     IdentityRepository,
     LeaseRepository,
     MessageOutbox,
+    PersonalDataRepository,
     ResponseRepository,
     RosterRepository,
     RoundRepository,
@@ -89,6 +90,20 @@ from surveys.records import (
     utc,
 )
 from surveys.reminders import WAITING
+from surveys.rights import (
+    ERASED,
+    EnrolmentCodeRecord,
+    Erasure,
+    ErasureRequest,
+    PersonalData,
+    Purged,
+    ResponseData,
+    actor_erased,
+    actor_is,
+    erased_email,
+    erased_name,
+    mentions,
+)
 
 # -- the repositories ------------------------------------------------------------------------
 
@@ -664,6 +679,16 @@ class InMemoryIdentityRepository:
         participant = await self._roster.get_participant(participant_id)
         self._roster.participants[participant_id] = replace(participant, timezone=timezone)
 
+    async def unlink(self, participant_id: int, channel: str) -> Identity | None:
+        removed = await self.identity(participant_id, channel)
+        if removed is None:
+            return None
+        participant = self._roster.participants[participant_id]
+        self._roster.identities.pop((channel, removed.external_id), None)
+        self._roster.addresses.pop((participant_id, channel), None)
+        self._roster.participants[participant_id] = _with_identity(participant, channel, None)
+        return removed
+
     async def participations(self, participant_id: int) -> Sequence[tuple[Round, Response]]:
         found = [
             (self._rounds.rounds[stored.response.round_id], stored.current())
@@ -680,6 +705,7 @@ class _Code:
     expires_at: datetime
     used_at: datetime | None = None
     used_by_external_id: str | None = None
+    created_at: datetime | None = None
 
 
 class InMemoryEnrolmentRepository:
@@ -687,6 +713,8 @@ class InMemoryEnrolmentRepository:
         self._roster = roster
         self.codes: dict[str, _Code] = {}
         """code hash -> the code."""
+        self.failures: list[tuple[str, str, datetime]] = []
+        """(channel, external id, when) of each wrong code, in the order they came."""
 
     async def issue(
         self,
@@ -708,7 +736,7 @@ class InMemoryEnrolmentRepository:
                 and code.expires_at > now
             ):
                 code.expires_at = now
-        self.codes[code_hash] = _Code(participant_id, channel, expires_at)
+        self.codes[code_hash] = _Code(participant_id, channel, expires_at, created_at=now)
 
     async def redeem(
         self, *, channel: str, code_hash: str, external_id: str, now: datetime
@@ -721,10 +749,26 @@ class InMemoryEnrolmentRepository:
             return Enrolment(EnrolmentOutcome.USED)
         if now >= code.expires_at:
             return Enrolment(EnrolmentOutcome.EXPIRED)
+        linked = self._roster.external_id(code.participant_id, channel)
+        if linked is not None and linked != external_id:
+            return Enrolment(EnrolmentOutcome.LINKED_ELSEWHERE, code.participant_id)
         code.used_at, code.used_by_external_id = now, external_id
         participant = self._roster.participants[code.participant_id]
         self._roster.link(participant, channel, external_id)
         return Enrolment(EnrolmentOutcome.ENROLLED, code.participant_id)
+
+    async def record_failure(self, *, channel: str, external_id: str, now: datetime) -> None:
+        self.failures.append((channel, external_id, utc(now)))
+
+    async def recent_failures(
+        self, *, channel: str, external_id: str, since: datetime
+    ) -> Sequence[datetime]:
+        since = utc(since)
+        return sorted(
+            at
+            for failed_on, who, at in self.failures
+            if (failed_on, who) == (channel, external_id) and at >= since
+        )
 
 
 # -- queues ----------------------------------------------------------------------------------
@@ -1132,6 +1176,219 @@ class InMemoryLeaseRepository:
         ]
 
 
+# -- personal data ---------------------------------------------------------------------------
+
+
+class InMemoryPersonalData:
+    """:class:`~surveys.ports.PersonalDataRepository` over the other in-memory repositories."""
+
+    def __init__(
+        self,
+        *,
+        rounds: InMemoryRoundRepository,
+        identities: InMemoryIdentityRepository,
+        enrolments: InMemoryEnrolmentRepository,
+        audit: InMemoryAuditLog,
+        events: InMemoryEventInbox,
+        messages: InMemoryMessageOutbox,
+        screens: InMemoryScreenRepository,
+    ) -> None:
+        self._rounds = rounds
+        self._roster = rounds.roster
+        self._identities = identities
+        self._enrolments = enrolments
+        self._audit = audit
+        self._events = events
+        self._messages = messages
+        self._screens = screens
+
+    async def _linked(self, participant_id: int) -> list[Identity]:
+        found = [
+            await self._identities.identity(participant_id, channel)
+            for channel in sorted(
+                {c for (c, _), p in self._roster.identities.items() if p == participant_id}
+            )
+        ]
+        return [identity for identity in found if identity is not None]
+
+    def _theirs(self, participant_id: int) -> list[_StoredResponse]:
+        return sorted(
+            (
+                stored
+                for stored in self._rounds.responses.values()
+                if stored.response.participant_id == participant_id
+            ),
+            key=lambda stored: stored.response.round_id,
+        )
+
+    def _events_of(
+        self, identities: Sequence[Identity], response_ids: set[int]
+    ) -> list[_QueuedEvent]:
+        accounts = {(i.channel, i.external_id) for i in identities}
+        return [
+            queued
+            for _, queued in sorted(self._events.events.items())
+            if (queued.event.channel, queued.event.subject) in accounts
+            or queued.event.target.response_id in response_ids
+        ]
+
+    def _messages_to(
+        self, participant_id: int, identities: Sequence[Identity]
+    ) -> list[_QueuedMessage]:
+        addresses = {
+            (i.channel, address)
+            for i in identities
+            for address in (i.external_id, i.address)
+            if address
+        }
+        return [
+            queued
+            for _, queued in sorted(self._messages.messages.items())
+            if queued.message.participant_id == participant_id
+            or (
+                queued.message.screen is not None
+                and queued.message.screen.participant_id == participant_id
+            )
+            or (queued.message.channel, queued.message.address) in addresses
+        ]
+
+    def _failures_of(self, identities: Sequence[Identity]) -> list[tuple[str, str, datetime]]:
+        accounts = {(i.channel, i.external_id) for i in identities}
+        return [f for f in self._enrolments.failures if (f[0], f[1]) in accounts]
+
+    async def about(self, participant_id: int) -> PersonalData:
+        participant = await self._roster.get_participant(participant_id)
+        identities = await self._linked(participant_id)
+        theirs = self._theirs(participant_id)
+        response_ids = {stored.response.id for stored in theirs}
+        codes = [
+            EnrolmentCodeRecord(
+                channel=code.channel,
+                created_at=code.created_at or code.expires_at,
+                expires_at=code.expires_at,
+                used_at=code.used_at,
+                used_by=code.used_by_external_id,
+            )
+            for code in self._enrolments.codes.values()
+            if code.participant_id == participant_id
+        ]
+        screens = sorted(
+            (s for s in self._screens.screens.values() if s.participant_id == participant_id),
+            key=lambda screen: (screen.channel, screen.response_id),
+        )
+        return PersonalData(
+            participant=participant,
+            delegation=self._roster.delegations.get(participant.delegation or ""),
+            identities=identities,
+            enrolment_codes=codes,
+            responses=[ResponseData(stored.current(), list(stored.history)) for stored in theirs],
+            inbound=[queued.event for queued in self._events_of(identities, response_ids)],
+            outbound=[queued.record() for queued in self._messages_to(participant_id, identities)],
+            screens=screens,
+            audit=[
+                replace(entry, details=dict(entry.details))
+                for entry in self._audit._entries
+                if mentions(entry, participant_id, participant.email)
+            ],
+            enrolment_failures=sorted(at for _, _, at in self._failures_of(identities)),
+        )
+
+    async def erase(self, request: ErasureRequest, *, now: datetime) -> Erasure:
+        participant_id, now = request.participant_id, utc(now)
+        participant = await self._roster.get_participant(participant_id)
+        email = participant.email
+        identities = await self._linked(participant_id)
+        theirs = self._theirs(participant_id)
+        answers = 0
+        for stored in theirs:
+            questions = request.free_text.get(stored.response.id, frozenset())
+            for question_id in questions:
+                if stored.answers.get(question_id) is not None:
+                    stored.answers[question_id] = None
+                    answers += 1
+            for index, change in enumerate(stored.history):
+                if change.question_id in questions and change.value is not None:
+                    stored.history[index] = replace(change, value=None)
+                    answers += 1
+            stored.invite_at = stored.remind_at = None
+        events = self._events_of(identities, {stored.response.id for stored in theirs})
+        for queued in events:
+            event = queued.event
+            if event.processed_at is None:
+                event = replace(event, processed_at=now, error=ERASED)
+                queued.claimed_by = queued.lease_until = None
+            queued.event = replace(event, payload="", subject="")
+        messages = self._messages_to(participant_id, identities)
+        for sending in messages:
+            message = sending.message
+            if message.status is not SENT:
+                message = replace(
+                    message, status=FAILED, error=ERASED, round_id=None, updated_at=now
+                )
+                sending.claimed_by = sending.lease_until = None
+            sending.message = replace(message, body={}, address="", sent_address=None)
+        screens = [
+            key
+            for key, screen in self._screens.screens.items()
+            if screen.participant_id == participant_id
+        ]
+        for key in screens:
+            del self._screens.screens[key]
+        codes = [
+            h for h, code in self._enrolments.codes.items() if code.participant_id == participant_id
+        ]
+        for code_hash in codes:
+            del self._enrolments.codes[code_hash]
+        failed = self._failures_of(identities)
+        self._enrolments.failures = [f for f in self._enrolments.failures if f not in failed]
+        for identity in identities:
+            await self._identities.unlink(participant_id, identity.channel)
+        audit = 0
+        for index, entry in enumerate(self._audit._entries):
+            if actor_is(entry.actor, email):
+                self._audit._entries[index] = replace(
+                    entry, actor=actor_erased(entry.actor, email, participant_id)
+                )
+                audit += 1
+        self._roster.participants[participant_id] = replace(
+            self._roster.participants[participant_id],
+            name=erased_name(participant_id),
+            email=erased_email(participant_id),
+            tags=(),
+        )
+        return Erasure(
+            participant_id=participant_id,
+            identities=len(identities),
+            enrolment_codes=len(codes),
+            answers=answers,
+            inbound=len(events),
+            outbound=len(messages),
+            screens=len(screens),
+            audit=audit,
+        )
+
+    async def purge(self, *, before: datetime) -> Purged:
+        before = utc(before)
+        old = [
+            event_id
+            for event_id, queued in self._events.events.items()
+            if queued.event.processed_at is not None and queued.event.received_at < before
+        ]
+        for event_id in old:
+            event = self._events.events.pop(event_id).event
+            self._events._keys.pop((event.channel, event.key), None)
+        emptied = 0
+        for queued in self._messages.messages.values():
+            message = queued.message
+            if message.status is SENT and message.updated_at < before and message.body:
+                queued.message = replace(message, body={})
+                emptied += 1
+        kept = [f for f in self._enrolments.failures if f[2] >= before]
+        dropped = len(self._enrolments.failures) - len(kept)
+        self._enrolments.failures = kept
+        return Purged(before=before, inbound=len(old), outbound=emptied, enrolment_failures=dropped)
+
+
 class InMemoryStore:
     """The same repositories as :class:`storage.database.Store`, kept in dicts."""
 
@@ -1147,6 +1404,15 @@ class InMemoryStore:
         self.events = InMemoryEventInbox(self.roster, self.screens)
         self.messages = InMemoryMessageOutbox(self.screens)
         self.leases = InMemoryLeaseRepository()
+        self.personal = InMemoryPersonalData(
+            rounds=self.rounds,
+            identities=self.identities,
+            enrolments=self.enrolments,
+            audit=self.audit,
+            events=self.events,
+            messages=self.messages,
+            screens=self.screens,
+        )
         self._writer = asyncio.Lock()
         self._joined = False
 
@@ -1213,6 +1479,7 @@ if TYPE_CHECKING:  # mypy proves the fakes implement the ports
         MessageOutbox,
         ScreenRepository,
         LeaseRepository,
+        PersonalDataRepository,
     ]:
         return (
             store.surveys,
@@ -1226,6 +1493,7 @@ if TYPE_CHECKING:  # mypy proves the fakes implement the ports
             store.messages,
             store.screens,
             store.leases,
+            store.personal,
         )
 
 
@@ -1236,6 +1504,7 @@ __all__ = [
     "InMemoryIdentityRepository",
     "InMemoryLeaseRepository",
     "InMemoryMessageOutbox",
+    "InMemoryPersonalData",
     "InMemoryResponseRepository",
     "InMemoryRosterRepository",
     "InMemoryRoundRepository",

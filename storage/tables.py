@@ -306,6 +306,20 @@ class EnrolmentCodeRow(Base):
     created_at: Mapped[datetime]
 
 
+class EnrolmentFailureRow(Base):
+    """A wrong enrolment code received from one channel account: what throttling counts."""
+
+    __tablename__ = "enrolment_failures"
+    __table_args__ = (
+        Index("ix_enrolment_failures_channel_external_id_at", "channel", "external_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
 def _partial(condition: str) -> dict[str, Any]:
     """Index keywords for a partial index (``WHERE condition``), on SQLite and PostgreSQL."""
     return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
@@ -467,6 +481,7 @@ __all__ = [
     "DelegationRow",
     "DigestRunRow",
     "EnrolmentCodeRow",
+    "EnrolmentFailureRow",
     "IdentityRow",
     "InboundEventRow",
     "JSONValue",

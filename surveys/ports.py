@@ -45,6 +45,7 @@ from surveys.records import (
     StatusLine,
     SurveyVersion,
 )
+from surveys.rights import Erasure, ErasureRequest, PersonalData, Purged
 
 
 class Clock(Protocol):
@@ -234,6 +235,11 @@ class IdentityRepository(Protocol):
         """Every round the participant was invited to, newest first, with their response."""
         ...
 
+    async def unlink(self, participant_id: int, channel: str) -> Identity | None:
+        """Forget the participant's account on ``channel`` and its address: the next code they
+        redeem may link another account. The identity removed, if any."""
+        ...
+
 
 class EnrolmentRepository(Protocol):
     """One-time enrolment codes, stored as hashes only."""
@@ -253,7 +259,45 @@ class EnrolmentRepository(Protocol):
     async def redeem(
         self, *, channel: str, code_hash: str, external_id: str, now: datetime
     ) -> Enrolment:
-        """Use a code once: link ``external_id`` to its participant, in one transaction."""
+        """Use a code once: link ``external_id`` to its participant, in one transaction.
+
+        A participant already linked to another account on the channel is not linked again
+        (``LINKED_ELSEWHERE``, the code stays unused): an organiser unlinks the old account
+        first (:meth:`IdentityRepository.unlink`)."""
+        ...
+
+    async def record_failure(self, *, channel: str, external_id: str, now: datetime) -> None:
+        """Remember that a wrong (unknown, used or expired) code came from this account."""
+        ...
+
+    async def recent_failures(
+        self, *, channel: str, external_id: str, since: datetime
+    ) -> Sequence[datetime]:
+        """When this account sent wrong codes at or after ``since``, oldest first."""
+        ...
+
+
+class PersonalDataRepository(Protocol):
+    """What is kept about one person, their erasure, and the purge of old raw bodies."""
+
+    async def about(self, participant_id: int) -> PersonalData:
+        """Everything stored about the participant; raises NotFoundError."""
+        ...
+
+    async def erase(self, request: ErasureRequest, *, now: datetime) -> Erasure:
+        """Remove the participant's personal data, keeping their row, role, delegation and
+        responses (see :mod:`surveys.rights`): name and email replaced, tags, channel links,
+        addresses, enrolment codes and failures, live screens removed, the free-text answers
+        ``request`` names blanked (current and history), the raw bodies of events from them
+        and messages to them emptied (unprocessed events and unsent messages are stopped,
+        recorded as ``erased``), their email in audit actors replaced by their id, and their
+        invitations and reminders no longer planned. Raises NotFoundError."""
+        ...
+
+    async def purge(self, *, before: datetime) -> Purged:
+        """Retention: delete processed inbound events received before ``before``, empty the
+        body of sent outbound messages last changed before it, drop older enrolment
+        failures. Unprocessed events, unsent and failed messages are kept whole."""
         ...
 
 
@@ -512,6 +556,9 @@ class Repositories(Protocol):
 
     @property
     def enrolments(self) -> EnrolmentRepository: ...
+
+    @property
+    def personal(self) -> PersonalDataRepository: ...
 
     @property
     def events(self) -> EventInbox: ...

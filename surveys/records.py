@@ -289,6 +289,10 @@ class EnrolmentOutcome(StrEnum):
     UNKNOWN = "unknown"
     USED = "used"
     EXPIRED = "expired"
+    LINKED_ELSEWHERE = "linked_elsewhere"
+    """The participant is linked to another account on the channel (the code stays unused)."""
+    THROTTLED = "throttled"
+    """Too many wrong codes came from this account lately: the code was not looked at."""
 
 
 @dataclass(frozen=True)

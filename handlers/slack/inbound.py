@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from handlers.slack import blocks
 from handlers.slack.errors import InboundError
@@ -259,6 +261,86 @@ def to_event(body: Mapping[str, Any]) -> NewInboundEvent | None:
         target=target,
         from_screen=from_screen,
     )
+
+
+# --- requests Bolt is not given ----------------------------------------------------------------
+
+MAX_DEPTH = 64
+"""The deepest nesting a Slack payload may have (Slack's own stay under 20 levels)."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SHAPES: dict[str, tuple[str, type]] = {
+    "event_callback": ("event", dict),
+    "block_actions": ("actions", list),
+    "view_submission": ("view", dict),
+    "view_closed": ("view", dict),
+}
+"""For each kind of payload, the member it cannot be without, and its JSON type."""
+
+
+def request_problem(body: bytes, content_type: str) -> str | None:
+    """Why a (signed) request cannot be a Slack request, for a 400; None if it may be one.
+
+    Bolt assumes a well-formed request and fails on anything else (invalid UTF-8, a JSON
+    array, nesting deep enough to exhaust the parser, a ``block_actions`` without actions), so
+    these are refused before it sees them. The payload must be a JSON object (the body's own
+    for JSON, the ``payload`` field of a form), nested at most :data:`MAX_DEPTH` deep, holding
+    no lone surrogate, and carrying what its ``type`` cannot be without; a form without a
+    ``payload`` (a slash command) needs one ``command`` and one ``user_id``."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the body is not UTF-8"
+    if "application/json" in content_type.lower():
+        raw = text
+    else:
+        try:
+            fields = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+        except ValueError:
+            return "the form cannot be read"
+        if "payload" not in fields:
+            if any(len(fields.get(name, ())) != 1 for name in ("command", "user_id")):
+                return "a command needs one command and one user_id"
+            return _text_problem(fields)
+        if len(fields["payload"]) != 1:
+            return "a form holds one payload"
+        raw = fields["payload"][0]
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        return "the payload is not JSON"
+    if not isinstance(parsed, dict):
+        return "the payload is not a JSON object"
+    problem = _text_problem(parsed)
+    if problem:
+        return problem
+    shape = _SHAPES.get(str(parsed.get("type")))
+    if shape is not None:
+        name, kind = shape
+        member = parsed.get(name)
+        if not isinstance(member, kind) or not member:
+            return f"a {parsed['type']} payload without {name}"
+        if isinstance(member, list) and not all(isinstance(item, dict) for item in member):
+            return f"a {parsed['type']} payload whose {name} are not objects"
+    return None
+
+
+def _text_problem(value: object) -> str | None:
+    """Too deep, or a lone surrogate somewhere (walked without recursion)."""
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return f"the payload is nested deeper than {MAX_DEPTH} levels"
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return "the payload holds a lone surrogate"
+        elif isinstance(item, dict):
+            pending.extend((key, depth + 1) for key in item)
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend((child, depth + 1) for child in item)
+    return None
 
 
 # --- inbox keys -------------------------------------------------------------------------------

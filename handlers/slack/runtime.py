@@ -8,17 +8,21 @@ from before (received but never applied) is the inbox worker's, whichever proces
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
-from collections.abc import Sequence
+import re
+import time
+from collections.abc import Mapping, Sequence
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from handlers.slack import listeners
+from handlers.slack import inbound, listeners
 from handlers.slack.services import SlackServices
 
 log = logging.getLogger("itinera.slack")
@@ -47,6 +51,27 @@ def create_app(
     return app
 
 
+SIGNATURE_MAX_AGE_SECONDS = 300
+"""How old a signed request may be (Slack's own rule: five minutes)."""
+_TIMESTAMP = re.compile(r"^\d{1,12}$")
+
+
+def signed(secret: str, body: bytes, headers: Mapping[str, str], *, now: float) -> bool:
+    """Whether the request carries Slack's v0 signature of these exact bytes, made within
+    five minutes of ``now`` (POSIX seconds: the real time, as Slack and Bolt use). Computed
+    over the raw bytes, so a body that is not UTF-8, or a timestamp that is not a number, is
+    simply not signed (the SDK's verifier would raise on them)."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    given = headers.get("x-slack-signature", "")
+    if not _TIMESTAMP.match(timestamp) or not given.isascii():
+        return False
+    if abs(now - int(timestamp)) > SIGNATURE_MAX_AGE_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    wanted = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(wanted.encode(), given.encode())
+
+
 class SlackRuntime:
     """Implements :class:`handlers.runtime.ChannelRuntime` for Slack: receives only. What was
     stored is applied by the inbox worker; what is enqueued is sent by the Slack sender."""
@@ -54,9 +79,15 @@ class SlackRuntime:
     name = "slack"
 
     def __init__(
-        self, *, app: AsyncApp, services: SlackServices, app_token: str | None = None
+        self,
+        *,
+        app: AsyncApp,
+        services: SlackServices,
+        app_token: str | None = None,
+        signing_secret: str | None = None,
     ) -> None:
         self.app = app
+        self._signing_secret = signing_secret or None
         self.services = services
         self._app_token = app_token
         self._http = AsyncSlackRequestHandler(app)
@@ -72,6 +103,18 @@ class SlackRuntime:
         return [Route(EVENTS_PATH, self._events, methods=["POST"])]
 
     async def _events(self, request: Request) -> Response:
+        """Bolt handles what is signed and well-formed; anything else is answered here (401
+        unsigned, 400 malformed, logged), so that no request reaches code that would fail on
+        it and answer 500 (which Slack retries)."""
+        body = await request.body()  # Starlette keeps it: Bolt reads the same bytes
+        if self._signing_secret is not None and not signed(
+            self._signing_secret, body, request.headers, now=time.time()
+        ):
+            return PlainTextResponse("invalid signature", status_code=401)
+        problem = inbound.request_problem(body, request.headers.get("content-type", ""))
+        if problem is not None:
+            log.warning("slack: refused a malformed request (%s)", problem)
+            return PlainTextResponse(f"malformed request: {problem}", status_code=400)
         return await self._http.handle(request)
 
     def describe(self) -> str:

@@ -37,7 +37,7 @@ from handlers.telegram.inbound import (
 from handlers.telegram.presenter import Pressed
 from handlers.telegram.render import render_reply
 from handlers.telegram.services import TelegramServices
-from handlers.telegram.texts import LANGUAGES, language_of, multilingual, text
+from handlers.telegram.texts import LANGUAGES, language_of, multilingual, multilingual_with, text
 from surveys import commands as grammar
 from surveys.conversation import Action, Screen, ScreenKind, Show
 from surveys.errors import RequestError
@@ -155,9 +155,18 @@ class TelegramEvents:
         now = self.services.clock.now()
 
         async def enrol(tx: Repositories) -> Sequence[NewMessage]:
-            result = await tx.enrolments.redeem(
-                channel=CHANNEL, code_hash=code_hash(code), external_id=event.subject, now=now
+            attempt = await delegates.enrol(
+                tx, channel=CHANNEL, code_hash=code_hash(code), external_id=event.subject, now=now
             )
+            result = attempt.enrolment
+            if attempt.retry_at is not None:
+                moment = f"{attempt.retry_at:%H:%M}"
+                refusal = (
+                    text("code_throttled", language_of(known.language), time=moment)
+                    if known
+                    else multilingual_with("code_throttled", time=moment)
+                )
+                return presenter.text_messages(chat_id, refusal, key=key)
             if result.outcome is EnrolmentOutcome.ENROLLED and result.participant_id is not None:
                 await tx.identities.set_address(result.participant_id, CHANNEL, str(chat_id))
                 await tx.rounds.invite_again(result.participant_id, now=now)
@@ -172,6 +181,7 @@ class TelegramEvents:
             refusal_key = {
                 EnrolmentOutcome.USED: "code_used",
                 EnrolmentOutcome.EXPIRED: "code_expired",
+                EnrolmentOutcome.LINKED_ELSEWHERE: "code_linked_elsewhere",
             }.get(result.outcome, "code_unknown")
             owner = known
             if owner is None and result.participant_id is not None:

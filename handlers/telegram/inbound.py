@@ -134,6 +134,31 @@ def subject(raw: Mapping[str, Any]) -> str | None:
     return None
 
 
+MAX_DEPTH = 64
+"""The deepest nesting an update may have (Telegram's stay under 15 levels)."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class TooDeep(ValueError):
+    """An update nested deeper than :data:`MAX_DEPTH`."""
+
+
+def cleaned(raw: Any, *, depth: int = 1) -> Any:
+    """The update with every lone surrogate (half of a character a client split, which no
+    database can store as text) replaced by U+FFFD; raises :class:`TooDeep` past
+    :data:`MAX_DEPTH`. Everything else is kept as sent."""
+    if depth > MAX_DEPTH:
+        raise TooDeep(f"an update nested deeper than {MAX_DEPTH} levels")
+    if isinstance(raw, str):
+        return _SURROGATE.sub("\ufffd", raw)
+    if isinstance(raw, dict):
+        return {cleaned(k, depth=depth + 1): cleaned(v, depth=depth + 1) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [cleaned(item, depth=depth + 1) for item in raw]
+    return raw
+
+
 def to_event(raw: Mapping[str, Any]) -> NewInboundEvent | None:
     """What to store for an update before Telegram gets its answer; None if it has no
     ``update_id`` (it cannot be acknowledged or told apart from a redelivery).

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from handlers.telegram.inbound import to_event
+from handlers.telegram.inbound import TooDeep, cleaned, to_event
 from surveys.ports import Clock, EventInbox
 
 log = logging.getLogger("itinera.telegram")
@@ -53,7 +53,13 @@ class Receiver:
         await self._idle.wait()
 
     async def receive(self, raw: Mapping[str, Any]) -> int | None:
-        """Store an update; its event id, or None if it was stored before or has no id."""
+        """Store an update; its event id, or None if it was stored before, has no id, or is
+        nested too deep to be one. Lone surrogates are stored as U+FFFD (see ``cleaned``)."""
+        try:
+            raw = cleaned(raw)
+        except TooDeep:
+            log.warning("Telegram sent an update nested too deep; ignored")
+            return None
         event = to_event(raw)
         if event is None:
             log.warning("Telegram sent an update without update_id; ignored: %.200r", raw)

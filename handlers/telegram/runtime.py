@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
+from handlers.telegram.inbound import TooDeep, cleaned
 from handlers.telegram.polling import ALLOWED_UPDATES, Poller
 from handlers.telegram.receiver import Receiver
 from handlers.telegram.texts import LANGUAGES, text
@@ -150,10 +151,14 @@ class TelegramRuntime:
         if len(body) > MAX_BODY:
             return PlainTextResponse("too large", status_code=413)
         try:
-            raw = json.loads(body)
-        except ValueError:
+            raw = cleaned(json.loads(body))
+        except TooDeep:
+            log.warning("Telegram: refused an update nested too deep")
+            return PlainTextResponse("nested too deep", status_code=400)
+        except (ValueError, RecursionError):
             return PlainTextResponse("malformed JSON", status_code=400)
-        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        if isinstance(update_id, bool) or not isinstance(update_id, int):
             return PlainTextResponse("not an update", status_code=400)
         try:
             stored = await self.receiver.receive(raw)

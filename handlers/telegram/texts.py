@@ -36,4 +36,9 @@ language_of = i18n.language_of
 
 def multilingual(key: str) -> str:
     """``key`` in every guest language, one paragraph each, for someone we do not know yet."""
-    return "\n\n".join(text(key, language) for language in GUEST_LANGUAGES)
+    return multilingual_with(key)
+
+
+def multilingual_with(key: str, /, **params: str) -> str:
+    """:func:`multilingual` for a message with (text) placeholders."""
+    return "\n\n".join(text(key, language, count=None, **params) for language in GUEST_LANGUAGES)

@@ -1,5 +1,9 @@
 """What delegates ask for besides answering: their current round, their rounds, preferences.
 
+Enrolment (:func:`enrol`) redeems a one-time code for a channel account, throttled per
+account: after :data:`ENROLMENT_ATTEMPTS` wrong codes within :data:`ENROLMENT_WINDOW` the
+account's codes are not even looked at until the oldest of those falls out of the window.
+
 The current round is one rule for every channel: the round of the screen the delegate was
 shown last (on any channel) while it is open; else the newest open round they have not
 submitted; else the newest open round. Typed text and ``/survey`` go there.
@@ -14,14 +18,39 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
 from surveys import engine
 from surveys.definition import Survey
 from surveys.errors import RequestError
 from surveys.ports import Repositories
-from surveys.records import Participant, Response, ResponseStatus, Round, RoundStatus
+from surveys.records import (
+    Enrolment,
+    EnrolmentOutcome,
+    Participant,
+    Response,
+    ResponseStatus,
+    Round,
+    RoundStatus,
+)
+
+ENROLMENT_ATTEMPTS = 5
+"""Wrong codes one channel account may send within :data:`ENROLMENT_WINDOW`."""
+ENROLMENT_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class EnrolAttempt:
+    """What came of a code: the enrolment (or why not), and until when a throttled account
+    waits (``outcome`` ``THROTTLED``)."""
+
+    enrolment: Enrolment
+    retry_at: datetime | None = None
+
+    @property
+    def outcome(self) -> EnrolmentOutcome:
+        return self.enrolment.outcome
 
 
 @dataclass(frozen=True)
@@ -68,6 +97,32 @@ async def current_round(
         if response.status is not ResponseStatus.SUBMITTED:
             return round_.id
     return opened[0][0].id
+
+
+async def enrol(
+    store: Repositories, *, channel: str, code_hash: str, external_id: str, now: datetime
+) -> EnrolAttempt:
+    """Redeem an enrolment code for ``external_id`` on ``channel``, unless the account sent
+    too many wrong codes lately (then the code is not looked at). A wrong code (unknown,
+    expired, or used by someone else) counts against the account; the state is in the
+    database, so every process and restart sees it. Call it inside the caller's unit of work
+    (what it records commits with the reply)."""
+    recent = await store.enrolments.recent_failures(
+        channel=channel, external_id=external_id, since=now - ENROLMENT_WINDOW
+    )
+    if len(recent) >= ENROLMENT_ATTEMPTS:
+        retry_at = recent[-ENROLMENT_ATTEMPTS] + ENROLMENT_WINDOW
+        return EnrolAttempt(Enrolment(EnrolmentOutcome.THROTTLED), retry_at=retry_at)
+    result = await store.enrolments.redeem(
+        channel=channel, code_hash=code_hash, external_id=external_id, now=now
+    )
+    wrong = result.outcome in (EnrolmentOutcome.UNKNOWN, EnrolmentOutcome.EXPIRED) or (
+        result.outcome is EnrolmentOutcome.USED
+        and await store.roster.find_by_identity(channel, external_id) is None
+    )
+    if wrong:
+        await store.enrolments.record_failure(channel=channel, external_id=external_id, now=now)
+    return EnrolAttempt(result)
 
 
 async def my_rounds(

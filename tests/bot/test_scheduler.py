@@ -20,12 +20,19 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.bootstrap import build
 from bot.digest_cmd import publish_digest
 from bot.fakes.messenger import RecordingOut
-from bot.scheduler import DIGEST_JOB_ID, TICK_JOB_ID, Schedule, build_scheduler
+from bot.scheduler import (
+    DIGEST_JOB_ID,
+    RETENTION_JOB_ID,
+    TICK_JOB_ID,
+    Schedule,
+    build_scheduler,
+)
 from bot.settings import Settings, SettingsError, load_settings, parse_schedule
 from handlers import jobs
 from storage.database import Store, open_store
 from storage.memory import InMemoryStore
 from surveys.ports import Clock, Repositories
+from surveys.queues import NewInboundEvent
 from surveys.reminders import OfficeHours, reminder_key, schedule_for
 from surveys.service.delivery import DeliveryReport, invitation_key
 from surveys.service.leadership import Leadership
@@ -135,7 +142,11 @@ def test_jobs_are_registered_with_explicit_ids_and_triggers(fixed_clock: Any) ->
         digest_classification="UNHCR internal",
     )
     scheduler = schedule.scheduler
-    assert sorted(job.id for job in scheduler.get_jobs()) == [TICK_JOB_ID, DIGEST_JOB_ID]
+    assert sorted(job.id for job in scheduler.get_jobs()) == [
+        RETENTION_JOB_ID,
+        TICK_JOB_ID,
+        DIGEST_JOB_ID,
+    ]
 
     tick = scheduler.get_job(TICK_JOB_ID)
     assert tick.func.__wrapped__ is jobs.tick_job
@@ -181,7 +192,11 @@ async def test_registering_again_replaces_the_jobs(fixed_clock: Any) -> None:
             kwargs=tick.kwargs,
             replace_existing=True,
         )
-        assert sorted(job.id for job in scheduler.get_jobs()) == [TICK_JOB_ID, DIGEST_JOB_ID]
+        assert sorted(job.id for job in scheduler.get_jobs()) == [
+            RETENTION_JOB_ID,
+            TICK_JOB_ID,
+            DIGEST_JOB_ID,
+        ]
     finally:
         scheduler.shutdown(wait=False)
 
@@ -211,6 +226,53 @@ async def test_itinera_schedules_its_channels_slack_first_then_telegram(store: S
 
 
 # --- the jobs, run directly --------------------------------------------------------------------
+
+
+async def test_the_retention_job_purges_what_is_older_than_the_setting(
+    any_store: Any, fixed_clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = fixed_clock(OPENS)
+    await any_store.events.accept(
+        NewInboundEvent("slack", "event:old", "U1", '{"text": "old"}'), now=OPENS
+    )
+    [claimed] = await any_store.events.claim(
+        worker="w", now=OPENS, lease=timedelta(seconds=60), limit=1
+    )
+    await any_store.events.complete(claimed.id, worker="w", now=OPENS)
+    await any_store.events.accept(
+        NewInboundEvent("slack", "event:waiting", "U2", '{"text": "waiting"}'), now=OPENS
+    )
+    schedule = scheduled(any_store, clock, retention_days="30")
+    job = schedule.scheduler.get_job(RETENTION_JOB_ID)
+    assert job.func.__wrapped__ is jobs.retention_job and job.kwargs["days"] == 30
+    assert isinstance(job.trigger, IntervalTrigger)
+    assert job.trigger.interval == timedelta(hours=1)
+
+    clock.current = OPENS + timedelta(days=29)
+    early = await job.func(**job.kwargs)
+    assert early is not None and early.inbound == 0
+    assert await any_store.events.get(channel="slack", key="event:old") is not None
+
+    clock.current = OPENS + timedelta(days=30, seconds=1)
+    caplog.set_level(logging.INFO, logger="handlers.jobs")
+    purged = await job.func(**job.kwargs)
+
+    assert purged is not None and purged.inbound == 1
+    assert await any_store.events.get(channel="slack", key="event:old") is None
+    assert await any_store.events.get(channel="slack", key="event:waiting") is not None
+    assert "retention (30 days): 1 inbound events deleted" in caplog.text
+    follower = scheduled(
+        any_store, clock, retention_days="30", leader=leader_of(any_store, clock, holder="b")
+    ).scheduler.get_job(RETENTION_JOB_ID)
+    assert await follower.func(**follower.kwargs) is None  # only the leader purges
+
+
+def test_retention_off_registers_no_purge(fixed_clock: Any) -> None:
+    scheduler = scheduled(InMemoryStore(), fixed_clock(OPENS), retention_days="off").scheduler
+    assert scheduler.get_job(RETENTION_JOB_ID) is None
+    assert settings().retention.days == 180
+    with pytest.raises(SettingsError, match="ITINERA_RETENTION_DAYS"):
+        settings(retention_days="six months")
 
 
 async def test_the_tick_job_delivers_with_the_injected_clock(

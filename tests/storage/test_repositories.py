@@ -332,9 +332,10 @@ async def test_redeeming_uses_the_code_before_reading_it(store: Store) -> None:
     with statements(store) as again:
         await store.enrolments.redeem(channel="telegram", code_hash="h1", external_id="8", now=T0)
 
-    # Use the code, then link: unlink old holders, insert the identity.
+    # Use the code, then link: look for a second account, unlink old holders, insert.
     assert [kind(s) for s in seen] == [
         "UPDATE enrolment_codes",
+        "SELECT FROM participant_identities",
         "DELETE FROM participant_identities",
         "INSERT INTO participant_identities",
     ]
