@@ -215,6 +215,7 @@ def build(
         handlers=handlers,
         clock=clock,
         worker=worker,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
         idle_poll=idle_poll,
         on_applied=metrics.on_applied,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Bot
 from telegram.request import HTTPXRequest
@@ -103,6 +104,7 @@ def telegram_connection(
         pacing=pacing(scale=rate_scale, timer=timer),
         clock=clock,
         worker=worker,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
         on_event=on_send,
     )
     out = TelegramOut(
