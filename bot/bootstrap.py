@@ -207,6 +207,7 @@ def build(
             digests=digests,
             poll=polls,
             poll_timeout=poll_timeout,
+            inbox_timeout=inbox_timeout,
         )
         handlers["telegram"] = telegram.events
         makers.append(telegram.make_runtime)

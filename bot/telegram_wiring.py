@@ -133,6 +133,7 @@ def telegram_receiving(
     digests: DigestService | None,
     poll: bool = True,
     poll_timeout: int = 30,
+    inbox_timeout: float = 2.0,
 ) -> TelegramReceiving:
     """The services and event handler now, the runtime once the inbox worker exists."""
     webhook = settings.telegram.mode is TelegramMode.WEBHOOK
@@ -160,6 +161,7 @@ def telegram_receiving(
             webhook_secret=secret,
             poll_bot=poll_bot,
             poll_timeout=poll_timeout,
+            inbox_timeout=inbox_timeout,
             poll=poll,
         )
 

@@ -192,11 +192,8 @@ async def fault_db() -> AsyncIterator[FaultDb]:
             yield FaultDb(rendered, schema, store)
         finally:
             await store.close()
-            if not os.environ.get("KEEPSCHEMA"):
-                async with admin.begin() as connection:
-                    await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            else:
-                print("KEPT", schema)
+            async with admin.begin() as connection:
+                await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         await admin.dispose()
 

@@ -245,7 +245,6 @@ async def test_sigkill_while_answering(make_world: Any, itinera_process: Any) ->
                 what="the late typists to be told their message came after they moved on",
             )
     finally:
-        print("DEBUG", slack.errors, slack.statuses[:40], world.telegram.webhook_deliveries[:40], drive.acknowledged())
         await slack.aclose()
 
     # Every delegate's answers are what they gave, on the question they gave it for.
