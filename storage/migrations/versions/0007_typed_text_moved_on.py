@@ -24,10 +24,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("inbound_events") as batch:
-        batch.add_column(
-            sa.Column("moved_on", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN (SQLite has it): no table copy, and the SQL can be written offline.
+    op.add_column(
+        "inbound_events",
+        sa.Column("moved_on", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
