@@ -207,6 +207,7 @@ def build(
             digests=digests,
             poll=polls,
             poll_timeout=poll_timeout,
+            inbox_timeout=inbox_timeout,
         )
         handlers["telegram"] = telegram.events
         makers.append(telegram.make_runtime)
@@ -215,6 +216,7 @@ def build(
         handlers=handlers,
         clock=clock,
         worker=worker,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
         idle_poll=idle_poll,
         on_applied=metrics.on_applied,
     )

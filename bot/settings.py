@@ -198,6 +198,13 @@ class Settings(BaseSettings):
     tick_seconds: int = Field(
         default=60, ge=5, le=3600, description="How often the scheduler looks for due work."
     )
+    claim_lease_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="How long a claimed inbound event or outbound message is its process's: "
+        "after a crash, another process (or this one restarted) takes it over after this.",
+    )
     enrolment_code_days: int = Field(
         default=14, ge=1, le=365, description="Days an enrolment code stays valid."
     )

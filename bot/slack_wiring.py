@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -109,6 +110,7 @@ def slack_connection(
         pacing=pacing(scale=rate_scale, timer=timer),
         clock=clock,
         worker=worker,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
         on_event=on_send,
     )
     identities = SlackIdentities(roster=store.roster, identities=store.identities, client=client)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Bot
 from telegram.request import HTTPXRequest
@@ -103,6 +104,7 @@ def telegram_connection(
         pacing=pacing(scale=rate_scale, timer=timer),
         clock=clock,
         worker=worker,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
         on_event=on_send,
     )
     out = TelegramOut(
@@ -131,6 +133,7 @@ def telegram_receiving(
     digests: DigestService | None,
     poll: bool = True,
     poll_timeout: int = 30,
+    inbox_timeout: float = 2.0,
 ) -> TelegramReceiving:
     """The services and event handler now, the runtime once the inbox worker exists."""
     webhook = settings.telegram.mode is TelegramMode.WEBHOOK
@@ -157,6 +160,7 @@ def telegram_receiving(
             webhook_secret=secret,
             poll_bot=poll_bot,
             poll_timeout=poll_timeout,
+            inbox_timeout=inbox_timeout,
             poll=poll,
         )
 

@@ -843,11 +843,13 @@ class InMemoryEventInbox:
             if participant_id is not None:
                 screen = self._screens.latest_of(participant_id, channel=event.channel)
                 if screen is not None:
+                    written = event.written_before
                     target = EventTarget(
                         round_id=screen.round_id,
                         response_id=screen.response_id,
                         question_id=screen.question_id,
                         version=screen.version,
+                        moved_on=written is not None and screen.shown_at > written,
                     )
         stored = QueuedEvent(
             id=next(self._ids),

@@ -168,6 +168,7 @@ _EVENT = (
     InboundEventRow.response_id,
     InboundEventRow.question_id,
     InboundEventRow.target_version,
+    InboundEventRow.moved_on,
     InboundEventRow.attempts,
     InboundEventRow.processed_at,
     InboundEventRow.error,
@@ -187,6 +188,7 @@ def _event(row: Any) -> InboundEvent:
             response_id=row.response_id,
             question_id=row.question_id,
             version=row.target_version,
+            moved_on=bool(row.moved_on),
         ),
         attempts=row.attempts,
         processed_at=row.processed_at,
@@ -244,12 +246,19 @@ class SqlAlchemyEventInbox:
                 ("target_version", LiveScreenRow.version),
             ):
                 values[name] = _latest_screen_of(event.channel, event.subject, column)
+            if event.written_before is not None:
+                shown_at = _latest_screen_of(event.channel, event.subject, LiveScreenRow.shown_at)
+                values["moved_on"] = func.coalesce(
+                    shown_at > bindparam("written_before", event.written_before, UTCDateTime()),
+                    False,
+                )
         elif event.target is not None:
             values.update(
                 round_id=event.target.round_id,
                 response_id=event.target.response_id,
                 question_id=event.target.question_id,
                 target_version=event.target.version,
+                moved_on=event.target.moved_on,
             )
         async with self._scope.writing() as session:
             dialect = dialect_of(session)

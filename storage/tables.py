@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -367,6 +368,7 @@ class InboundEventRow(Base):
     response_id: Mapped[int | None] = mapped_column(Integer)
     question_id: Mapped[str | None] = mapped_column(String(64))
     target_version: Mapped[int | None] = mapped_column(Integer)
+    moved_on: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None]

@@ -54,6 +54,9 @@ class EventTarget:
     """None with a response: the summary was shown."""
     version: int | None = None
     """The response version the screen was drawn from."""
+    moved_on: bool = False
+    """Typed text written before the screen it was taken from was shown: it answered an
+    earlier screen, so it is not applied to this one (the person is told)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class NewInboundEvent:
     target: EventTarget | None = None
     from_screen: bool = False
     """Fill ``target`` from the subject's latest live screen on the channel (typed text)."""
+    written_before: datetime | None = None
+    """With ``from_screen``: the person wrote it no later than this, by the platform's clock
+    (a retry can arrive long after). A screen shown after it was not what they answered."""
 
 
 @dataclass(frozen=True)

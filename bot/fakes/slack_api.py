@@ -713,7 +713,12 @@ class SlackUser:
         return await self.sender.event(event, **options)
 
     async def say(self, text: str, **options: Any) -> httpx.Response:
-        event = {
+        return await self.sender.event(self.message_event(text), **options)
+
+    def message_event(self, text: str) -> JSON:
+        """The ``message.im`` event of this person typing ``text`` now (to post, or to post
+        again as Slack retries it)."""
+        return {
             "type": "message",
             "channel_type": "im",
             "channel": self.dm,
@@ -721,7 +726,6 @@ class SlackUser:
             "text": text,
             "ts": f"{time.time():.6f}",
         }
-        return await self.sender.event(event, **options)
 
     def tick(self, *captions: str) -> None:
         """Tick the checkboxes with these captions in the latest message (others are unticked)."""
@@ -785,6 +789,21 @@ class SlackUser:
         **options: Any,
     ) -> httpx.Response:
         """Press a button (by caption or action id) in ``message`` (the latest by default)."""
+        payload = self.press_payload(
+            caption, action_id=action_id, message=message, action_ts=action_ts
+        )
+        return await self.sender.interaction(payload, **options)
+
+    def press_payload(
+        self,
+        caption: str | None = None,
+        *,
+        action_id: str | None = None,
+        message: FakeMessage | None = None,
+        action_ts: str | None = None,
+    ) -> JSON:
+        """The ``block_actions`` payload of a press (to post, or to post again as Slack
+        retries it)."""
         shown = message or self.screen()
         block, element = self._find(shown.blocks, caption, action_id)
         action = {
@@ -796,7 +815,7 @@ class SlackUser:
         }
         if "value" in element:
             action["value"] = element["value"]
-        return await self.sender.interaction(self._message_payload(shown, action), **options)
+        return self._message_payload(shown, action)
 
     async def select(
         self, caption: str, *, message: FakeMessage | None = None, **options: Any

@@ -31,7 +31,7 @@ import itertools
 import json
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from types import TracebackType
@@ -477,10 +477,16 @@ class FakeTelegram:
         async with self._session.post(self.webhook_url, data=body, headers=headers) as reply:
             return reply.status
 
-    async def deliver_pending(self) -> None:
-        """Try the webhook again with every update it has not accepted yet."""
+    async def deliver_pending(self, *, hold: Collection[int] = ()) -> None:
+        """Try the webhook again with every update it has not accepted yet (but those whose
+        ids are in ``hold``)."""
         for update in list(self._queue):
-            await self._post_webhook(update)
+            if update["update_id"] not in hold:
+                await self._post_webhook(update)
+
+    def pending(self) -> list[int]:
+        """Ids of the updates the webhook has not accepted yet, oldest first."""
+        return [int(update["update_id"]) for update in self._queue]
 
     # --- internals: updates ------------------------------------------------------------------
 
@@ -524,7 +530,7 @@ class FakeTelegram:
         try:
             async with self._session.post(self.webhook_url, json=update, headers=headers) as reply:
                 status = reply.status
-        except aiohttp.ClientError:
+        except (aiohttp.ClientError, OSError, TimeoutError):
             status = 0
         self.webhook_deliveries.append((int(update["update_id"]), status))
         if 200 <= status < 300 and update in self._queue:

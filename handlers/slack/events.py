@@ -182,6 +182,13 @@ class SlackEvents:
         now = self.services.clock.now()
 
         async def typed(tx: Repositories) -> Sequence[NewMessage]:
+            if target.moved_on and target.round_id is not None:
+                # Written for an earlier screen (a retry that came late): not applied here.
+                screen = await self._act(tx, participant, target.round_id, Show(), None)
+                screen = dataclasses.replace(
+                    screen, notice=texts.text("moved_on", participant.language)
+                )
+                return [presenter.screen_message(screen, where=where, key=key)]
             if target.round_id is not None and target.question_id is not None and written.strip():
                 screen = await self._act(
                     tx,

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -236,6 +237,7 @@ def to_event(body: Mapping[str, Any]) -> NewInboundEvent | None:
     payload = json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
     target: EventTarget | None = None
     from_screen = False
+    written_before: datetime | None = None
     kind = body.get("type")
     if kind == "block_actions":
         first = (body.get("actions") or [{}])[0]
@@ -253,6 +255,8 @@ def to_event(body: Mapping[str, Any]) -> NewInboundEvent | None:
     elif kind == "event_callback":
         event = body.get("event") or {}
         from_screen = isinstance(event, Mapping) and dm_text(event) is not None
+        if from_screen:
+            written_before = _written_at(event)
     return NewInboundEvent(
         channel=CHANNEL,
         key=key,
@@ -260,6 +264,7 @@ def to_event(body: Mapping[str, Any]) -> NewInboundEvent | None:
         payload=payload,
         target=target,
         from_screen=from_screen,
+        written_before=written_before,
     )
 
 
@@ -341,6 +346,14 @@ def _text_problem(value: object) -> str | None:
         elif isinstance(item, list | tuple):
             pending.extend((child, depth + 1) for child in item)
     return None
+
+
+def _written_at(event: Mapping[str, Any]) -> datetime | None:
+    """When Slack says a message was written: its ``ts`` (seconds, to the microsecond)."""
+    try:
+        return datetime.fromtimestamp(float(str(event.get("ts"))), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 # --- inbox keys -------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ Every listener does the same, whatever the request: translate it into an inbound
   event (no queue wait), else by the inbox worker in its turn;
 - already stored (a retry with ``X-Slack-Retry-Num``, a replay): acknowledged, not applied
   again;
-- the database did not answer in time: ``503``, so Slack retries rather than getting an ack
-  for something that was not stored.
+- the database did not answer in time, or failed: ``503``, so Slack retries rather than
+  getting an ack for something that was not stored (logged once per outage, not per request).
 
 A modal submission is checked before it is acknowledged (within ``services.view_budget``), so
 that a refused answer is shown in the modal; past the budget the modal closes and the outcome
@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
+from handlers.runtime import InboxOutage
 from handlers.slack import blocks, inbound
 from handlers.slack.errors import InboxUnavailable
 from handlers.slack.services import SlackServices
@@ -61,6 +62,7 @@ EVENT_ID = "itinera_event_id"
 
 def register(app: AsyncApp, services: SlackServices, inbox: Inbox) -> None:
     """Add the inbox gate and every listener of the Slack channel to ``app``."""
+    outage = InboxOutage(log, "slack")
 
     @app.middleware
     async def inbox_gate(
@@ -76,12 +78,12 @@ def register(app: AsyncApp, services: SlackServices, inbox: Inbox) -> None:
             async with asyncio.timeout(services.inbox_timeout):
                 stored = await services.store.events.accept(event, now=services.clock.now())
         except TimeoutError:
-            unavailable = InboxUnavailable(event.key, services.inbox_timeout)
-            log.warning("%s; answering 503 so that Slack retries", unavailable)
+            outage.failed(InboxUnavailable(event.key, services.inbox_timeout))
             return BoltResponse(status=503, body="")
-        except Exception:
-            log.exception("slack: the inbox could not store %s; answering 503", event.key)
+        except Exception as error:
+            outage.failed(error)
             return BoltResponse(status=503, body="")
+        outage.stored()
         if stored is None:
             log.info("slack: %s already received; not applied again", event.key)
             return BoltResponse(status=200, body="")

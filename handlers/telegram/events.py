@@ -304,6 +304,11 @@ class TelegramEvents:
                 expect = None
             if round_id is None:
                 return presenter.text_messages(chat_id, text("no_open_round", language), key=key)
+            if target.moved_on:
+                # Written for an earlier screen (a redelivery that came late): not applied.
+                screen = await self._act(tx, participant, round_id, Show(), None)
+                screen = dataclasses.replace(screen, notice=text("moved_on", language))
+                return presenter.screen_messages(screen, chat_id=chat_id, key=key, live=live)
             screen = await self._act(tx, participant, round_id, typed_answer(written), expect)
             if screen.stale:
                 screen = dataclasses.replace(screen, notice=text("moved_on", language))

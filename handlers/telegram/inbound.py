@@ -14,10 +14,12 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from handlers.telegram import callbacks
@@ -171,6 +173,7 @@ def to_event(raw: Mapping[str, Any]) -> NewInboundEvent | None:
         return None
     target: EventTarget | None = None
     from_screen = False
+    written_before: datetime | None = None
     query = raw.get("callback_query")
     message = raw.get("message")
     if isinstance(query, Mapping):
@@ -181,6 +184,11 @@ def to_event(raw: Mapping[str, Any]) -> NewInboundEvent | None:
     elif isinstance(message, Mapping):
         written = message.get("text")
         from_screen = isinstance(written, str) and not written.startswith("/")
+        date = message.get("date")
+        if from_screen and isinstance(date, int) and not isinstance(date, bool):
+            # Telegram's dates are whole seconds: written before the next one began.
+            with contextlib.suppress(ValueError, OverflowError, OSError):
+                written_before = datetime.fromtimestamp(date + 1, UTC)
     return NewInboundEvent(
         channel=CHANNEL,
         key=str(update_id),
@@ -188,4 +196,5 @@ def to_event(raw: Mapping[str, Any]) -> NewInboundEvent | None:
         payload=json.dumps(raw, separators=(",", ":"), ensure_ascii=False),
         target=target,
         from_screen=from_screen,
+        written_before=written_before,
     )

@@ -8,7 +8,8 @@ With several processes, only one polls (``poll=False`` for the others): Telegram
 ``getUpdates`` per bot at a time.
 
 The webhook answers 403 without the right ``X-Telegram-Bot-Api-Secret-Token``, 400 for a body
-that is not a JSON update, 503 when the inbox cannot store it (Telegram sends it again later),
+that is not a JSON update, 503 when the inbox cannot store it within ``inbox_timeout`` seconds
+(Telegram sends it again later; logged once per outage),
 and 200 once the update is stored (a repeat is stored once, applied once). An update of a kind
 we do not handle is stored, answered 200, and ignored.
 
@@ -18,6 +19,7 @@ applies while Itinera stops; the channel's connection closes it last.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -30,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
+from handlers.runtime import InboxOutage
 from handlers.telegram.inbound import TooDeep, cleaned
 from handlers.telegram.polling import ALLOWED_UPDATES, Poller
 from handlers.telegram.receiver import Receiver
@@ -64,6 +67,7 @@ class TelegramRuntime:
         poll_bot: Bot | None = None,
         poll_timeout: int = 30,
         poll: bool = True,
+        inbox_timeout: float = 2.0,
     ) -> None:
         if webhook and not webhook_secret:
             raise ValueError("webhook mode needs a secret")
@@ -81,6 +85,8 @@ class TelegramRuntime:
             else None
         )
         self._started = False
+        self._inbox_timeout = inbox_timeout
+        self._outage = InboxOutage(log, "telegram")
 
     # --- ChannelRuntime ------------------------------------------------------------------------
 
@@ -161,16 +167,12 @@ class TelegramRuntime:
         if isinstance(update_id, bool) or not isinstance(update_id, int):
             return PlainTextResponse("not an update", status_code=400)
         try:
-            stored = await self.receiver.receive(raw)
+            async with asyncio.timeout(self._inbox_timeout):
+                stored = await self.receiver.receive(raw)
         except Exception as error:  # the inbox cannot store it now: Telegram will send it again
-            log.warning(
-                "Telegram update %s not stored (%s: %s); answering 503 so that Telegram sends "
-                "it again",
-                raw["update_id"],
-                type(error).__name__,
-                str(error)[:200],
-            )
+            self._outage.failed(error)
             return PlainTextResponse("try again", status_code=503)
+        self._outage.stored()
         if stored is None:
             return PlainTextResponse("ok")
         return PlainTextResponse("ok", background=BackgroundTask(self.receiver.apply_soon(stored)))

@@ -92,6 +92,7 @@ class InboxWorker:
         self._backoff = backoff
         self._wake = asyncio.Event()
         self._flying: set[asyncio.Task[None]] = set()
+        self._flying_ids: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._database_down = False
@@ -153,6 +154,8 @@ class InboxWorker:
         """Claim and apply one event now, in the caller's task (a request that must answer
         with the outcome, such as a Slack modal); False if it could not be claimed now (an
         earlier event of the same person is pending): the loop will apply it."""
+        if event_id in self._flying_ids:
+            return True
         async with self._store.transaction() as tx:
             claimed = await tx.events.claim(
                 worker=self._worker,
@@ -161,9 +164,13 @@ class InboxWorker:
                 limit=1,
                 event_id=event_id,
             )
-        if not claimed:
-            return False
-        await self._apply(claimed[0])
+        if not claimed or event_id in self._flying_ids:
+            return bool(claimed)
+        self._flying_ids.add(event_id)
+        try:
+            await self._apply(claimed[0])
+        finally:
+            self._flying_ids.discard(event_id)
         return True
 
     # --- the loop -------------------------------------------------------------------------------
@@ -200,11 +207,14 @@ class InboxWorker:
             claimed = await tx.events.claim(
                 worker=self._worker, now=self._clock.now(), lease=self._lease, limit=free
             )
-        return list(claimed)
+        # An event whose lease ran out while this worker is still applying it comes back to
+        # this same claimant: the task in flight completes it; applying it twice would race.
+        return [event for event in claimed if event.id not in self._flying_ids]
 
     def _launch(self, event: InboundEvent) -> None:
         task = asyncio.create_task(self._fly(event), name=f"event-{event.id}")
         self._flying.add(task)
+        self._flying_ids.add(event.id)
 
     async def _fly(self, event: InboundEvent) -> None:
         try:
@@ -213,6 +223,7 @@ class InboxWorker:
             current = asyncio.current_task()
             if current is not None:
                 self._flying.discard(current)
+            self._flying_ids.discard(event.id)
             self._wake.set()
 
     async def _apply(self, event: InboundEvent) -> None:

@@ -158,6 +158,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._done = asyncio.Condition()
         self._flying: set[asyncio.Task[None]] = set()
+        self._flying_ids: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._next_share: datetime | None = None
@@ -269,11 +270,14 @@ class Sender:
                 lease=self._lease,
                 limit=free,
             )
-        return list(claimed)
+        # A message whose lease ran out while this sender is still sending it comes back to
+        # this same claimant: the task in flight records it; sending it again would double it.
+        return [message for message in claimed if message.id not in self._flying_ids]
 
     def _launch(self, message: OutboundMessage) -> None:
         task = asyncio.create_task(self._fly(message), name=f"send-{message.key}")
         self._flying.add(task)
+        self._flying_ids.add(message.id)
 
     async def _fly(self, message: OutboundMessage) -> None:
         try:
@@ -286,6 +290,7 @@ class Sender:
             current = asyncio.current_task()
             if current is not None:
                 self._flying.discard(current)
+            self._flying_ids.discard(message.id)
             self._wake.set()
             async with self._done:
                 self._done.notify_all()

@@ -7,6 +7,7 @@ races at the end run two SQL stores (two engines, as two processes would) on one
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import uuid
 from collections.abc import Sequence
@@ -276,6 +277,33 @@ async def test_typed_text_takes_its_target_from_the_latest_screen(any_store: Any
     summary = EventTarget(round_id=1, response_id=first_round, question_id=None, version=2)
     assert (await stored_event(any_store, "update:2", channel="telegram")).target == summary
     assert (await stored_event(any_store, "update:1", channel="telegram")).target == expected
+
+
+async def test_typed_text_written_before_its_screen_was_shown_is_marked_moved_on(
+    any_store: AnyStore,
+) -> None:
+    """A retry of a message typed for an earlier screen arrives after the delegate moved on:
+    it keeps the screen's round but is marked, so that it is not applied to that question."""
+    people = await seed(any_store)
+    await any_store.screens.show(
+        screen(people, people.ana, 2, channel="telegram", question_id="q3", shown_at=at(60))
+    )
+    late = NewInboundEvent(
+        channel="telegram",
+        key="update:1",
+        subject="4711",
+        payload="{}",
+        from_screen=True,
+        written_before=at(30),
+    )
+    fresh = dataclasses.replace(late, key="update:2", written_before=at(90))
+    await accept(any_store, late)
+    await accept(any_store, fresh)
+
+    marked = (await stored_event(any_store, "update:1", channel="telegram")).target
+    assert (marked.question_id, marked.moved_on) == ("q3", True)
+    applied = (await stored_event(any_store, "update:2", channel="telegram")).target
+    assert (applied.question_id, applied.moved_on) == ("q3", False)
 
 
 async def test_typed_text_without_a_screen_has_no_target(any_store: AnyStore) -> None:
