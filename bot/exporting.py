@@ -4,7 +4,8 @@ Every writer takes the round's ``attribution`` (``surveys.service.organising.rec
 gives it, with the audit entry): columns and cells follow it (:mod:`surveys.export`). A named
 export streams in roster order; one that hides who answered holds the round's rendered rows
 and writes them sorted by their content (:func:`surveys.export.order_key`), so their order says
-nothing of the roster.
+nothing of the roster. An anonymous round is written from its ballots
+(``surveys.service.organising.export_items`` picks the source), in ballot-id order.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from openpyxl import Workbook
 from surveys.definition import Survey
 from surveys.export import (
     Cell,
+    ExportItem,
     ValueStyle,
     columns,
     csv_cell,
@@ -30,7 +32,7 @@ from surveys.export import (
     row_cells,
     xlsx_cell,
 )
-from surveys.records import Attribution, ExportRow
+from surveys.records import Attribution
 
 
 class ExportFormat(StrEnum):
@@ -43,7 +45,7 @@ Progress = Callable[[], None]
 
 
 async def rendered_rows(
-    rows: AsyncIterator[ExportRow],
+    rows: AsyncIterator[ExportItem],
     *,
     survey: Survey,
     style: ValueStyle,
@@ -67,7 +69,7 @@ async def rendered_rows(
 
 
 async def write_csv(
-    rows: AsyncIterator[ExportRow],
+    rows: AsyncIterator[ExportItem],
     out: IO[str],
     *,
     survey: Survey,
@@ -93,7 +95,7 @@ async def write_csv(
 
 
 async def write_json(
-    rows: AsyncIterator[ExportRow],
+    rows: AsyncIterator[ExportItem],
     out: IO[str],
     *,
     survey: Survey,
@@ -122,7 +124,7 @@ async def write_json(
 
 
 async def write_xlsx(
-    rows: AsyncIterator[ExportRow],
+    rows: AsyncIterator[ExportItem],
     path: Path,
     *,
     survey: Survey,
