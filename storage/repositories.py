@@ -1247,7 +1247,9 @@ class SqlAlchemyResponseRepository:
         async with self._scope.reading() as session:
             return int(
                 await session.scalar(
-                    select(func.count()).select_from(BallotRow).where(BallotRow.round_id == round_id)
+                    select(func.count())
+                    .select_from(BallotRow)
+                    .where(BallotRow.round_id == round_id)
                 )
                 or 0
             )

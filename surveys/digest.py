@@ -688,9 +688,7 @@ def build_digest(
         comments=comments,
         # An anonymous round's ballots have no time: its digests quote every comment.
         comments_since=(
-            previous.created_at
-            if previous and attribution is not Attribution.ANONYMOUS
-            else None
+            previous.created_at if previous and attribution is not Attribution.ANONYMOUS else None
         ),
         change=change,
         progress=progress,

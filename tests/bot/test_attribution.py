@@ -135,7 +135,9 @@ def test_a_lone_delegate_cannot_be_named_from_any_export_or_digest(
         assert "- **France (FRA)**" not in markdown  # France answered through Claire
     else:
         # The ballots alone: no status, no time, no delegation; sorted by their random ids.
-        assert len(records) == 3 and {"ballot", "alignment_return", "comment_return"} <= set(records[0])
+        assert len(records) == 3 and {"ballot", "alignment_return", "comment_return"} <= set(
+            records[0]
+        )
         assert not {"status", "submitted_on", "delegation"} & set(records[0])
         ids = [r["ballot"] for r in records]
         assert ids == sorted(ids) and all(len(i) == 32 for i in ids)
@@ -156,7 +158,9 @@ def test_an_anonymous_round_under_the_minimum_group_is_not_exported(
     asyncio.run(answer(database_url, round_id))
     for format in ("csv", "json", "xlsx"):
         out = str(tmp_path / f"round.{format}")
-        result = CliRunner().invoke(app, ["export", str(round_id), "--format", format, "--out", out])
+        result = CliRunner().invoke(
+            app, ["export", str(round_id), "--format", format, "--out", out]
+        )
         assert result.exit_code == 1, result.output
         assert "ITINERA_MIN_GROUP (3)" in result.output and "2 submitted" in result.output
         assert not (tmp_path / f"round.{format}").exists()

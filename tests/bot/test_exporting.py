@@ -25,8 +25,8 @@ from bot.exporting import write_csv, write_json, write_xlsx
 from surveys.definition import Survey, load_survey
 from surveys.export import (
     FORMULA_TRIGGERS,
-    ExportItem,
     XLSX_CELL_LIMIT,
+    ExportItem,
     ValueStyle,
     columns,
     csv_cell,

@@ -144,7 +144,11 @@ async def test_what_the_channels_kept_of_the_response_loses_its_content(
         assert [e.id for e in claimed] == [handled]
         await tx.events.complete(handled, worker="w", now=T0)
     sent, pending, others = await any_store.messages.enqueue(
-        [message("m:1", mine, awa.id), message("m:2", mine, awa.id), message("m:3", theirs, zoe.id)],
+        [
+            message("m:1", mine, awa.id),
+            message("m:2", mine, awa.id),
+            message("m:3", theirs, zoe.id),
+        ],
         now=T0,
     )
     assert sent is not None
