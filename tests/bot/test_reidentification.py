@@ -144,13 +144,13 @@ def test_no_answer_of_an_anonymous_round_leads_back_to_its_delegate(
     assert not {"status", "delegation", "participant", "email", "response_id"} & set(header)
     assert not any(column.endswith(("_at", "_on")) for column in header)  # no time to join on
     assert [r["ballot"] for r in records] == sorted(r["ballot"] for r in records)
-    for text in (csv_out, (tmp_path / "r.json").read_text(), xlsx):
+    for written in (csv_out, (tmp_path / "r.json").read_text(), xlsx):
         for marker in markers:
-            assert marker in text
+            assert marker in written
         for identity in identities:
-            assert identity not in text, identity
+            assert identity not in written, identity
         for code in ("FRA", "SEN", "MEX", "DEU"):
-            assert code not in text
+            assert code not in written
     # A ballot's score is its author's, but nothing beside it says whose it is.
     assert sorted(r["alignment_return"] for r in records) == [1, 2, 4, 5]
 
@@ -172,9 +172,9 @@ def test_no_answer_of_an_anonymous_round_leads_back_to_its_delegate(
     # Status and audit: who submitted, never what.
     status = cli("round", "status", str(round_id)).stdout
     audit = cli("audit", "--round", str(round_id), "--format", "json").stdout
-    for text in (status, audit):
+    for shown in (status, audit):
         for marker in markers:
-            assert marker not in text
+            assert marker not in shown
     assert "Claire Dubois" in status  # completion stays visible to organisers
 
     # Raw tables: a marker is found in ballot_answers only, whose ballot names nothing else.

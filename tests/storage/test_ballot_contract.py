@@ -143,7 +143,7 @@ async def test_what_the_channels_kept_of_the_response_loses_its_content(
         claimed = await tx.events.claim(worker="w", now=T0, lease=lease, limit=1, event_id=handled)
         assert [e.id for e in claimed] == [handled]
         await tx.events.complete(handled, worker="w", now=T0)
-    sent, pending, others = await any_store.messages.enqueue(
+    sent, _, _ = await any_store.messages.enqueue(
         [
             message("m:1", mine, awa.id),
             message("m:2", mine, awa.id),
