@@ -503,8 +503,9 @@ def export(
     """Export a round: one row per response, one column per question.
 
     What the rows say of who answered follows the round's attribution: named (name, email,
-    exact times), delegation (the delegation only, days not times) or anonymous (no identity,
-    rows in an order that follows neither roster nor delegations). Text that a spreadsheet
+    exact times), delegation (the delegation only, days not times) or anonymous (the round's
+    ballots: no identity, no time, in random order; refused while the round has fewer
+    submitted responses than ITINERA_MIN_GROUP). Text that a spreadsheet
     would run as a formula is prefixed with a quote. The export is recorded in the audit log.
     """
     from bot.exporting import write_csv, write_json, write_xlsx
@@ -516,12 +517,20 @@ def export(
     async def work(store: Store) -> int:
         actor = await terminal.actor_of(store, state)
         taken = await organising.record_export(
-            store, actor, round_id, format=format.value, now=terminal.now()
+            store,
+            actor,
+            round_id,
+            format=format.value,
+            now=terminal.now(),
+            min_group=state.settings.min_group,
         )
         survey, attribution = taken.survey, taken.attribution
         language = survey.language_for(lang)
-        total = sum((await store.rounds.counts(round_id)).values())
-        rows = store.responses.export_rows(round_id, delegations=taken.delegations)
+        if attribution is Attribution.ANONYMOUS:
+            total = await store.responses.ballot_count(round_id)
+        else:
+            total = sum((await store.rounds.counts(round_id)).values())
+        rows = organising.export_items(store, taken)
         with _progress(total, enabled=out_file is not None and err.is_terminal) as advance:
             if format is ExportFormat.XLSX:
                 assert out_file is not None

@@ -4,7 +4,8 @@ Every writer takes the round's ``attribution`` (``surveys.service.organising.rec
 gives it, with the audit entry): columns and cells follow it (:mod:`surveys.export`). A named
 export streams in roster order; one that hides who answered holds the round's rendered rows
 and writes them sorted by their content (:func:`surveys.export.order_key`), so their order says
-nothing of the roster.
+nothing of the roster. An anonymous round is written from its ballots
+(``surveys.service.organising.export_items`` picks the source), in ballot-id order.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import IO, Any
 from surveys.definition import Survey
 from surveys.export import (
     Cell,
+    ExportItem,
     ValueStyle,
     columns,
     csv_cell,
@@ -28,7 +30,7 @@ from surveys.export import (
     row_cells,
     xlsx_cell,
 )
-from surveys.records import Attribution, ExportRow
+from surveys.records import Attribution
 
 
 class ExportFormat(StrEnum):
@@ -41,7 +43,7 @@ Progress = Callable[[], None]
 
 
 async def rendered_rows(
-    rows: AsyncIterator[ExportRow],
+    rows: AsyncIterator[ExportItem],
     *,
     survey: Survey,
     style: ValueStyle,
@@ -65,7 +67,7 @@ async def rendered_rows(
 
 
 async def write_csv(
-    rows: AsyncIterator[ExportRow],
+    rows: AsyncIterator[ExportItem],
     out: IO[str],
     *,
     survey: Survey,
@@ -91,7 +93,7 @@ async def write_csv(
 
 
 async def write_json(
-    rows: AsyncIterator[ExportRow],
+    rows: AsyncIterator[ExportItem],
     out: IO[str],
     *,
     survey: Survey,
@@ -120,7 +122,7 @@ async def write_json(
 
 
 async def write_xlsx(
-    rows: AsyncIterator[ExportRow],
+    rows: AsyncIterator[ExportItem],
     path: Path,
     *,
     survey: Survey,

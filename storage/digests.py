@@ -11,6 +11,7 @@ counted by UTC hour.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.tables import (
     AnswerRow,
+    BallotAnswerRow,
+    BallotRow,
     DelegationRow,
     DigestRunRow,
     ParticipantRow,
@@ -52,7 +55,7 @@ from surveys.digest import (
     StatusCount,
 )
 from surveys.errors import NotFoundError
-from surveys.records import ResponseStatus
+from surveys.records import Attribution, ResponseStatus
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -88,6 +91,56 @@ def _as_hour(value: datetime | str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+@dataclass(frozen=True)
+class _Answers:
+    """Where a digest counts answers from: responses' answers (named and delegation rounds),
+    or an anonymous round's ballots, which name nobody and are all counted."""
+
+    question_id: Any
+    value: Any
+    joined: Any
+    """``select(...)`` of the answer columns made from its table (and what it joins)."""
+    counted: Any
+    """WHERE clauses of the answers counted, for a tuple of question ids."""
+
+
+def _response_answers(scope: ColumnElement[bool]) -> _Answers:
+    def joined(*columns: Any) -> Select[Any]:
+        return (
+            select(*columns)
+            .select_from(AnswerRow)
+            .join(ResponseRow, ResponseRow.id == AnswerRow.response_id)
+        )
+
+    def counted(question_ids: tuple[str, ...]) -> list[Any]:
+        return [
+            scope,
+            ResponseRow.status.in_(_COUNTED),
+            AnswerRow.question_id.in_(question_ids),
+            AnswerRow.value.is_not(None),
+        ]
+
+    return _Answers(AnswerRow.question_id, AnswerRow.value, joined, counted)
+
+
+def _ballot_answers(round_id: int) -> _Answers:
+    def joined(*columns: Any) -> Select[Any]:
+        return (
+            select(*columns)
+            .select_from(BallotAnswerRow)
+            .join(BallotRow, BallotRow.id == BallotAnswerRow.ballot_id)
+        )
+
+    def counted(question_ids: tuple[str, ...]) -> list[Any]:
+        return [
+            BallotRow.round_id == round_id,
+            BallotAnswerRow.question_id.in_(question_ids),
+            BallotAnswerRow.value.is_not(None),
+        ]
+
+    return _Answers(BallotAnswerRow.question_id, BallotAnswerRow.value, joined, counted)
+
+
 def _of_round(round_id: int, delegations: Collection[str] | None) -> ColumnElement[bool]:
     """The responses a digest counts: the round's, of ``delegations`` only when given."""
     if delegations is None:
@@ -115,18 +168,26 @@ class SqlAlchemyDigestQueries:
             if dialect == "postgresql":
                 # One snapshot for every query, so the figures agree with one another.
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            round_ = await session.get(RoundRow, round_id)
+            if round_ is None:
+                raise NotFoundError("round", round_id)
             scope = _of_round(round_id, delegations)
             statuses = await self._statuses(session, scope)
-            if not statuses and await session.get(RoundRow, round_id) is None:
-                raise NotFoundError("round", round_id)
-            texts = await self._comments(session, dialect, scope, plan, since)
+            if round_.attribution == Attribution.ANONYMOUS.value:
+                # Ballots name no delegation: ``delegations`` limits completion, not answers
+                # (the use case lets a scoped organiser have them only for a whole round).
+                source = _ballot_answers(round_id)
+                texts = await self._ballot_comments(session, dialect, source, plan, round_)
+            else:
+                source = _response_answers(scope)
+                texts = await self._comments(session, dialect, scope, plan, since)
             other = set(plan.other)
             data = DigestData(
                 statuses=statuses,
                 pending=await self._pending(session, scope),
-                scale=await self._scale(session, dialect, scope, plan),
-                choices=await self._choices(session, dialect, scope, plan),
-                answered=await self._answered(session, scope, plan),
+                scale=await self._scale(session, dialect, source, plan),
+                choices=await self._choices(session, dialect, source, plan),
+                answered=await self._answered(session, source, plan),
                 comments=tuple(row for row in texts if row.question_id not in other),
                 others=tuple(row for row in texts if row.question_id in other),
                 submissions_by_hour=await self._submissions(session, dialect, scope),
@@ -213,15 +274,15 @@ class SqlAlchemyDigestQueries:
         )
 
     async def _scale(
-        self, session: AsyncSession, dialect: str, scope: ColumnElement[bool], plan: DigestPlan
+        self, session: AsyncSession, dialect: str, source: _Answers, plan: DigestPlan
     ) -> tuple[ScaleCount, ...]:
         if not plan.scale:
             return ()
-        value = _json_number(dialect, AnswerRow.value).label("point")
+        value = _json_number(dialect, source.value).label("point")
         stmt = (
-            self._answers_select(AnswerRow.question_id, value, func.count().label("n"))
-            .where(*self._counted_answers(scope, plan.scale))
-            .group_by(AnswerRow.question_id, value)
+            source.joined(source.question_id, value, func.count().label("n"))
+            .where(*source.counted(plan.scale))
+            .group_by(source.question_id, value)
         )
         return tuple(
             ScaleCount(question_id=qid, value=float(point), count=n)
@@ -230,15 +291,15 @@ class SqlAlchemyDigestQueries:
         )
 
     async def _choices(
-        self, session: AsyncSession, dialect: str, scope: ColumnElement[bool], plan: DigestPlan
+        self, session: AsyncSession, dialect: str, source: _Answers, plan: DigestPlan
     ) -> tuple[ChoiceCount, ...]:
         found: list[ChoiceCount] = []
         if plan.single:
-            code = _json_text(dialect, AnswerRow.value).label("code")
+            code = _json_text(dialect, source.value).label("code")
             stmt = (
-                self._answers_select(AnswerRow.question_id, code, func.count().label("n"))
-                .where(*self._counted_answers(scope, plan.single))
-                .group_by(AnswerRow.question_id, code)
+                source.joined(source.question_id, code, func.count().label("n"))
+                .where(*source.counted(plan.single))
+                .group_by(source.question_id, code)
             )
             found += [
                 ChoiceCount(question_id=qid, code=str(value), count=n)
@@ -247,13 +308,13 @@ class SqlAlchemyDigestQueries:
         if plan.multiple:
             # One row per selected code: the JSON array unnested beside its answer.
             unnest = func.json_array_elements_text if dialect == "postgresql" else func.json_each
-            each = unnest(AnswerRow.value).table_valued("value")
+            each = unnest(source.value).table_valued("value")
             element = each.c.value
             stmt = (
-                self._answers_select(AnswerRow.question_id, element, func.count().label("n"))
+                source.joined(source.question_id, element, func.count().label("n"))
                 .join(each, true())
-                .where(*self._counted_answers(scope, plan.multiple))
-                .group_by(AnswerRow.question_id, element)
+                .where(*source.counted(plan.multiple))
+                .group_by(source.question_id, element)
             )
             found += [
                 ChoiceCount(question_id=qid, code=str(value), count=n)
@@ -262,18 +323,46 @@ class SqlAlchemyDigestQueries:
         return tuple(found)
 
     async def _answered(
-        self, session: AsyncSession, scope: ColumnElement[bool], plan: DigestPlan
+        self, session: AsyncSession, source: _Answers, plan: DigestPlan
     ) -> tuple[QuestionCount, ...]:
         if not plan.counted:
             return ()
         stmt = (
-            self._answers_select(AnswerRow.question_id, func.count().label("n"))
-            .where(*self._counted_answers(scope, plan.counted))
-            .group_by(AnswerRow.question_id)
+            source.joined(source.question_id, func.count().label("n"))
+            .where(*source.counted(plan.counted))
+            .group_by(source.question_id)
         )
         return tuple(
             QuestionCount(question_id=qid, count=n)
             for qid, n in (await session.execute(stmt)).tuples()
+        )
+
+    async def _ballot_comments(
+        self,
+        session: AsyncSession,
+        dialect: str,
+        source: _Answers,
+        plan: DigestPlan,
+        round_: RoundRow,
+    ) -> tuple[CommentRow, ...]:
+        """Every comment and "other" answer of an anonymous round's ballots: a ballot has no
+        time, so none is "new"; they carry no name, no delegation, and no response id."""
+        if not plan.text and not plan.other:
+            return ()
+        stmt = source.joined(
+            source.question_id, _json_text(dialect, source.value).label("text")
+        ).where(*source.counted(plan.text + plan.other))
+        return tuple(
+            CommentRow(
+                response_id=0,
+                question_id=row.question_id,
+                text=str(row.text),
+                participant_name="",
+                delegation=None,
+                delegation_name=None,
+                answered_at=round_.opens_at,
+            )
+            for row in await session.execute(stmt)
         )
 
     async def _comments(

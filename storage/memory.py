@@ -68,6 +68,7 @@ from surveys.records import (
     Attribution,
     Audience,
     AuditEntry,
+    Ballot,
     Channel,
     Delegation,
     Due,
@@ -86,6 +87,7 @@ from surveys.records import (
     StatusLine,
     SurveyVersion,
     final_changes,
+    new_ballot_id,
     round_target,
     utc,
 )
@@ -527,8 +529,18 @@ class InMemoryRoundRepository:
 
 
 class InMemoryResponseRepository:
-    def __init__(self, rounds: InMemoryRoundRepository) -> None:
+    def __init__(
+        self,
+        rounds: InMemoryRoundRepository,
+        events: InMemoryEventInbox,
+        messages: InMemoryMessageOutbox,
+    ) -> None:
         self._rounds = rounds
+        self._events = events
+        self._messages = messages
+        self.ballot_box: dict[str, Ballot] = {}
+        """Ballots by id; only their ids order them (a dict keeps insertion order, which
+        :meth:`ballots` never shows)."""
 
     def _stored(self, response_id: int) -> _StoredResponse:
         try:
@@ -590,6 +602,45 @@ class InMemoryResponseRepository:
 
     async def history(self, response_id: int) -> Sequence[AnswerChange]:
         return list(self._stored(response_id).history)
+
+    async def cast_ballot(self, response_id: int) -> Ballot:
+        stored = self._stored(response_id)
+        response = stored.response
+        ballot = Ballot(
+            ballot_id=new_ballot_id(),
+            round_id=response.round_id,
+            answers={qid: _copy(value) for qid, value in sorted(stored.answers.items())},
+        )
+        self.ballot_box[ballot.ballot_id] = ballot
+        stored.answers.clear()
+        stored.history.clear()
+        stored.response = replace(
+            response, state=replace(response.state, current=None, editing=False)
+        )
+        for queued in self._events.events.values():
+            event = queued.event
+            handled = event.processed_at is not None or queued.claimed_by is not None
+            if event.target.response_id == response_id and handled:
+                queued.event = replace(event, payload="")
+        for held in self._messages.messages.values():
+            message = held.message
+            ours = (message.screen is not None and message.screen.response_id == response_id) or (
+                message.round_id == response.round_id
+                and message.participant_id == response.participant_id
+            )
+            if ours and not held.unsent:
+                held.message = replace(message, body={})
+        return replace(ballot, answers=dict(ballot.answers))
+
+    async def ballots(self, round_id: int) -> AsyncIterator[Ballot]:
+        await self._rounds.get_round(round_id)  # raises NotFoundError
+        for ballot_id in sorted(self.ballot_box):
+            ballot = self.ballot_box[ballot_id]
+            if ballot.round_id == round_id:
+                yield replace(ballot, answers={k: _copy(v) for k, v in ballot.answers.items()})
+
+    async def ballot_count(self, round_id: int) -> int:
+        return sum(ballot.round_id == round_id for ballot in self.ballot_box.values())
 
     async def export_rows(
         self, round_id: int, *, delegations: Collection[str] | None = None
@@ -1398,13 +1449,13 @@ class InMemoryStore:
         self.surveys = InMemorySurveyRepository()
         self.roster = InMemoryRosterRepository()
         self.rounds = InMemoryRoundRepository(self.surveys, self.roster)
-        self.responses = InMemoryResponseRepository(self.rounds)
         self.audit = InMemoryAuditLog()
         self.identities = InMemoryIdentityRepository(self.rounds)
         self.enrolments = InMemoryEnrolmentRepository(self.roster)
         self.screens = InMemoryScreenRepository()
         self.events = InMemoryEventInbox(self.roster, self.screens)
         self.messages = InMemoryMessageOutbox(self.screens)
+        self.responses = InMemoryResponseRepository(self.rounds, self.events, self.messages)
         self.leases = InMemoryLeaseRepository()
         self.personal = InMemoryPersonalData(
             rounds=self.rounds,

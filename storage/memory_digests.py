@@ -27,12 +27,13 @@ from surveys.digest import (
     ScaleCount,
     StatusCount,
 )
-from surveys.records import AnswerChange, ResponseStatus, utc
+from surveys.records import AnswerChange, Attribution, ResponseStatus, utc
 
 
 class InMemoryDigestQueries:
     def __init__(self, store: InMemoryStore) -> None:
         self._rounds = store.rounds
+        self._responses = store.responses
         self._runs: list[DigestRun] = []
         self._ids = itertools.count(1)
 
@@ -61,6 +62,7 @@ class InMemoryDigestQueries:
         submitted_hours: Counter[datetime] = Counter()
         first_answer: dict[str, datetime] = {}
         counted_ids = set(plan.counted)
+        anonymous = round_.attribution is Attribution.ANONYMOUS
 
         for participant, stored in pairs:
             response = stored.response
@@ -82,7 +84,7 @@ class InMemoryDigestQueries:
                     earlier = first_answer.get(code)
                     if earlier is None or response.submitted_at < earlier:
                         first_answer[code] = response.submitted_at
-            if response.status not in COUNTED_STATUSES:
+            if response.status not in COUNTED_STATUSES or anonymous:
                 continue
             answered_at = _answered_at(stored.history)
             for question_id, value in stored.answers.items():
@@ -124,6 +126,37 @@ class InMemoryDigestQueries:
                             delegation=code,
                             delegation_name=delegation.name if delegation else None,
                             answered_at=when,
+                        )
+                    )
+
+        # An anonymous round counts its ballots (all of the round's: they name no delegation),
+        # as the SQL store does; every comment is quoted, with no name and no time of its own.
+        ballots = self._responses.ballot_box.values() if anonymous else ()
+        for ballot in ballots:
+            if ballot.round_id != round_id:
+                continue
+            for question_id, value in ballot.answers.items():
+                if value is None:
+                    continue
+                if question_id in counted_ids:
+                    answered[question_id] += 1
+                if question_id in plan.scale and isinstance(value, int | float):
+                    scale[(question_id, float(value))] += 1
+                elif question_id in plan.single:
+                    choices[(question_id, str(value))] += 1
+                elif question_id in plan.multiple and isinstance(value, list):
+                    for item in value:
+                        choices[(question_id, str(item))] += 1
+                elif question_id in plan.text or question_id in other_ids:
+                    (others if question_id in other_ids else comments).append(
+                        CommentRow(
+                            response_id=0,
+                            question_id=question_id,
+                            text=_text(value),
+                            participant_name="",
+                            delegation=None,
+                            delegation_name=None,
+                            answered_at=round_.opens_at,
                         )
                     )
 

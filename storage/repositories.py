@@ -38,9 +38,13 @@ from storage.tables import (
     AnswerHistoryRow,
     AnswerRow,
     AuditRow,
+    BallotAnswerRow,
+    BallotRow,
     Base,
     DelegationRow,
     IdentityRow,
+    InboundEventRow,
+    OutboundMessageRow,
     ParticipantRow,
     ResponseRow,
     RoundRow,
@@ -59,6 +63,7 @@ from surveys.records import (
     Attribution,
     Audience,
     AuditEntry,
+    Ballot,
     Channel,
     Delegation,
     Due,
@@ -74,6 +79,7 @@ from surveys.records import (
     StatusLine,
     SurveyVersion,
     final_changes,
+    new_ballot_id,
     round_target,
     utc,
 )
@@ -1146,6 +1152,107 @@ class SqlAlchemyResponseRepository:
             )
             for row in rows
         ]
+
+    async def cast_ballot(self, response_id: int) -> Ballot:
+        """Move the response's answers into a new ballot (see the port), in one transaction."""
+        async with self._scope.writing() as session:
+            response = await session.get(ResponseRow, response_id)
+            if response is None:
+                raise NotFoundError("response", response_id)
+            answers = dict(
+                (
+                    await session.execute(
+                        select(AnswerRow.question_id, AnswerRow.value)
+                        .where(AnswerRow.response_id == response_id)
+                        .order_by(AnswerRow.question_id)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            ballot = Ballot(ballot_id=new_ballot_id(), round_id=response.round_id, answers=answers)
+            await session.execute(
+                insert(BallotRow), [{"id": ballot.ballot_id, "round_id": ballot.round_id}]
+            )
+            if answers:
+                await session.execute(
+                    insert(BallotAnswerRow),
+                    [
+                        {"ballot_id": ballot.ballot_id, "question_id": qid, "value": value}
+                        for qid, value in answers.items()
+                    ],
+                )
+            await session.execute(delete(AnswerRow).where(AnswerRow.response_id == response_id))
+            await session.execute(
+                delete(AnswerHistoryRow).where(AnswerHistoryRow.response_id == response_id)
+            )
+            await session.execute(
+                update(ResponseRow)
+                .where(ResponseRow.id == response_id)
+                .values(current_question=None, editing=False)
+            )
+            # What the channels kept of this response: the requests it answered (handled, or
+            # being handled now) and the screens already sent, which showed its answers.
+            await session.execute(
+                update(InboundEventRow)
+                .where(
+                    InboundEventRow.response_id == response_id,
+                    or_(
+                        InboundEventRow.processed_at.is_not(None),
+                        InboundEventRow.claimed_by.is_not(None),
+                    ),
+                )
+                .values(payload="")
+            )
+            await session.execute(
+                update(OutboundMessageRow)
+                .where(
+                    or_(
+                        OutboundMessageRow.screen_response_id == response_id,
+                        and_(
+                            OutboundMessageRow.round_id == response.round_id,
+                            OutboundMessageRow.participant_id == response.participant_id,
+                        ),
+                    ),
+                    OutboundMessageRow.status.in_(("sent", "failed")),
+                )
+                .values(body={})
+            )
+        return ballot
+
+    async def ballots(self, round_id: int) -> AsyncIterator[Ballot]:
+        async with self._scope.reading() as session:
+            if await session.get(RoundRow, round_id) is None:
+                raise NotFoundError("round", round_id)
+            rows = (
+                await session.execute(
+                    select(BallotRow.id, BallotAnswerRow.question_id, BallotAnswerRow.value)
+                    .outerjoin(BallotAnswerRow, BallotAnswerRow.ballot_id == BallotRow.id)
+                    .where(BallotRow.round_id == round_id)
+                    .order_by(BallotRow.id, BallotAnswerRow.question_id)
+                )
+            ).all()
+        current: Ballot | None = None
+        for ballot_id, question_id, value in rows:
+            if current is None or current.ballot_id != ballot_id:
+                if current is not None:
+                    yield current
+                current = Ballot(ballot_id=ballot_id, round_id=round_id, answers={})
+            if question_id is not None:
+                current.answers[question_id] = value
+        if current is not None:
+            yield current
+
+    async def ballot_count(self, round_id: int) -> int:
+        async with self._scope.reading() as session:
+            return int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(BallotRow)
+                    .where(BallotRow.round_id == round_id)
+                )
+                or 0
+            )
 
     async def export_rows(
         self, round_id: int, *, delegations: Collection[str] | None = None

@@ -277,6 +277,32 @@ class AnswerHistoryRow(Base):
     changed_at: Mapped[datetime]
 
 
+class BallotRow(Base):
+    """A submitted response of an anonymous round, cut from whoever submitted it.
+
+    The key is random (``surveys.records.new_ballot_id``), not a sequence, and there is no
+    time and no column naming a participant, delegation or response: nothing a query could
+    join back to ``responses``.
+    """
+
+    __tablename__ = "ballots"
+    __table_args__ = (Index("ix_ballots_round_id_id", "round_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+
+
+class BallotAnswerRow(Base):
+    """One answer of a ballot; ``value`` NULL means the question was skipped."""
+
+    __tablename__ = "ballot_answers"
+    __table_args__ = (PrimaryKeyConstraint("ballot_id", "question_id"),)
+
+    ballot_id: Mapped[str] = mapped_column(ForeignKey("ballots.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSONValue(), nullable=True)
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
 
@@ -479,6 +505,8 @@ __all__ = [
     "AnswerHistoryRow",
     "AnswerRow",
     "AuditRow",
+    "BallotAnswerRow",
+    "BallotRow",
     "Base",
     "DelegationRow",
     "DigestRunRow",

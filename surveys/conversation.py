@@ -58,6 +58,9 @@ class ScreenKind(StrEnum):
     """Everything relevant is answered: ``summary`` is set, with change and submit."""
     SUBMITTED = "submitted"
     """Submitted; ``summary`` is set, and answers may still be changed until the round closes."""
+    SEALED = "sealed"
+    """Submitted in an anonymous round: the answers went into a ballot that nothing links to
+    the delegate, so they can no longer be shown or changed; ``notice`` says so."""
     CLOSED = "closed"
     """The round has closed; ``notice`` says so politely."""
     NOT_OPEN = "not_open"

@@ -248,7 +248,7 @@ class DigestData(_Frozen):
             return (value is None, value or "")
 
         def comments(rows: Iterable[CommentRow]) -> tuple[CommentRow, ...]:
-            return tuple(sorted(rows, key=lambda c: (c.question_id, c.response_id)))
+            return tuple(sorted(rows, key=lambda c: (c.question_id, c.response_id, c.text)))
 
         return DigestData(
             statuses=tuple(
@@ -686,7 +686,10 @@ def build_digest(
         pending=pending,
         sections=sections,
         comments=comments,
-        comments_since=previous.created_at if previous else None,
+        # An anonymous round's ballots have no time: its digests quote every comment.
+        comments_since=(
+            previous.created_at if previous and attribution is not Attribution.ANONYMOUS else None
+        ),
         change=change,
         progress=progress,
         figures=figures,

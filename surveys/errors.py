@@ -15,6 +15,7 @@ Hierarchy (the branches outside the core live beside their code)::
     ├── NotAllowedError                the person asking may not do this (not an organiser...)
     │   └── OutOfScopeError            ...because it reaches delegations outside their regions
     ├── RequestError                   a request's arguments cannot be used (a date, a zone...)
+    │   └── TooFewBallotsError         an anonymous round has fewer ballots than ITINERA_MIN_GROUP
     ├── ConfigurationError             a setting cannot be used (names the ITINERA_ variable)
     ├── DeliveryError                  a channel refused a message (blocked, rate limited...)
     ├── bot.settings.SettingsError     the environment holds values that cannot be used
@@ -201,6 +202,20 @@ class ConfigurationError(ItineraError):
 
 class RequestError(ItineraError):
     """A request's arguments cannot be used: the message says which and why."""
+
+
+class TooFewBallotsError(RequestError):
+    """An anonymous round has fewer ballots than the minimum group: its answers stay in."""
+
+    def __init__(self, round_id: int, *, ballots: int, min_group: int) -> None:
+        self.round_id = round_id
+        self.ballots = ballots
+        self.min_group = min_group
+        super().__init__(
+            f"round {round_id} is anonymous and has {ballots} submitted "
+            f"{'response' if ballots == 1 else 'responses'}, fewer than ITINERA_MIN_GROUP "
+            f"({min_group}): its answers are not exported until it has {min_group}"
+        )
 
 
 class DeliveryError(ItineraError):

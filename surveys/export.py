@@ -11,8 +11,10 @@ What an export carries follows the round's :class:`~surveys.records.Attribution`
 - ``delegation``: the delegation (code, name, region), the status and the days the response
   was started and submitted; nothing that tells one delegate of a delegation from another
   (:data:`DELEGATION_COLUMNS`), rows sorted by delegation then by their content;
-- ``anonymous``: the status and the days only (:data:`ANONYMOUS_COLUMNS`), rows sorted by
-  their content, so their order follows neither the roster nor the delegations.
+- ``anonymous``: written from the round's ballots (:class:`~surveys.records.Ballot`), never
+  from responses: the ballot's random id and the answers (:data:`ANONYMOUS_COLUMNS`), no
+  status, no time, rows in ballot-id order, so their order follows neither the roster, nor
+  the delegations, nor the order of submission.
 
 Cells go through one guard per format before they are written: :func:`csv_cell`,
 :func:`xlsx_cell` and :func:`json_cell` (text a spreadsheet would run as a formula is prefixed
@@ -31,7 +33,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from surveys.definition import AnswerValue, Question, QuestionType, Survey, pick
-from surveys.records import Attribution, ExportRow
+from surveys.records import Attribution, Ballot, ExportRow
 
 Cell = str | int | float | None
 
@@ -68,8 +70,11 @@ DELEGATION_COLUMNS = (
 )
 """The fixed columns of a round attributed by delegation: the State, never the person."""
 
-ANONYMOUS_COLUMNS = ("status", "started_on", "submitted_on")
-"""The fixed columns of an anonymous round: no identity at all, days rather than times."""
+ANONYMOUS_COLUMNS = ("ballot",)
+"""The fixed column of an anonymous round: the ballot's random id; no identity, no time."""
+
+ExportItem = ExportRow | Ballot
+"""What an export writes a row from: a response (named, delegation) or a ballot (anonymous)."""
 
 
 def fixed_columns(attribution: Attribution) -> tuple[str, ...]:
@@ -135,15 +140,23 @@ def _day(moment: datetime | None) -> str | None:
 
 def row_cells(
     survey: Survey,
-    row: ExportRow,
+    row: ExportItem,
     *,
     style: ValueStyle,
     language: str,
     attribution: Attribution = Attribution.NAMED,
 ) -> list[Cell]:
-    """One response's cells, lined up with :func:`columns` for the same ``attribution``."""
-    delegation = row.delegation
+    """One response's (or ballot's) cells, lined up with :func:`columns` for ``attribution``.
+
+    An anonymous round is written from ballots only; a response of one is refused, so that no
+    caller can put a response's identity or times beside its answers by mistake."""
     fixed: list[Cell]
+    if isinstance(row, Ballot) or attribution is Attribution.ANONYMOUS:
+        if not isinstance(row, Ballot) or attribution is not Attribution.ANONYMOUS:
+            raise TypeError("an anonymous round is exported from its ballots, and only it is")
+        fixed = [row.ballot_id]
+        return fixed + _answer_cells(survey, row.answers, style=style, language=language)
+    delegation = row.delegation
     if attribution is Attribution.NAMED:
         fixed = [
             row.response_id,
@@ -166,14 +179,21 @@ def row_cells(
             _day(row.started_at),
             _day(row.submitted_at),
         ]
-    else:
-        fixed = [row.status.value, _day(row.started_at), _day(row.submitted_at)]
-    answers = [
-        cell_value(survey, question, row.answers.get(question.id), style=style, language=language)
+    return fixed + _answer_cells(survey, row.answers, style=style, language=language)
+
+
+def _answer_cells(
+    survey: Survey,
+    answers: dict[str, AnswerValue | None],
+    *,
+    style: ValueStyle,
+    language: str,
+) -> list[Cell]:
+    return [
+        cell_value(survey, question, answers.get(question.id), style=style, language=language)
         for question in survey.questions
         if question.asks
     ]
-    return fixed + answers
 
 
 def keeps_roster_order(attribution: Attribution) -> bool:
@@ -182,20 +202,20 @@ def keeps_roster_order(attribution: Attribution) -> bool:
 
 
 def order_key(cells: Sequence[Cell], *, attribution: Attribution) -> tuple[str, ...]:
-    """Where a row of a delegation or anonymous export goes: by delegation (delegation level),
-    then by the day it was submitted, then by a hash of the whole row.
+    """Where a row of a delegation or anonymous export goes: a ballot by its random id; a
+    response by delegation, then by the day it was submitted, then by a hash of the whole row.
 
     The order is a function of what the rows show, never of who wrote them: two exports of
     the same answers list them alike whatever order the roster or the store gives; rows that
     tie show exactly the same cells."""
+    if attribution is Attribution.ANONYMOUS:
+        return (str(cells[0]),)
     fixed = fixed_columns(attribution)
     by_key = dict(zip(fixed, cells, strict=False))
     written = json.dumps(list(cells), ensure_ascii=False, separators=(",", ":"))
     content = hashlib.sha256(written.encode("utf-8", "surrogatepass")).hexdigest()
     submitted = str(by_key.get("submitted_on") or "")
-    if attribution is Attribution.DELEGATION:
-        return (str(by_key.get("delegation") or ""), submitted, content)
-    return (submitted, content)
+    return (str(by_key.get("delegation") or ""), submitted, content)
 
 
 # -- what each format can hold --------------------------------------------------------------

@@ -30,6 +30,7 @@ from surveys.records import (
     Attribution,
     Audience,
     AuditEntry,
+    Ballot,
     Delegation,
     Due,
     Enrolment,
@@ -190,6 +191,22 @@ class ResponseRepository(Protocol):
         ...
 
     async def history(self, response_id: int) -> Sequence[AnswerChange]: ...
+
+    async def cast_ballot(self, response_id: int) -> Ballot:
+        """Move a submitted response's answers into a new ballot of its round (anonymous
+        rounds), in the caller's transaction: the ballot gets a random id and no time; the
+        response's answers and answer history are deleted (it keeps its status and times, for
+        completion and reminders); the inbound events already handled for it and the messages
+        already sent for it lose their bodies (they held its answers beside the delegate's
+        account). Raises NotFoundError for an unknown response."""
+        ...
+
+    def ballots(self, round_id: int) -> AsyncIterator[Ballot]:
+        """The round's ballots, by ballot id (an order that follows no submission).
+        Raises NotFoundError for an unknown round."""
+        ...
+
+    async def ballot_count(self, round_id: int) -> int: ...
 
     def export_rows(
         self, round_id: int, *, delegations: Collection[str] | None = None

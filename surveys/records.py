@@ -7,6 +7,7 @@ storage maps them to tables, channels render them. All datetimes are timezone-aw
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -250,6 +251,24 @@ class ExportRow:
     started_at: datetime | None
     submitted_at: datetime | None
     answers: dict[str, AnswerValue | None]
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """A submitted response of an anonymous round, kept apart from whoever submitted it.
+
+    ``ballot_id`` is random (:func:`new_ballot_id`); nothing stored links it to the
+    participant, the delegation, the response or the time it was cast.
+    """
+
+    ballot_id: str
+    round_id: int
+    answers: dict[str, AnswerValue | None]
+
+
+def new_ballot_id() -> str:
+    """A fresh random ballot id: 32 hexadecimal digits from the OS's random source."""
+    return secrets.token_hex(16)
 
 
 ID_LIMIT = 2**31 - 1

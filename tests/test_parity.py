@@ -59,8 +59,10 @@ from tests.handlers.telegram.conftest import bot_settings, ptb_timedelta
 
 __all__ = ["loopback_only", "ptb_timedelta"]  # autouse: loopback only; PTB without warnings
 
-NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-"""A Monday morning: the chat channels' clock (the CLI reads the real one)."""
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+"""A Monday morning: the chat channels' clock (the CLI reads the real one). It lies before
+the fakes' own clocks, which stamp typed messages with the real time as Slack and Telegram
+do, so a message typed in the scenario is written after the screen it answers."""
 
 SURVEY = {
     "id": "parity",
@@ -524,7 +526,9 @@ async def test_slack_and_telegram_play_the_scenario_alike(backend: str, tmp_path
     assert {k: v for k, v in slack.said.items() if k != late} == {
         k: v for k, v in telegram.said.items() if k != late
     }
-    assert slack.said["close again"].endswith("round 1 was already closed at 2026-12-07 09:00 UTC")
+    assert slack.said["close again"].endswith(
+        f"round 1 was already closed at {NOW:%Y-%m-%d %H:%M} UTC"
+    )
     assert slack.said["delegate tries"].startswith("Désolé, cette commande est réservée")
     # ...except one: an answer typed at the summary after closing is refused on both (nothing
     # is stored), but Slack looks for an open round (none) while Telegram applies it to the

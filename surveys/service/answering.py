@@ -40,6 +40,7 @@ from surveys.definition import Survey
 from surveys.errors import ConflictError
 from surveys.ports import Clock, Repositories
 from surveys.records import (
+    Attribution,
     Participant,
     Response,
     ResponseState,
@@ -124,6 +125,11 @@ class Conversation:
             later = messages.text("round_not_open", language, title=title, when=opens)
             return base.screen(ScreenKind.NOT_OPEN, notice=later)
 
+        anonymous = round_.attribution is Attribution.ANONYMOUS
+        if anonymous and response.status is ResponseStatus.SUBMITTED:
+            # The answers are in a ballot now: there is nothing of theirs left to show or change.
+            return base.screen(ScreenKind.SEALED, notice=messages.text("sealed", language))
+
         starting = not response.state.started
         state = engine.start(survey, today=today) if starting else response.state
         if expect is not None and not _holds(expect, survey, state, today):
@@ -173,6 +179,13 @@ class Conversation:
                 now=now,
             )
             state = next_state
+            if anonymous and new_status is ResponseStatus.SUBMITTED:
+                # Same transaction: the answers never stay linked to a submitted response.
+                await tx.responses.cast_ballot(response.id)
+                response = await tx.responses.get_response(round_id, participant.id)
+                sealed = _Base(participant, round_, survey, response, language)
+                notice = messages.text("submitted_anonymously", language)
+                return sealed.screen(ScreenKind.SEALED, notice=notice, accepted=True)
         base = _Base(participant, round_, survey, response, language)
         intro = _intro(survey, language) if starting and isinstance(action, Show) else None
         shown = _shown(base, survey, state, language, today, notice=notice, intro=intro)

@@ -15,13 +15,14 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
 from surveys import commands
 from surveys.definition import Survey
+from surveys.digest import DEFAULT_MIN_GROUP
 from surveys.errors import (
     NotFoundError,
     OutOfScopeError,
@@ -30,7 +31,9 @@ from surveys.errors import (
     RequestError,
     RosterError,
     RoundError,
+    TooFewBallotsError,
 )
+from surveys.export import ExportItem
 from surveys.membership import audience_problems
 from surveys.ports import DigestService, Repositories
 from surveys.queues import OutboundStatus
@@ -718,22 +721,37 @@ async def record_export(
     format: str,
     now: datetime,
     taken_as: TakenAs = "export",
+    min_group: int = DEFAULT_MIN_GROUP,
 ) -> Taken:
     """Let an organiser take a round's answers out (an export, or a digest) and record it.
 
     The audit entry (``export`` or ``digest``: who, the round, the format, the round's
     attribution, the channel) is written before anything leaves, so that a file is never
     made without a trace. The caller then renders as :attr:`Taken.attribution` says.
+
+    An anonymous round's answers are ballots, which name no delegation: a scoped organiser
+    takes them only from a round whose every delegation is in their regions, and an export
+    is refused while the round has fewer ballots than ``min_group`` (``ITINERA_MIN_GROUP``;
+    a digest holds back its small figures instead).
     """
     require_organiser(actor, "export rounds" if taken_as == "export" else "ask for digests")
     async with store.transaction() as tx:
         round_ = await tx.rounds.get_round(_existing(round_id))
         version = await tx.surveys.get_version(round_.survey_version_id)
         delegations: frozenset[str] | None = None
-        if actor.scoped:
-            what = "export" if taken_as == "export" else "ask for the digest of"
+        what = "export" if taken_as == "export" else "ask for the digest of"
+        anonymous = round_.attribution is Attribution.ANONYMOUS
+        if actor.scoped and anonymous:
+            # Ballots cannot be split by region: all of the round, or none of it.
+            await _visible_lines(tx, actor, round_id, f"{what} round {round_id}")
+            await _whole_round_within(tx, actor, round_id, f"{what} anonymous round {round_id}")
+        elif actor.scoped:
             lines = await _visible_lines(tx, actor, round_id, f"{what} round {round_id}")
             delegations = frozenset(line.delegation.code for line in lines if line.delegation)
+        if anonymous and taken_as == "export":
+            ballots = await tx.responses.ballot_count(round_id)
+            if ballots < min_group:
+                raise TooFewBallotsError(round_id, ballots=ballots, min_group=min_group)
         details: dict[str, object] = {
             "format": format,
             "attribution": round_.attribution.value,
@@ -749,6 +767,15 @@ async def record_export(
             now=now,
         )
     return Taken(round=round_, survey=version.definition, delegations=delegations)
+
+
+def export_items(store: Repositories, taken: Taken) -> AsyncIterator[ExportItem]:
+    """What an export of ``taken`` writes: the round's ballots when it is anonymous (never its
+    responses), else its responses (of the scoped organiser's delegations)."""
+    round_id = taken.round.id
+    if taken.attribution is Attribution.ANONYMOUS:
+        return store.responses.ballots(round_id)
+    return store.responses.export_rows(round_id, delegations=taken.delegations)
 
 
 async def request_digest(
@@ -819,6 +846,7 @@ __all__ = [
     "TakenAs",
     "audit_trail",
     "close",
+    "export_items",
     "extend",
     "import_roster",
     "import_survey",

@@ -58,14 +58,16 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield texts
 
 
-async def answer(database_url: str, round_id: int) -> None:
-    """Aminata (Senegal) and Claire (France) submit, each with a comment; Hugo does nothing."""
+async def answer(database_url: str, round_id: int, *, hugo: bool = False) -> None:
+    """Aminata (Senegal) and Claire (France) submit, each with a comment; Hugo (France) too
+    when ``hugo``, else he does nothing."""
     store = await open_store(database_url)
     now = datetime.now(UTC)
+    who = [(AMINATA[2], "(one)"), (FRANCE[1], "(two)")] + ([(FRANCE[3], "(three)")] * hugo)
     try:
         status = await store.rounds.status(round_id)
         lines = {line.participant.email: line.participant for line in status}
-        for email, mark in ((AMINATA[2], "(one)"), (FRANCE[1], "(two)")):
+        for email, mark in who:
             person = lines[email]
             for theme in THEMES:
                 comment = Typed(f"{COMMENT} {mark}") if theme == "return" else "skip"
@@ -115,7 +117,8 @@ def test_a_lone_delegate_cannot_be_named_from_any_export_or_digest(
     cli, database_url: str, tmp_path: Path, drawn: list[str], attribution: str
 ) -> None:
     round_id = launched(cli, attribution)
-    asyncio.run(answer(database_url, round_id))
+    anonymous = attribution == "anonymous"
+    asyncio.run(answer(database_url, round_id, hugo=anonymous))  # three ballots: exportable
     files = everything_out(cli, round_id, tmp_path, drawn)
     assert set(files) >= {"csv", "json", "xlsx", ".md", ".html", ".png", "png text"}
     for name, data in files.items():
@@ -123,20 +126,50 @@ def test_a_lone_delegate_cannot_be_named_from_any_export_or_digest(
             assert identity.encode() not in data, (name, identity)
 
     records = json.loads(files["json"])
-    assert sorted(r["status"] for r in records) == ["not_started", "submitted", "submitted"]
     markdown = files[".md"].decode()
     assert "Senegal (SEN)" in markdown  # completion by delegation is for organisers to see
-    if attribution == "delegation":
+    if not anonymous:
+        assert sorted(r["status"] for r in records) == ["not_started", "submitted", "submitted"]
         assert {r["delegation"] for r in records} == {"FRA", "SEN"}
         assert f"> {COMMENT} (one)\n> — Senegal" in markdown
         assert "- **France (FRA)**" not in markdown  # France answered through Claire
     else:
+        # The ballots alone: no status, no time, no delegation; sorted by their random ids.
+        assert len(records) == 3 and {"ballot", "alignment_return", "comment_return"} <= set(
+            records[0]
+        )
+        assert not {"status", "submitted_on", "delegation"} & set(records[0])
+        ids = [r["ballot"] for r in records]
+        assert ids == sorted(ids) and all(len(i) == 32 for i in ids)
         for data in (files["csv"], files["json"], files["xlsx"]):
             assert b"SEN" not in data and b"Senegal" not in data
-        # Two responses: fewer than the minimum group, so no answer is shown at all.
-        assert COMMENT not in markdown and COMMENT.encode() not in files[".html"]
-        assert "Not shown (anonymous round)" in markdown
-        assert any("Not shown: anonymous round, group under 3" in text for text in drawn)
+        # Three ballots: the comments are quoted, by no one.
+        for mark in ("(one)", "(two)", "(three)"):
+            assert f"> {COMMENT} {mark}\n" in markdown
+            assert f"> {COMMENT} {mark}\n> —" not in markdown
+
+
+def test_an_anonymous_round_under_the_minimum_group_is_not_exported(
+    cli, database_url: str, tmp_path: Path, drawn: list[str]
+) -> None:
+    """Two ballots, ITINERA_MIN_GROUP 3: every export format refuses, naming the setting, and
+    the digest holds every answer back."""
+    round_id = launched(cli, "anonymous")
+    asyncio.run(answer(database_url, round_id))
+    for format in ("csv", "json", "xlsx"):
+        out = str(tmp_path / f"round.{format}")
+        result = CliRunner().invoke(
+            app, ["export", str(round_id), "--format", format, "--out", out]
+        )
+        assert result.exit_code == 1, result.output
+        assert "ITINERA_MIN_GROUP (3)" in result.output and "2 submitted" in result.output
+        assert not (tmp_path / f"round.{format}").exists()
+    cli("digest", str(round_id), "--no-post", "--out", str(tmp_path / "digest"))
+    markdown = next((tmp_path / "digest").glob("*.md")).read_text()
+    assert COMMENT not in markdown
+    assert COMMENT.encode() not in next((tmp_path / "digest").glob("*.html")).read_bytes()
+    assert "Not shown (anonymous round)" in markdown
+    assert any("Not shown: anonymous round, group under 3" in text for text in drawn)
 
 
 def test_a_named_round_names_who_answered(
@@ -154,6 +187,7 @@ def test_exports_and_digests_are_in_the_audit_log(
     cli, database_url: str, tmp_path: Path, drawn: list[str]
 ) -> None:
     round_id = launched(cli, "anonymous")
+    asyncio.run(answer(database_url, round_id, hugo=True))
     everything_out(cli, round_id, tmp_path, drawn)
     entries = json.loads(cli("audit", "--round", str(round_id), "--format", "json").stdout)
     taken = [(e["action"], e["actor"], e["details"]["format"]) for e in entries[:4]]

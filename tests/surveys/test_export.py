@@ -23,7 +23,15 @@ from surveys.export import (
     utf16_length,
     xlsx_cell,
 )
-from surveys.records import Attribution, Delegation, ExportRow, Participant, ResponseStatus, Role
+from surveys.records import (
+    Attribution,
+    Ballot,
+    Delegation,
+    ExportRow,
+    Participant,
+    ResponseStatus,
+    Role,
+)
 
 
 @pytest.fixture
@@ -137,24 +145,28 @@ def row_of(name: str, email: str, *, response_id: int = 7, code: str = "SEN") ->
 
 def test_each_attribution_has_its_columns_and_cells(survey) -> None:
     row = row_of("Aminata Diop", "a@x.org")
+    ballot = Ballot(ballot_id="3f" * 16, round_id=1, answers=dict(row.answers))
     questions = ["topic", "topics", "count", "comment", "ok"]
     expected = {
-        Attribution.NAMED: NAMED_COLUMNS,
+        Attribution.NAMED: (NAMED_COLUMNS, row),
         Attribution.DELEGATION: (
-            "delegation",
-            "delegation_name",
-            "region",
-            "status",
-            "started_on",
-            "submitted_on",
+            (
+                "delegation",
+                "delegation_name",
+                "region",
+                "status",
+                "started_on",
+                "submitted_on",
+            ),
+            row,
         ),
-        Attribution.ANONYMOUS: ("status", "started_on", "submitted_on"),
+        Attribution.ANONYMOUS: (("ballot",), ballot),
     }
-    for attribution, fixed in expected.items():
+    for attribution, (fixed, item) in expected.items():
         keys = [column.key for column in columns(survey, attribution=attribution)]
         assert keys == [*fixed, *questions]
         cells = row_cells(
-            survey, row, style=ValueStyle.CODES, language="en", attribution=attribution
+            survey, item, style=ValueStyle.CODES, language="en", attribution=attribution
         )
         assert len(cells) == len(keys)
         assert cells[len(fixed) :] == ["trade", None, 3, "Fine", None]
@@ -163,15 +175,26 @@ def test_each_attribution_has_its_columns_and_cells(survey) -> None:
     )
     assert delegation[:6] == ["SEN", "Senegal", "Region", "submitted", "2026-11-02", "2026-11-02"]
     anonymous = row_cells(
-        survey, row, style=ValueStyle.CODES, language="en", attribution=Attribution.ANONYMOUS
+        survey, ballot, style=ValueStyle.CODES, language="en", attribution=Attribution.ANONYMOUS
     )
-    assert anonymous[:3] == ["submitted", "2026-11-02", "2026-11-02"]
+    assert anonymous[:1] == ["3f" * 16]
 
 
-@pytest.mark.parametrize("attribution", [Attribution.DELEGATION, Attribution.ANONYMOUS])
-def test_without_names_no_cell_tells_one_delegate_from_another(survey, attribution) -> None:
+@pytest.mark.parametrize("attribution", list(Attribution))
+def test_responses_and_ballots_never_cross(survey, attribution) -> None:
+    """An anonymous round is written from ballots only, and a ballot only as one: a response
+    (with its identity and times) never becomes a row of an anonymous export."""
+    row = row_of("Aminata Diop", "a@x.org")
+    ballot = Ballot(ballot_id="0" * 32, round_id=1, answers={})
+    wrong = ballot if attribution is not Attribution.ANONYMOUS else row
+    with pytest.raises(TypeError, match="anonymous round is exported from its ballots"):
+        row_cells(survey, wrong, style=ValueStyle.CODES, language="en", attribution=attribution)
+
+
+def test_without_names_no_cell_tells_one_delegate_from_another(survey) -> None:
     """Two delegates of one delegation with the same answers: their rows are the same, so
     nothing in them (id, name, email, language, time) says which is whose."""
+    attribution = Attribution.DELEGATION
     first = row_of("Aminata Diop", "aminata@x.org", response_id=7)
     second = row_of("Ibrahima Sarr", "ibrahima@x.org", response_id=8)
     second = ExportRow(
@@ -200,11 +223,9 @@ def test_the_order_key_depends_only_on_what_a_row_shows() -> None:
     by_delegation = sorted(rows, key=lambda r: order_key(r, attribution=Attribution.DELEGATION))
     assert [row[0] for row in by_delegation] == ["FRA", "FRA", "SEN"]
     assert [row[5] for row in by_delegation] == ["2026-11-02", "2026-11-04", "2026-11-03"]
-    anonymous = [
-        ["submitted", "2026-11-01", day, n] for day, n in [("2026-11-05", 1), ("2026-11-02", 2)]
-    ]
-    ordered = sorted(anonymous, key=lambda r: order_key(r, attribution=Attribution.ANONYMOUS))
-    assert [row[2] for row in ordered] == ["2026-11-02", "2026-11-05"]
+    ballots = [["c" * 32, 1], ["a" * 32, 2], ["b" * 32, 3]]
+    ordered = sorted(ballots, key=lambda r: order_key(r, attribution=Attribution.ANONYMOUS))
+    assert [row[1] for row in ordered] == [2, 3, 1]
     assert order_key(rows[0], attribution=Attribution.DELEGATION) == order_key(
         list(rows[0]), attribution=Attribution.DELEGATION
     )

@@ -17,6 +17,7 @@ from surveys.errors import (
     OverlappingRoundError,
     RequestError,
     RoundError,
+    TooFewBallotsError,
 )
 from surveys.membership import audience_problems
 from surveys.records import Attribution, Audience, Delegation, Participant, ParticipantData, Role
@@ -122,7 +123,15 @@ async def test_an_export_is_recorded_before_it_is_taken(any_store: Any) -> None:
         store, OLGA, launch_request("FRA", attribution=Attribution.ANONYMOUS), now=NOW
     )
     round_id = launched.round.id
-    taken = await organising.record_export(store, OLGA, round_id, format="csv", now=NOW)
+    # No ballot yet: fewer than the minimum group, so nothing leaves and nothing is recorded.
+    with pytest.raises(TooFewBallotsError, match=r"ITINERA_MIN_GROUP \(1\)"):
+        await organising.record_export(store, OLGA, round_id, format="csv", now=NOW, min_group=1)
+    assert await store.audit.entries(limit=5) == [
+        entry for entry in await store.audit.entries(limit=5) if entry.action != "export"
+    ]
+    taken = await organising.record_export(
+        store, OLGA, round_id, format="csv", now=NOW, min_group=0
+    )
     assert taken.attribution is Attribution.ANONYMOUS and taken.survey.id == "check"
     await organising.record_export(
         store, OLGA, round_id, format="md,html,png", now=NOW, taken_as="digest"
