@@ -94,6 +94,7 @@ class RateLimits:
         self.scopes = scopes
         self.clock = clock
         self.accepted = 0
+        """Calls that some scope counts and that were let through."""
         self.refused: Counter[str] = Counter()
         """429s answered, by scope name."""
         self._buckets: dict[tuple[str, str], _Bucket] = {}
@@ -120,6 +121,8 @@ class RateLimits:
             if bucket is None:
                 bucket = self._buckets[key] = _Bucket(scope.limit, now)
             buckets.append((scope, bucket))
+        if not buckets:
+            return None
         waits = [(bucket.wait(now), scope) for scope, bucket in buckets]
         longest = max(waits, key=lambda pair: pair[0], default=(0.0, None))
         if longest[0] > 0 and longest[1] is not None:

@@ -67,7 +67,10 @@ class RecordingOut:
 
     # --- ChannelOut -----------------------------------------------------------------------
 
-    async def reach(self, participant: Participant) -> str | None:
+    async def reach(self, participant: Participant, *, look_up: bool = True) -> str | None:
+        """Reaches whom ``reaches`` says, always by asking (``look_up=False``: nobody)."""
+        if not look_up:
+            return None
         self.asked.append(participant.id)
         self.reaching.set()
         if self.gate is not None:

@@ -66,9 +66,10 @@ class SlackOut:
             await tx.messages.enqueue(messages, now=self._clock.now())
         self._wake_sender()
 
-    async def reach(self, participant: Participant) -> str | None:
+    async def reach(self, participant: Participant, *, look_up: bool = True) -> str | None:
+        """Their Slack user id: linked, from the roster, or (``look_up``) found by email."""
         try:
-            return await self._identities.user_id_for(participant)
+            return await self._identities.user_id_for(participant, look_up=look_up)
         except SlackApiError:
             return None
 

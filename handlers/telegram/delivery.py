@@ -84,7 +84,8 @@ class TelegramOut:
             await tx.messages.enqueue(messages, now=self._clock.now())
         self._wake_sender()
 
-    async def reach(self, participant: Participant) -> str | None:
+    async def reach(self, participant: Participant, *, look_up: bool = True) -> str | None:
+        """The private chat their enrolment opened (never asks Telegram)."""
         identity = await self._identities.identity(participant.id, self.channel)
         if identity is None:
             return None

@@ -73,9 +73,9 @@ class ChannelOut(Protocol):
 
     channel: str
 
-    async def reach(self, participant: Participant) -> str | None:
+    async def reach(self, participant: Participant, *, look_up: bool = True) -> str | None:
         """Where to write to the participant on this channel, or None if it cannot (may look
-        them up on the platform, once)."""
+        them up on the platform, once; never with ``look_up=False``)."""
         ...
 
     def screen_messages(
@@ -551,10 +551,14 @@ async def _notify_partial(
 async def _reaching_one(
     participant: Participant, channels: Sequence[ChannelOut]
 ) -> tuple[ChannelOut, str] | None:
-    for out in channels:
-        address = await out.reach(participant)
-        if address is not None:
-            return out, address
+    """The first channel that knows the participant's address, else the first that finds it
+    by asking its platform: a delegate enrolled on Telegram costs Slack no lookup (a
+    rate-limited method) at every invitation."""
+    for look_up in (False, True):
+        for out in channels:
+            address = await out.reach(participant, look_up=look_up)
+            if address is not None:
+                return out, address
     return None
 
 
