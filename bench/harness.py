@@ -87,6 +87,9 @@ async def seed(url: str, *, slack: int, telegram: int, opens: datetime | None = 
     """The example survey, ``slack`` delegates on Slack (user ids in the roster) and
     ``telegram`` enrolled on Telegram, and a round to all of them opening now."""
     now = datetime.now(UTC)
+    # The two channels' delegates alternate in the roster, as they would in a real one, so
+    # that the invitations of both are enqueued side by side.
+    on_slack = _interleaved(slack, telegram)
     codes = [f"{chr(65 + i // 676)}{chr(65 + i // 26 % 26)}{chr(65 + i % 26)}" for i in range(193)]
     people = [
         ParticipantData(
@@ -96,7 +99,7 @@ async def seed(url: str, *, slack: int, telegram: int, opens: datetime | None = 
             delegation=codes[n % len(codes)],
             language=("en", "fr", "es")[n % 3],
             timezone="Europe/Zurich",
-            slack_user_id=slack_user(n) if n < slack else None,
+            slack_user_id=slack_user(n) if on_slack[n] else None,
         )
         for n in range(slack + telegram)
     ]
@@ -110,7 +113,7 @@ async def seed(url: str, *, slack: int, telegram: int, opens: datetime | None = 
         await organising.import_roster(store, BENCH, roster, now=now)
         by_email = {p.email: p for p in await store.roster.list_participants()}
         async with store.transaction() as tx:
-            for n in range(slack, slack + telegram):
+            for n in (n for n in range(slack + telegram) if not on_slack[n]):
                 participant = by_email[f"delegate{n}@example.org"]
                 await tx.roster.link_identity(participant.id, "telegram", str(telegram_user(n)))
         launched = await organising.launch(
@@ -128,9 +131,15 @@ async def seed(url: str, *, slack: int, telegram: int, opens: datetime | None = 
         await store.close()
     return Seeded(
         launched.round.id,
-        [slack_user(n) for n in range(slack)],
-        [telegram_user(n) for n in range(slack, slack + telegram)],
+        [slack_user(n) for n in range(slack + telegram) if on_slack[n]],
+        [telegram_user(n) for n in range(slack + telegram) if not on_slack[n]],
     )
+
+
+def _interleaved(slack: int, telegram: int) -> list[bool]:
+    """For each roster position, whether that delegate is on Slack: spread evenly."""
+    total = slack + telegram
+    return [(n + 1) * slack // max(total, 1) > n * slack // max(total, 1) for n in range(total)]
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -66,6 +66,10 @@ class RecordingOut:
     digests: list[Digest] = field(default_factory=list)
 
     # --- ChannelOut -----------------------------------------------------------------------
+
+    async def known(self, participants: Sequence[Participant]) -> Mapping[int, str]:
+        """Nobody: this channel always asks (:meth:`reach`)."""
+        return {}
 
     async def reach(self, participant: Participant, *, look_up: bool = True) -> str | None:
         """Reaches whom ``reaches`` says, always by asking (``look_up=False``: nobody)."""

@@ -8,7 +8,7 @@ organisers' channel (``ITINERA_SLACK_DIGEST_CHANNEL``), through the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -72,6 +72,17 @@ class SlackOut:
             return await self._identities.user_id_for(participant, look_up=look_up)
         except SlackApiError:
             return None
+
+    async def known(self, participants: Sequence[Participant]) -> Mapping[int, str]:
+        """Linked Slack ids, else the roster's, in one query."""
+        linked = await self._store.identities.identities(
+            [participant.id for participant in participants], self.channel
+        )
+        found = {pid: identity.external_id for pid, identity in linked.items()}
+        for participant in participants:
+            if participant.id not in found and participant.slack_user_id:
+                found[participant.id] = participant.slack_user_id
+        return found
 
     def screen_messages(
         self, screen: Screen, *, address: str, key: str, preface: str, lane: Lane

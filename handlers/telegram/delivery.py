@@ -10,7 +10,7 @@ Telegram, through the outbox.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from telegram.error import RetryAfter
@@ -91,6 +91,18 @@ class TelegramOut:
             return None
         address = identity.address or identity.external_id
         return address if address.lstrip("-").isdigit() else None
+
+    async def known(self, participants: Sequence[Participant]) -> Mapping[int, str]:
+        """The private chats of those enrolled, in one query."""
+        linked = await self._identities.identities(
+            [participant.id for participant in participants], self.channel
+        )
+        found: dict[int, str] = {}
+        for participant_id, identity in linked.items():
+            address = identity.address or identity.external_id
+            if address.lstrip("-").isdigit():
+                found[participant_id] = address
+        return found
 
     def screen_messages(
         self, screen: Screen, *, address: str, key: str, preface: str, lane: Lane
