@@ -189,7 +189,8 @@ async def bench(args: argparse.Namespace) -> int:
     print(
         f"\n{args.slack} Slack + {args.telegram} Telegram delegates, concurrency {args.concurrency}"
     )
-    bare_figures = {key: show(f"bare {key}", timings, None) for key, timings in bare.items()}
+    for key, timings in bare.items():
+        show(f"bare {key}", timings, None)
     ok = True
     for key, timings in itinera.items():
         figures = show(f"itinera {key}", timings, bare[key])
@@ -204,7 +205,6 @@ async def bench(args: argparse.Namespace) -> int:
             f"{'':15} targets (ack p99 < 100 ms, >= 0.6 of bare, next p99 < 300 ms): "
             f"{'met' if met else 'NOT met'}"
         )
-    del bare_figures
     return 0 if ok else 1
 
 

@@ -9,7 +9,7 @@ achieved rate as a fraction of what the limits allow (the least time the limits 
 that many messages, over the time from the first invitation delivered to the last).
 
     python bench/fanout.py                                   # 600 + 600 delegates, x1 and x10
-    python bench/fanout.py --slack 5000 --telegram 5000      # the full run (about 10 minutes)
+    python bench/fanout.py --slack 5000 --telegram 5000      # the full run (about 16 minutes)
     python bench/fanout.py --scale 10 --database-url postgresql+asyncpg://postgres@host/db
 """
 
