@@ -639,6 +639,7 @@ def _register() -> None:
     round_app.command("extend")(rounds_cmd.round_extend)
     round_app.command("close")(rounds_cmd.round_close)
     round_app.command("remind")(rounds_cmd.round_remind)
+    round_app.command("resend")(rounds_cmd.round_resend)
 
 
 _register()

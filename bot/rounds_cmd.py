@@ -1,4 +1,5 @@
-"""``itinera round extend | close | remind``: organisers move deadlines and check reminders.
+"""``itinera round extend | close | remind | resend``: organisers move deadlines, check
+reminders and send again what failed.
 
 The command functions are registered on ``round_app`` by :mod:`bot.cli`; the work is in the
 ``async`` functions beside them (``extend``, ``close``, ``reminder_plan``) so tests can call
@@ -84,6 +85,18 @@ async def close(store: Repositories, actor: Actor, round_id: int, *, now: dateti
     )
 
 
+async def resend(store: Repositories, actor: Actor, round_id: int, *, now: datetime) -> str:
+    """Make the round's failed messages pending again; say how many and who sends them."""
+    resent = await organising.resend(store, actor, round_id, now=now)
+    if not resent.messages:
+        return f"Round {round_id}: no failed message to send again."
+    return (
+        f"Round {round_id}: failed messages made pending again: {resent.messages}. The running "
+        f"bot (`itinera run`) sends them within the platforms' limits; `itinera round status "
+        f"{round_id}` shows who answers."
+    )
+
+
 # --- the commands --------------------------------------------------------------------------
 
 
@@ -118,6 +131,18 @@ def round_close(ctx: typer.Context, round_id: RoundArgument) -> None:
     async def work(store: Store) -> str:
         actor = await terminal.actor_of(store, state)
         return await close(store, actor, round_id, now=terminal.now())
+
+    terminal.say(terminal.run(terminal.with_store(state.settings, work)))
+
+
+def round_resend(ctx: typer.Context, round_id: RoundArgument) -> None:
+    """Send again the round's messages that failed for good (e.g. after a refused token was
+    fixed, or a delegate unblocked the bot); the running bot sends them."""
+    state = terminal.state_of(ctx)
+
+    async def work(store: Store) -> str:
+        actor = await terminal.actor_of(store, state)
+        return await resend(store, actor, round_id, now=terminal.now())
 
     terminal.say(terminal.run(terminal.with_store(state.settings, work)))
 
@@ -184,7 +209,9 @@ def _office_hours(state: terminal.State) -> OfficeHours:
 __all__ = [
     "close",
     "extend",
+    "resend",
     "round_close",
     "round_extend",
     "round_remind",
+    "round_resend",
 ]

@@ -50,10 +50,16 @@ TIERS: dict[str, Rate] = {
 """Slack's per-method tiers (per workspace) for the methods the outbox uses."""
 
 
+HEADROOM = 0.98
+"""The share of the workspace cap the sender uses, and it bursts half as far as Slack allows:
+requests reach Slack a little bunched (network, event loop), and the margin absorbs that
+instead of a 429."""
+
+
 def pacing(*, scale: float = 1.0, timer: Timer) -> ChannelPacing:
     """Slack's limits (``scale`` times them: benchmarks try x10)."""
     return ChannelPacing(
-        global_rate=Rate(SLACK_PER_MINUTE * scale / 60, burst=10 * scale),
+        global_rate=Rate(SLACK_PER_MINUTE * scale * HEADROOM / 60, burst=5 * scale),
         per_address=Rate(PER_CONVERSATION.per_second * scale, burst=PER_CONVERSATION.burst),
         per_method={
             method: Rate(rate.per_second * scale, burst=rate.burst)

@@ -61,11 +61,20 @@ PER_CHAT = Rate(1.0, burst=3)
 """About one message a second in one chat (short bursts tolerated)."""
 
 
+HEADROOM = 0.98
+"""The share of the bot's limit the sender uses, and it bursts half as far as Telegram
+allows: requests reach Telegram a little bunched, and the margin absorbs that, not a 429."""
+
+
 def pacing(*, scale: float = 1.0, timer: Timer) -> ChannelPacing:
     """Telegram's limits (``scale`` times them: benchmarks try x10)."""
     return ChannelPacing(
-        global_rate=Rate(TELEGRAM_PER_SECOND * scale, burst=TELEGRAM_PER_SECOND * scale),
-        per_address=Rate(PER_CHAT.per_second * scale, burst=PER_CHAT.burst),
+        global_rate=Rate(
+            TELEGRAM_PER_SECOND * scale * HEADROOM, burst=TELEGRAM_PER_SECOND * scale / 2
+        ),
+        # One short of the chat's burst: a request that leaves late must not meet the next one
+        # at Telegram bunched beyond what the chat allows.
+        per_address=Rate(PER_CHAT.per_second * scale, burst=PER_CHAT.burst - 1),
         address_methods=SEND_METHODS,
         unpaced=frozenset({"answerCallbackQuery"}),
         timer=timer,

@@ -78,6 +78,9 @@ def _upsert(
 
 # -- identities ------------------------------------------------------------------------------
 
+_IDENTITY_CHUNK = 500
+"""Participant ids per ``IN (...)`` when reading identities in bulk."""
+
 
 class SqlAlchemyIdentityRepository:
     """Channel identities, their cached addresses, and preferences set from a channel."""
@@ -97,6 +100,28 @@ class SqlAlchemyIdentityRepository:
             external_id=row.external_id,
             address=row.address,
         )
+
+    async def identities(
+        self, participant_ids: Sequence[int], channel: str
+    ) -> Mapping[int, Identity]:
+        wanted = list(dict.fromkeys(participant_ids))
+        found: dict[int, Identity] = {}
+        async with self._scope.reading() as session:
+            for start in range(0, len(wanted), _IDENTITY_CHUNK):
+                chunk = wanted[start : start + _IDENTITY_CHUNK]
+                rows = await session.execute(
+                    select(
+                        IdentityRow.participant_id, IdentityRow.external_id, IdentityRow.address
+                    ).where(IdentityRow.channel == channel, IdentityRow.participant_id.in_(chunk))
+                )
+                for participant_id, external_id, address in rows.tuples():
+                    found[participant_id] = Identity(
+                        participant_id=participant_id,
+                        channel=channel,
+                        external_id=external_id,
+                        address=address,
+                    )
+        return found
 
     async def set_address(self, participant_id: int, channel: str, address: str) -> None:
         async with self._scope.writing() as session:

@@ -89,6 +89,12 @@ def split_url(url: str | URL, schema: str | None = None) -> tuple[URL, str | Non
     return parsed, schema
 
 
+POSTGRESQL_POOL: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, "pool_timeout": 10}
+"""Connections per process on PostgreSQL: webhooks store what arrives while the inbox worker
+and the senders work many events and messages at once; SQLAlchemy's default (5, overflow 10)
+made an acknowledgement wait behind them."""
+
+
 def create_engine(
     url: str | URL, *, schema: str | None = None, sqlite_foreign_keys: bool = True, **kwargs: Any
 ) -> AsyncEngine:
@@ -104,6 +110,9 @@ def create_engine(
         settings = dict(connect_args.get("server_settings", {}))
         settings["search_path"] = schema
         connect_args["server_settings"] = settings
+    if parsed.get_backend_name() == "postgresql" and "poolclass" not in kwargs:
+        for name, value in POSTGRESQL_POOL.items():
+            kwargs.setdefault(name, value)
     engine = create_async_engine(parsed, connect_args=connect_args, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -705,6 +705,12 @@ class InMemoryIdentityRepository:
     def __init__(self, rounds: InMemoryRoundRepository) -> None:
         self._rounds = rounds
         self._roster = rounds.roster
+
+    async def identities(
+        self, participant_ids: Sequence[int], channel: str
+    ) -> Mapping[int, Identity]:
+        found = {pid: await self.identity(pid, channel) for pid in participant_ids}
+        return {pid: identity for pid, identity in found.items() if identity is not None}
 
     async def identity(self, participant_id: int, channel: str) -> Identity | None:
         external = self._roster.external_id(participant_id, channel)

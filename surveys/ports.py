@@ -7,7 +7,7 @@ in :meth:`Repositories.transaction`, where every call shares one transaction (a 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -239,6 +239,13 @@ class IdentityRepository(Protocol):
     """Channel identities and the preferences delegates set from a channel."""
 
     async def identity(self, participant_id: int, channel: str) -> Identity | None: ...
+
+    async def identities(
+        self, participant_ids: Sequence[int], channel: str
+    ) -> Mapping[int, Identity]:
+        """The identities on ``channel`` of those of ``participant_ids`` who have one, by
+        participant id, in one query (a tick's batch of invitations)."""
+        ...
 
     async def set_address(self, participant_id: int, channel: str, address: str) -> None:
         """Cache where to write to the participant (the identity must exist)."""

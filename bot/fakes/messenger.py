@@ -18,7 +18,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -67,7 +67,14 @@ class RecordingOut:
 
     # --- ChannelOut -----------------------------------------------------------------------
 
-    async def reach(self, participant: Participant) -> str | None:
+    async def known(self, participants: Sequence[Participant]) -> Mapping[int, str]:
+        """Nobody: this channel always asks (:meth:`reach`)."""
+        return {}
+
+    async def reach(self, participant: Participant, *, look_up: bool = True) -> str | None:
+        """Reaches whom ``reaches`` says, always by asking (``look_up=False``: nobody)."""
+        if not look_up:
+            return None
         self.asked.append(participant.id)
         self.reaching.set()
         if self.gate is not None:

@@ -40,6 +40,8 @@ from urllib.parse import urlencode
 import httpx
 from aiohttp import web
 
+from bot.fakes.limits import Duplicates, RateLimits, SlackLimits
+
 JSON = dict[str, Any]
 
 TRIGGER_LIFETIME_SECONDS = 3.0
@@ -120,7 +122,12 @@ class FakeSlackApi:
         bot_user_id: str = "UBOT0001",
         team_id: str = "T0000001",
         validate_blocks: bool = True,
+        limits: SlackLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``limits``: enforce these rate limits (e.g. :data:`bot.fakes.limits.SLACK`, Slack's
+        published ones), measured on ``clock``, answering 429 with ``Retry-After`` beyond
+        them; None: answer every call."""
         self.users: dict[str, FakeUser] = {user.id: user for user in users}
         self.channels: set[str] = set(channels)
         self.token = token
@@ -136,6 +143,10 @@ class FakeSlackApi:
         self.home: dict[str, JSON] = {}
         self.uploads: dict[str, bytes] = {}
         self.files: list[JSON] = []
+        self.limits = RateLimits(limits.scopes, clock=clock) if limits is not None else None
+        """The rate limits' buckets and what they refused, by scope."""
+        self.duplicates = Duplicates()
+        """Messages posted again with the same text and blocks to the same conversation."""
         self._faults: dict[str, list[Fault]] = {}
         self._triggers: dict[str, _Trigger] = {}
         self._response_targets: dict[str, tuple[str, str]] = {}
@@ -295,6 +306,16 @@ class FakeSlackApi:
             and request.headers.get("Authorization") != f"Bearer {self.token}"
         ):
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if self.limits is not None:
+            target = args.get("channel")
+            conversation = self._conversation(str(target)) if target is not None else None
+            refusal = self.limits.check(method, conversation=conversation)
+            if refusal is not None:
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(refusal.retry_after)},
+                )
         handler = _METHODS.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
@@ -370,6 +391,7 @@ class FakeSlackApi:
         ts = self._ts()
         blocks = _json_list(args.get("blocks"))
         self.messages[(channel, ts)] = FakeMessage(channel, ts, str(args.get("text", "")), blocks)
+        self.duplicates.saw(channel, [str(args.get("text", "")), blocks])
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, "blocks": blocks}}
 
     def chat_update(self, args: JSON) -> JSON:

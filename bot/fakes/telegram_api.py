@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import math
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +38,15 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from bot.fakes.limits import (
+    TELEGRAM,
+    TELEGRAM_SENDING,
+    Duplicates,
+    Limit,
+    RateLimits,
+    TelegramLimits,
+)
 
 JSONDict = dict[str, Any]
 
@@ -157,7 +165,7 @@ class _Fault:
     chat_id: int | None = None
 
 
-SENDING_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})
+SENDING_METHODS = TELEGRAM_SENDING
 """The methods that post a new message, which Telegram's flood limits count."""
 
 
@@ -165,24 +173,29 @@ SENDING_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})
 class FloodControl:
     """Telegram's flood limits as the fake enforces them: about ``per_chat`` new messages a
     second in one chat and ``per_bot`` in all chats together, short bursts tolerated, measured
-    on ``clock`` (seconds; a test's virtual time, or the real monotonic clock)."""
+    on ``clock`` (seconds; a test's virtual time, or the real monotonic clock). ``limits``,
+    if given, replaces the four rates (groups included: :class:`TelegramLimits`)."""
 
     per_chat: float = 1.0
     chat_burst: float = 3.0
     per_bot: float = 30.0
     bot_burst: float = 30.0
     clock: Callable[[], float] = time.monotonic
+    limits: TelegramLimits | None = None
 
+    @classmethod
+    def published(
+        cls, *, scale: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> FloodControl:
+        """Telegram's published limits, ``scale`` times (benchmarks try x10)."""
+        return cls(clock=clock, limits=TELEGRAM.scaled(scale))
 
-class _Bucket:
-    def __init__(self, rate: float, burst: float, now: float) -> None:
-        self.rate, self.burst, self.tokens, self.stamp = rate, burst, burst, now
-
-    def wait(self, now: float) -> float:
-        """0 if a token is there (not taken), else the seconds until one is."""
-        self.tokens = min(self.burst, self.tokens + max(now - self.stamp, 0.0) * self.rate)
-        self.stamp = max(self.stamp, now)
-        return 0.0 if self.tokens >= 1.0 - 1e-9 else (1.0 - self.tokens) / self.rate
+    def rate_limits(self) -> RateLimits:
+        limits = self.limits or TelegramLimits(
+            per_bot=Limit(self.per_bot, self.bot_burst),
+            per_chat=Limit(self.per_chat, self.chat_burst),
+        )
+        return RateLimits(limits.scopes, clock=self.clock)
 
 
 @dataclass
@@ -256,10 +269,10 @@ class FakeTelegram:
         self.waiting_polls = 0
         """How many ``getUpdates`` calls are waiting for an update right now."""
         self.flood = flood
-        self.flood_refusals = 0
-        """Calls answered 429 because they went beyond :attr:`flood`'s limits."""
-        self._flood_chats: dict[object, _Bucket] = {}
-        self._flood_bot: _Bucket | None = None
+        self.limits = flood.rate_limits() if flood is not None else None
+        """The flood limits' buckets and what they refused, by scope (``chat``, ``bot``)."""
+        self.duplicates = Duplicates()
+        """New messages sent again with the same text and buttons to the same chat."""
         self._port = 0
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -555,8 +568,8 @@ class FakeTelegram:
             fault = self._fault(method, params)
             if fault is not None:
                 raise fault
-            if self.flood is not None and method.lower() in SENDING_METHODS:
-                self._flood_check(params)
+            if self.limits is not None:
+                self._flood_check(method.lower(), params)
             result = await self._dispatch(method.lower(), params)
             body: JSONDict = {"ok": True, "result": result}
         except FakeApiError as error:
@@ -579,25 +592,20 @@ class FakeTelegram:
             queued.remove(fault)
         return FakeApiError(fault.status, fault.description, retry_after=fault.retry_after)
 
-    def _flood_check(self, params: JSONDict) -> None:
+    @property
+    def flood_refusals(self) -> int:
+        """Calls answered 429 because they went beyond :attr:`flood`'s limits."""
+        return self.limits.refusals if self.limits is not None else 0
+
+    def _flood_check(self, method: str, params: JSONDict) -> None:
         """Take a token of the chat's and of the bot's bucket, or refuse with 429."""
-        assert self.flood is not None
-        limits, now = self.flood, self.flood.clock()
-        chat = self._flood_chats.get(params.get("chat_id"))
-        if chat is None:
-            chat = _Bucket(limits.per_chat, limits.chat_burst, now)
-            self._flood_chats[params.get("chat_id")] = chat
-        if self._flood_bot is None:
-            self._flood_bot = _Bucket(limits.per_bot, limits.bot_burst, now)
-        wait = max(chat.wait(now), self._flood_bot.wait(now))
-        if wait > 0:
-            self.flood_refusals += 1
-            seconds = max(1, math.ceil(wait))
+        assert self.limits is not None
+        refusal = self.limits.check(method, conversation=str(params.get("chat_id")))
+        if refusal is not None:
+            seconds = refusal.retry_after
             raise FakeApiError(
                 429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
             )
-        chat.tokens -= 1.0
-        self._flood_bot.tokens -= 1.0
 
     async def _params(self, request: web.Request) -> JSONDict:
         if request.content_type == "application/json":
@@ -798,6 +806,7 @@ class FakeTelegram:
         )
         chat.next_id += 1
         chat.messages.append(message)
+        self.duplicates.saw(str(chat.user.id), [markup, message.reply_markup])
         return self._message_dict(message, chat)
 
     def _editable(self, params: JSONDict) -> tuple[_Chat, ChatMessage]:

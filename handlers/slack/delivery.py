@@ -8,7 +8,7 @@ organisers' channel (``ITINERA_SLACK_DIGEST_CHANNEL``), through the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -66,11 +66,23 @@ class SlackOut:
             await tx.messages.enqueue(messages, now=self._clock.now())
         self._wake_sender()
 
-    async def reach(self, participant: Participant) -> str | None:
+    async def reach(self, participant: Participant, *, look_up: bool = True) -> str | None:
+        """Their Slack user id: linked, from the roster, or (``look_up``) found by email."""
         try:
-            return await self._identities.user_id_for(participant)
+            return await self._identities.user_id_for(participant, look_up=look_up)
         except SlackApiError:
             return None
+
+    async def known(self, participants: Sequence[Participant]) -> Mapping[int, str]:
+        """Linked Slack ids, else the roster's, in one query."""
+        linked = await self._store.identities.identities(
+            [participant.id for participant in participants], self.channel
+        )
+        found = {pid: identity.external_id for pid, identity in linked.items()}
+        for participant in participants:
+            if participant.id not in found and participant.slack_user_id:
+                found[participant.id] = participant.slack_user_id
+        return found
 
     def screen_messages(
         self, screen: Screen, *, address: str, key: str, preface: str, lane: Lane

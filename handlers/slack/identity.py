@@ -54,13 +54,16 @@ class SlackIdentities:
                 return await self._roster.get_participant(participant.id)
         return None
 
-    async def user_id_for(self, participant: Participant) -> str | None:
-        """The participant's Slack user id, looked up by email (and linked) if not yet known."""
+    async def user_id_for(self, participant: Participant, *, look_up: bool = True) -> str | None:
+        """The participant's Slack user id, looked up by email (and linked) if not yet known
+        and ``look_up``."""
         identity = await self._identities.identity(participant.id, CHANNEL)
         if identity is not None:
             return identity.external_id
         if participant.slack_user_id:
             return participant.slack_user_id
+        if not look_up:
+            return None
         try:
             found = await self._client.users_lookupByEmail(email=participant.email)
         except SlackApiError as error:

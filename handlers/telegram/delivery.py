@@ -10,7 +10,7 @@ Telegram, through the outbox.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from telegram.error import RetryAfter
@@ -84,12 +84,25 @@ class TelegramOut:
             await tx.messages.enqueue(messages, now=self._clock.now())
         self._wake_sender()
 
-    async def reach(self, participant: Participant) -> str | None:
+    async def reach(self, participant: Participant, *, look_up: bool = True) -> str | None:
+        """The private chat their enrolment opened (never asks Telegram)."""
         identity = await self._identities.identity(participant.id, self.channel)
         if identity is None:
             return None
         address = identity.address or identity.external_id
         return address if address.lstrip("-").isdigit() else None
+
+    async def known(self, participants: Sequence[Participant]) -> Mapping[int, str]:
+        """The private chats of those enrolled, in one query."""
+        linked = await self._identities.identities(
+            [participant.id for participant in participants], self.channel
+        )
+        found: dict[int, str] = {}
+        for participant_id, identity in linked.items():
+            address = identity.address or identity.external_id
+            if address.lstrip("-").isdigit():
+                found[participant_id] = address
+        return found
 
     def screen_messages(
         self, screen: Screen, *, address: str, key: str, preface: str, lane: Lane

@@ -29,7 +29,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -73,9 +73,15 @@ class ChannelOut(Protocol):
 
     channel: str
 
-    async def reach(self, participant: Participant) -> str | None:
+    async def reach(self, participant: Participant, *, look_up: bool = True) -> str | None:
         """Where to write to the participant on this channel, or None if it cannot (may look
-        them up on the platform, once)."""
+        them up on the platform, once; never with ``look_up=False``)."""
+        ...
+
+    async def known(self, participants: Sequence[Participant]) -> Mapping[int, str]:
+        """The addresses of those of ``participants`` this channel reaches without asking its
+        platform, by participant id, in one query (what :meth:`reach` with ``look_up=False``
+        finds for each)."""
         ...
 
     def screen_messages(
@@ -255,12 +261,32 @@ async def _reach(items: Sequence[_Item], channels: Sequence[ChannelOut], *, pref
     """Find the channel and address that reach each delegate (their invitation's channel first
     when ``prefer``); a lookup that fails is kept as the item's error."""
     by_name = {out.channel: out for out in channels}
+    participants = list({item.due.participant.id: item.due.participant for item in items}.values())
+    known: dict[str, Mapping[int, str]] = {}
+    for out in channels:
+        try:
+            known[out.channel] = await out.known(participants) if participants else {}
+        except Exception as error:  # looked at one by one below
+            log.warning("%s: addresses not read in bulk: %r", out.channel, error)
+            known[out.channel] = {}
     for item in items:
         ordered = list(channels)
         invited_on = item.due.invited_on
         if prefer and invited_on in by_name:
             ordered.remove(by_name[invited_on])
             ordered.insert(0, by_name[invited_on])
+        participant_id = item.due.participant.id
+        found = next(
+            (
+                (out, known[out.channel][participant_id])
+                for out in ordered
+                if participant_id in known[out.channel]
+            ),
+            None,
+        )
+        if found is not None:
+            item.reached = found
+            continue
         try:
             item.reached = await _reaching_one(item.due.participant, ordered)
         except Exception as error:
@@ -551,10 +577,14 @@ async def _notify_partial(
 async def _reaching_one(
     participant: Participant, channels: Sequence[ChannelOut]
 ) -> tuple[ChannelOut, str] | None:
-    for out in channels:
-        address = await out.reach(participant)
-        if address is not None:
-            return out, address
+    """The first channel that knows the participant's address, else the first that finds it
+    by asking its platform: a delegate enrolled on Telegram costs Slack no lookup (a
+    rate-limited method) at every invitation."""
+    for look_up in (False, True):
+        for out in channels:
+            address = await out.reach(participant, look_up=look_up)
+            if address is not None:
+                return out, address
     return None
 
 

@@ -119,6 +119,13 @@ class Closed:
 
 
 @dataclass(frozen=True)
+class Resent:
+    round: Round
+    messages: int
+    """Failed messages made pending again (invitations, reminders, replies, digests)."""
+
+
+@dataclass(frozen=True)
 class ExtendRequest:
     round_id: int
     closes: str | datetime
@@ -531,6 +538,30 @@ async def close(store: Repositories, actor: Actor, round_id: int, *, now: dateti
     return Closed(round=closed, counts=counts)
 
 
+async def resend(store: Repositories, actor: Actor, round_id: int, *, now: datetime) -> Resent:
+    """Send again what failed for good in an open round (a token refused until it was fixed, a
+    delegate who had blocked the bot): each failed message becomes pending, as if new, and
+    the running bot's senders deliver it. A channel refused as a whole is paused, not
+    failed, and resumes by itself; this is for what was given up on."""
+    require_organiser(actor, "resend messages")
+    async with store.transaction() as tx:
+        round_ = await tx.rounds.get_round(_existing(round_id))
+        if round_.closed_at is not None or round_.closes_at <= now:
+            when = round_.closed_at or round_.closes_at
+            raise RoundError(
+                f"round {round_id} closed at {when:%Y-%m-%d %H:%M} UTC; nothing is resent"
+            )
+        resent = await tx.messages.resend(round_id=round_id, now=now)
+        await tx.audit.record(
+            actor=actor.name,
+            action="round.resend",
+            target=round_target(round_id),
+            details={"messages": resent, "via": actor.channel},
+            now=now,
+        )
+    return Resent(round=round_, messages=resent)
+
+
 async def extend(
     store: Repositories,
     actor: Actor,
@@ -840,6 +871,7 @@ __all__ = [
     "Launched",
     "PlannedRow",
     "ReminderPlan",
+    "Resent",
     "RoundReport",
     "RoundSummary",
     "Taken",
@@ -857,5 +889,6 @@ __all__ = [
     "record_export",
     "reminder_plan",
     "request_digest",
+    "resend",
     "status",
 ]

@@ -1,5 +1,5 @@
-"""``itinera round extend | close | remind --dry-run``: the work on SQLite and PostgreSQL with
-an injected clock, then the commands end to end through typer."""
+"""``itinera round extend | close | remind --dry-run | resend``: the work on SQLite and
+PostgreSQL with an injected clock, then the commands end to end through typer."""
 
 from __future__ import annotations
 
@@ -13,10 +13,19 @@ from typer.testing import CliRunner, Result
 
 from bot import cli
 from bot.fakes.messenger import RecordingOut
-from bot.rounds_cmd import close, extend, round_close, round_extend, round_remind
+from bot.rounds_cmd import (
+    close,
+    extend,
+    resend,
+    round_close,
+    round_extend,
+    round_remind,
+    round_resend,
+)
 from storage.database import Store, open_store
 from surveys.engine import Typed
-from surveys.errors import RoundError
+from surveys.errors import NotAllowedError, NotFoundError, RoundError
+from surveys.queues import OutboundStatus
 from surveys.records import DEFAULT_REMINDER_POLICY, ResponseStatus
 from surveys.reminders import OfficeHours
 from surveys.service.actors import Actor
@@ -148,6 +157,46 @@ async def test_the_dry_run_shows_who_is_reminded_when_and_what_happened(
     assert (await states(datetime(2026, 6, 12, 15, 1, tzinfo=UTC)))[(mex, H2)][1] == "sending"
 
 
+async def test_resend_makes_what_failed_pending_again(store: Store, seed_round: Any) -> None:
+    seeded = await seed_round(store, opens=OPENS, closes=CLOSES)
+    idn = seeded.participants["IDN"].id
+    slack = RecordingOut(refuse={idn})  # Putri had blocked the bot
+    await tick(store, channels=[slack], now=OPENS, office_hours=HOURS)
+    await slack.deliver(store, now=OPENS)
+    key = f"invite:{seeded.round.id}:{idn}"
+    failed = await store.messages.get(channel=slack.channel, key=key)
+    assert failed is not None and failed.status is OutboundStatus.FAILED
+
+    later = OPENS + timedelta(hours=2)
+    message = await resend(store, SOFIA, seeded.round.id, now=later)
+    assert message.startswith(f"Round {seeded.round.id}: failed messages made pending again: 1.")
+    again = await store.messages.get(channel=slack.channel, key=key)
+    assert again is not None and again.status is OutboundStatus.PENDING
+    assert (again.attempts, again.error) == (0, None)
+    entry = (await store.audit.entries())[0]
+    assert (entry.actor, entry.action, entry.details["messages"]) == ("sofia", "round.resend", 1)
+    # She unblocked it: the invitation goes out once, and nothing is left to resend.
+    slack.refuse.clear()
+    assert await slack.deliver(store, now=later) == 1
+    sent = await store.messages.get(channel=slack.channel, key=key)
+    assert sent is not None and sent.status is OutboundStatus.SENT
+    none_left = await resend(store, SOFIA, seeded.round.id, now=later)
+    assert none_left == f"Round {seeded.round.id}: no failed message to send again."
+
+
+async def test_resend_refuses_closed_rounds_unknown_rounds_and_delegates(
+    store: Store, seed_round: Any
+) -> None:
+    seeded = await seed_round(store, opens=OPENS, closes=CLOSES)
+    with pytest.raises(NotFoundError):
+        await resend(store, SOFIA, 999, now=OPENS)
+    fra = seeded.participants["FRA"]
+    with pytest.raises(NotAllowedError):
+        await resend(store, Actor.of(fra, "slack"), seeded.round.id, now=OPENS)
+    with pytest.raises(RoundError, match="closed at 2026-06-12 16:00 UTC; nothing is resent"):
+        await resend(store, SOFIA, seeded.round.id, now=CLOSES + timedelta(minutes=1))
+
+
 # --- the commands end to end -----------------------------------------------------------------
 
 
@@ -164,6 +213,7 @@ def invoke(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     rounds.command("extend")(round_extend)
     rounds.command("close")(round_close)
     rounds.command("remind")(round_remind)
+    rounds.command("resend")(round_resend)
 
     def run(*args: str) -> Result:
         return CliRunner().invoke(root, list(args))
@@ -225,3 +275,15 @@ def test_bad_office_hours_are_reported(
     assert result.exit_code == 2
     assert "ITINERA_OFFICE_DAYS: office days 'weekdays': 'weekdays' is not a day" in result.output
     assert "Traceback" not in result.output and "pydantic" not in result.output
+
+
+def test_round_resend(invoke: Any, live_round: int) -> None:
+    nothing = invoke("round", "resend", str(live_round))
+    assert nothing.exit_code == 0, nothing.output
+    assert f"Round {live_round}: no failed message to send again." in nothing.output
+    unknown = invoke("round", "resend", "999")
+    assert unknown.exit_code == 1 and "no round 999" in unknown.output
+    assert "Traceback" not in unknown.output
+    invoke("round", "close", str(live_round))
+    closed = invoke("round", "resend", str(live_round))
+    assert closed.exit_code == 1 and "nothing is resent" in closed.output

@@ -170,6 +170,21 @@ async def test_redeeming_a_code_links_the_account(any_store: AnyStore) -> None:
     )
 
 
+async def test_identities_in_bulk_are_those_on_the_channel(any_store: AnyStore) -> None:
+    ana, ben, cleo = await seed(any_store)
+    await any_store.roster.link_identity(ana.id, "telegram", "555001")
+    await any_store.roster.link_identity(ben.id, "slack", "U0BEN")
+    await any_store.identities.set_address(ben.id, "slack", "D0BEN")
+
+    telegram = await any_store.identities.identities([ana.id, ben.id, cleo.id], "telegram")
+    assert dict(telegram) == {
+        ana.id: Identity(participant_id=ana.id, channel="telegram", external_id="555001")
+    }
+    slack = await any_store.identities.identities([ben.id, ben.id, 999_999], "slack")
+    assert dict(slack) == {ben.id: Identity(ben.id, "slack", external_id="U0BEN", address="D0BEN")}
+    assert await any_store.identities.identities([], "slack") == {}
+
+
 async def test_a_code_works_once(any_store: AnyStore) -> None:
     ana, *_ = await seed(any_store)
     await issue(any_store, ana)
