@@ -165,11 +165,17 @@ def _extend(args: list[str], prefix: str) -> Command:
     return Extend(round_id=round_id, closes=options["--closes"], tz=options.get("--tz"))
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, 23, 59, tzinfo=UTC)
+"""The moments a round may name: a year's margin inside what ``datetime`` holds, so that
+reminders, timezones and extensions computed from them never leave its range."""
+
+
 def parse_moment(value: str, *, zone: str, end_of_day: bool) -> datetime:
     """An ISO date or date-time; without an offset it is read in ``zone``. UTC out.
 
     A date alone is the start of the day, or its end (23:59) for a closing time. Raises
-    ``ValueError`` with a readable message.
+    ``ValueError`` with a readable message, also for a moment outside ``EARLIEST``..``LATEST``.
     """
     try:
         tz = ZoneInfo(zone)
@@ -188,4 +194,13 @@ def parse_moment(value: str, *, zone: str, end_of_day: bool) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it: before year 1
+        moment = datetime.min.replace(tzinfo=UTC)
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(
+            f"{value!r} is out of range: give a date between {EARLIEST:%Y-%m-%d} and"
+            f" {LATEST:%Y-%m-%d}"
+        )
+    return moment

@@ -452,6 +452,15 @@ audiences = st.one_of(
     remind="3d",
     attribution="named",
 )
+@example(
+    survey_id="route_alignment",
+    audience="",
+    closes="2099-01-01",
+    opens="0001-01-01",
+    tz="Europe/Zurich",  # before year 1 once in UTC: datetime raised OverflowError
+    remind="3d",
+    attribution="named",
+)
 def test_round_launch_takes_any_arguments_without_a_traceback(
     ready_database: str,
     survey_id: str,
@@ -471,6 +480,16 @@ def test_round_launch_takes_any_arguments_without_a_traceback(
     readable(result)
     if result.exit_code == 0:
         assert result.output.strip().splitlines()[-1].isdigit()
+
+
+def test_round_launch_refuses_a_date_out_of_range_readably(ready_database: str) -> None:
+    args = ["round", "launch", "route_alignment", "--audience", "all", "--closes", "2099-01-01"]
+    result = run(*args, "--opens", "0001-01-01", "--tz", "Europe/Zurich")
+    readable(result)
+    assert result.exit_code == 2
+    assert "'0001-01-01' is out of range: give a date between 1900-01-01 and 9998-12-31" in (
+        result.output
+    )
 
 
 @FUZZ

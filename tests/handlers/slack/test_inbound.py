@@ -207,6 +207,21 @@ def test_bad_moments(value: str, zone: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "zone"),
+    [
+        ("0001-01-01", "Europe/Zurich"),  # before year 1 in UTC: datetime overflows
+        ("0001-01-01T00:00+01:00", "UTC"),
+        ("0001-01-01", "UTC"),
+        ("9999-12-31", "America/New_York"),
+        ("1899-12-31T23:59Z", "UTC"),
+    ],
+)
+def test_moments_out_of_range_are_refused_readably(value: str, zone: str) -> None:
+    with pytest.raises(ValueError, match="is out of range: give a date between 1900-01-01"):
+        grammar.parse_moment(value, zone=zone, end_of_day=False)
+
+
+@pytest.mark.parametrize(
     ("body", "key"),
     [
         ({"type": "event_callback", "event_id": "Ev1"}, "event:Ev1"),
