@@ -1,7 +1,9 @@
 """Data rights, once for every channel and the CLI: what is kept about a person, their
 erasure, allowing a new channel account, and the retention purge.
 
-Showing, erasing and relinking are organiser actions, each audited in the same transaction
+Showing, erasing and relinking are organiser actions (an organiser scoped to regions reaches
+only the people of those regions' delegations; organisers, of no delegation, only a full
+organiser reaches), each audited in the same transaction
 (showing too: it takes a person's data out). The purge is the scheduler's, with no actor.
 
 Example::
@@ -25,7 +27,7 @@ from surveys.rights import (
     free_text_questions,
     participant_target,
 )
-from surveys.service.actors import Actor, require_organiser
+from surveys.service.actors import Actor, require_organiser, require_within
 
 RETENTION_LIMIT_DAYS = 36_500
 """The longest retention (a hundred years): a larger number is a typo."""
@@ -38,12 +40,25 @@ def _existing(participant_id: int) -> int:
     return participant_id
 
 
+async def _within_scope(tx: Repositories, actor: Actor, participant_id: int, action: str) -> None:
+    """Refuse ``action`` on a participant outside a scoped organiser's regions: a delegate of
+    a delegation in none of them, or anyone of no delegation (organisers), whom only a full
+    organiser may reach. Not found if there is no such participant."""
+    participant = await tx.roster.get_participant(_existing(participant_id))
+    if not actor.scoped:
+        return
+    delegations = {delegation.code: delegation for delegation in await tx.roster.list_delegations()}
+    require_within(actor, action, [delegations.get(participant.delegation or "")])
+
+
 async def show_participant(
     store: Repositories, actor: Actor, participant_id: int, *, now: datetime
 ) -> PersonalData:
     """Everything stored about a participant (organisers only; recorded in the audit log)."""
-    require_organiser(actor, "see what is stored about a participant")
+    action = "see what is stored about a participant"
+    require_organiser(actor, action)
     async with store.transaction() as tx:
+        await _within_scope(tx, actor, participant_id, action)
         data = await tx.personal.about(_existing(participant_id))
         await tx.audit.record(
             actor=actor.name,
@@ -60,9 +75,10 @@ async def erase_participant(
 ) -> Erasure:
     """Remove a participant's personal data (see :mod:`surveys.rights` for what stays), and
     record the erasure: who, when, and how much of each kind was removed (no personal data)."""
-    require_organiser(actor, "erase a participant's data")
+    action = "erase a participant's data"
+    require_organiser(actor, action)
     async with store.transaction() as tx:
-        await tx.roster.get_participant(_existing(participant_id))
+        await _within_scope(tx, actor, participant_id, action)
         free_text: dict[int, frozenset[str]] = {}
         for round_, response in await tx.identities.participations(participant_id):
             survey = (await tx.surveys.get_version(round_.survey_version_id)).definition
@@ -86,11 +102,12 @@ async def relink_participant(
     """Allow a participant to link another account on ``channel``: their current one is
     unlinked (its address forgotten), so the next enrolment code they open links the new one.
     Returns the account unlinked, None if there was none (nothing to allow)."""
-    require_organiser(actor, "allow a participant a new account")
+    action = "allow a participant a new account"
+    require_organiser(actor, action)
     if channel not in {c.value for c in Channel}:
         raise RequestError(f"channel {channel!r}: use slack or telegram")
     async with store.transaction() as tx:
-        await tx.roster.get_participant(_existing(participant_id))
+        await _within_scope(tx, actor, participant_id, action)
         removed = await tx.identities.unlink(participant_id, channel)
         await tx.audit.record(
             actor=actor.name,

@@ -20,7 +20,7 @@ from surveys.organiser_replies import outside_scope_text
 from surveys.records import Delegation, ParticipantData, Role
 from surveys.reminders import OfficeHours
 from surveys.roster import Roster, read_roster_csv
-from surveys.service import organising
+from surveys.service import organising, rights
 from surveys.service.actors import Actor
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -301,3 +301,40 @@ async def test_enrolment_links_go_only_to_the_regions_delegates(any_store: Any) 
     claire = await delegate(any_store, "claire@fra.example")
     with pytest.raises(NotAllowedError):
         await organising.invitees(any_store, claire, channel="telegram")
+
+
+async def test_a_scoped_organiser_reaches_only_people_of_the_regions_delegations(
+    any_store: Any,
+) -> None:
+    await seeded(any_store)
+    actor = await kofi(any_store)
+    people = {p.email: p.id for p in await any_store.roster.list_participants()}
+    claire, aminata = people["claire@fra.example"], people["aminata@sen.example"]
+    kofi_id = people["kofi@org.example"]
+    entries_before = len(await any_store.audit.entries(limit=1000))
+    for attempt in (
+        rights.show_participant(any_store, actor, claire, now=NOW),
+        rights.erase_participant(any_store, actor, claire, now=NOW),
+        rights.relink_participant(any_store, actor, claire, channel="telegram", now=NOW),
+    ):
+        with pytest.raises(OutOfScopeError) as refused:
+            await attempt
+        assert refused.value.outside == (f"FRA (France, {WEOG})",)
+    # An organiser belongs to no delegation: only a full organiser reaches them.
+    with pytest.raises(OutOfScopeError) as refused:
+        await rights.show_participant(any_store, actor, kofi_id, now=NOW)
+    assert refused.value.outside == ("participants of no delegation",)
+    # Nothing was read, changed or recorded by the refusals.
+    assert len(await any_store.audit.entries(limit=1000)) == entries_before
+    assert (await any_store.roster.get_participant(claire)).email == "claire@fra.example"
+    shown = await rights.show_participant(any_store, actor, aminata, now=NOW)
+    assert shown.participant.email == "aminata@sen.example"
+    assert (await rights.show_participant(any_store, OLGA, kofi_id, now=NOW)).participant.id == (
+        kofi_id
+    )
+    erased = await rights.erase_participant(any_store, actor, aminata, now=NOW)
+    assert erased.participant_id == aminata
+    with pytest.raises(NotAllowedError):
+        await rights.show_participant(
+            any_store, await delegate(any_store, "jonas@deu.example"), claire, now=NOW
+        )
