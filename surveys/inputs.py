@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
 
-from surveys import expressions
+from surveys import expressions, i18n
 from surveys.answers import (
     Answers,
     Pressed,
@@ -36,6 +36,14 @@ from surveys.answers import (
 )
 from surveys.definition import AnswerValue, Choice, Question, QuestionType, Scale, Survey, pick
 from surveys.messages import decimal_mark, format_number, joined, quoted, text
+
+TEXT_LIMIT = 4000
+"""The longest free-text answer, whatever a question's ``max_length``: what every echo (the
+summary, a digest quote) can show on Slack and Telegram, and far more than a comment needs.
+
+A typed text is otherwise kept as written, markup and invisible characters included (every echo
+escapes it for its channel, every export defuses it), except U+0000: PostgreSQL text cannot
+hold it, so it is removed on both backends alike."""
 
 # Besides its labels in any language and the option numbers, words a yes/no question accepts.
 YES_WORDS = frozenset({"yes", "y", "oui", "si", "نعم"})
@@ -248,11 +256,11 @@ def _text(
 ) -> AnswerValue | Rejected:
     if isinstance(raw, Pressed):
         return Rejected(text("type_answer", language))
-    written = raw.text.strip()
-    if question.max_length is not None and len(written) > question.max_length:
-        return Rejected(
-            text("text_too_long", language, count=question.max_length, length=len(written))
-        )
+    written = raw.text.replace("\x00", "").strip()
+    limit = min(question.max_length or TEXT_LIMIT, TEXT_LIMIT)
+    if len(written) > limit:
+        length = i18n.number(len(written), language)
+        return Rejected(text("text_too_long", language, count=limit, length=length))
     return written
 
 

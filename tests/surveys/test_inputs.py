@@ -8,7 +8,7 @@ import pytest
 
 from surveys.answers import Pressed, RawInput, Rejected, Typed
 from surveys.definition import AnswerValue, Survey
-from surveys.inputs import fold, parse_input
+from surveys.inputs import TEXT_LIMIT, fold, parse_input
 
 TODAY = date(2025, 3, 25)
 NBSP = "\u00a0"
@@ -48,6 +48,8 @@ def survey(
         q("ratio", "decimal"),
         q("at_least", "decimal", min=0.5),
         q("note", "text", max_length=10),
+        q("comment", "text"),
+        q("essay", "text", max_length=50_000),
         q(
             "name",
             "text",
@@ -505,4 +507,61 @@ def test_codes_that_are_other_numbers_than_positions_are_not_positions(numbers: 
     )
     assert read(numbers, "nps", "11") == Rejected(
         '"11" is not one of the options. Please reply with one of the options, as shown.'
+    )
+
+
+@pytest.mark.parametrize("question_id", ["comment", "essay"])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Please keep your answer within 4,000 characters; it now has 100,000."),
+        ("fr", "4\u202f000"),
+        ("es", "4.000"),
+        ("ar", "4,000"),
+        ("ru", "4\xa0000"),
+        ("zh", "4,000"),
+    ],
+)
+def test_a_huge_text_is_refused_naming_the_global_limit(
+    survey: Survey, question_id: str, language: str, expected: str
+) -> None:
+    """Without a max_length, or with one above it, a text is held to TEXT_LIMIT."""
+    assert TEXT_LIMIT == 4000
+    result = parse_input(
+        survey, survey.question(question_id), Typed("x" * 100_000), language=language, today=TODAY
+    )
+    assert isinstance(result, Rejected)
+    assert expected in result.message
+    fits = parse_input(
+        survey,
+        survey.question(question_id),
+        Typed("y" * TEXT_LIMIT),
+        language=language,
+        today=TODAY,
+    )
+    assert fits == "y" * TEXT_LIMIT
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "<!channel> <@U123> @everyone *bold* _it_ ~s~ `code`",
+        '<b>bold</b> <a href="https://evil.example">link</a> &amp; &lt;',
+        "\u202eevil\u202c \u200bzero\u200d width\ufeff",
+        "esc \x1b[2J vt \x0b bell \x07",
+        '=HYPERLINK("https://evil.example") +1 -1 @SUM(A1)',
+    ],
+)
+def test_free_text_is_kept_as_typed(survey: Survey, typed: str) -> None:
+    assert (
+        parse_input(survey, survey.question("comment"), Typed(typed), language="en", today=TODAY)
+        == typed
+    )
+
+
+def test_a_nul_is_removed_from_free_text(survey: Survey) -> None:
+    """PostgreSQL text cannot hold U+0000: it goes, on every backend, and nothing else."""
+    typed = Typed("a\x00b\x00\x0b\x1b")
+    assert parse_input(survey, survey.question("comment"), typed, language="en", today=TODAY) == (
+        "ab\x0b\x1b"
     )
