@@ -2,7 +2,10 @@
 
 :class:`FakeSlackApi` is an aiohttp server on 127.0.0.1 (ephemeral port) that answers the Web
 API methods Itinera calls, records every call, keeps the messages, views and files it was given,
-and checks Block Kit against Slack's main limits (answering ``invalid_blocks`` as Slack does).
+and checks Block Kit against Slack's main limits (answering ``invalid_blocks`` as Slack does),
+a message's ``text`` against its 40,000 characters (``msg_too_long``), and refuses what Slack's
+front end would: a request line over 8 KB (HTTP 414), and any ``text`` or ``blocks`` sent in
+the query string rather than the body (``query_string`` lists those calls).
 Faults are injected per method: the next call(s) answer HTTP 429 with ``Retry-After``,
 ``{"ok": false, "error": ...}``, or answer late.
 
@@ -139,6 +142,9 @@ class FakeSlackApi:
         self.ephemeral: list[JSON] = []
         self.responses: list[JSON] = []
         """What was posted to ``response_url``s (slash command replies)."""
+        self.query_string: list[Call] = []
+        """Calls that carried a message's ``text`` or ``blocks`` (or anything, to a
+        ``response_url``) in their URL, where proxies and logs keep it: none should."""
         self.views: dict[str, FakeView] = {}
         self.home: dict[str, JSON] = {}
         self.uploads: dict[str, bytes] = {}
@@ -287,8 +293,15 @@ class FakeSlackApi:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if len(str(request.rel_url)) > MAX_REQUEST_LINE:
+            await self._record(method, {"url_length": len(str(request.rel_url))})
+            return web.Response(status=414, text="Request-URI Too Long")
+        if {"text", "blocks"} & set(request.query):
+            self.query_string.append(Call(method, dict(request.query), time.monotonic()))
         args = await self._args(request)
         await self._record(method, args)
+        if len(str(args.get("text", ""))) > MAX_MESSAGE_TEXT and method in _TEXT_METHODS:
+            return web.json_response({"ok": False, "error": "msg_too_long"})
         faults = self._faults.get(method)
         if faults:
             fault = faults.pop(0)
@@ -330,8 +343,12 @@ class FakeSlackApi:
         return web.Response(text=f"OK - {len(self.uploads[file_id])}")
 
     async def _respond(self, request: web.Request) -> web.Response:
+        if request.query:
+            self.query_string.append(Call("response_url", dict(request.query), time.monotonic()))
         body = await request.json()
         await self._record("response_url", body)
+        if len(str(body.get("text", ""))) > MAX_MESSAGE_TEXT:
+            return web.Response(status=400, text="msg_too_long")
         target = self._response_targets.get(request.match_info["n"])
         if target is not None and body.get("replace_original"):
             message = self.messages.get(target)
@@ -546,6 +563,12 @@ def _json_dict(value: Any) -> JSON:
 
 
 # --- Block Kit limits -------------------------------------------------------------------------
+
+MAX_MESSAGE_TEXT = 40_000
+"""Slack truncates a message's ``text`` past 40,000 characters; the fake refuses it instead."""
+MAX_REQUEST_LINE = 8192
+"""What an HTTP front end accepts as a request line, query string included."""
+_TEXT_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
 
 _MAX_BLOCKS = {"message": 50, "modal": 100, "home": 100}
 
