@@ -16,6 +16,7 @@ import pytest
 import yaml
 from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po
 
 from surveys import i18n
 
@@ -52,6 +53,15 @@ def test_every_language_has_a_catalogue_and_english_is_the_template() -> None:
     for language in TRANSLATED:
         assert i18n.catalogue_path(language).is_file(), language
     assert {str(message.context) for message in TEMPLATE if message.id} == set(i18n.keys())
+
+
+@pytest.mark.parametrize("language", [None, *TRANSLATED])
+def test_every_catalogue_parses_strictly(language: str | None) -> None:
+    """A PO file that Babel reads only with a warning (an entry without msgstr, a stray line)
+    loses messages silently; Poedit and Weblate refuse it."""
+    path = i18n.catalogue_path(language) if language else i18n.TEMPLATE
+    with path.open("rb") as handle:
+        read_po(handle, abort_invalid=True)
 
 
 def test_the_template_is_well_formed() -> None:
