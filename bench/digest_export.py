@@ -33,7 +33,7 @@ from bot.digest_cmd import make_digest
 from bot.exporting import write_csv, write_xlsx
 from bot.survey_files import read_survey_file
 from storage.database import Store, SystemClock, open_store
-from surveys.conversation import Answer, Skip
+from surveys.conversation import Answer, Skip, Submit
 from surveys.engine import Typed
 from surveys.export import ValueStyle
 from surveys.records import Audience, Delegation, ParticipantData, Role
@@ -42,9 +42,10 @@ from surveys.service import organising
 from surveys.service.answering import Conversation
 
 TEMPLATES = (
-    # per theme: scale, engagement, frameworks, comment; then the closing two
+    # per theme: scale, engagement, frameworks, comment; then the closing ones (a follow-up
+    # meeting asks for a date, which is optional); each template is submitted
     (("4", "1", "1,2", "Our plan is on track."), ("1, 3", "no")),
-    (("2", "2", "3", None), ("2", "yes")),
+    (("2", "2", "3", None), ("2", "yes", None)),
     (("5", "3", "1", "Funding is the obstacle."), ("3", "no")),
 )
 
@@ -92,6 +93,7 @@ async def fill(url: str, answers: int) -> tuple[int, int, float]:
             for value in [v for _ in range(5) for v in theme] + list(closing):
                 action = Skip() if value is None else Answer(Typed(value))
                 await conversation.act(participant, round_id, action)
+            await conversation.act(participant, round_id, Submit())
     finally:
         await store.close()
     per_template = await _answers_per_response(url, round_id)

@@ -1,15 +1,16 @@
 """A round's digest figures, counted by the database: :class:`SqlAlchemyDigestQueries`.
 
-``digest_data`` runs nine aggregate queries (plus one more only when the round has no
-responses, to tell an empty round from an unknown one) in one read transaction, whatever the
-size of the round; no query returns one row per answer, except the new comments, which are
-quoted. Answer values are JSON: text on SQLite (read with ``json_extract``/``json_each``),
-``json`` on PostgreSQL (read with ``#>>`` and ``json_array_elements_text``). Submissions are
-counted by UTC hour.
+``digest_data`` runs six aggregate queries in one read transaction, whatever the size of the
+round; the answers are read once, grouped by question and value (scale points, choice codes
+and answered counts all come from that pass). No query returns one row per answer, except the
+new comments, which are quoted. Answer values are JSON: text on SQLite (read with
+``json_extract``), ``json`` on PostgreSQL (read with ``#>>``); a multiple choice's array is
+split into its codes after grouping. Submissions are counted by UTC hour.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,15 +18,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Select,
     and_,
-    cast,
     func,
     literal_column,
     or_,
     select,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
@@ -72,8 +70,23 @@ def _json_text(dialect: str, value: Column) -> ColumnElement[Any]:
     return func.json_extract(value, literal_column("'$'"))
 
 
-def _json_number(dialect: str, value: Column) -> ColumnElement[Any]:
-    return cast(_json_text(dialect, value), Float)
+def _number(text: Any) -> float | None:
+    """A scale point as the database returns it (a number, or its text on PostgreSQL)."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _elements(text: Any) -> list[str]:
+    """The codes of a multiple choice answer, from its JSON array's text."""
+    try:
+        codes = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return []
+    return [str(code) for code in codes] if isinstance(codes, list) else []
 
 
 def _utc_hour(dialect: str, moment: Column) -> ColumnElement[Any]:
@@ -182,12 +195,13 @@ class SqlAlchemyDigestQueries:
                 source = _response_answers(scope)
                 texts = await self._comments(session, dialect, scope, plan, since)
             other = set(plan.other)
+            scale, choices, answered = await self._counts(session, dialect, source, plan)
             data = DigestData(
                 statuses=statuses,
                 pending=await self._pending(session, scope),
-                scale=await self._scale(session, dialect, source, plan),
-                choices=await self._choices(session, dialect, source, plan),
-                answered=await self._answered(session, source, plan),
+                scale=scale,
+                choices=choices,
+                answered=answered,
                 comments=tuple(row for row in texts if row.question_id not in other),
                 others=tuple(row for row in texts if row.question_id in other),
                 submissions_by_hour=await self._submissions(session, dialect, scope),
@@ -273,68 +287,48 @@ class SqlAlchemyDigestQueries:
             .join(ResponseRow, ResponseRow.id == AnswerRow.response_id)
         )
 
-    async def _scale(
+    async def _counts(
         self, session: AsyncSession, dialect: str, source: _Answers, plan: DigestPlan
-    ) -> tuple[ScaleCount, ...]:
-        if not plan.scale:
-            return ()
-        value = _json_number(dialect, source.value).label("point")
+    ) -> tuple[tuple[ScaleCount, ...], tuple[ChoiceCount, ...], tuple[QuestionCount, ...]]:
+        """Scale points, choice codes and answered counts, from one pass over the answers.
+
+        The answers are grouped by question and value (as text: a number, a code, or a
+        multiple choice's JSON array), so a round of a million answers is read once, not once
+        per kind of figure; the rows are as many as the distinct values, and each array is
+        split into its codes here.
+        """
+        if not plan.counted:
+            return (), (), ()
+        value = _json_text(dialect, source.value).label("value")
         stmt = (
             source.joined(source.question_id, value, func.count().label("n"))
-            .where(*source.counted(plan.scale))
+            .where(*source.counted(plan.counted))
             .group_by(source.question_id, value)
         )
-        return tuple(
-            ScaleCount(question_id=qid, value=float(point), count=n)
-            for qid, point, n in (await session.execute(stmt)).tuples()
-            if point is not None
-        )
-
-    async def _choices(
-        self, session: AsyncSession, dialect: str, source: _Answers, plan: DigestPlan
-    ) -> tuple[ChoiceCount, ...]:
-        found: list[ChoiceCount] = []
-        if plan.single:
-            code = _json_text(dialect, source.value).label("code")
-            stmt = (
-                source.joined(source.question_id, code, func.count().label("n"))
-                .where(*source.counted(plan.single))
-                .group_by(source.question_id, code)
-            )
-            found += [
-                ChoiceCount(question_id=qid, code=str(value), count=n)
-                for qid, value, n in (await session.execute(stmt)).tuples()
-            ]
-        if plan.multiple:
-            # One row per selected code: the JSON array unnested beside its answer.
-            unnest = func.json_array_elements_text if dialect == "postgresql" else func.json_each
-            each = unnest(source.value).table_valued("value")
-            element = each.c.value
-            stmt = (
-                source.joined(source.question_id, element, func.count().label("n"))
-                .join(each, true())
-                .where(*source.counted(plan.multiple))
-                .group_by(source.question_id, element)
-            )
-            found += [
-                ChoiceCount(question_id=qid, code=str(value), count=n)
-                for qid, value, n in (await session.execute(stmt)).tuples()
-            ]
-        return tuple(found)
-
-    async def _answered(
-        self, session: AsyncSession, source: _Answers, plan: DigestPlan
-    ) -> tuple[QuestionCount, ...]:
-        if not plan.counted:
-            return ()
-        stmt = (
-            source.joined(source.question_id, func.count().label("n"))
-            .where(*source.counted(plan.counted))
-            .group_by(source.question_id)
-        )
-        return tuple(
-            QuestionCount(question_id=qid, count=n)
-            for qid, n in (await session.execute(stmt)).tuples()
+        scale, single, multiple = set(plan.scale), set(plan.single), set(plan.multiple)
+        points: dict[tuple[str, float], int] = {}
+        codes: dict[tuple[str, str], int] = {}
+        answered: dict[str, int] = {}
+        for qid, text, n in (await session.execute(stmt)).tuples():
+            answered[qid] = answered.get(qid, 0) + n
+            if qid in scale:
+                point = _number(text)
+                if point is not None:
+                    points[qid, point] = points.get((qid, point), 0) + n
+            elif qid in single:
+                codes[qid, str(text)] = codes.get((qid, str(text)), 0) + n
+            elif qid in multiple:
+                for code in _elements(text):
+                    codes[qid, code] = codes.get((qid, code), 0) + n
+        return (
+            tuple(
+                ScaleCount(question_id=qid, value=point, count=n)
+                for (qid, point), n in points.items()
+            ),
+            tuple(
+                ChoiceCount(question_id=qid, code=code, count=n) for (qid, code), n in codes.items()
+            ),
+            tuple(QuestionCount(question_id=qid, count=n) for qid, n in answered.items()),
         )
 
     async def _ballot_comments(

@@ -46,7 +46,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
@@ -956,6 +956,7 @@ def _quotes(
 ) -> tuple[Quote, ...]:
     order = {question.id: index for index, question in enumerate(survey.questions)}
 
+    @cache
     def heading(question_id: str) -> str:
         try:
             question = survey.question(question_id)
