@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -40,13 +40,12 @@ from surveys.service.answering import (
     Reviewing,
     answer_typed,
 )
+from surveys.service.intake import Work, apply_event
 
 log = logging.getLogger("itinera.slack")
 
 TRIGGER_LIFETIME = timedelta(seconds=2.5)
 """A modal can be opened only this soon after the press (Slack's trigger ids last 3 s)."""
-
-Work = Callable[[Repositories], Awaitable[Sequence[NewMessage]]]
 
 
 class SlackEvents:
@@ -278,16 +277,9 @@ class SlackEvents:
     ) -> None:
         """Do ``work`` and complete the event in one transaction; then wake the sender."""
         now = self.services.clock.now()
-        async with self.services.store.transaction() as tx:
-            messages = list(await work(tx))
-            if messages:
-                ids = await tx.messages.enqueue(messages, now=now)
-                for message, outbox_id in zip(messages, ids, strict=True):
-                    live = presenter.live_screen(message, outbox_id=outbox_id, now=now)
-                    if live is not None and outbox_id is not None:
-                        await tx.screens.show(live)
-            await tx.events.complete(event.id, worker=worker, now=now, error=error)
-        if messages:
+        shown = presenter.live_screen
+        store = self.services.store
+        if await apply_event(store, event, work, worker=worker, now=now, shown=shown, error=error):
             self.services.wake_sender()
 
 
