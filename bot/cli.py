@@ -21,10 +21,13 @@ import typer
 from bot import terminal
 from bot.exporting import ExportFormat
 from bot.terminal import STATUS_WORDS, State, parse_moment
+from surveys import organiser_replies
 from surveys.errors import ItineraError
 from surveys.export import ValueStyle
 from surveys.records import Attribution, ResponseStatus
+from surveys.richtext import Reply
 from surveys.service import organising
+from surveys.service.actors import Actor
 
 if TYPE_CHECKING:
     from storage.database import Store
@@ -362,23 +365,16 @@ def round_launch(
         again=again,
     )
 
-    async def work(store: Store) -> organising.Launched:
-        actor = await terminal.actor_of(store, state)
-        return await organising.launch(store, actor, request, now=terminal.now())
+    async def work(store: Store) -> tuple[Reply, int]:
+        async def launching(actor: Actor) -> tuple[Reply, int]:
+            launched = await organising.launch(store, actor, request, now=terminal.now())
+            return organiser_replies.launched(launched, language=actor.language), launched.round.id
 
-    launched = terminal.run(terminal.with_store(state.settings, work))
-    round_ = launched.round
-    terminal.say(
-        f"Round {round_.id}: survey {survey_id!r} version {launched.version.version}, "
-        f"audience {round_.audience}, {launched.participants} delegates in "
-        f"{launched.delegations} delegations, open {_when(round_.opens_at, zone)} "
-        f"to {_when(round_.closes_at, zone)}."
-    )
-    terminal.say(
-        "Invitations go out from the running bot (`itinera run`) at its next tick; "
-        "this command only stores the round."
-    )
-    print(round_.id)
+        return await terminal.acting(store, state, launching)
+
+    reply, round_id = terminal.run(terminal.with_store(state.settings, work))
+    terminal.say_reply(reply)
+    print(round_id)
 
 
 def _when(moment: datetime | None, zone: ZoneInfo | None = None) -> str:

@@ -1,6 +1,10 @@
 """``itinera round extend | close | remind | resend``: organisers move deadlines, check
 reminders and send again what failed.
 
+Extending and closing say what Slack and Telegram say (:mod:`surveys.organiser_replies`, in the
+language of the roster participant ``ITINERA_ACTOR`` names, else English), printed plain; so
+do their refusals (a round already closed), on stderr with exit 1.
+
 The command functions are registered on ``round_app`` by :mod:`bot.cli`; the work is in the
 ``async`` functions beside them (``extend``, ``close``, ``reminder_plan``) so tests can call
 them on any store. Sending is never done here: the CLI has no channel connections, and the
@@ -15,13 +19,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot import terminal
+from surveys import organiser_replies
 from surveys.ports import Repositories
-from surveys.records import ResponseStatus
 from surveys.reminders import (
     OfficeHours,
     describe_step,
     zone_or_utc,
 )
+from surveys.richtext import Reply
 from surveys.service import organising
 from surveys.service.actors import Actor
 
@@ -52,37 +57,16 @@ async def extend(
     *,
     now: datetime,
     office_hours: OfficeHours,
-) -> str:
-    """Move the closing time; say what changed and when the next reminders go out."""
+) -> Reply:
+    """Move the closing time; say so as every channel does, in the actor's language."""
     extended = await organising.extend(store, actor, request, now=now, office_hours=office_hours)
-    round_id = extended.round.id
-    message = (
-        f"Round {round_id} now closes {_utc(extended.round.closes_at)} "
-        f"(was {_utc(extended.closes_before)}). Reminders follow the new date: "
-    )
-    if extended.upcoming:
-        message += (
-            f"{len(extended.upcoming)} planned for the {extended.waiting} delegates who have not "
-            f"submitted, the next at {_utc(extended.upcoming[0])}; "
-            f"`itinera round remind {round_id} --dry-run` lists them."
-        )
-    elif extended.waiting:
-        message += f"none left before closing for the {extended.waiting} who have not submitted."
-    else:
-        message += "none needed, everyone has submitted."
-    return message
+    return organiser_replies.extended(extended, language=actor.language)
 
 
-async def close(store: Repositories, actor: Actor, round_id: int, *, now: datetime) -> str:
-    """Close a round now; say how its responses ended."""
+async def close(store: Repositories, actor: Actor, round_id: int, *, now: datetime) -> Reply:
+    """Close a round now; say so as every channel does, in the actor's language."""
     closed = await organising.close(store, actor, round_id, now=now)
-    counts = closed.counts
-    return (
-        f"Round {round_id} closed at {_utc(closed.round.closed_at or now)}: "
-        f"{counts[ResponseStatus.SUBMITTED]} submitted, {counts[ResponseStatus.PARTIAL]} "
-        f"partial (kept), {counts[ResponseStatus.NOT_STARTED]} not started. Late answers get a "
-        "polite refusal."
-    )
+    return organiser_replies.closed(closed, language=actor.language)
 
 
 async def resend(store: Repositories, actor: Actor, round_id: int, *, now: datetime) -> str:
@@ -117,22 +101,27 @@ def round_extend(
     closes_at = terminal.parse_moment(closes, zone=zone, end_of_day=True)
     request = organising.ExtendRequest(round_id, closes=closes_at, tz=zone.key)
 
-    async def work(store: Store) -> str:
-        actor = await terminal.actor_of(store, state)
-        return await extend(store, actor, request, now=terminal.now(), office_hours=office_hours)
+    async def work(store: Store) -> Reply:
+        async def extending(actor: Actor) -> Reply:
+            now = terminal.now()
+            return await extend(store, actor, request, now=now, office_hours=office_hours)
 
-    terminal.say(terminal.run(terminal.with_store(state.settings, work)))
+        return await terminal.acting(store, state, extending)
+
+    terminal.say_reply(terminal.run(terminal.with_store(state.settings, work)))
 
 
 def round_close(ctx: typer.Context, round_id: RoundArgument) -> None:
     """Close a round now, before its closing time; started responses are kept as partial."""
     state = terminal.state_of(ctx)
 
-    async def work(store: Store) -> str:
-        actor = await terminal.actor_of(store, state)
-        return await close(store, actor, round_id, now=terminal.now())
+    async def work(store: Store) -> Reply:
+        async def closing(actor: Actor) -> Reply:
+            return await close(store, actor, round_id, now=terminal.now())
 
-    terminal.say(terminal.run(terminal.with_store(state.settings, work)))
+        return await terminal.acting(store, state, closing)
+
+    terminal.say_reply(terminal.run(terminal.with_store(state.settings, work)))
 
 
 def round_resend(ctx: typer.Context, round_id: RoundArgument) -> None:

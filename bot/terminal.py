@@ -23,6 +23,8 @@ from bot import secrets
 from surveys import commands
 from surveys.errors import ItineraError
 from surveys.records import ID_LIMIT, ResponseStatus
+from surveys.richtext import Reply
+from surveys.service import commanding
 from surveys.service.actors import Actor
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic load when a command opens the database
@@ -78,6 +80,23 @@ def say(message: str) -> None:
     """Print a line on stdout as it is: what it quotes (a file name, an audience, a survey id
     someone typed) is never read as markup, and bytes that were not UTF-8 show as U+FFFD."""
     out.print(printable_text(message), markup=False, highlight=False)
+
+
+def say_reply(reply: Reply) -> None:
+    """Print one of the core's replies (:mod:`surveys.organiser_replies`) as plain text: the
+    sentences Slack and Telegram show, without their emphasis."""
+    say(reply.plain())
+
+
+async def acting(store: Store, state: State, work: Callable[[Actor], Awaitable[T]]) -> T:
+    """``work`` as the CLI's actor; a refusal of the core is worded as the chat channels word
+    it (:func:`surveys.service.commanding.refusal`), in the actor's language, and ends the
+    command with exit 1."""
+    actor = await actor_of(store, state)
+    try:
+        return await work(actor)
+    except ItineraError as error:
+        raise fail(commanding.refusal(error, language=actor.language).plain()) from None
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

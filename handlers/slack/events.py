@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -26,21 +26,26 @@ from handlers.slack import commands, home, inbound, presenter, texts
 from handlers.slack.errors import InboundError
 from handlers.slack.presenter import Where
 from handlers.slack.services import CHANNEL, SlackServices
-from surveys.conversation import Answer, Screen, ScreenKind, Show
-from surveys.engine import Typed
+from surveys.conversation import Screen, ScreenKind, Show
 from surveys.ports import Repositories
 from surveys.queues import InboundEvent, NewMessage
 from surveys.records import Participant, Role
 from surveys.service import delegates, organising
 from surveys.service.actors import Actor
-from surveys.service.answering import Asking, Conversation, Expectation, Reviewing
+from surveys.service.answering import (
+    Asking,
+    Conversation,
+    Expectation,
+    NothingOpen,
+    Reviewing,
+    answer_typed,
+)
+from surveys.service.intake import Work, apply_event
 
 log = logging.getLogger("itinera.slack")
 
 TRIGGER_LIFETIME = timedelta(seconds=2.5)
 """A modal can be opened only this soon after the press (Slack's trigger ids last 3 s)."""
-
-Work = Callable[[Repositories], Awaitable[Sequence[NewMessage]]]
 
 
 class SlackEvents:
@@ -178,33 +183,14 @@ class SlackEvents:
             await self._not_registered(event, worker, where, None)
             return
         key = f"reply:{event.id}:0"
-        target = event.target
-        now = self.services.clock.now()
 
         async def typed(tx: Repositories) -> Sequence[NewMessage]:
-            if target.moved_on and target.round_id is not None:
-                # Written for an earlier screen (a retry that came late): not applied here.
-                screen = await self._act(tx, participant, target.round_id, Show(), None)
-                screen = dataclasses.replace(
-                    screen, notice=texts.text("moved_on", participant.language)
-                )
-                return [presenter.screen_message(screen, where=where, key=key)]
-            if target.round_id is not None and target.question_id is not None and written.strip():
-                screen = await self._act(
-                    tx,
-                    participant,
-                    target.round_id,
-                    Answer(Typed(written)),
-                    Asking(target.question_id),
-                    stale_note=texts.text("moved_on", participant.language),
-                )
-                return [presenter.screen_message(screen, where=where, key=key)]
-            round_id = await delegates.current_round(tx, participant, now=now)
-            if round_id is None:
-                note = texts.text("no_open_round", participant.language)
-                return [presenter.note_message(note, where=where, key=key)]
-            screen = await self._act(tx, participant, round_id, Show(), None)
-            return [presenter.screen_message(screen, where=where, key=key)]
+            reply = await answer_typed(
+                tx, participant, written, event.target, clock=self.services.clock
+            )
+            if isinstance(reply, NothingOpen):
+                return [presenter.note_message(reply.notice, where=where, key=key)]
+            return [presenter.screen_message(reply, where=where, key=key)]
 
         await self._commit(event, worker, typed)
 
@@ -278,13 +264,11 @@ class SlackEvents:
         round_id: int,
         action: Any,
         expect: Expectation | None,
-        *,
-        stale_note: str | None = None,
     ) -> Screen:
         conversation = Conversation(tx, clock=self.services.clock)
         screen = await conversation.act(participant, round_id, action, expect=expect)
         if screen.stale:
-            note = stale_note or texts.text("stale", participant.language)
+            note = texts.text("stale", participant.language)
             return dataclasses.replace(screen, notice=note)
         return screen
 
@@ -293,16 +277,9 @@ class SlackEvents:
     ) -> None:
         """Do ``work`` and complete the event in one transaction; then wake the sender."""
         now = self.services.clock.now()
-        async with self.services.store.transaction() as tx:
-            messages = list(await work(tx))
-            if messages:
-                ids = await tx.messages.enqueue(messages, now=now)
-                for message, outbox_id in zip(messages, ids, strict=True):
-                    live = presenter.live_screen(message, outbox_id=outbox_id, now=now)
-                    if live is not None and outbox_id is not None:
-                        await tx.screens.show(live)
-            await tx.events.complete(event.id, worker=worker, now=now, error=error)
-        if messages:
+        shown = presenter.live_screen
+        store = self.services.store
+        if await apply_event(store, event, work, worker=worker, now=now, shown=shown, error=error):
             self.services.wake_sender()
 
 

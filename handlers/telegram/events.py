@@ -16,10 +16,9 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -32,7 +31,6 @@ from handlers.telegram.inbound import (
     expectation,
     start_code,
     survey_action,
-    typed_answer,
 )
 from handlers.telegram.presenter import Pressed
 from handlers.telegram.render import render_reply
@@ -47,13 +45,17 @@ from surveys.records import Channel, EnrolmentOutcome, Participant, Role
 from surveys.richtext import Reply
 from surveys.service import delegates
 from surveys.service.actors import Actor
-from surveys.service.answering import Asking, Conversation, Expectation, Reviewing
+from surveys.service.answering import (
+    Conversation,
+    Expectation,
+    NothingOpen,
+    answer_typed,
+)
+from surveys.service.intake import Work, apply_event
 
 log = logging.getLogger("itinera.telegram")
 
 CHANNEL = Channel.TELEGRAM.value
-
-Work = Callable[[Repositories], Awaitable[Sequence[NewMessage]]]
 
 
 class TelegramEvents:
@@ -290,36 +292,22 @@ class TelegramEvents:
             await self._commit(event, worker, _saying(chat_id, multilingual("unknown_user"), key))
             return
         language = language_of(participant.language)
-        target = event.target
-        now = self.services.clock.now()
 
         async def typed(tx: Repositories) -> Sequence[NewMessage]:
-            live = None
-            if target.round_id is not None and target.response_id is not None:
-                round_id: int | None = target.round_id
-                expect: Expectation | None = expectation_for(target.question_id)
-                live = await tx.screens.get(channel=CHANNEL, response_id=target.response_id)
-            else:
-                round_id = await delegates.current_round(tx, participant, now=now)
-                expect = None
-            if round_id is None:
-                return presenter.text_messages(chat_id, text("no_open_round", language), key=key)
-            if target.moved_on:
-                # Written for an earlier screen (a redelivery that came late): not applied.
-                screen = await self._act(tx, participant, round_id, Show(), None)
-                screen = dataclasses.replace(screen, notice=text("moved_on", language))
-                return presenter.screen_messages(screen, chat_id=chat_id, key=key, live=live)
-            screen = await self._act(tx, participant, round_id, typed_answer(written), expect)
-            if screen.stale:
-                screen = dataclasses.replace(screen, notice=text("moved_on", language))
-            elif screen.kind in (ScreenKind.REVIEW, ScreenKind.SUBMITTED) and not screen.accepted:
-                reply = f"{screen.notice}\n\n" if screen.notice else ""
+            reply = await answer_typed(
+                tx, participant, written, event.target, clock=self.services.clock
+            )
+            if isinstance(reply, NothingOpen):
+                return presenter.text_messages(chat_id, reply.notice, key=key)
+            summary = reply.kind in (ScreenKind.REVIEW, ScreenKind.SUBMITTED)
+            if summary and not reply.accepted and not reply.stale:
+                # Nothing to answer at the summary: said in a line, not the summary again.
+                said = f"{reply.notice}\n\n" if reply.notice else ""
                 return presenter.text_messages(
-                    chat_id, reply + text("see_survey", language), key=key
+                    chat_id, said + text("see_survey", language), key=key
                 )
-            if live is None:
-                live = await tx.screens.get(channel=CHANNEL, response_id=screen.response.id)
-            return presenter.screen_messages(screen, chat_id=chat_id, key=key, live=live)
+            live = await tx.screens.get(channel=CHANNEL, response_id=reply.response.id)
+            return presenter.screen_messages(reply, chat_id=chat_id, key=key, live=live)
 
         await self._commit(event, worker, typed)
 
@@ -504,22 +492,10 @@ class TelegramEvents:
     ) -> None:
         """Do ``work`` and complete the event in one transaction; then wake the sender."""
         now = self.services.clock.now()
-        async with self.services.store.transaction() as tx:
-            messages = list(await work(tx))
-            if messages:
-                ids = await tx.messages.enqueue(messages, now=now)
-                for message, outbox_id in zip(messages, ids, strict=True):
-                    live = presenter.live_screen(message, outbox_id=outbox_id, now=now)
-                    if live is not None and outbox_id is not None:
-                        await tx.screens.show(live)
-            await tx.events.complete(event.id, worker=worker, now=now, error=error)
-        if messages:
+        shown = presenter.live_screen
+        store = self.services.store
+        if await apply_event(store, event, work, worker=worker, now=now, shown=shown, error=error):
             self.services.wake_sender()
-
-
-def expectation_for(question_id: str | None) -> Expectation:
-    """Typed text was meant for the question shown (or the summary, when none was)."""
-    return Asking(question_id) if question_id is not None else Reviewing()
 
 
 def _command_parts(written: str) -> tuple[str, list[str]]:

@@ -25,7 +25,7 @@ from typing import Any
 from handlers.telegram import callbacks
 from surveys.conversation import Action, Answer, Back, Edit, Screen, ScreenKind, Skip, Submit
 from surveys.definition import Question, QuestionType, Survey
-from surveys.engine import Pressed, Typed
+from surveys.engine import Pressed
 from surveys.queues import EventTarget, NewInboundEvent
 from surveys.records import Channel
 from surveys.service.answering import Asking, Expectation, Reviewing
@@ -111,11 +111,6 @@ def _change(button: callbacks.Change, screen: Screen) -> Decision:
     if all(item.question.id != question_id for item in summary.items):
         return Stale()
     return Edit(question_id)
-
-
-def typed_answer(text: str) -> Answer:
-    """A typed message as an answer to the current question (the engine reads it)."""
-    return Answer(Typed(text))
 
 
 def start_code(args: Sequence[str]) -> str | None:

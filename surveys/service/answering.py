@@ -15,6 +15,12 @@ Example::
     screen = await conversation.act(participant, round_id, Answer(Pressed(("yes",))),
                                     expect=Asking("aligned"))
     if screen.stale: ...   # the question had moved on: nothing was stored
+
+Typed text is one rule for every channel (:func:`answer_typed`): it answers the screen the
+delegate was shown on that channel when it was stored (the question, or the summary, where
+there is nothing to answer); written before that screen was shown (a late retry), it is not
+applied; with no screen shown, it applies to nothing and the delegate is shown where they are
+in their current round, or told that nothing is open.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from surveys.conversation import (
 from surveys.definition import Survey
 from surveys.errors import ConflictError
 from surveys.ports import Clock, Repositories
+from surveys.queues import EventTarget
 from surveys.records import (
     Attribution,
     Participant,
@@ -48,6 +55,7 @@ from surveys.records import (
     Round,
     RoundStatus,
 )
+from surveys.service.delegates import current_round
 
 ATTEMPTS = 5
 """How often an action is tried again when its write met another writer's."""
@@ -192,6 +200,59 @@ class Conversation:
         return dataclasses.replace(shown, accepted=accepted)
 
 
+@dataclass(frozen=True)
+class NothingOpen:
+    """No round is open for the delegate: ``notice`` says so, in their language."""
+
+    notice: str
+
+
+TypedReply = Screen | NothingOpen
+"""What typed text leads to: the screen to show (with a notice when it was not applied), or
+nothing open."""
+
+_ON_A_SCREEN = (ScreenKind.ASKING, ScreenKind.REVIEW, ScreenKind.SUBMITTED)
+
+
+async def answer_typed(
+    store: Repositories,
+    participant: Participant,
+    written: str,
+    target: EventTarget,
+    *,
+    clock: Clock,
+) -> TypedReply:
+    """Apply a typed message to what it answers (see the module's rule), in one transaction.
+
+    ``target`` is what the inbox recorded when the message was stored: the live screen on the
+    channel and whether that screen was shown after the message was written (``moved_on``).
+    Text for another screen than the current one is ``stale`` (nothing applied; the notice
+    says so). A closed round says it closed, with its date, whatever the screen was."""
+    language = participant.language
+    conversation = Conversation(store, clock=clock)
+    round_id = target.round_id
+    if round_id is None:
+        round_id = await current_round(store, participant, now=clock.now())
+        if round_id is None:
+            return NothingOpen(messages.text("no_open_round", language))
+        return await conversation.act(participant, round_id, Show())
+    if target.moved_on or not written.strip():
+        screen = await conversation.act(participant, round_id, Show())
+        if target.moved_on and screen.kind in _ON_A_SCREEN:
+            notice = messages.text("moved_on", language)
+            return dataclasses.replace(screen, notice=notice, stale=True)
+        return screen
+    expect: Expectation = (
+        Asking(target.question_id) if target.question_id is not None else Reviewing()
+    )
+    screen = await conversation.act(
+        participant, round_id, Answer(engine.Typed(written)), expect=expect
+    )
+    if screen.stale:
+        return dataclasses.replace(screen, notice=messages.text("moved_on", language))
+    return screen
+
+
 def _holds(expect: Expectation, survey: Survey, state: ResponseState, today: date) -> bool:
     """Whether the delegate is still on the screen the input was made on."""
     shown = engine.step(survey, state, language=survey.default_language, today=today)
@@ -260,4 +321,14 @@ def local_today(now: datetime, timezone: str) -> date:
         return now.date()
 
 
-__all__ = ["ATTEMPTS", "Asking", "Conversation", "Expectation", "Reviewing", "local_today"]
+__all__ = [
+    "ATTEMPTS",
+    "Asking",
+    "Conversation",
+    "Expectation",
+    "NothingOpen",
+    "Reviewing",
+    "TypedReply",
+    "answer_typed",
+    "local_today",
+]

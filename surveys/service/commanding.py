@@ -56,16 +56,22 @@ async def answer(
             office_hours=office_hours,
             digests=digests,
         )
-    except OutOfScopeError as error:
-        return replies.outside_scope(error, language=language)
-    except NotAllowedError:
-        return replies.not_organiser(language=language)
-    except NotFoundError as error:
-        if error.kind == "round":
-            return replies.no_such_round(error.key, syntax, language=language)
-        return replies.failed(str(error), language=language)
     except ItineraError as error:
-        return replies.failed(str(error), language=language)
+        return refusal(error, language=language, syntax=syntax)
+
+
+def refusal(error: ItineraError, *, language: str, syntax: Syntax | None = None) -> Reply:
+    """How every channel words a core refusal: outside the organiser's regions, not an
+    organiser, no such round (with the command that lists them, given the channel's
+    ``syntax``), or what the error says (a round already closed, a past date)."""
+    match error:
+        case OutOfScopeError():
+            return replies.outside_scope(error, language=language)
+        case NotAllowedError():
+            return replies.not_organiser(language=language)
+        case NotFoundError(kind="round") if syntax is not None:
+            return replies.no_such_round(error.key, syntax, language=language)
+    return replies.failed(str(error), language=language)
 
 
 async def perform(

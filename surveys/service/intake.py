@@ -20,6 +20,9 @@ Example::
     worker.start()
     worker.wake()                  # a receiver stored something
     await worker.until_processed("telegram", "update:4711")
+
+A channel's handler applies an event with :func:`apply_event`: its work (one use case, and
+the messages to send for it) in the transaction that completes the event.
 """
 
 from __future__ import annotations
@@ -28,14 +31,14 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from surveys.errors import ConflictError
-from surveys.ports import Clock, EventInbox
-from surveys.queues import INBOX_LEASE, InboundEvent
+from surveys.ports import Clock, EventInbox, Repositories
+from surveys.queues import INBOX_LEASE, InboundEvent, LiveScreen, NewMessage
 
 log = logging.getLogger("itinera.inbox")
 
@@ -63,6 +66,43 @@ class EventHandler(Protocol):
     async def give_up(self, event: InboundEvent, *, worker: str, error: str) -> None:
         """It failed too often: complete it with ``error`` and tell the person, if possible."""
         ...
+
+
+Work = Callable[[Repositories], Awaitable[Sequence[NewMessage]]]
+"""What applying an event does, in its transaction: the messages to send for it."""
+
+
+class ScreenShown(Protocol):
+    """The live screen a channel's outbound message will show once sent (None: not a screen)."""
+
+    def __call__(
+        self, message: NewMessage, *, outbox_id: int | None, now: datetime
+    ) -> LiveScreen | None: ...
+
+
+async def apply_event(
+    store: Repositories,
+    event: InboundEvent,
+    work: Work,
+    *,
+    worker: str,
+    now: datetime,
+    shown: ScreenShown,
+    error: str | None = None,
+) -> bool:
+    """Do ``work``, enqueue the messages it returns, record the live screens they will show,
+    and complete ``event`` (with ``error``, if it was not applied), all in one transaction.
+    True when messages were enqueued: the caller wakes its sender."""
+    async with store.transaction() as tx:
+        messages = list(await work(tx))
+        if messages:
+            ids = await tx.messages.enqueue(messages, now=now)
+            for message, outbox_id in zip(messages, ids, strict=True):
+                live = shown(message, outbox_id=outbox_id, now=now)
+                if live is not None and outbox_id is not None:
+                    await tx.screens.show(live)
+        await tx.events.complete(event.id, worker=worker, now=now, error=error)
+    return bool(messages)
 
 
 class InboxWorker:

@@ -123,7 +123,8 @@ def test_a_second_launch_of_an_open_survey_to_the_same_delegates_needs_again(cli
     closes = closes_in(12)
     again = cli("round", "launch", "route_alignment", "--audience", "SEN,FRA", "--closes", closes)
     assert again.exit_code == 1
-    assert f"error: round {first} of survey 'route_alignment' is not closed yet" in again.output
+    assert f"round {first} of survey 'route_alignment' is not closed yet" in again.output
+    assert again.output.startswith("error: That was not done: round ")
     assert "already asks 1 of these delegates in SEN; add --again" in again.output
     assert "Round " not in again.output  # nothing launched
     forced = cli(

@@ -8,17 +8,20 @@ and never doubled.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.database import Store, open_store
-from surveys.conversation import Answer, Back, Screen, Show
+from surveys import i18n
+from surveys.conversation import Answer, Back, Screen, ScreenKind, Show, Skip
 from surveys.engine import Pressed, Typed
+from surveys.queues import EventTarget
 from surveys.records import Delegation, Participant, ParticipantData, Role
 from surveys.service import organising
 from surveys.service.actors import Actor
-from surveys.service.answering import Asking, Conversation
+from surveys.service.answering import Asking, Conversation, NothingOpen, answer_typed
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -130,3 +133,51 @@ async def test_presses_racing_from_two_processes_apply_once_or_are_refused(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_typed_text_answers_the_question_shown_or_nothing(
+    any_store: Any, make_survey: Any, make_question: Any
+) -> None:
+    """One rule for every channel: the question shown, the summary shown, or nothing open."""
+    round_id, delegate = await seed(any_store, make_survey, make_question)
+    clock = Clock(T0)
+    response = await any_store.responses.get_response(round_id, delegate.id)
+    at_score = EventTarget(round_id=round_id, response_id=response.id, question_id="score")
+
+    async def answers() -> dict[str, Any]:
+        return dict((await any_store.responses.get_response(round_id, delegate.id)).state.answers)
+
+    # Nothing shown on the channel yet: where she is, nothing applied.
+    shown = await answer_typed(any_store, delegate, "4", EventTarget(), clock=clock)
+    assert isinstance(shown, Screen) and not shown.accepted and not shown.stale
+    assert shown.prompt is not None and shown.prompt.question.id == "score"
+    # The question shown: applied.
+    applied = await answer_typed(any_store, delegate, "4", at_score, clock=clock)
+    assert isinstance(applied, Screen) and applied.accepted
+    # Typed at question 1 again (a second message), or written before question 2 was shown
+    # (a late retry): neither lands on question 2.
+    again = await answer_typed(any_store, delegate, "1", at_score, clock=clock)
+    late = dataclasses.replace(at_score, question_id="topic", moved_on=True)
+    retried = await answer_typed(any_store, delegate, "1", late, clock=clock)
+    for screen in (again, retried):
+        assert isinstance(screen, Screen) and screen.stale and not screen.accepted
+        assert screen.notice == i18n.text("moved_on", "en")
+    assert await answers() == {"score": 4}
+    # The summary shown: nothing to answer there.
+    await answer_typed(
+        any_store, delegate, "1", dataclasses.replace(at_score, question_id="topic"), clock=clock
+    )
+    await Conversation(any_store, clock=clock).act(delegate, round_id, Skip(), expect=Asking("why"))
+    summary = dataclasses.replace(at_score, question_id=None)
+    refused = await answer_typed(any_store, delegate, "more", summary, clock=clock)
+    assert isinstance(refused, Screen) and refused.kind is ScreenKind.REVIEW
+    assert not refused.accepted and refused.notice == i18n.text("already_complete", "en")
+    # Closed: wherever it was typed, the survey closed, and when.
+    clock.at = T0 + timedelta(days=4)
+    for target in (summary, at_score):
+        closed = await answer_typed(any_store, delegate, "more", target, clock=clock)
+        assert isinstance(closed, Screen) and closed.kind is ScreenKind.CLOSED
+        assert closed.notice is not None and closed.notice.startswith("The survey “")
+    # Nothing shown and nothing open.
+    nothing = await answer_typed(any_store, delegate, "hello", EventTarget(), clock=clock)
+    assert nothing == NothingOpen(i18n.text("no_open_round", "en"))
