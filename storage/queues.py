@@ -33,7 +33,9 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
     Select,
+    String,
     Table,
     and_,
     bindparam,
@@ -214,6 +216,55 @@ def _latest_screen_of(channel: str, subject: str, column: Any) -> Any:
     )
 
 
+_INBOX_CLAIMS: dict[tuple[str, bool], Any] = {}
+
+
+def _inbox_claim(dialect: str, *, by_id: bool) -> Any:
+    """The inbox's claim statement, built once per dialect (parameters ``now``, ``worker``,
+    ``until``, ``n`` and, ``by_id``, ``event_id``): building its aliases and subqueries costs
+    more than running it, and one statement object keeps SQLAlchemy's cache key computed."""
+    found = _INBOX_CLAIMS.get((dialect, by_id))
+    if found is not None:
+        return found
+    now = bindparam("now", type_=UTCDateTime())
+    candidate = aliased(InboundEventRow, name="candidate")
+    other = aliased(InboundEventRow, name="other")
+    # Another unprocessed event of the subject that is older, or that someone is working.
+    blocked = exists().where(
+        other.channel == candidate.channel,
+        other.subject == candidate.subject,
+        other.processed_at.is_(None),
+        other.id != candidate.id,
+        or_(other.id < candidate.id, other.lease_until > now),
+    )
+    picked = (
+        select(candidate.id)
+        .where(
+            candidate.processed_at.is_(None),
+            candidate.available_at <= now,
+            or_(candidate.lease_until.is_(None), candidate.lease_until <= now),
+            ~blocked,
+        )
+        .order_by(candidate.id)
+        .limit(bindparam("n", type_=Integer()))
+    )
+    if by_id:
+        picked = picked.where(candidate.id == bindparam("event_id", type_=Integer()))
+    statement = (
+        update(InboundEventRow)
+        .where(InboundEventRow.id.in_(_skip_locked(picked, dialect)))
+        .values(
+            claimed_by=bindparam("worker", type_=String()),
+            lease_until=bindparam("until", type_=UTCDateTime()),
+            attempts=InboundEventRow.attempts + 1,
+        )
+        .returning(*_EVENT)
+        .execution_options(synchronize_session=False)
+    )
+    _INBOX_CLAIMS[(dialect, by_id)] = statement
+    return statement
+
+
 class SqlAlchemyEventInbox:
     """The inbox of every channel: events stored before they are acknowledged, then claimed
     with a lease, one at a time per subject, and completed by their lease holder."""
@@ -286,44 +337,12 @@ class SqlAlchemyEventInbox:
     ) -> Sequence[InboundEvent]:
         if limit <= 0:
             return []
-        candidate = aliased(InboundEventRow, name="candidate")
-        other = aliased(InboundEventRow, name="other")
-        # Another unprocessed event of the subject that is older, or that someone is working.
-        blocked = exists().where(
-            other.channel == candidate.channel,
-            other.subject == candidate.subject,
-            other.processed_at.is_(None),
-            other.id != candidate.id,
-            or_(other.id < candidate.id, other.lease_until > now),
-        )
+        params: dict[str, Any] = {"now": now, "worker": worker, "until": now + lease, "n": limit}
+        if event_id is not None:
+            params["event_id"] = event_id
         async with self._scope.writing() as session:
-            dialect = dialect_of(session)
-            picked = (
-                select(candidate.id)
-                .where(
-                    candidate.processed_at.is_(None),
-                    candidate.available_at <= now,
-                    or_(candidate.lease_until.is_(None), candidate.lease_until <= now),
-                    ~blocked,
-                )
-                .order_by(candidate.id)
-                .limit(limit)
-            )
-            if event_id is not None:
-                picked = picked.where(candidate.id == event_id)
-            rows = (
-                await session.execute(
-                    update(InboundEventRow)
-                    .where(InboundEventRow.id.in_(_skip_locked(picked, dialect)))
-                    .values(
-                        claimed_by=worker,
-                        lease_until=now + lease,
-                        attempts=InboundEventRow.attempts + 1,
-                    )
-                    .returning(*_EVENT)
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
+            statement = _inbox_claim(dialect_of(session), by_id=event_id is not None)
+            rows = (await session.execute(statement, params)).all()
         return sorted((_event(row) for row in rows), key=lambda event: event.id)
 
     async def complete(
@@ -482,6 +501,59 @@ def _new_row(message: NewMessage, now: datetime) -> dict[str, Any]:
     }
 
 
+_OUTBOX_CLAIMS: dict[str, Any] = {}
+
+
+def _outbox_claim(dialect: str) -> Any:
+    """The outbox's claim statement, built once per dialect (parameters ``of_channel``, ``now``,
+    ``worker``, ``until``, ``n``), as :func:`_inbox_claim` is."""
+    found = _OUTBOX_CLAIMS.get(dialect)
+    if found is not None:
+        return found
+    now = bindparam("now", type_=UTCDateTime())
+    candidate = aliased(OutboundMessageRow, name="candidate")
+    other = aliased(OutboundMessageRow, name="other")
+    blocked = exists().where(
+        other.channel == candidate.channel,
+        other.address == candidate.address,
+        _unsent(other.status),
+        other.method.is_not(None),
+        other.id != candidate.id,
+        or_(other.id < candidate.id, and_(other.status == CLAIMED, other.lease_until > now)),
+    )
+    ready = or_(
+        and_(candidate.status == PENDING, candidate.available_at <= now),
+        and_(candidate.status == CLAIMED, candidate.lease_until <= now),
+    )
+    picked = (
+        select(candidate.id)
+        .where(
+            candidate.channel == bindparam("of_channel", type_=String()),
+            _unsent(candidate.status),
+            candidate.method.is_not(None),
+            ready,
+            ~blocked,
+        )
+        .order_by(candidate.lane, candidate.id)
+        .limit(bindparam("n", type_=Integer()))
+    )
+    statement = (
+        update(OutboundMessageRow)
+        .where(OutboundMessageRow.id.in_(_skip_locked(picked, dialect)))
+        .values(
+            status=CLAIMED,
+            claimed_by=bindparam("worker", type_=String()),
+            lease_until=bindparam("until", type_=UTCDateTime()),
+            attempts=OutboundMessageRow.attempts + 1,
+            updated_at=now,
+        )
+        .returning(*_MESSAGE)
+        .execution_options(synchronize_session=False)
+    )
+    _OUTBOX_CLAIMS[dialect] = statement
+    return statement
+
+
 class SqlAlchemyMessageOutbox:
     """The outbox of every channel: messages keyed by what they are for, claimed per address
     in order with a lease, the interactive lane first."""
@@ -545,49 +617,16 @@ class SqlAlchemyMessageOutbox:
         same chat: :meth:`enqueue` moved that one into the interactive lane."""
         if limit <= 0:
             return []
-        candidate = aliased(OutboundMessageRow, name="candidate")
-        other = aliased(OutboundMessageRow, name="other")
-        blocked = exists().where(
-            other.channel == candidate.channel,
-            other.address == candidate.address,
-            _unsent(other.status),
-            other.method.is_not(None),
-            other.id != candidate.id,
-            or_(other.id < candidate.id, and_(other.status == CLAIMED, other.lease_until > now)),
-        )
-        ready = or_(
-            and_(candidate.status == PENDING, candidate.available_at <= now),
-            and_(candidate.status == CLAIMED, candidate.lease_until <= now),
-        )
+        params = {
+            "of_channel": channel,
+            "now": now,
+            "worker": worker,
+            "until": now + lease,
+            "n": limit,
+        }
         async with self._scope.writing() as session:
-            dialect = dialect_of(session)
-            picked = (
-                select(candidate.id)
-                .where(
-                    candidate.channel == channel,
-                    _unsent(candidate.status),
-                    candidate.method.is_not(None),
-                    ready,
-                    ~blocked,
-                )
-                .order_by(candidate.lane, candidate.id)
-                .limit(limit)
-            )
-            rows = (
-                await session.execute(
-                    update(OutboundMessageRow)
-                    .where(OutboundMessageRow.id.in_(_skip_locked(picked, dialect)))
-                    .values(
-                        status=CLAIMED,
-                        claimed_by=worker,
-                        lease_until=now + lease,
-                        attempts=OutboundMessageRow.attempts + 1,
-                        updated_at=now,
-                    )
-                    .returning(*_MESSAGE)
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
+            statement = _outbox_claim(dialect_of(session))
+            rows = (await session.execute(statement, params)).all()
         claimed = [_message(row) for row in rows]
         return sorted(claimed, key=lambda message: (message.lane, message.id))
 

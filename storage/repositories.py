@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     Select,
+    String,
     and_,
     bindparam,
     case,
@@ -155,6 +156,17 @@ def _with_identities(stmt: Select[Any]) -> Select[Any]:
 
 def _participants_select(*extra: Any) -> Select[Any]:
     return _with_identities(select(*_PARTICIPANT_COLUMNS, *extra).select_from(ParticipantRow))
+
+
+_BY_IDENTITY = _participants_select().where(
+    ParticipantRow.id.in_(
+        select(IdentityRow.participant_id).where(
+            IdentityRow.channel == bindparam("channel", type_=String()),
+            IdentityRow.external_id == bindparam("external_id", type_=String()),
+        )
+    )
+)
+"""The participant behind one channel identity, built once: it is looked up on every event."""
 
 
 def _participant(row: Any) -> Participant:
@@ -491,12 +503,11 @@ class SqlAlchemyRosterRepository:
         return _participant(row)
 
     async def find_by_identity(self, channel: str, external_id: str) -> Participant | None:
-        who = select(IdentityRow.participant_id).where(
-            IdentityRow.channel == channel, IdentityRow.external_id == external_id
-        )
         async with self._scope.reading() as session:
             row = (
-                await session.execute(_participants_select().where(ParticipantRow.id.in_(who)))
+                await session.execute(
+                    _BY_IDENTITY, {"channel": channel, "external_id": external_id}
+                )
             ).one_or_none()
         return None if row is None else _participant(row)
 

@@ -5,8 +5,7 @@ Every listener does the same, whatever the request: translate it into an inbound
 (:func:`handlers.slack.inbound.to_event`), store it in the one inbox within
 ``services.inbox_timeout``, and only then acknowledge:
 
-- stored: acknowledged, then applied at once in the same task when it is the person's next
-  event (no queue wait), else by the inbox worker in its turn;
+- stored: acknowledged, then applied by the inbox worker (woken at once), in order per person;
 - already stored (a retry with ``X-Slack-Retry-Num``, a replay): acknowledged, not applied
   again;
 - the database did not answer in time, or failed: ``503``, so Slack retries rather than
@@ -102,11 +101,12 @@ def register(app: AsyncApp, services: SlackServices, inbox: Inbox) -> None:
             inbox.wake()
 
     async def acknowledge_then_apply(ack: AsyncAck, context: AsyncBoltContext) -> None:
-        async with services.work.track():
-            await ack()
-            event_id = context.get(EVENT_ID)
-            if isinstance(event_id, int):
-                await apply_now(event_id)
+        """Acknowledge (the event is stored) and wake the inbox worker, which claims what
+        arrived in batches and applies different people's events at once: applying it here
+        would cost a claim of its own and keep the event loop from the next request."""
+        await ack()
+        if isinstance(context.get(EVENT_ID), int):
+            inbox.wake()
 
     @app.action(_any_of(blocks.ACTION_PATTERNS.values()))
     async def on_action(ack: AsyncAck, context: AsyncBoltContext) -> None:

@@ -2,16 +2,15 @@
 
 Both modes feed :meth:`Receiver.receive`: the webhook before it answers 200, the poller before
 it asks for the next batch (which is what confirms one to Telegram). A stored update is then
-applied by the inbox worker, by any process, in order per person; the webhook applies it at
-once itself after answering, when it is the person's next one. An update seen twice (Telegram
-redelivers after a timeout) is stored once and applied once.
+applied by the inbox worker (woken as it is stored), by any process, in order per person.
+An update seen twice (Telegram redelivers after a timeout) is stored once and applied once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from handlers.telegram.inbound import TooDeep, cleaned, to_event
@@ -28,8 +27,6 @@ class Inbox(Protocol):
 
     def wake(self) -> None: ...
 
-    async def process(self, event_id: int) -> bool: ...
-
 
 class Receiver:
     def __init__(self, events: EventInbox, *, clock: Clock, inbox: Inbox) -> None:
@@ -38,9 +35,6 @@ class Receiver:
         self._inbox = inbox
         self._seen: dict[str, None] = {}
         self._changed = asyncio.Condition()
-        self._applying = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
 
     async def until_received(self, update_id: int) -> None:
         """Wait until this receiver has stored (or seen again) the update ``update_id``
@@ -49,8 +43,7 @@ class Receiver:
             await self._changed.wait_for(lambda: str(update_id) in self._seen)
 
     async def idle(self) -> None:
-        """Return once no stored update is being applied in place (after a webhook reply)."""
-        await self._idle.wait()
+        """Nothing received is applied in place (the inbox worker applies it): always idle."""
 
     async def receive(self, raw: Mapping[str, Any]) -> int | None:
         """Store an update; its event id, or None if it was stored before, has no id, or is
@@ -75,35 +68,6 @@ class Receiver:
                 del self._seen[next(iter(self._seen))]
             self._changed.notify_all()
         return stored
-
-    def apply_soon(self, event_id: int) -> Callable[[], Awaitable[None]]:
-        """What applies a stored update in place, to run once the webhook has answered
-        (``BackgroundTask(receiver.apply_soon(event_id))``). It counts as being applied from
-        now, before the answer goes out, so that :meth:`idle` cannot return in between."""
-        self._applying += 1
-        self._idle.clear()
-
-        async def apply() -> None:
-            try:
-                await self._apply_now(event_id)
-            finally:
-                self._applying -= 1
-                if self._applying == 0:
-                    self._idle.set()
-
-        return apply
-
-    async def apply_now(self, event_id: int) -> None:
-        """Apply a stored update in the caller's task if it is its person's next one."""
-        await self.apply_soon(event_id)()
-
-    async def _apply_now(self, event_id: int) -> None:
-        try:
-            if not await self._inbox.process(event_id):
-                self._inbox.wake()
-        except Exception:
-            log.warning("Telegram update %s left to the inbox worker", event_id, exc_info=True)
-            self._inbox.wake()
 
 
 __all__ = ["Inbox", "Receiver"]

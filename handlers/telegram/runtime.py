@@ -25,7 +25,6 @@ import json
 import logging
 from collections.abc import Sequence
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -145,7 +144,7 @@ class TelegramRuntime:
     # --- webhook -------------------------------------------------------------------------------
 
     async def webhook(self, request: Request) -> Response:
-        """Store the update, answer 200, then apply it (here if it is the person's next one)."""
+        """Store the update and answer 200; the inbox worker applies it."""
         given = request.headers.get(SECRET_HEADER, "")
         expected = self._secret or ""
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -168,14 +167,12 @@ class TelegramRuntime:
             return PlainTextResponse("not an update", status_code=400)
         try:
             async with asyncio.timeout(self._inbox_timeout):
-                stored = await self.receiver.receive(raw)
+                await self.receiver.receive(raw)
         except Exception as error:  # the inbox cannot store it now: Telegram will send it again
             self._outage.failed(error)
             return PlainTextResponse("try again", status_code=503)
         self._outage.stored()
-        if stored is None:
-            return PlainTextResponse("ok")
-        return PlainTextResponse("ok", background=BackgroundTask(self.receiver.apply_soon(stored)))
+        return PlainTextResponse("ok")  # stored: the inbox worker, woken, applies it
 
     async def _set_commands(self) -> None:
         for language, commands in command_menus():
