@@ -68,6 +68,7 @@ from surveys.digest import (
     pending_heading,
     pending_people,
     plain,
+    plural,
     point_label,
     region_name,
     round_line,
@@ -265,7 +266,12 @@ def _choice_html(digest: Digest, choice: ChoiceSummary) -> str:
             for quote in other.quotes
         )
         heading = _e(text("others_heading", lang, option=other.label))
-        parts.append(f'<div class="others"><p>{heading}</p><ul>{items}</ul></div>')
+        more = (
+            f'<p class="more">{_e(plural("more_in_export", other.more, lang))}</p>'
+            if other.more
+            else ""
+        )
+        parts.append(f'<div class="others"><p>{heading}</p><ul>{items}</ul>{more}</div>')
     return "".join(parts)
 
 
@@ -457,12 +463,18 @@ def render_html(digest: Digest, *, chart: bytes | None) -> str:
     elif not digest.comments:
         parts.append(f"<p>{_e(t('no_comments', lang))}</p>")
     heading = None
-    for quote in digest.comments:
+    more = {count.question_id: count.count for count in digest.comments_more}
+    quotes = digest.comments
+    for index, quote in enumerate(quotes):
         if quote.heading != heading:
             heading = quote.heading
             parts.append(f"<h3>{_b(heading)}</h3>")
         footer = f"<footer>— {_b(quote.attribution)}</footer>" if quote.attribution else ""
         parts.append(f'<blockquote><p dir="auto">{_e(quote.text)}</p>{footer}</blockquote>')
+        last = index + 1 == len(quotes) or quotes[index + 1].question_id != quote.question_id
+        if last and more.get(quote.question_id):
+            line = plural("more_in_export", more[quote.question_id], lang)
+            parts.append(f'<p class="more">{_e(line)}</p>')
     parts += [
         "</main>",
         '<footer class="colophon">',

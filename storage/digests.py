@@ -2,22 +2,25 @@
 
 ``digest_data`` runs six aggregate queries in one read transaction, whatever the size of the
 round; the answers are read once, grouped by question and value (scale points, choice codes
-and answered counts all come from that pass). No query returns one row per answer, except the
-new comments, which are quoted. Answer values are JSON: text on SQLite (read with
-``json_extract``), ``json`` on PostgreSQL (read with ``#>>``); a multiple choice's array is
-split into its codes after grouping. Submissions are counted by UTC hour.
+and answered counts all come from that pass). No query returns one row per answer: the
+comments come at most ``plan.quotes`` per question (the newest, ``ROW_NUMBER()`` over each
+question), each row carrying its question's total (``COUNT(*)`` over the same window).
+Answer values are JSON: text on SQLite (read with ``json_extract``), ``json`` on PostgreSQL
+(read with ``#>>``); a multiple choice's array is split into its codes after grouping.
+Submissions are counted by UTC hour.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     func,
@@ -190,10 +193,12 @@ class SqlAlchemyDigestQueries:
                 # Ballots name no delegation: ``delegations`` limits completion, not answers
                 # (the use case lets a scoped organiser have them only for a whole round).
                 source = _ballot_answers(round_id)
-                texts = await self._ballot_comments(session, dialect, source, plan, round_)
+                texts, quoted_of = await self._ballot_comments(
+                    session, dialect, source, plan, round_
+                )
             else:
                 source = _response_answers(scope)
-                texts = await self._comments(session, dialect, scope, plan, since)
+                texts, quoted_of = await self._comments(session, dialect, scope, plan, since)
             other = set(plan.other)
             scale, choices, answered = await self._counts(session, dialect, source, plan)
             data = DigestData(
@@ -204,6 +209,7 @@ class SqlAlchemyDigestQueries:
                 answered=answered,
                 comments=tuple(row for row in texts if row.question_id not in other),
                 others=tuple(row for row in texts if row.question_id in other),
+                quoted_of=quoted_of,
                 submissions_by_hour=await self._submissions(session, dialect, scope),
                 first_answers_by_hour=await self._first_answers(session, dialect, scope),
             )
@@ -338,25 +344,45 @@ class SqlAlchemyDigestQueries:
         source: _Answers,
         plan: DigestPlan,
         round_: RoundRow,
-    ) -> tuple[CommentRow, ...]:
-        """Every comment and "other" answer of an anonymous round's ballots: a ballot has no
-        time, so none is "new"; they carry no name, no delegation, and no response id."""
+    ) -> tuple[tuple[CommentRow, ...], tuple[QuestionCount, ...]]:
+        """An anonymous round's comments and "other" answers, ``plan.quotes`` per question by
+        text (a ballot has no time, so none is "new"), with each question's total; they carry
+        no name, no delegation, and no response id."""
         if not plan.text and not plan.other:
-            return ()
-        stmt = source.joined(
-            source.question_id, _json_text(dialect, source.value).label("text")
-        ).where(*source.counted(plan.text + plan.other))
-        return tuple(
-            CommentRow(
-                response_id=0,
-                question_id=row.question_id,
-                text=str(row.text),
-                participant_name="",
-                delegation=None,
-                delegation_name=None,
-                answered_at=round_.opens_at,
+            return (), ()
+        text = _json_text(dialect, source.value)
+        # By code point on both databases, as the in-memory store sorts.
+        by_text = text.collate("C") if dialect == "postgresql" else text
+        ranked = (
+            source.joined(
+                source.question_id.label("question_id"),
+                text.label("text"),
+                func.row_number()
+                .over(partition_by=source.question_id, order_by=by_text)
+                .label("rank"),
+                func.count().over(partition_by=source.question_id).label("total"),
             )
-            for row in await session.execute(stmt)
+            .where(*source.counted(plan.text + plan.other))
+            .subquery("ranked")
+        )
+        stmt = select(ranked.c.question_id, ranked.c.text, ranked.c.total).where(
+            ranked.c.rank <= plan.quotes
+        )
+        rows = (await session.execute(stmt)).all()
+        return (
+            tuple(
+                CommentRow(
+                    response_id=0,
+                    question_id=row.question_id,
+                    text=str(row.text),
+                    participant_name="",
+                    delegation=None,
+                    delegation_name=None,
+                    answered_at=round_.opens_at,
+                )
+                for row in rows
+            ),
+            _totals(rows),
         )
 
     async def _comments(
@@ -366,10 +392,11 @@ class SqlAlchemyDigestQueries:
         scope: ColumnElement[bool],
         plan: DigestPlan,
         since: datetime | None,
-    ) -> tuple[CommentRow, ...]:
-        """New comments (``plan.text``) and every "other" answer (``plan.other``), in one query."""
+    ) -> tuple[tuple[CommentRow, ...], tuple[QuestionCount, ...]]:
+        """New comments (``plan.text``) and every "other" answer (``plan.other``), in one query:
+        the newest ``plan.quotes`` of each question, and how many each has in all."""
         if not plan.text and not plan.other:
-            return ()
+            return (), ()
         where = self._counted_answers(scope, plan.text + plan.other)
         if since is not None:
             # New: given or changed since, or counted since (submitted, or made partial when
@@ -386,32 +413,57 @@ class SqlAlchemyDigestQueries:
                     ),
                 )
             )
-        stmt = (
+        # Ranked over the answers alone; names are joined to the few rows kept.
+        ranked = (
             self._answers_select(
-                AnswerRow.response_id,
-                AnswerRow.question_id,
+                AnswerRow.response_id.label("response_id"),
+                AnswerRow.question_id.label("question_id"),
                 _json_text(dialect, AnswerRow.value).label("text"),
-                AnswerRow.answered_at,
+                AnswerRow.answered_at.label("answered_at"),
+                ResponseRow.participant_id.label("participant_id"),
+                func.row_number()
+                .over(
+                    partition_by=AnswerRow.question_id,
+                    order_by=(AnswerRow.answered_at.desc(), AnswerRow.response_id.desc()),
+                )
+                .label("rank"),
+                func.count().over(partition_by=AnswerRow.question_id).label("total"),
+            )
+            .join(RoundRow, RoundRow.id == ResponseRow.round_id)
+            .where(*where)
+            .subquery("ranked")
+        )
+        stmt = (
+            select(
+                ranked.c.response_id,
+                ranked.c.question_id,
+                ranked.c.text,
+                ranked.c.answered_at,
+                ranked.c.total,
                 ParticipantRow.name,
                 ParticipantRow.delegation_code,
                 DelegationRow.name.label("delegation_name"),
             )
-            .join(RoundRow, RoundRow.id == ResponseRow.round_id)
-            .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+            .select_from(ranked)
+            .join(ParticipantRow, ParticipantRow.id == ranked.c.participant_id)
             .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
-            .where(*where)
+            .where(ranked.c.rank <= plan.quotes)
         )
-        return tuple(
-            CommentRow(
-                response_id=row.response_id,
-                question_id=row.question_id,
-                text=str(row.text),
-                participant_name=row.name,
-                delegation=row.delegation_code,
-                delegation_name=row.delegation_name,
-                answered_at=row.answered_at,
-            )
-            for row in await session.execute(stmt)
+        rows = (await session.execute(stmt)).all()
+        return (
+            tuple(
+                CommentRow(
+                    response_id=row.response_id,
+                    question_id=row.question_id,
+                    text=str(row.text),
+                    participant_name=row.name,
+                    delegation=row.delegation_code,
+                    delegation_name=row.delegation_name,
+                    answered_at=row.answered_at,
+                )
+                for row in rows
+            ),
+            _totals(rows),
         )
 
     # -- over time ----------------------------------------------------------------------------
@@ -481,6 +533,12 @@ class SqlAlchemyDigestQueries:
             session.add(row)
             await session.flush()
         return _run(row)
+
+
+def _totals(rows: Sequence[Row[Any]]) -> tuple[QuestionCount, ...]:
+    """Each question's total, as every one of its ranked rows carries it."""
+    totals = {row.question_id: int(row.total) for row in rows}
+    return tuple(QuestionCount(question_id=q, count=n) for q, n in totals.items())
 
 
 def _run(row: DigestRunRow) -> DigestRun:

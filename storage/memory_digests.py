@@ -130,7 +130,7 @@ class InMemoryDigestQueries:
                     )
 
         # An anonymous round counts its ballots (all of the round's: they name no delegation),
-        # as the SQL store does; every comment is quoted, with no name and no time of its own.
+        # as the SQL store does; its comments have no name and no time of their own.
         ballots = self._responses.ballot_box.values() if anonymous else ()
         for ballot in ballots:
             if ballot.round_id != round_id:
@@ -160,6 +160,19 @@ class InMemoryDigestQueries:
                         )
                     )
 
+        # At most ``plan.quotes`` per question, as the SQL store ranks them: the newest (then
+        # the highest response id), or an anonymous round's by text; and each one's total.
+        by_question: dict[str, list[CommentRow]] = {}
+        for row in comments + others:
+            by_question.setdefault(row.question_id, []).append(row)
+        kept: list[CommentRow] = []
+        for rows in by_question.values():
+            if anonymous:
+                rows.sort(key=lambda row: row.text)
+            else:
+                rows.sort(key=lambda row: (row.answered_at, row.response_id), reverse=True)
+            kept += rows[: plan.quotes]
+
         def delegation_field(code: str | None, field: str) -> str | None:
             found = delegations.get(code or "")
             return None if found is None else str(getattr(found, field))
@@ -185,8 +198,11 @@ class InMemoryDigestQueries:
                 for (qid, code), n in choices.items()
             ),
             answered=tuple(QuestionCount(question_id=q, count=n) for q, n in answered.items()),
-            comments=tuple(comments),
-            others=tuple(others),
+            comments=tuple(row for row in kept if row.question_id not in other_ids),
+            others=tuple(row for row in kept if row.question_id in other_ids),
+            quoted_of=tuple(
+                QuestionCount(question_id=q, count=len(rows)) for q, rows in by_question.items()
+            ),
             submissions_by_hour=tuple(
                 HourCount(hour=hour, count=n) for hour, n in submitted_hours.items()
             ),

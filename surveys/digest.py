@@ -42,7 +42,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -67,6 +67,11 @@ COUNTED_STATUSES: tuple[ResponseStatus, ...] = (ResponseStatus.SUBMITTED, Respon
 
 DEFAULT_MIN_GROUP = 3
 """Fewest responses an anonymous round's figure may cover (``ITINERA_MIN_GROUP``)."""
+
+QUOTES_PER_QUESTION = 5
+"""Most comments (or "other" answers) a digest quotes per question, newest first; the rest are
+counted ("and 12 more comments: see the export"), so a digest stays readable and its cost does
+not grow with the number of comments."""
 
 
 class _Frozen(BaseModel):
@@ -144,6 +149,8 @@ class DigestPlan(_Frozen):
     other: tuple[str, ...] = ()
     """Text questions that specify an option ("other, please specify"): all of them, always,
     listed under the choice question they specify."""
+    quotes: int = Field(default=QUOTES_PER_QUESTION, ge=1)
+    """Most answers quoted per text question (newest first); the others are only counted."""
 
     @classmethod
     def of(cls, survey: Survey) -> DigestPlan:
@@ -227,6 +234,9 @@ class DigestData(_Frozen):
     are new since ``since`` (the previous digest): answered or changed after it, or whose
     response was submitted (or became partial when the round closed) after it; all of them when
     ``since`` is None. ``others`` are every counted answer to the plan's ``other`` questions.
+    Both hold at most the plan's ``quotes`` per question, the newest (latest ``answered_at``,
+    then highest response id; an anonymous round's ballots, which have no time, by text);
+    ``quoted_of`` counts how many there are in all, per question.
     """
 
     statuses: tuple[StatusCount, ...] = ()
@@ -236,6 +246,8 @@ class DigestData(_Frozen):
     answered: tuple[QuestionCount, ...] = ()
     comments: tuple[CommentRow, ...] = ()
     others: tuple[CommentRow, ...] = ()
+    quoted_of: tuple[QuestionCount, ...] = ()
+    """How many comments (or "other" answers) each text question has, quoted or not."""
     submissions_by_hour: tuple[HourCount, ...] = ()
     """Participants who submitted, by UTC hour of ``submitted_at``."""
     first_answers_by_hour: tuple[HourCount, ...] = ()
@@ -262,6 +274,7 @@ class DigestData(_Frozen):
             answered=tuple(sorted(self.answered, key=lambda a: a.question_id)),
             comments=comments(self.comments),
             others=comments(self.others),
+            quoted_of=tuple(sorted(self.quoted_of, key=lambda q: q.question_id)),
             submissions_by_hour=tuple(sorted(self.submissions_by_hour, key=lambda h: h.hour)),
             first_answers_by_hour=tuple(sorted(self.first_answers_by_hour, key=lambda h: h.hour)),
         )
@@ -417,6 +430,8 @@ class OtherAnswers(_Frozen):
     code: str
     label: str
     quotes: tuple[Quote, ...]
+    more: int = 0
+    """Answers not quoted (beyond :data:`QUOTES_PER_QUESTION`): see the export."""
 
 
 class ChoiceSummary(_Frozen):
@@ -499,6 +514,7 @@ class Digest(_Frozen):
     pending: tuple[PendingRegion, ...]
     sections: tuple[Section, ...]
     comments: tuple[Quote, ...]
+    """At most the plan's ``quotes`` per question, newest first."""
     comments_since: datetime | None
     change: Change | None
     progress: tuple[Progress, ...]
@@ -507,6 +523,13 @@ class Digest(_Frozen):
     """The minimum group size small figures of an anonymous round are held back under."""
     comments_suppressed: bool = False
     """Comments and "other" answers were held back: anonymous round, too few responses."""
+    comments_more: tuple[QuestionCount, ...] = ()
+    """Per question, the new comments not quoted (see the export)."""
+
+    @property
+    def comments_total(self) -> int:
+        """Every new comment, quoted or not."""
+        return len(self.comments) + sum(more.count for more in self.comments_more)
 
     @property
     def delegation_rate(self) -> float | None:
@@ -619,22 +642,24 @@ def build_digest(
     previous_themes = previous.figures.themes if previous else {}
     counted = overall.submitted + overall.partial
     quotes_held = hide_small and counted < min_group
-    others = {} if quotes_held else _other_answers(survey, data.others, attribution, lang)
+    quoted_of = {count.question_id: count.count for count in data.quoted_of}
+    others = (
+        {} if quotes_held else _other_answers(survey, data.others, attribution, lang, quoted_of)
+    )
     sections = _sections(survey, data, lang, previous_themes, others)
     if hide_small:
         sections = _hold_small(sections, data, min_group)
 
-    # Comments, attributed as the round says ("other" answers are not comments).
+    # Comments, attributed as the round says ("other" answers are not comments); beyond the
+    # quoted ones, how many more each question has.
     links = other_links(survey)
-    comments = (
-        ()
-        if quotes_held
-        else _quotes(
-            survey,
-            [row for row in data.comments if row.question_id not in links],
-            attribution,
-            lang,
-        )
+    quoted = [row for row in data.comments if row.question_id not in links]
+    comments = () if quotes_held else _quotes(survey, quoted, attribution, lang)
+    shown = Counter(quote.question_id for quote in comments)
+    comments_more = tuple(
+        QuestionCount(question_id=question_id, count=more)
+        for question_id in dict.fromkeys(row.question_id for row in quoted)
+        if (more := quoted_of.get(question_id, 0) - shown[question_id]) > 0 and not quotes_held
     )
 
     # Submissions over time, cumulative.
@@ -649,7 +674,7 @@ def build_digest(
             for section in sections
             if section.key and section.scale is not None
         },
-        comments=len(comments),
+        comments=len(comments) + sum(more.count for more in comments_more),
     )
     change = None
     if previous is not None:
@@ -695,6 +720,7 @@ def build_digest(
         figures=figures,
         min_group=min_group,
         comments_suppressed=quotes_held and bool(data.comments or data.others),
+        comments_more=comments_more,
     )
 
 
@@ -928,7 +954,11 @@ def _choice_summary(
 
 
 def _other_answers(
-    survey: Survey, rows: Sequence[CommentRow], attribution: Attribution, language: str
+    survey: Survey,
+    rows: Sequence[CommentRow],
+    attribution: Attribution,
+    language: str,
+    quoted_of: Mapping[str, int],
 ) -> dict[str, tuple[OtherAnswers, ...]]:
     """What respondents wrote to specify an option, by the choice question it belongs to."""
     links = other_links(survey)
@@ -947,7 +977,10 @@ def _other_answers(
             if option.value == link.code
         )
         quotes = _quotes(survey, by_text[text_id], attribution, language)
-        found[link.question_id].append(OtherAnswers(code=link.code, label=label, quotes=quotes))
+        more = max(0, quoted_of.get(text_id, 0) - len(quotes))
+        found[link.question_id].append(
+            OtherAnswers(code=link.code, label=label, quotes=quotes, more=more)
+        )
     return {question_id: tuple(answers) for question_id, answers in found.items()}
 
 
@@ -979,16 +1012,18 @@ def _quotes(
         # No order that would let a reader match quotes to the list of who answered.
         ordered = sorted(rows, key=lambda r: (order.get(r.question_id, len(order)), r.text))
     else:
+        # Newest first within each question; at the same time, by delegation and name.
         ordered = sorted(
             rows,
             key=lambda r: (
-                order.get(r.question_id, len(order)),
                 r.delegation is None,
                 r.delegation or "",
                 r.participant_name,
                 r.response_id,
             ),
         )
+        ordered.sort(key=lambda r: r.answered_at, reverse=True)
+        ordered.sort(key=lambda r: order.get(r.question_id, len(order)))
     return tuple(
         Quote(
             question_id=row.question_id,
@@ -1320,8 +1355,8 @@ def summary(digest: Digest) -> str:
             sentences.append(plural("summary_change", moved, lang, date=when))
         elif moved == 0:
             sentences.append(text("summary_no_change", lang, date=when))
-    if digest.comments:
-        sentences.append(plural("summary_comments", len(digest.comments), lang))
+    if digest.comments_total:
+        sentences.append(plural("summary_comments", digest.comments_total, lang))
     closing = format_date(digest.closes_at, lang)
     sentences.append(
         text("summary_closed" if digest.closed else "summary_closes", lang, date=closing)
@@ -1596,7 +1631,8 @@ def render_markdown(
     limit = (5 if max_comments is None else max_comments) if compact else max_comments
     shown = digest.comments if limit is None else digest.comments[:limit]
     heading = None
-    for quote in shown:
+    more = {count.question_id: count.count for count in digest.comments_more}
+    for index, quote in enumerate(shown):
         if quote.heading != heading:
             heading = quote.heading
             out += [f"**{_cell(heading)}**", ""]
@@ -1604,9 +1640,14 @@ def render_markdown(
         if quote.attribution:
             out.append(f"> — {_cell(quote.attribution)}")
         out.append("")
+        last = index + 1 == len(shown) or shown[index + 1].question_id != quote.question_id
+        if not compact and last and more.get(quote.question_id):
+            out += [plural("more_in_export", more[quote.question_id], lang), ""]
     hidden = len(digest.comments) - len(shown)
     if hidden > 0:
         out += [plural("more_comments", hidden, lang), ""]
+    if compact and digest.comments_more:
+        out += [plural("more_in_export", sum(more.values()), lang), ""]
     if not compact:
         out += [f"_{_cell(digest.classification)}: {t('confidential_note', lang)}_", ""]
     if files:
@@ -1673,6 +1714,8 @@ def _choice_markdown(digest: Digest, choice: ChoiceSummary) -> list[str]:
         for quote in other.quotes:
             who = f" — {_cell(quote.attribution)}" if quote.attribution else ""
             lines.append(f"- {_cell(quote.text)}{who}")
+        if other.more:
+            lines += ["", plural("more_in_export", other.more, lang)]
     return [*lines, ""]
 
 
@@ -1680,6 +1723,7 @@ __all__ = [
     "COUNTED_STATUSES",
     "DEFAULT_MIN_GROUP",
     "DIGEST_LANGUAGES",
+    "QUOTES_PER_QUESTION",
     "ChoiceCount",
     "ChoiceSummary",
     "CommentRow",

@@ -33,6 +33,7 @@ from surveys.digest import (
     DigestPlan,
     Tally,
     build_digest,
+    render_markdown,
     theme_of,
 )
 from surveys.engine import Typed
@@ -686,3 +687,47 @@ async def test_a_digest_takes_the_same_queries_for_any_round_size(store: Store) 
     assert sum(s.count for s in large_data.statuses) == 40
     # No query returned one row per answer: the scale counts have one row per (question, point).
     assert len(large_data.scale) <= len(plan.scale) * 5
+
+
+async def test_a_digest_quotes_the_newest_comments_of_each_question_and_counts_the_rest(
+    any_store: AnyStore,
+) -> None:
+    survey = read_survey_file(EXAMPLE)
+    await organising.import_survey(any_store, Actor.command_line("test"), survey, now=T0)
+    round_id = await sized_round(any_store, survey, 40, "Q")  # type: ignore[arg-type]
+    plan = DigestPlan.of(survey).model_copy(update={"quotes": 3})
+    # What each comment question holds: counted (submitted) responses, and when each answered.
+    given: dict[str, list[tuple[datetime, int, str]]] = defaultdict(list)
+    for line in await any_store.rounds.status(round_id):
+        response = await any_store.responses.get_response(round_id, line.participant.id)
+        if response.status is not ResponseStatus.SUBMITTED:
+            continue
+        for question_id, value in response.state.answers.items():
+            if question_id in plan.text:
+                at = T0 + (1 + line.participant.id % 4) * DAY
+                given[question_id].append((at, response.id, str(value)))
+    assert given and all(len(rows) > 3 for rows in given.values())
+
+    data = await queries_of(any_store).digest_data(round_id, plan=plan, since=None)
+
+    assert {q.question_id: q.count for q in data.quoted_of} == {
+        question_id: len(rows) for question_id, rows in given.items()
+    }
+    for question_id, rows in given.items():
+        newest = sorted(rows, reverse=True)[:3]
+        assert sorted(
+            (c.answered_at, c.response_id, c.text)
+            for c in data.comments
+            if c.question_id == question_id
+        ) == sorted(newest)
+    # The digest quotes those and says how many more there are, per question.
+    round_ = await any_store.rounds.get_round(round_id)
+    digest = build_digest(survey=survey, round_=round_, data=data, previous=None, now=T0 + 5 * DAY)
+    assert digest.comments_total == sum(len(rows) for rows in given.values())
+    assert {m.question_id: m.count for m in digest.comments_more} == {
+        question_id: len(rows) - 3 for question_id, rows in given.items()
+    }
+    assert digest.figures.comments == digest.comments_total
+    markdown = render_markdown(digest)
+    for rows in given.values():
+        assert f"…and {len(rows) - 3} more comments: see the export." in markdown
