@@ -50,6 +50,7 @@ from surveys.ports import (
     SurveyRepository,
 )
 from surveys.queues import (
+    Delivery,
     EventTarget,
     InboxBacklog,
     Lane,
@@ -844,6 +845,10 @@ class InMemoryScreenRepository:
             screen, shown_at=utc(screen.shown_at)
         )
 
+    async def show_many(self, screens: Sequence[LiveScreen]) -> None:
+        for screen in screens:
+            await self.show(screen)
+
     async def get(self, *, channel: str, response_id: int) -> LiveScreen | None:
         return self.screens.get((channel, response_id))
 
@@ -1136,6 +1141,22 @@ class InMemoryMessageOutbox:
                 self._screens.screens[where] = replace(
                     screen, message_id=platform_id, address=address or message.address
                 )
+        return held
+
+    async def delivered_many(
+        self, deliveries: Sequence[Delivery], *, worker: str, now: datetime
+    ) -> Mapping[int, bool]:
+        held: dict[int, bool] = {}
+        for delivery in deliveries:
+            if delivery.message_id not in self.messages:
+                continue
+            held[delivery.message_id] = await self.delivered(
+                delivery.message_id,
+                worker=worker,
+                now=now,
+                platform_id=delivery.platform_id,
+                address=delivery.address,
+            )
         return held
 
     async def postpone(

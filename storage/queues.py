@@ -25,8 +25,9 @@ takes a transaction-scoped advisory lock on its (channel, subject) before insert
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -67,6 +68,7 @@ from storage.tables import (
 )
 from surveys.errors import ConflictError, NotFoundError
 from surveys.queues import (
+    Delivery,
     EventTarget,
     InboundEvent,
     InboxBacklog,
@@ -501,16 +503,44 @@ def _new_row(message: NewMessage, now: datetime) -> dict[str, Any]:
     }
 
 
-_OUTBOX_CLAIMS: dict[str, Any] = {}
+_OUTBOX = cast(Table, OutboundMessageRow.__table__)
+_SCREENS = cast(Table, LiveScreenRow.__table__)
+
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(
+        status=SENT,
+        message_id=bindparam("b_platform_id", type_=_OUTBOX.c.message_id.type),
+        sent_address=bindparam("b_address", type_=_OUTBOX.c.sent_address.type),
+        lease_until=None,
+        error=None,
+        updated_at=bindparam("b_now", type_=_OUTBOX.c.updated_at.type),
+    )
+)
+"""A delivery's outbox row, run once with the parameters of many (a plain ``UPDATE``, so
+compiled once and cached)."""
+
+_SCREEN_SENT = (
+    update(_SCREENS)
+    .where(
+        _SCREENS.c.channel == bindparam("b_channel"),
+        _SCREENS.c.response_id == bindparam("b_response_id"),
+        _SCREENS.c.outbox_id == bindparam("b_id"),
+    )
+    .values(
+        message_id=bindparam("b_platform_id", type_=_SCREENS.c.message_id.type),
+        address=bindparam("b_address", type_=_SCREENS.c.address.type),
+    )
+)
+"""The live screen a delivered message shows, if it still refers to that message."""
 
 
-def _outbox_claim(dialect: str) -> Any:
-    """The outbox's claim statement, built once per dialect (parameters ``of_channel``, ``now``,
-    ``worker``, ``until``, ``n``), as :func:`_inbox_claim` is."""
-    found = _OUTBOX_CLAIMS.get(dialect)
-    if found is not None:
-        return found
-    now = bindparam("now", type_=UTCDateTime())
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    """The outbox claim (see :meth:`SqlAlchemyMessageOutbox.claim`), built once per dialect
+    with its values as parameters: building it is most of what a claim costs in Python."""
+    now = bindparam("c_now", type_=UTCDateTime())
     candidate = aliased(OutboundMessageRow, name="candidate")
     other = aliased(OutboundMessageRow, name="other")
     blocked = exists().where(
@@ -528,30 +558,28 @@ def _outbox_claim(dialect: str) -> Any:
     picked = (
         select(candidate.id)
         .where(
-            candidate.channel == bindparam("of_channel", type_=String()),
+            candidate.channel == bindparam("c_channel"),
             _unsent(candidate.status),
             candidate.method.is_not(None),
             ready,
             ~blocked,
         )
         .order_by(candidate.lane, candidate.id)
-        .limit(bindparam("n", type_=Integer()))
+        .limit(bindparam("c_limit", type_=Integer()))
     )
-    statement = (
+    return (
         update(OutboundMessageRow)
         .where(OutboundMessageRow.id.in_(_skip_locked(picked, dialect)))
         .values(
             status=CLAIMED,
-            claimed_by=bindparam("worker", type_=String()),
-            lease_until=bindparam("until", type_=UTCDateTime()),
+            claimed_by=bindparam("c_worker", type_=String()),
+            lease_until=bindparam("c_until", type_=UTCDateTime()),
             attempts=OutboundMessageRow.attempts + 1,
             updated_at=now,
         )
         .returning(*_MESSAGE)
         .execution_options(synchronize_session=False)
     )
-    _OUTBOX_CLAIMS[dialect] = statement
-    return statement
 
 
 class SqlAlchemyMessageOutbox:
@@ -618,15 +646,14 @@ class SqlAlchemyMessageOutbox:
         if limit <= 0:
             return []
         params = {
-            "of_channel": channel,
-            "now": now,
-            "worker": worker,
-            "until": now + lease,
-            "n": limit,
+            "c_channel": channel,
+            "c_worker": worker,
+            "c_now": now,
+            "c_until": now + lease,
+            "c_limit": limit,
         }
         async with self._scope.writing() as session:
-            statement = _outbox_claim(dialect_of(session))
-            rows = (await session.execute(statement, params)).all()
+            rows = (await session.execute(_claim_statement(dialect_of(session)), params)).all()
         claimed = [_message(row) for row in rows]
         return sorted(claimed, key=lambda message: (message.lane, message.id))
 
@@ -691,6 +718,59 @@ class SqlAlchemyMessageOutbox:
                     )
                     .values(message_id=platform_id, address=address or row.address)
                     .execution_options(synchronize_session=False)
+                )
+        return held
+
+    async def delivered_many(
+        self, deliveries: Sequence[Delivery], *, worker: str, now: datetime
+    ) -> Mapping[int, bool]:
+        """One ``SELECT`` of the rows (locked on PostgreSQL) per few hundred, then one
+        executemany ``UPDATE`` of the outbox rows and one of the live screens they show."""
+        wanted = {delivery.message_id: delivery for delivery in deliveries}
+        held: dict[int, bool] = {}
+        if not wanted:
+            return held
+        is_held = and_(
+            OutboundMessageRow.status == CLAIMED, OutboundMessageRow.claimed_by == worker
+        )
+        sent: list[dict[str, Any]] = []
+        screens: list[dict[str, Any]] = []
+        async with self._scope.writing() as session:
+            dialect = dialect_of(session)
+            for chunk in _chunks(list(wanted), _FIND_CHUNK):
+                stmt = select(
+                    OutboundMessageRow.id,
+                    OutboundMessageRow.channel,
+                    OutboundMessageRow.address,
+                    OutboundMessageRow.screen_response_id,
+                    case((is_held, True), else_=False).label("held"),
+                ).where(OutboundMessageRow.id.in_(chunk), QUEUED)
+                if dialect == "postgresql":
+                    stmt = stmt.with_for_update(of=OutboundMessageRow)
+                for row in await session.execute(stmt):
+                    delivery = wanted[row.id]
+                    held[row.id] = bool(row.held)
+                    values = {
+                        "b_id": row.id,
+                        "b_platform_id": delivery.platform_id,
+                        "b_address": delivery.address,
+                        "b_now": now,
+                    }
+                    sent.append(values)
+                    if row.screen_response_id is not None:
+                        screens.append(
+                            {
+                                **values,
+                                "b_channel": row.channel,
+                                "b_response_id": row.screen_response_id,
+                                "b_address": delivery.address or row.address,
+                            }
+                        )
+            if sent:
+                await session.execute(_MARK_SENT, sent)
+            if screens:
+                await session.execute(
+                    _SCREEN_SENT, [{k: v for k, v in s.items() if k != "b_now"} for s in screens]
                 )
         return held
 
@@ -844,6 +924,28 @@ def _latest(dialect: str) -> tuple[Any, ...]:
     )
 
 
+@functools.cache
+def _show_statement(dialect: str) -> Any:
+    """The live screens' upsert, built once per dialect (SQLAlchemy does not cache the
+    compiled form of an ``ON CONFLICT`` insert; executed with many rows, it compiles once)."""
+    insert: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        insert = postgresql.insert(_SCREENS)
+    elif dialect == "sqlite":
+        insert = sqlite.insert(_SCREENS)
+    else:  # pragma: no cover - only SQLite and PostgreSQL
+        raise NotImplementedError(dialect)
+    kept = ("channel", "response_id")
+    return insert.on_conflict_do_update(
+        index_elements=list(kept),
+        set_={
+            column.name: insert.excluded[column.name]
+            for column in _SCREENS.columns
+            if column.name not in kept
+        },
+    )
+
+
 class SqlAlchemyScreenRepository:
     """The live screen of each (channel, response)."""
 
@@ -851,29 +953,31 @@ class SqlAlchemyScreenRepository:
         self._scope = scope
 
     async def show(self, screen: LiveScreen) -> None:
-        values = {
-            "channel": screen.channel,
-            "response_id": screen.response_id,
-            "participant_id": screen.participant_id,
-            "round_id": screen.round_id,
-            "question_id": screen.question_id,
-            "version": screen.version,
-            "shown_at": screen.shown_at,
-            "outbox_id": screen.outbox_id,
-            "message_id": screen.message_id,
-            "address": screen.address,
+        await self.show_many([screen])
+
+    async def show_many(self, screens: Sequence[LiveScreen]) -> None:
+        """One executemany ``INSERT .. ON CONFLICT (channel, response_id) DO UPDATE`` whose
+        update takes the ``excluded`` row, so one statement serves every call; the last of a
+        (channel, response) given twice wins."""
+        rows = {
+            (screen.channel, screen.response_id): {
+                "channel": screen.channel,
+                "response_id": screen.response_id,
+                "participant_id": screen.participant_id,
+                "round_id": screen.round_id,
+                "question_id": screen.question_id,
+                "version": screen.version,
+                "shown_at": screen.shown_at,
+                "outbox_id": screen.outbox_id,
+                "message_id": screen.message_id,
+                "address": screen.address,
+            }
+            for screen in screens
         }
-        replaced = {k: v for k, v in values.items() if k not in ("channel", "response_id")}
+        if not rows:
+            return
         async with self._scope.writing() as session:
-            await session.execute(
-                _upsert(
-                    dialect_of(session),
-                    LiveScreenRow,
-                    ["channel", "response_id"],
-                    values,
-                    set_=replaced,
-                )
-            )
+            await session.execute(_show_statement(dialect_of(session)), list(rows.values()))
 
     async def get(self, *, channel: str, response_id: int) -> LiveScreen | None:
         return await self._first(

@@ -14,8 +14,8 @@ from typing import Protocol
 
 from surveys.definition import Survey
 from surveys.digest import DigestData, DigestFigures, DigestPlan, DigestRun
-from surveys.queues import InboundEvent as QueuedEvent
 from surveys.queues import (
+    Delivery,
     InboxBacklog,
     Lease,
     LiveScreen,
@@ -23,6 +23,7 @@ from surveys.queues import (
     NewMessage,
     OutboxBacklog,
 )
+from surveys.queues import InboundEvent as QueuedEvent
 from surveys.queues import OutboundMessage as QueuedMessage
 from surveys.records import (
     DEFAULT_REMINDER_POLICY,
@@ -426,6 +427,14 @@ class MessageOutbox(Protocol):
         :class:`~surveys.errors.NotFoundError` for an unknown message."""
         ...
 
+    async def delivered_many(
+        self, deliveries: Sequence[Delivery], *, worker: str, now: datetime
+    ) -> Mapping[int, bool]:
+        """Record several deliveries at once, each as :meth:`delivered` does, in a few
+        statements whatever their number; per message recorded, whether ``worker`` held it.
+        An unknown message is left out of the answer rather than failing the others."""
+        ...
+
     async def postpone(
         self,
         message_id: int,
@@ -471,6 +480,11 @@ class ScreenRepository(Protocol):
 
     async def show(self, screen: LiveScreen) -> None:
         """Record (or replace) the live screen of (channel, response)."""
+        ...
+
+    async def show_many(self, screens: Sequence[LiveScreen]) -> None:
+        """Record several, as :meth:`show` does each, in one statement (a later one of the
+        same channel and response replaces an earlier)."""
         ...
 
     async def get(self, *, channel: str, response_id: int) -> LiveScreen | None: ...

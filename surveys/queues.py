@@ -187,6 +187,16 @@ class OutboundMessage:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """A message the platform accepted: its outbox id, the platform's id of it and where the
+    platform says it went (None: where it was addressed)."""
+
+    message_id: int
+    platform_id: str | None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
 class OutboxBacklog:
     """What waits in the outbox of one channel."""
 
@@ -233,6 +243,7 @@ class Lease:
 __all__ = [
     "INBOX_LEASE",
     "OUTBOX_LEASE",
+    "Delivery",
     "EventTarget",
     "InboundEvent",
     "InboxBacklog",

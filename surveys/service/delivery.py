@@ -238,12 +238,46 @@ async def _enqueue(
     tx: Repositories, out: ChannelOut, messages: Sequence[NewMessage], *, now: datetime
 ) -> bool:
     """Enqueue and record the live screens; False if they were enqueued before."""
-    ids = await tx.messages.enqueue(messages, now=now)
-    for message, outbox_id in zip(messages, ids, strict=True):
-        live = out.live_screen(message, outbox_id=outbox_id, now=now)
-        if live is not None and outbox_id is not None:
-            await tx.screens.show(live)
-    return any(outbox_id is not None for outbox_id in ids)
+    outgoing = _Outgoing(now)
+    enqueued: list[bool] = []
+    outgoing.add(out, messages, then=enqueued.append)
+    await outgoing.write(tx)
+    return enqueued[0]
+
+
+class _Outgoing:
+    """The messages of one transaction's delegates, enqueued together before it commits: one
+    enqueue and one record of the live screens for a batch, not for each delegate."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+        self._entries: list[tuple[ChannelOut, Sequence[NewMessage], Callable[[bool], None]]] = []
+
+    def add(
+        self, out: ChannelOut, messages: Sequence[NewMessage], *, then: Callable[[bool], None]
+    ) -> None:
+        """Enqueue ``messages`` with the others; ``then`` is told whether any was new (False:
+        all of them were enqueued before)."""
+        self._entries.append((out, messages, then))
+
+    async def write(self, tx: Repositories) -> None:
+        entries, self._entries = self._entries, []
+        every = [message for _, messages, _ in entries for message in messages]
+        if not every:
+            return
+        ids = list(await tx.messages.enqueue(every, now=self._now))
+        screens: list[LiveScreen] = []
+        start = 0
+        for out, messages, then in entries:
+            mine = ids[start : start + len(messages)]
+            start += len(messages)
+            for message, outbox_id in zip(messages, mine, strict=True):
+                live = out.live_screen(message, outbox_id=outbox_id, now=self._now)
+                if live is not None and outbox_id is not None:
+                    screens.append(live)
+            then(any(outbox_id is not None for outbox_id in mine))
+        if screens:
+            await tx.screens.show_many(screens)
 
 
 @dataclass
@@ -293,38 +327,50 @@ async def _reach(items: Sequence[_Item], channels: Sequence[ChannelOut], *, pref
             item.error = error
 
 
+def _count(into: list[Enqueued], what: Enqueued, new: bool, report: DeliveryReport) -> None:
+    """Report an invitation or reminder as enqueued, or as skipped (enqueued before)."""
+    if new:
+        into.append(what)
+    else:
+        report.skipped += 1
+
+
 def _unreached(item: _Item, what: str, report: DeliveryReport) -> None:
     """Report a delegate whose channel lookup failed (tried again later)."""
     log.warning("%s: could not look the delegate up: %r; tried again later", what, item.error)
     report.errors.append(f"{what}: {item.error!r}")
 
 
-Work = Callable[[Repositories, _Item, DeliveryReport], Awaitable[None]]
+Work = Callable[[Repositories, _Item, DeliveryReport, _Outgoing], Awaitable[None]]
 
 
 async def _in_transactions(
     store: Repositories,
     items: Sequence[_Item],
     *,
+    now: datetime,
     work: Work,
     give_up: Callable[[Repositories, _Item], Awaitable[None]],
     what: Callable[[_Item], str],
 ) -> DeliveryReport:
-    """Do ``work`` for every item in one transaction. If that fails, do it again one item per
+    """Do ``work`` for every item in one transaction (what they enqueue is written at its
+    end, together). If that fails, do it again one item per
     transaction, so that one delegate's trouble holds up nobody else: an item that fails
     alone is rolled back, reported, and handed to ``give_up`` (to be looked at later). The
     report holds only what was committed."""
     report = DeliveryReport()
     try:
         async with store.transaction() as tx:
+            outgoing = _Outgoing(now)
             for item in items:
-                await work(tx, item, report)
+                await work(tx, item, report, outgoing)
+            await outgoing.write(tx)
         return report
     except Exception as error:
         log.info("a batch of %s failed (%r); one at a time now", len(items), error)
     report = DeliveryReport()
     for item in items:
-        report.merge(await _alone(store, item, work=work, give_up=give_up, what=what))
+        report.merge(await _alone(store, item, now=now, work=work, give_up=give_up, what=what))
     return report
 
 
@@ -332,6 +378,7 @@ async def _alone(
     store: Repositories,
     item: _Item,
     *,
+    now: datetime,
     work: Work,
     give_up: Callable[[Repositories, _Item], Awaitable[None]],
     what: Callable[[_Item], str],
@@ -339,7 +386,9 @@ async def _alone(
     part = DeliveryReport()
     try:
         async with store.transaction() as tx:
-            await work(tx, item, part)
+            outgoing = _Outgoing(now)
+            await work(tx, item, part, outgoing)
+            await outgoing.write(tx)
         return part
     except Exception as error:
         log.error("%s failed: %r; tried again later", what(item), error, exc_info=True)
@@ -386,7 +435,9 @@ async def deliver_invitations(
     of them at once). A delegate no channel reaches, or whose invitation failed, is looked at
     again after :data:`UNREACHABLE_RETRY` (or as soon as they enrol)."""
 
-    async def work(tx: Repositories, item: _Item, report: DeliveryReport) -> None:
+    async def work(
+        tx: Repositories, item: _Item, report: DeliveryReport, outgoing: _Outgoing
+    ) -> None:
         due = item.due
         participant, round_ = due.participant, due.round
         if item.error is not None:
@@ -407,10 +458,8 @@ async def deliver_invitations(
             preface=invitation_text(screen.survey, round_, participant),
             lane=Lane.BULK,
         )
-        if await _enqueue(tx, out, messages, now=now):
-            report.invited.append(Enqueued(participant.id, out.channel, key))
-        else:
-            report.skipped += 1
+        invited = Enqueued(participant.id, out.channel, key)
+        outgoing.add(out, messages, then=lambda new: _count(report.invited, invited, new, report))
         remind_at = next_reminder(round_, participant.timezone, office_hours, after=now)
         await tx.rounds.invited(due.response_id, channel=out.channel, at=now, remind_at=remind_at)
 
@@ -423,7 +472,7 @@ async def deliver_invitations(
     async def handle(due: Sequence[Due]) -> DeliveryReport:
         items = [_Item(entry) for entry in due]
         await _reach(items, channels, prefer=False)
-        return await _in_transactions(store, items, work=work, give_up=give_up, what=what)
+        return await _in_transactions(store, items, now=now, work=work, give_up=give_up, what=what)
 
     async def fetch() -> Sequence[Due]:
         return await store.rounds.due_invitations(now=now, limit=batch)
@@ -443,7 +492,9 @@ async def send_due_reminders(
     one transaction per delegate (a batch of them at once). Only delegates with a reminder to
     send now are looked up on their channel."""
 
-    async def work(tx: Repositories, item: _Item, report: DeliveryReport) -> None:
+    async def work(
+        tx: Repositories, item: _Item, report: DeliveryReport, outgoing: _Outgoing
+    ) -> None:
         due, decision = item.due, item.decision
         assert decision is not None
         if decision.send is not None and item.error is not None:
@@ -455,11 +506,15 @@ async def send_due_reminders(
             if item.reached is None:
                 report.unreachable.append(due.participant.id)
             else:
-                await remind(tx, item, decision.send, report)
+                await remind(tx, item, decision.send, report, outgoing)
         await tx.rounds.plan_reminder(due.response_id, at=decision.next_check)
 
     async def remind(
-        tx: Repositories, item: _Item, step: PlannedReminder, report: DeliveryReport
+        tx: Repositories,
+        item: _Item,
+        step: PlannedReminder,
+        report: DeliveryReport,
+        outgoing: _Outgoing,
     ) -> None:
         assert item.reached is not None
         out, address = item.reached
@@ -473,10 +528,8 @@ async def send_due_reminders(
             preface=reminder_text(screen.survey, round_, participant, screen.response),
             lane=Lane.BULK,
         )
-        if await _enqueue(tx, out, messages, now=now):
-            report.reminded.append(Enqueued(participant.id, out.channel, key))
-        else:
-            report.skipped += 1
+        reminded = Enqueued(participant.id, out.channel, key)
+        outgoing.add(out, messages, then=lambda new: _count(report.reminded, reminded, new, report))
 
     async def give_up(tx: Repositories, item: _Item) -> None:
         await tx.rounds.plan_reminder(item.due.response_id, at=now + UNREACHABLE_RETRY)
@@ -505,7 +558,7 @@ async def send_due_reminders(
         ]
         sending = [item for item in items if item.decision and item.decision.send is not None]
         await _reach(sending, channels, prefer=True)
-        return await _in_transactions(store, items, work=work, give_up=give_up, what=what)
+        return await _in_transactions(store, items, now=now, work=work, give_up=give_up, what=what)
 
     async def fetch() -> Sequence[Due]:
         return await store.rounds.due_reminders(now=now, limit=batch)

@@ -5,7 +5,9 @@ rate, so none waits past its lease), sends many at once, each when :class:`Chann
 it (the interactive lane before bulk), and records the outcome through the
 :class:`Transport`'s verdict:
 
-- :class:`Sent`: delivered, with the platform's message id;
+- :class:`Sent`: delivered, with the platform's message id; deliveries that finish about the
+  same time are recorded together, in one transaction (a batch every ``record_every`` seconds
+  or ``record_batch`` deliveries);
 - :class:`RetryLater`: postponed; a rate limit pauses only the bucket it concerns and costs no
   attempt, other transient failures back off exponentially with jitter, and after
   ``max_attempts`` the message is failed with the last reason;
@@ -39,7 +41,7 @@ from typing import Protocol
 
 from surveys.pacing import ChannelPacing
 from surveys.ports import Clock, LeaseRepository, MessageOutbox
-from surveys.queues import OUTBOX_LEASE, OutboundMessage
+from surveys.queues import OUTBOX_LEASE, Delivery, OutboundMessage
 
 log = logging.getLogger("itinera.sending")
 
@@ -136,6 +138,8 @@ class Sender:
         backoff: float = 1.0,
         max_backoff: float = 300.0,
         pause_probe: float = 30.0,
+        record_every: float = 0.05,
+        record_batch: int = 50,
         on_event: SendHook | None = None,
     ) -> None:
         self._store = store
@@ -150,7 +154,12 @@ class Sender:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._pause_probe = pause_probe
+        self._record_every = record_every
+        self._record_batch = max(record_batch, 1)
         self._on_event = on_event
+        self._deliveries: list[tuple[Delivery, asyncio.Future[None]]] = []
+        self._recording: set[asyncio.Task[None]] = set()
+        self._record_timer: asyncio.TimerHandle | None = None
         self.channel = transport.channel
         self.stats = SenderStats()
         self.paused_because: str | None = None
@@ -197,6 +206,9 @@ class Sender:
                     len(pending),
                 )
                 await asyncio.gather(*pending, return_exceptions=True)
+        self._record_now()
+        if self._recording:
+            await asyncio.gather(*self._recording, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._store.leases.release(self.lease_name, holder=self._worker)
 
@@ -332,14 +344,7 @@ class Sender:
             self._on_event(self.channel, message, verdict)
         match verdict:
             case Sent(platform_id=platform_id, address=address):
-                async with self._store.transaction() as tx:
-                    await tx.messages.delivered(
-                        message.id,
-                        worker=self._worker,
-                        now=self._clock.now(),
-                        platform_id=platform_id,
-                        address=address,
-                    )
+                await self._delivered(Delivery(message.id, platform_id, address))
                 self.stats.sent += 1
                 self.stats.by_method[message.method] = (
                     self.stats.by_method.get(message.method, 0) + 1
@@ -375,6 +380,53 @@ class Sender:
                 await self._postpone(message, after=self._pause_probe, error=reason, attempt=False)
             case Refused(reason=reason):
                 await self._fail(message, reason)
+
+    # --- recording deliveries, a batch at a time ------------------------------------------------
+
+    async def _delivered(self, delivery: Delivery) -> None:
+        """Record a delivery with those that finish about the same time: in one transaction
+        once ``record_batch`` wait or ``record_every`` seconds after the first. Returns once it
+        is recorded (so the message stays in flight until then: a claim that hands it back
+        meanwhile does not send it again); raises what recording it raised. Stopped before
+        that, the message stays claimed and is sent again after its lease (at least once)."""
+        done = asyncio.get_running_loop().create_future()
+        self._deliveries.append((delivery, done))
+        if len(self._deliveries) >= self._record_batch:
+            self._record_now()
+        elif self._record_timer is None:
+            self._record_timer = asyncio.get_running_loop().call_later(
+                self._record_every, self._record_now
+            )
+        await done
+
+    def _record_now(self) -> None:
+        if self._record_timer is not None:
+            self._record_timer.cancel()
+            self._record_timer = None
+        batch, self._deliveries = self._deliveries, []
+        if batch:
+            task = asyncio.create_task(self._record(batch), name=f"record-{self.channel}")
+            self._recording.add(task)
+            task.add_done_callback(self._recording.discard)
+
+    async def _record(self, batch: list[tuple[Delivery, asyncio.Future[None]]]) -> None:
+        try:
+            async with self._store.transaction() as tx:
+                recorded = await tx.messages.delivered_many(
+                    [delivery for delivery, _ in batch],
+                    worker=self._worker,
+                    now=self._clock.now(),
+                )
+        except Exception as error:
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(error)
+            return
+        for delivery, done in batch:
+            if delivery.message_id not in recorded:
+                log.warning("%s: sent message %s is not in the outbox", self.channel, delivery)
+            if not done.done():
+                done.set_result(None)
 
     def _delay(self, attempts: int) -> float:
         """Exponential backoff with full jitter between half and all of the step."""

@@ -27,6 +27,7 @@ from surveys.errors import ConflictError, NotFoundError
 from surveys.queues import (
     INBOX_LEASE,
     OUTBOX_LEASE,
+    Delivery,
     EventTarget,
     InboundEvent,
     InboxBacklog,
@@ -838,6 +839,62 @@ async def test_delivery_leaves_a_screen_that_moved_on_to_another_message(
     assert (await stored_message(any_store, "screen:2", channel="telegram")).sent_address is None
 
 
+async def test_many_deliveries_are_recorded_at_once(any_store: AnyStore) -> None:
+    people = await seed(any_store)
+    ana, ben = people.ana, people.ben
+    ana_ref = ScreenRef(people.responses[(1, ana.id)], ana.id, 1, "q1", 1)
+    ben_ref = ScreenRef(people.responses[(1, ben.id)], ben.id, 1, "q1", 1)
+    a, b, plain, other = await enqueue(
+        any_store,
+        message("screen:a", "U0ANA", screen=ana_ref),
+        message("screen:b", "U0BEN", screen=ben_ref),
+        message("note:1", "C0ROOM"),
+        message("note:2", "C0HALL"),
+    )
+    await any_store.screens.show(screen(people, ana, 1, outbox_id=a))
+    # Ben's screen has moved on to a later message: his delivery leaves it alone.
+    ben_later = dataclasses.replace(screen(people, ben, 1, outbox_id=None), question_id="q2")
+    await any_store.screens.show(ben_later)
+    messages = any_store.messages
+    await messages.claim(channel="slack", worker="w", now=T0, lease=LEASE, limit=2)
+    await messages.claim(channel="slack", worker="v", now=T0, lease=LEASE, limit=2)
+
+    held = await messages.delivered_many(
+        [
+            Delivery(a, "1741.0001", "D0ANA"),
+            Delivery(b, "1741.0002"),
+            Delivery(plain, "1741.0003", "C0ROOM"),
+            Delivery(other, "1741.0004"),
+            Delivery(404, "1741.0005"),
+        ],
+        worker="w",
+        now=at(2),
+    )
+
+    assert held == {a: True, b: True, plain: False, other: False}
+    for key, platform_id, address in (
+        ("screen:a", "1741.0001", "D0ANA"),
+        ("screen:b", "1741.0002", None),
+        ("note:1", "1741.0003", "C0ROOM"),
+        ("note:2", "1741.0004", None),
+    ):
+        sent = await stored_message(any_store, key)
+        assert (sent.status, sent.message_id, sent.sent_address, sent.updated_at) == (
+            OutboundStatus.SENT,
+            platform_id,
+            address,
+            at(2),
+        )
+    live = await any_store.screens.get(channel="slack", response_id=ana_ref.response_id)
+    assert live is not None
+    assert (live.outbox_id, live.message_id, live.address) == (a, "1741.0001", "D0ANA")
+    assert await any_store.screens.get(channel="slack", response_id=ben_ref.response_id) == (
+        ben_later
+    )
+    assert await messages.claim(channel="slack", worker="w", now=at(90), lease=LEASE, limit=9) == []
+    assert await messages.delivered_many([], worker="w", now=at(3)) == {}
+
+
 async def test_delivering_a_missing_message_is_not_found(any_store: AnyStore) -> None:
     with pytest.raises(NotFoundError) as missing:
         await any_store.messages.delivered(404, worker="w", now=T0, platform_id="1")
@@ -942,6 +999,25 @@ async def test_a_screen_is_shown_per_channel_and_response(any_store: AnyStore) -
     )
     await any_store.screens.show(replaced)
     assert await any_store.screens.get(channel="slack", response_id=response_id) == replaced
+
+
+async def test_many_screens_are_shown_at_once(any_store: AnyStore) -> None:
+    people = await seed(any_store)
+    ana, ben = people.ana, people.ben
+    old = screen(people, ana, 1, shown_at=at(0), outbox_id=7)
+    await any_store.screens.show(old)
+    ana_slack = dataclasses.replace(old, question_id="q2", version=2, shown_at=at(5), outbox_id=8)
+    ana_telegram = screen(people, ana, 1, channel="telegram", shown_at=at(5), outbox_id=9)
+    ben_first = screen(people, ben, 1, shown_at=at(5), outbox_id=10)
+    ben_then = dataclasses.replace(ben_first, outbox_id=11, message_id="1741.0011")
+
+    await any_store.screens.show_many([ana_slack, ana_telegram, ben_first, ben_then])
+    await any_store.screens.show_many([])
+
+    screens = any_store.screens
+    assert await screens.get(channel="slack", response_id=old.response_id) == ana_slack
+    assert await screens.get(channel="telegram", response_id=old.response_id) == ana_telegram
+    assert await screens.get(channel="slack", response_id=ben_first.response_id) == ben_then
 
 
 async def test_the_latest_screen_is_found_per_channel_or_on_any(any_store: AnyStore) -> None:
