@@ -39,7 +39,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Literal, Protocol
+from typing import Literal, Protocol
 
 import httpx
 import typer
@@ -1102,24 +1102,9 @@ def default_folder(now: datetime) -> Path:
     return Path(f"itinera-demo-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}")
 
 
-def demo(
-    folder: Annotated[
-        Path | None,
-        typer.Option(
-            "--folder",
-            help="Where to write the database, digest and export (new or empty); "
-            "itinera-demo-<UTC timestamp> in the working directory by default.",
-        ),
-    ] = None,
-) -> None:
-    """Play one survey round end to end on this machine, in seconds, with nothing to set up.
-
-    Creates a folder with a SQLite database, the example survey and a sample roster; starts
-    local fakes of Slack and Telegram and the real bot against them; launches a round and plays
-    a simulated week in which delegates answer (some late, one halfway, some never) and
-    reminders go out; then writes the digest (Markdown, HTML, PNG) and the export into the
-    folder and checks that their figures agree. Nothing leaves this machine.
-    """
+def demo(folder: Path | None = None) -> None:
+    """Play the demo into ``folder`` (new or empty; a timestamped one by default): what
+    ``itinera demo`` runs, its help is in :mod:`bot.cli`."""
     started = time.perf_counter()
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False)

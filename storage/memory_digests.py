@@ -64,6 +64,21 @@ class InMemoryDigestQueries:
         counted_ids = set(plan.counted)
         anonymous = round_.attribution is Attribution.ANONYMOUS
 
+        def tally(question_id: str, value: object) -> bool:
+            """Count one stored answer; True if it is a text (or "other") answer to quote."""
+            if question_id in counted_ids:
+                answered[question_id] += 1
+            if question_id in plan.scale and isinstance(value, int | float):
+                scale[(question_id, float(value))] += 1
+            elif question_id in plan.single:
+                choices[(question_id, str(value))] += 1
+            elif question_id in plan.multiple and isinstance(value, list):
+                for item in value:
+                    choices[(question_id, str(item))] += 1
+            else:
+                return question_id in plan.text or question_id in other_ids
+            return False
+
         for participant, stored in pairs:
             response = stored.response
             code = participant.delegation
@@ -88,46 +103,36 @@ class InMemoryDigestQueries:
                 continue
             answered_at = _answered_at(stored.history)
             for question_id, value in stored.answers.items():
-                if value is None:
+                if value is None or not tally(question_id, value):
                     continue
-                if question_id in counted_ids:
-                    answered[question_id] += 1
-                if question_id in plan.scale and isinstance(value, int | float):
-                    scale[(question_id, float(value))] += 1
-                elif question_id in plan.single:
-                    choices[(question_id, str(value))] += 1
-                elif question_id in plan.multiple and isinstance(value, list):
-                    for item in value:
-                        choices[(question_id, str(item))] += 1
-                elif question_id in plan.text or question_id in other_ids:
-                    when = answered_at.get(question_id, response.updated_at)
-                    if when is None:  # pragma: no cover - a stored answer has a history
-                        continue
-                    if (
-                        question_id in plan.text
-                        and since is not None
-                        and not (
-                            when > since
-                            or (response.submitted_at is not None and response.submitted_at > since)
-                            or (
-                                response.status is ResponseStatus.PARTIAL
-                                and round_.closed_at is not None
-                                and round_.closed_at > since
-                            )
-                        )
-                    ):
-                        continue
-                    (others if question_id in other_ids else comments).append(
-                        CommentRow(
-                            response_id=response.id,
-                            question_id=question_id,
-                            text=_text(value),
-                            participant_name=participant.name,
-                            delegation=code,
-                            delegation_name=delegation.name if delegation else None,
-                            answered_at=when,
+                when = answered_at.get(question_id, response.updated_at)
+                if when is None:  # pragma: no cover - a stored answer has a history
+                    continue
+                if (
+                    question_id in plan.text
+                    and since is not None
+                    and not (
+                        when > since
+                        or (response.submitted_at is not None and response.submitted_at > since)
+                        or (
+                            response.status is ResponseStatus.PARTIAL
+                            and round_.closed_at is not None
+                            and round_.closed_at > since
                         )
                     )
+                ):
+                    continue
+                (others if question_id in other_ids else comments).append(
+                    CommentRow(
+                        response_id=response.id,
+                        question_id=question_id,
+                        text=_text(value),
+                        participant_name=participant.name,
+                        delegation=code,
+                        delegation_name=delegation.name if delegation else None,
+                        answered_at=when,
+                    )
+                )
 
         # An anonymous round counts its ballots (all of the round's: they name no delegation),
         # as the SQL store does; its comments have no name and no time of their own.
@@ -136,29 +141,19 @@ class InMemoryDigestQueries:
             if ballot.round_id != round_id:
                 continue
             for question_id, value in ballot.answers.items():
-                if value is None:
+                if value is None or not tally(question_id, value):
                     continue
-                if question_id in counted_ids:
-                    answered[question_id] += 1
-                if question_id in plan.scale and isinstance(value, int | float):
-                    scale[(question_id, float(value))] += 1
-                elif question_id in plan.single:
-                    choices[(question_id, str(value))] += 1
-                elif question_id in plan.multiple and isinstance(value, list):
-                    for item in value:
-                        choices[(question_id, str(item))] += 1
-                elif question_id in plan.text or question_id in other_ids:
-                    (others if question_id in other_ids else comments).append(
-                        CommentRow(
-                            response_id=0,
-                            question_id=question_id,
-                            text=_text(value),
-                            participant_name="",
-                            delegation=None,
-                            delegation_name=None,
-                            answered_at=round_.opens_at,
-                        )
+                (others if question_id in other_ids else comments).append(
+                    CommentRow(
+                        response_id=0,
+                        question_id=question_id,
+                        text=_text(value),
+                        participant_name="",
+                        delegation=None,
+                        delegation_name=None,
+                        answered_at=round_.opens_at,
                     )
+                )
 
         # At most ``plan.quotes`` per question, as the SQL store ranks them: the newest (then
         # the highest response id), or an anonymous round's by text; and each one's total.
