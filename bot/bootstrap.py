@@ -179,6 +179,7 @@ def build(
         min_group=settings.min_group,
     )
 
+    notes = {out.channel: out for out in outs}
     handlers: dict[str, EventHandler] = {}
     makers: list[Callable[[InboxWorker], ChannelRuntime]] = []
     if slack_connection is not None:
@@ -192,6 +193,7 @@ def build(
             office_hours=office_hours,
             digests=digests,
             inbox_timeout=inbox_timeout,
+            notes=notes,
         )
         handlers["slack"] = slack.events
         makers.append(slack.make_runtime)
@@ -208,6 +210,7 @@ def build(
             poll=polls,
             poll_timeout=poll_timeout,
             inbox_timeout=inbox_timeout,
+            notes=notes,
         )
         handlers["telegram"] = telegram.events
         makers.append(telegram.make_runtime)

@@ -338,6 +338,14 @@ def round_launch(
             "delegation (the State only) or anonymous (no one; small groups not broken down).",
         ),
     ] = Attribution.DELEGATION,
+    responses: Annotated[
+        str,
+        typer.Option(
+            "--responses",
+            help="individual (one response per delegate) or consolidated (one response per "
+            "delegation, shared by its delegates on every channel).",
+        ),
+    ] = "individual",
     again: Annotated[
         bool,
         typer.Option(
@@ -362,6 +370,7 @@ def round_launch(
         tz=zone.key,
         remind=remind,
         attribution=attribution,
+        responses=responses,
         again=again,
     )
 
@@ -398,7 +407,9 @@ def round_list(ctx: typer.Context) -> None:
         if not rounds:
             terminal.say("No rounds yet. Launch one with `itinera round launch`.")
             return
-        table = Table("id", "survey", "audience", "opens", "closes", "status", "submitted")
+        table = Table(
+            "id", "survey", "audience", "opens", "closes", "status", "responses", "submitted"
+        )
         for summary in rounds:
             round_ = summary.round
             table.add_row(
@@ -408,6 +419,7 @@ def round_list(ctx: typer.Context) -> None:
                 _when(round_.opens_at),
                 _when(round_.closes_at),
                 round_.status_at(now).value,
+                round_.responses.value,
                 f"{summary.submitted}/{summary.total}",
             )
         terminal.print_table(table)
@@ -435,7 +447,8 @@ def round_status(
         rate = f"{100 * submitted / total:.0f}%" if total else "-"
         terminal.say(
             f"Round {round_.id} ({round_.survey_id}), {round_.status_at(terminal.now()).value}, "
-            f"closes {_when(round_.closes_at)}: {submitted} of {total} submitted ({rate}), "
+            f"{round_.responses.value} responses, closes {_when(round_.closes_at)}: "
+            f"{submitted} of {total} submitted ({rate}), "
             f"{counts.get(ResponseStatus.IN_PROGRESS, 0)} in progress, "
             f"{counts.get(ResponseStatus.NOT_STARTED, 0)} not started."
         )

@@ -13,7 +13,7 @@ press go through its ``response_url``, which has no tier.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,6 +32,7 @@ from surveys.errors import ConfigurationError
 from surveys.pacing import ChannelPacing, Rate, Timer
 from surveys.ports import Clock, DigestService, Repositories
 from surveys.reminders import OfficeHours
+from surveys.service.answering import NoteWriter
 from surveys.service.sending import Sender, SendHook
 
 log = logging.getLogger("itinera")
@@ -146,6 +147,7 @@ def slack_receiving(
     office_hours: OfficeHours,
     digests: DigestService | None,
     inbox_timeout: float = DEFAULT_INBOX_TIMEOUT,
+    notes: Mapping[str, NoteWriter] | None = None,
 ) -> SlackReceiving:
     """The services and event handler now, the runtime once the inbox worker exists."""
     app_token = settings.slack.app_token.get_secret_value() if settings.slack.app_token else None
@@ -166,6 +168,7 @@ def slack_receiving(
         digests=digests,
         office_hours=office_hours,
         wake_sender=connection.sender.wake,
+        notes=dict(notes or {}),
     )
 
     def make_runtime(inbox: listeners.Inbox) -> SlackRuntime:

@@ -12,7 +12,7 @@ a second per chat for the methods that post a message; answering a press is not 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,6 +31,7 @@ from handlers.telegram.transport import TelegramTransport
 from surveys.pacing import ChannelPacing, Rate, Timer
 from surveys.ports import Clock, DigestService, Repositories
 from surveys.reminders import OfficeHours
+from surveys.service.answering import NoteWriter
 from surveys.service.sending import Sender, SendHook
 
 log = logging.getLogger("itinera.telegram")
@@ -143,6 +144,7 @@ def telegram_receiving(
     poll: bool = True,
     poll_timeout: int = 30,
     inbox_timeout: float = 2.0,
+    notes: Mapping[str, NoteWriter] | None = None,
 ) -> TelegramReceiving:
     """The services and event handler now, the runtime once the inbox worker exists."""
     webhook = settings.telegram.mode is TelegramMode.WEBHOOK
@@ -153,6 +155,7 @@ def telegram_receiving(
         digests=digests,
         office_hours=office_hours,
         wake_sender=connection.sender.wake,
+        notes=dict(notes or {}),
     )
 
     def make_runtime(inbox: Inbox) -> TelegramRuntime:

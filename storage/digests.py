@@ -159,10 +159,12 @@ def _ballot_answers(round_id: int) -> _Answers:
 
 def _of_round(round_id: int, delegations: Collection[str] | None) -> ColumnElement[bool]:
     """The responses a digest counts: the round's, of ``delegations`` only when given."""
+    # A consolidated round's delegates who share their delegation's response are not counted.
+    own = and_(ResponseRow.round_id == round_id, ResponseRow.holder_id.is_(None))
     if delegations is None:
-        return ResponseRow.round_id == round_id
+        return own
     members = select(ParticipantRow.id).where(ParticipantRow.delegation_code.in_(delegations))
-    return and_(ResponseRow.round_id == round_id, ResponseRow.participant_id.in_(members))
+    return and_(own, ResponseRow.participant_id.in_(members))
 
 
 class SqlAlchemyDigestQueries:

@@ -80,15 +80,18 @@ from surveys.records import (
     Participant,
     ParticipantData,
     Response,
+    ResponseMode,
     ResponseState,
     ResponseStatus,
     RosterImportResult,
     Round,
     RoundStatus,
+    Sharer,
     StatusLine,
     SurveyVersion,
     final_changes,
     new_ballot_id,
+    response_holders,
     round_target,
     utc,
 )
@@ -331,9 +334,11 @@ class InMemoryRoundRepository:
         now: datetime,
         reminder_policy: Sequence[int] = DEFAULT_REMINDER_POLICY,
         attribution: Attribution = Attribution.DELEGATION,
+        responses: ResponseMode = ResponseMode.INDIVIDUAL,
     ) -> Round:
         policy = normalised_policy(reminder_policy)
         attribution = Attribution(attribution)
+        responses = ResponseMode(responses)
         version = await self._surveys.get_version(survey_version_id)
         ids = list(dict.fromkeys(participant_ids))
         for participant_id in ids:
@@ -348,9 +353,14 @@ class InMemoryRoundRepository:
             created_at=utc(now),
             reminder_policy=policy,
             attribution=attribution,
+            responses=responses,
         )
         self.rounds[round_.id] = round_
-        for participant_id in ids:
+        delegation_of = {pid: self.roster.participants[pid].delegation for pid in ids}
+        first, others = response_holders(ids, delegation_of, responses)
+        response_of: dict[int, int] = {}
+        for participant_id in [*first, *others]:
+            holder = others.get(participant_id)
             response = Response(
                 id=next(self._response_ids),
                 round_id=round_.id,
@@ -358,7 +368,9 @@ class InMemoryRoundRepository:
                 status=ResponseStatus.NOT_STARTED,
                 state=ResponseState(),
                 updated_at=utc(now),
+                holder_id=response_of[holder] if holder is not None else None,
             )
+            response_of[participant_id] = response.id
             self.responses[response.id] = _StoredResponse(response, invite_at=round_.opens_at)
         return round_
 
@@ -430,6 +442,10 @@ class InMemoryRoundRepository:
         ]
         return sorted(pairs, key=lambda pair: participant_order(pair[0]))
 
+    def holders_of(self, round_id: int) -> list[tuple[Participant, _StoredResponse]]:
+        """:meth:`of_round` without the delegates who share another's response."""
+        return [pair for pair in self.of_round(round_id) if pair[1].response.holder_id is None]
+
     async def status(self, round_id: int) -> Sequence[StatusLine]:
         return [
             StatusLine(
@@ -441,12 +457,12 @@ class InMemoryRoundRepository:
                 submitted_at=stored.response.submitted_at,
                 updated_at=stored.response.updated_at,
             )
-            for participant, stored in self.of_round(round_id)
+            for participant, stored in self.holders_of(round_id)
         ]
 
     async def counts(self, round_id: int) -> dict[ResponseStatus, int]:
         counts = dict.fromkeys(ResponseStatus, 0)
-        for _, stored in self.of_round(round_id):
+        for _, stored in self.holders_of(round_id):
             counts[stored.response.status] += 1
         return counts
 
@@ -553,7 +569,12 @@ class InMemoryResponseRepository:
         for stored in self._rounds.responses.values():
             response = stored.response
             if response.round_id == round_id and response.participant_id == participant_id:
-                return stored.current()
+                if response.holder_id is None:
+                    return stored.current()
+                held = self._stored(response.holder_id).current()
+                return replace(
+                    held, id=response.id, participant_id=participant_id, holder_id=held.id
+                )
         raise NotFoundError("response", (round_id, participant_id))
 
     async def save_state(
@@ -565,6 +586,7 @@ class InMemoryResponseRepository:
         changes: Sequence[AnswerChange],
         status: ResponseStatus,
         now: datetime,
+        shared: bool = False,
     ) -> Response:
         stored = self._stored(response_id)
         now = utc(now)
@@ -599,7 +621,39 @@ class InMemoryResponseRepository:
             updated_at=now,
             version=old.version + 1,
         )
+        if shared:
+            for member in self._members(response_id):
+                member.response = replace(
+                    member.response,
+                    status=status,
+                    started_at=started_at,
+                    submitted_at=submitted_at,
+                    updated_at=now,
+                )
+                if status is ResponseStatus.SUBMITTED:
+                    member.remind_at = None
         return stored.current()
+
+    def _members(self, response_id: int) -> list[_StoredResponse]:
+        return [
+            stored
+            for stored in self._rounds.responses.values()
+            if stored.response.holder_id == response_id
+        ]
+
+    async def sharers(self, response_id: int) -> Sequence[Sharer]:
+        group = [self._stored(response_id), *self._members(response_id)]
+        return sorted(
+            (
+                Sharer(
+                    response_id=stored.response.id,
+                    participant=self._rounds.roster.participants[stored.response.participant_id],
+                    invited_on=stored.invited_on,
+                )
+                for stored in group
+            ),
+            key=lambda sharer: sharer.response_id,
+        )
 
     async def history(self, response_id: int) -> Sequence[AnswerChange]:
         return list(self._stored(response_id).history)
@@ -618,16 +672,18 @@ class InMemoryResponseRepository:
         stored.response = replace(
             response, state=replace(response.state, current=None, editing=False)
         )
+        group = [stored, *self._members(response_id)]
+        group_ids = {member.response.id for member in group}
+        group_people = {member.response.participant_id for member in group}
         for queued in self._events.events.values():
             event = queued.event
             handled = event.processed_at is not None or queued.claimed_by is not None
-            if event.target.response_id == response_id and handled:
+            if event.target.response_id in group_ids and handled:
                 queued.event = replace(event, payload="")
         for held in self._messages.messages.values():
             message = held.message
-            ours = (message.screen is not None and message.screen.response_id == response_id) or (
-                message.round_id == response.round_id
-                and message.participant_id == response.participant_id
+            ours = (message.screen is not None and message.screen.response_id in group_ids) or (
+                message.round_id == response.round_id and message.participant_id in group_people
             )
             if ours and not held.unsent:
                 held.message = replace(message, body={})
@@ -646,7 +702,7 @@ class InMemoryResponseRepository:
     async def export_rows(
         self, round_id: int, *, delegations: Collection[str] | None = None
     ) -> AsyncIterator[ExportRow]:
-        for participant, stored in self._rounds.of_round(round_id):
+        for participant, stored in self._rounds.holders_of(round_id):
             if delegations is not None and participant.delegation not in delegations:
                 continue
             response = stored.response

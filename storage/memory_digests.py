@@ -45,7 +45,7 @@ class InMemoryDigestQueries:
         since: datetime | None,
         delegations: Collection[str] | None = None,
     ) -> DigestData:
-        pairs = self._rounds.of_round(round_id)  # raises NotFoundError
+        pairs = self._rounds.holders_of(round_id)  # raises NotFoundError
         if delegations is not None:
             pairs = [pair for pair in pairs if pair[0].delegation in delegations]
         round_ = self._rounds.rounds[round_id]

@@ -10,7 +10,8 @@ so that all stores list people in the same order.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -72,15 +73,18 @@ from surveys.records import (
     Participant,
     ParticipantData,
     Response,
+    ResponseMode,
     ResponseState,
     ResponseStatus,
     Role,
     RosterImportResult,
     Round,
+    Sharer,
     StatusLine,
     SurveyVersion,
     final_changes,
     new_ballot_id,
+    response_holders,
     round_target,
     utc,
 )
@@ -623,6 +627,7 @@ def round_record(row: RoundRow) -> Round:
         closed_at=row.closed_at,
         reminder_policy=tuple(row.reminder_policy),
         attribution=Attribution(row.attribution),
+        responses=ResponseMode(row.response_mode),
     )
 
 
@@ -643,20 +648,28 @@ class SqlAlchemyRoundRepository:
         now: datetime,
         reminder_policy: Sequence[int] = DEFAULT_REMINDER_POLICY,
         attribution: Attribution = Attribution.DELEGATION,
+        responses: ResponseMode = ResponseMode.INDIVIDUAL,
     ) -> Round:
         ids = list(dict.fromkeys(participant_ids))
         policy = list(normalised_policy(reminder_policy))
         attribution = Attribution(attribution)
+        responses = ResponseMode(responses)
         async with self._scope.writing() as session:
             version = await session.get(SurveyVersionRow, survey_version_id)
             if version is None:
                 raise NotFoundError("survey version", survey_version_id)
-            known: set[int] = set()
+            known: dict[int, str | None] = {}
             for chunk in _chunks(ids):
                 known.update(
-                    await session.scalars(
-                        select(ParticipantRow.id).where(ParticipantRow.id.in_(chunk))
+                    (
+                        await session.execute(
+                            select(ParticipantRow.id, ParticipantRow.delegation_code).where(
+                                ParticipantRow.id.in_(chunk)
+                            )
+                        )
                     )
+                    .tuples()
+                    .all()
                 )
             missing = [pid for pid in ids if pid not in known]
             if missing:
@@ -671,24 +684,35 @@ class SqlAlchemyRoundRepository:
                 created_at=now,
                 reminder_policy=policy,
                 attribution=attribution.value,
+                response_mode=responses.value,
             )
             session.add(row)
             await session.flush()
-            if ids:
-                await session.execute(
-                    insert(ResponseRow),
-                    [
-                        {
-                            "round_id": row.id,
-                            "participant_id": pid,
-                            "status": ResponseStatus.NOT_STARTED.value,
-                            "editing": False,
-                            "updated_at": now,
-                            "invite_at": opens_at,
-                        }
-                        for pid in ids
-                    ],
+            first, others = response_holders(ids, known, responses)
+
+            def rows(pids: Sequence[int], holders: Mapping[int, int]) -> list[dict[str, Any]]:
+                return [
+                    {
+                        "round_id": row.id,
+                        "participant_id": pid,
+                        "status": ResponseStatus.NOT_STARTED.value,
+                        "editing": False,
+                        "updated_at": now,
+                        "invite_at": opens_at,
+                        "holder_id": holders.get(pid),
+                    }
+                    for pid in pids
+                ]
+
+            if first:
+                held = await session.execute(
+                    insert(ResponseRow).returning(ResponseRow.participant_id, ResponseRow.id),
+                    rows(first, {}),
                 )
+                response_of = dict(held.tuples().all())
+                holders = {pid: response_of[holder] for pid, holder in others.items()}
+                if holders:
+                    await session.execute(insert(ResponseRow), rows(list(holders), holders))
         return round_record(row)
 
     async def close_round(self, round_id: int, *, now: datetime) -> Round:
@@ -847,7 +871,7 @@ class SqlAlchemyRoundRepository:
                 )
                 .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
                 .outerjoin(answered, answered.c.response_id == ResponseRow.id)
-                .where(ResponseRow.round_id == round_id)
+                .where(ResponseRow.round_id == round_id, ResponseRow.holder_id.is_(None))
                 .order_by(*_participant_order(dialect_of(session)))
             )
             rows = (await session.execute(stmt)).all()
@@ -873,7 +897,7 @@ class SqlAlchemyRoundRepository:
                 (
                     await session.execute(
                         select(ResponseRow.status, func.count())
-                        .where(ResponseRow.round_id == round_id)
+                        .where(ResponseRow.round_id == round_id, ResponseRow.holder_id.is_(None))
                         .group_by(ResponseRow.status)
                     )
                 )
@@ -1022,22 +1046,26 @@ class SqlAlchemyResponseRepository:
         self._scope = scope
 
     async def get_response(self, round_id: int, participant_id: int) -> Response:
+        own = aliased(ResponseRow, name="own")
         async with self._scope.reading() as session:
             rows = (
                 await session.execute(
-                    select(ResponseRow, AnswerRow.question_id, AnswerRow.value)
+                    select(own.id, ResponseRow, AnswerRow.question_id, AnswerRow.value)
+                    .select_from(own)
+                    .join(ResponseRow, ResponseRow.id == func.coalesce(own.holder_id, own.id))
                     .outerjoin(AnswerRow, AnswerRow.response_id == ResponseRow.id)
-                    .where(
-                        ResponseRow.round_id == round_id,
-                        ResponseRow.participant_id == participant_id,
-                    )
+                    .where(own.round_id == round_id, own.participant_id == participant_id)
                     .order_by(AnswerRow.question_id)
                 )
             ).all()
         if not rows:
             raise NotFoundError("response", (round_id, participant_id))
         answers = {row.question_id: row.value for row in rows if row.question_id is not None}
-        return response_record(rows[0][0], answers)
+        own_id, held = rows[0][0], rows[0][1]
+        record = response_record(held, answers)
+        if own_id == held.id:
+            return record
+        return replace(record, id=own_id, participant_id=participant_id, holder_id=held.id)
 
     async def save_state(
         self,
@@ -1048,6 +1076,7 @@ class SqlAlchemyResponseRepository:
         changes: Sequence[AnswerChange],
         status: ResponseStatus,
         now: datetime,
+        shared: bool = False,
     ) -> Response:
         """Store the new state and the changes to the answers, with their history.
 
@@ -1091,6 +1120,22 @@ class SqlAlchemyResponseRepository:
                 if await session.get(ResponseRow, response_id) is None:
                     raise NotFoundError("response", response_id)
                 raise ConflictError("response", response_id, expected=version)
+            if shared:
+                # The delegation's delegates are where it is: reminded, closed, counted alike.
+                mirrored: dict[str, Any] = {
+                    "status": updated.status,
+                    "started_at": updated.started_at,
+                    "submitted_at": updated.submitted_at,
+                    "updated_at": updated.updated_at,
+                }
+                if status is ResponseStatus.SUBMITTED:
+                    mirrored["remind_at"] = None
+                await session.execute(
+                    update(ResponseRow)
+                    .where(ResponseRow.holder_id == response_id)
+                    .values(mirrored)
+                    .execution_options(synchronize_session=False)
+                )
             await self._apply(session, response_id, changes)
             answers = dict(
                 (
@@ -1141,6 +1186,7 @@ class SqlAlchemyResponseRepository:
                     "value": change.value,
                     "reason": change.reason,
                     "changed_at": change.at,
+                    "participant_id": change.by,
                 }
                 for change in changes
             ],
@@ -1159,8 +1205,36 @@ class SqlAlchemyResponseRepository:
                 raise NotFoundError("response", response_id)
         return [
             AnswerChange(
-                question_id=row.question_id, value=row.value, at=row.changed_at, reason=row.reason
+                question_id=row.question_id,
+                value=row.value,
+                at=row.changed_at,
+                reason=row.reason,
+                by=row.participant_id,
             )
+            for row in rows
+        ]
+
+    async def sharers(self, response_id: int) -> Sequence[Sharer]:
+        async with self._scope.reading() as session:
+            rows = (
+                await session.execute(
+                    _with_identities(
+                        select(
+                            ResponseRow.id.label("r_id"),
+                            ResponseRow.invited_on,
+                            *_PARTICIPANT_COLUMNS,
+                        )
+                        .select_from(ResponseRow)
+                        .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+                    )
+                    .where(or_(ResponseRow.id == response_id, ResponseRow.holder_id == response_id))
+                    .order_by(ResponseRow.id)
+                )
+            ).all()
+        if not rows:
+            raise NotFoundError("response", response_id)
+        return [
+            Sharer(response_id=row.r_id, participant=_participant(row), invited_on=row.invited_on)
             for row in rows
         ]
 
@@ -1202,12 +1276,29 @@ class SqlAlchemyResponseRepository:
                 .where(ResponseRow.id == response_id)
                 .values(current_question=None, editing=False)
             )
+            # In a consolidated round every delegate of the delegation saw these answers.
+            group = list(
+                (
+                    await session.execute(
+                        select(ResponseRow.id, ResponseRow.participant_id).where(
+                            or_(
+                                ResponseRow.id == response_id,
+                                ResponseRow.holder_id == response_id,
+                            )
+                        )
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            group_ids = [rid for rid, _ in group]
+            group_people = [pid for _, pid in group]
             # What the channels kept of this response: the requests it answered (handled, or
             # being handled now) and the screens already sent, which showed its answers.
             await session.execute(
                 update(InboundEventRow)
                 .where(
-                    InboundEventRow.response_id == response_id,
+                    InboundEventRow.response_id.in_(group_ids),
                     or_(
                         InboundEventRow.processed_at.is_not(None),
                         InboundEventRow.claimed_by.is_not(None),
@@ -1219,10 +1310,10 @@ class SqlAlchemyResponseRepository:
                 update(OutboundMessageRow)
                 .where(
                     or_(
-                        OutboundMessageRow.screen_response_id == response_id,
+                        OutboundMessageRow.screen_response_id.in_(group_ids),
                         and_(
                             OutboundMessageRow.round_id == response.round_id,
-                            OutboundMessageRow.participant_id == response.participant_id,
+                            OutboundMessageRow.participant_id.in_(group_people),
                         ),
                     ),
                     OutboundMessageRow.status.in_(("sent", "failed")),
@@ -1295,7 +1386,7 @@ class SqlAlchemyResponseRepository:
                     .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
                 )
                 .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
-                .where(ResponseRow.round_id == round_id)
+                .where(ResponseRow.round_id == round_id, ResponseRow.holder_id.is_(None))
                 .order_by(*_participant_order(dialect))
                 .execution_options(yield_per=EXPORT_CHUNK)
             )

@@ -46,6 +46,7 @@ NAMING_CONVENTION = {
 RESPONSE_STATUSES = ("not_started", "in_progress", "submitted", "partial")
 ROLES = ("delegate", "organiser")
 ATTRIBUTIONS = ("named", "delegation", "anonymous")
+RESPONSE_MODES = ("individual", "consolidated")
 OUTBOUND_STATUSES = ("pending", "claimed", "sent", "failed")
 UNSENT = "status IN ('pending', 'claimed')"
 """Outbound messages not sent yet (waiting, or being sent): what the claim indexes cover."""
@@ -190,6 +191,7 @@ class RoundRow(Base):
     __tablename__ = "rounds"
     __table_args__ = (
         CheckConstraint(_in("attribution", ATTRIBUTIONS), name="attribution"),
+        CheckConstraint(_in("response_mode", RESPONSE_MODES), name="response_mode"),
         Index("ix_rounds_survey_version_id", "survey_version_id"),
         Index("ix_rounds_closed_at_closes_at", "closed_at", "closes_at"),
     )
@@ -208,6 +210,8 @@ class RoundRow(Base):
     )
     """Minutes before ``closes_at`` at which to remind, distinct, largest first."""
     attribution: Mapped[str] = mapped_column(String(16), server_default="delegation")
+    response_mode: Mapped[str] = mapped_column(String(16), server_default="individual")
+    """``individual`` (one response per delegate) or ``consolidated`` (one per delegation)."""
 
 
 class ResponseRow(Base):
@@ -249,6 +253,9 @@ class ResponseRow(Base):
     """The channel the invitation went out on."""
     remind_at: Mapped[datetime | None]
     """When to look at this response's reminders next; NULL when none is left."""
+    holder_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """In a consolidated round, the delegation's response whose state, answers and version
+    this delegate shares (NULL: the row holds its own state)."""
 
 
 class AnswerRow(Base):
@@ -275,6 +282,8 @@ class AnswerHistoryRow(Base):
     value: Mapped[Any] = mapped_column(JSONValue(), nullable=True)
     reason: Mapped[str] = mapped_column(String(16))
     changed_at: Mapped[datetime]
+    participant_id: Mapped[int | None] = mapped_column(Integer)
+    """Who made the change (NULL for changes stored before it was kept)."""
 
 
 class BallotRow(Base):

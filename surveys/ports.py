@@ -40,10 +40,12 @@ from surveys.records import (
     Participant,
     ParticipantData,
     Response,
+    ResponseMode,
     ResponseState,
     ResponseStatus,
     RosterImportResult,
     Round,
+    Sharer,
     StatusLine,
     SurveyVersion,
 )
@@ -108,6 +110,7 @@ class RoundRepository(Protocol):
         now: datetime,
         reminder_policy: Sequence[int] = DEFAULT_REMINDER_POLICY,
         attribution: Attribution = Attribution.DELEGATION,
+        responses: ResponseMode = ResponseMode.INDIVIDUAL,
     ) -> Round:
         """Create a round and a not-started response for each participant, atomically."""
         ...
@@ -175,7 +178,11 @@ class RoundRepository(Protocol):
 
 
 class ResponseRepository(Protocol):
-    async def get_response(self, round_id: int, participant_id: int) -> Response: ...
+    async def get_response(self, round_id: int, participant_id: int) -> Response:
+        """The participant's response; in a consolidated round, their own row's id with the
+        state, answers, status and version of the delegation's response it shares
+        (``holder_id``)."""
+        ...
 
     async def save_state(
         self,
@@ -186,9 +193,18 @@ class ResponseRepository(Protocol):
         changes: Sequence[AnswerChange],
         status: ResponseStatus,
         now: datetime,
+        shared: bool = False,
     ) -> Response:
-        """Store the new state, the answers that changed and their history, in one transaction,
-        if the response is still at ``version`` (the one read); raises ConflictError if not."""
+        """Store the new state, the answers that changed and their history (with each
+        change's ``by``), in one transaction, if the response is still at ``version`` (the one
+        read); raises ConflictError if not. ``shared``: the response is a delegation's
+        (consolidated round): the rows of its delegates take its status and times too, so that
+        reminders and closing treat them as the delegation's."""
+        ...
+
+    async def sharers(self, response_id: int) -> Sequence[Sharer]:
+        """The delegates sharing the response ``response_id`` holds, its own delegate
+        included, by response id (just that one for a response nobody shares)."""
         ...
 
     async def history(self, response_id: int) -> Sequence[AnswerChange]: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -151,6 +151,15 @@ class Attribution(StrEnum):
     has answered) stays visible, and groups of fewer than the minimum are not broken down."""
 
 
+class ResponseMode(StrEnum):
+    """Whose response a round collects."""
+
+    INDIVIDUAL = "individual"
+    """One response per delegate."""
+    CONSOLIDATED = "consolidated"
+    """One response per delegation, shared by all its delegates."""
+
+
 @dataclass(frozen=True)
 class Round:
     id: int
@@ -164,6 +173,7 @@ class Round:
     reminder_policy: tuple[int, ...] = DEFAULT_REMINDER_POLICY
     """Minutes before closing at which non-responders are reminded (3 days, 1 day, 2 hours)."""
     attribution: Attribution = Attribution.DELEGATION
+    responses: ResponseMode = ResponseMode.INDIVIDUAL
 
     def status_at(self, now: datetime) -> RoundStatus:
         if self.closed_at is not None or now >= self.closes_at:
@@ -201,6 +211,14 @@ class Response:
     updated_at: datetime | None = None
     version: int = 0
     """Incremented by every stored change; a change names the version it was computed from."""
+    holder_id: int | None = None
+    """In a consolidated round, the delegation's response this delegate shares: its state,
+    answers, status and version are the ones here (None: the response is the delegate's own)."""
+
+    @property
+    def shared_id(self) -> int:
+        """The response whose state this one is: where its changes are stored."""
+        return self.holder_id if self.holder_id is not None else self.id
 
 
 @dataclass(frozen=True)
@@ -225,6 +243,17 @@ class AnswerChange:
     value: AnswerValue | None
     at: datetime
     reason: str = "answered"  # answered | skipped | cleared | changed
+    by: int | None = None
+    """The participant who made the change (None: not kept, as in anonymous rounds)."""
+
+
+@dataclass(frozen=True)
+class Sharer:
+    """A delegate sharing a consolidated response: their own response row, and its channel."""
+
+    response_id: int
+    participant: Participant
+    invited_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -318,6 +347,28 @@ class EnrolmentOutcome(StrEnum):
 class Enrolment:
     outcome: EnrolmentOutcome
     participant_id: int | None = None
+
+
+def response_holders(
+    ids: Sequence[int], delegation_of: Mapping[int, str | None], mode: ResponseMode
+) -> tuple[list[int], dict[int, int]]:
+    """Who holds a response of their own (in a consolidated round: the first delegate of each
+    delegation, and anyone without one), and for each of the others, whose they share."""
+    if mode is not ResponseMode.CONSOLIDATED:
+        return list(ids), {}
+    first: list[int] = []
+    by_delegation: dict[str, int] = {}
+    others: dict[int, int] = {}
+    for pid in ids:
+        code = delegation_of.get(pid)
+        if code is None:
+            first.append(pid)
+        elif code in by_delegation:
+            others[pid] = by_delegation[code]
+        else:
+            by_delegation[code] = pid
+            first.append(pid)
+    return first, others
 
 
 def final_changes(changes: Sequence[AnswerChange]) -> dict[str, AnswerChange]:

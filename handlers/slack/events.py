@@ -265,7 +265,7 @@ class SlackEvents:
         action: Any,
         expect: Expectation | None,
     ) -> Screen:
-        conversation = Conversation(tx, clock=self.services.clock)
+        conversation = Conversation(tx, clock=self.services.clock, notes=self.services.notes)
         screen = await conversation.act(participant, round_id, action, expect=expect)
         if screen.stale:
             note = texts.text("stale", participant.language)

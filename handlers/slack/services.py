@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,6 +22,7 @@ from handlers.slack.identity import SlackIdentities
 from surveys.ports import Clock, DigestService, Repositories
 from surveys.records import Channel
 from surveys.reminders import OfficeHours
+from surveys.service.answering import NoteWriter
 
 CHANNEL = Channel.SLACK.value
 DEFAULT_INBOX_TIMEOUT = 2.0
@@ -78,6 +79,8 @@ class SlackServices:
     """When reminders may reach delegates (an extended round plans them again)."""
     wake_sender: Callable[[], None] = _nothing
     """Tells the Slack sender of this process that messages were enqueued."""
+    notes: Mapping[str, NoteWriter] = field(default_factory=dict)
+    """By channel: how to tell a delegation's other delegates that its response was sent."""
     work: WorkTracker = field(default_factory=WorkTracker)
     modal_waiters: dict[str, asyncio.Future[str | None]] = field(default_factory=dict, repr=False)
     """Modal submissions being checked while Slack waits, by inbox key: the refusal to show in

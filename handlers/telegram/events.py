@@ -484,7 +484,7 @@ class TelegramEvents:
         action: Action,
         expect: Expectation | None,
     ) -> Screen:
-        conversation = Conversation(tx, clock=self.services.clock)
+        conversation = Conversation(tx, clock=self.services.clock, notes=self.services.notes)
         return await conversation.act(participant, round_id, action, expect=expect)
 
     async def _commit(

@@ -8,11 +8,12 @@ messages were enqueued.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from surveys.ports import Clock, DigestService, Repositories
 from surveys.reminders import OfficeHours
+from surveys.service.answering import NoteWriter
 
 
 def _nothing() -> None:
@@ -26,3 +27,5 @@ class TelegramServices:
     digests: DigestService | None = None
     office_hours: OfficeHours = field(default_factory=OfficeHours.parse)
     wake_sender: Callable[[], None] = _nothing
+    notes: Mapping[str, NoteWriter] = field(default_factory=dict)
+    """By channel: how to tell a delegation's other delegates that its response was sent."""

@@ -9,6 +9,12 @@ changed the response meanwhile, the write is refused and the action is tried aga
 fresh state, where the expectation decides: a press for a question that has moved on is not
 applied to another question; the delegate is shown where they are instead (``Screen.stale``).
 
+In a consolidated round the delegates of a delegation share one response: each reads and
+changes the delegation's state (the version is the shared response's, so two delegates
+pressing at once are ordered like a double press), each change's history names who made it
+(nobody, in an anonymous round), and the one who submits has the others told, by whom, on the
+channel each was last shown a screen on (else invited on), in the submit's transaction.
+
 Example::
 
     conversation = Conversation(store, clock=clock)
@@ -26,8 +32,10 @@ in their current round, or told that nothing is open.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from surveys import engine, i18n, messages
@@ -45,11 +53,12 @@ from surveys.conversation import (
 from surveys.definition import Survey
 from surveys.errors import ConflictError
 from surveys.ports import Clock, Repositories
-from surveys.queues import EventTarget
+from surveys.queues import EventTarget, Lane, NewMessage
 from surveys.records import (
     Attribution,
     Participant,
     Response,
+    ResponseMode,
     ResponseState,
     ResponseStatus,
     Round,
@@ -78,13 +87,35 @@ Expectation = Asking | Reviewing
 stale and is not applied."""
 
 
-class Conversation:
-    """Walks delegates through their rounds; one instance serves every delegate and channel."""
+class NoteWriter(Protocol):
+    """How a channel writes a plain note to one person (what :class:`ChannelOut` does)."""
 
-    def __init__(self, store: Repositories, *, clock: Clock, attempts: int = ATTEMPTS) -> None:
+    def note_message(self, text: str, *, address: str, key: str, lane: Lane) -> NewMessage: ...
+
+
+def submitted_key(round_id: int, participant_id: int) -> str:
+    """The outbox key of the notice telling a delegate their delegation's response was sent."""
+    return f"submitted:{round_id}:{participant_id}"
+
+
+class Conversation:
+    """Walks delegates through their rounds; one instance serves every delegate and channel.
+
+    ``notes``: by channel name, how to write to the other delegates of a delegation when one
+    submits its consolidated response (a channel without one tells nobody there)."""
+
+    def __init__(
+        self,
+        store: Repositories,
+        *,
+        clock: Clock,
+        attempts: int = ATTEMPTS,
+        notes: Mapping[str, NoteWriter] | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._attempts = max(attempts, 1)
+        self._notes = dict(notes or {})
 
     async def act(
         self,
@@ -178,18 +209,31 @@ class Conversation:
             assert outcome is None or isinstance(outcome, engine.Accepted)
             next_state = outcome.state if outcome is not None else state
             changes = outcome.changes if outcome is not None else ()
-            response = await tx.responses.save_state(
-                response.id,
+            # An anonymous round's history names nobody: it would tell its ballots apart.
+            by = None if anonymous else participant.id
+            shared = round_.responses is ResponseMode.CONSOLIDATED
+            saved = await tx.responses.save_state(
+                response.shared_id,
                 version=response.version,
                 state=next_state,
-                changes=changes,
+                changes=[dataclasses.replace(change, by=by) for change in changes],
                 status=new_status,
                 now=now,
+                shared=shared,
+            )
+            # The delegate's own response (its screens), with the state it shares.
+            response = dataclasses.replace(
+                saved,
+                id=response.id,
+                participant_id=participant.id,
+                holder_id=response.holder_id,
             )
             state = next_state
+            if shared and new_status is ResponseStatus.SUBMITTED and not submitted:
+                await self._tell_sharers(tx, participant, round_, survey, response, now=now)
             if anonymous and new_status is ResponseStatus.SUBMITTED:
                 # Same transaction: the answers never stay linked to a submitted response.
-                await tx.responses.cast_ballot(response.id)
+                await tx.responses.cast_ballot(response.shared_id)
                 response = await tx.responses.get_response(round_id, participant.id)
                 sealed = _Base(participant, round_, survey, response, language)
                 notice = messages.text("submitted_anonymously", language)
@@ -198,6 +242,74 @@ class Conversation:
         intro = _intro(survey, language) if starting and isinstance(action, Show) else None
         shown = _shown(base, survey, state, language, today, notice=notice, intro=intro)
         return dataclasses.replace(shown, accepted=accepted)
+
+    async def _tell_sharers(
+        self,
+        tx: Repositories,
+        participant: Participant,
+        round_: Round,
+        survey: Survey,
+        response: Response,
+        *,
+        now: datetime,
+    ) -> None:
+        """Enqueue, for every other delegate sharing ``response``, that ``participant`` sent it."""
+        others = [
+            sharer
+            for sharer in await tx.responses.sharers(response.shared_id)
+            if sharer.participant.id != participant.id
+        ]
+        if not others:
+            return
+        delegation = participant.delegation or ""
+        names = {d.code: d.name for d in await tx.roster.list_delegations()}
+        sealed = round_.attribution is Attribution.ANONYMOUS
+        key_text = "consolidated_submitted_sealed" if sealed else "consolidated_submitted"
+        notes: list[NewMessage] = []
+        for sharer in others:
+            found = await _where(tx, sharer.participant.id, sharer.invited_on, self._notes)
+            if found is None:
+                continue
+            writer, address = found
+            language = sharer.participant.language
+            text = messages.text(
+                key_text,
+                language,
+                name=participant.name,
+                delegation=names.get(delegation, delegation),
+                title=survey.title_in(language),
+            )
+            note = writer.note_message(
+                text,
+                address=address,
+                key=submitted_key(round_.id, sharer.participant.id),
+                lane=Lane.BULK,
+            )
+            notes.append(dataclasses.replace(note, participant_id=sharer.participant.id))
+        if notes:
+            await tx.messages.enqueue(notes, now=now)
+
+
+async def _where(
+    tx: Repositories,
+    participant_id: int,
+    invited_on: str | None,
+    notes: Mapping[str, NoteWriter],
+) -> tuple[NoteWriter, str] | None:
+    """The channel a delegate was last shown a screen on (else invited on) and their address
+    there, if a note can be written on it."""
+    channels: list[str] = []
+    seen = await tx.screens.latest_any(participant_id)
+    if seen is not None:
+        channels.append(seen.channel)
+    if invited_on is not None:
+        channels.append(invited_on)
+    for channel in channels:
+        writer = notes.get(channel)
+        identity = await tx.identities.identity(participant_id, channel)
+        if writer is not None and identity is not None:
+            return writer, identity.address or identity.external_id
+    return None
 
 
 @dataclass(frozen=True)
@@ -326,9 +438,11 @@ __all__ = [
     "Asking",
     "Conversation",
     "Expectation",
+    "NoteWriter",
     "NothingOpen",
     "Reviewing",
     "TypedReply",
     "answer_typed",
     "local_today",
+    "submitted_key",
 ]

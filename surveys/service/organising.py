@@ -46,6 +46,7 @@ from surveys.records import (
     Delegation,
     Due,
     Participant,
+    ResponseMode,
     ResponseStatus,
     Role,
     RosterImportResult,
@@ -85,6 +86,8 @@ class LaunchRequest:
     remind: str | Sequence[int] | None = None
     """Reminder steps before closing, e.g. ``3d,1d,2h`` (or minutes); None for the default."""
     attribution: Attribution = Attribution.DELEGATION
+    responses: ResponseMode | str = ResponseMode.INDIVIDUAL
+    """``individual`` (one response per delegate) or ``consolidated`` (one per delegation)."""
     again: bool = False
     """Launch even though a round of the survey that is not closed asks some of the same
     delegates (otherwise refused with :class:`~surveys.errors.OverlappingRoundError`)."""
@@ -455,6 +458,7 @@ async def launch(
         else Audience.parse(request.audience)
     )
     policy = _policy(request.remind)
+    mode = response_mode(request.responses)
     if closes_at <= now:
         raise RoundError(f"the closing time {closes_at:%Y-%m-%d %H:%M} UTC is already past")
     if closes_at <= opens_at:
@@ -490,6 +494,7 @@ async def launch(
             now=now,
             reminder_policy=policy,
             attribution=request.attribution,
+            responses=mode,
         )
         await tx.audit.record(
             actor=actor.name,
@@ -500,6 +505,7 @@ async def launch(
                 "version": version.version,
                 "audience": str(audience),
                 "participants": len(members),
+                "responses": mode.value,
                 "via": actor.channel,
             },
             now=now,
@@ -512,6 +518,15 @@ async def launch(
         zone=zone,
         opens_later=created.opens_at > now,
     )
+
+
+def response_mode(value: ResponseMode | str) -> ResponseMode:
+    """The response mode ``value`` names; :class:`RoundError` names the choices otherwise."""
+    try:
+        return ResponseMode(str(value).strip().lower())
+    except ValueError:
+        choices = ", ".join(mode.value for mode in ResponseMode)
+        raise RoundError(f"responses {value!r}: use one of {choices}") from None
 
 
 async def close(store: Repositories, actor: Actor, round_id: int, *, now: datetime) -> Closed:

@@ -118,6 +118,39 @@ def test_launch_prints_the_round_id_last_and_status_lists_everyone(cli) -> None:
     assert "route_alignment" in listing.output and "0/4" in listing.output
 
 
+def test_launch_takes_a_response_mode_that_status_and_list_show(cli) -> None:
+    individual = launch(cli, "--audience", "SEN")
+    assert "individual responses" in cli("round", "status", str(individual)).output
+    result = cli(
+        "round",
+        "launch",
+        "route_alignment",
+        "--audience",
+        "FRA",
+        "--closes",
+        closes_in(10),
+        "--responses",
+        "consolidated",
+    )
+    assert result.exit_code == 0, result.output
+    shared = int(result.output.strip().splitlines()[-1])
+    assert "consolidated responses" in cli("round", "status", str(shared)).output
+    assert "consolidated" in cli("round", "list").output
+    wrong = cli(
+        "round",
+        "launch",
+        "route_alignment",
+        "--audience",
+        "DEU",
+        "--closes",
+        closes_in(10),
+        "--responses",
+        "pooled",
+    )
+    assert wrong.exit_code == 1
+    assert "responses 'pooled': use one of individual, consolidated" in wrong.output
+
+
 def test_a_second_launch_of_an_open_survey_to_the_same_delegates_needs_again(cli) -> None:
     first = launch(cli, "--audience", "region:African States")
     closes = closes_in(12)

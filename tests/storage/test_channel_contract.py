@@ -26,6 +26,7 @@ from surveys.records import (
     Identity,
     Participant,
     ParticipantData,
+    ResponseMode,
     ResponseState,
     ResponseStatus,
     Role,
@@ -381,6 +382,29 @@ async def test_rounds_keep_their_reminder_policy_and_attribution(any_store: AnyS
     empty = await make_round(any_store, [], reminder_policy=(), attribution=Attribution.ANONYMOUS)
     assert await any_store.rounds.get_round(empty.id) == empty
     assert (empty.reminder_policy, empty.attribution) == ((), Attribution.ANONYMOUS)
+
+
+async def test_rounds_keep_their_response_mode(any_store: AnyStore) -> None:
+    people = await seed(any_store)
+    default = await make_round(any_store, people)
+    version = await any_store.surveys.save_version(make_survey(), now=T0)
+    shared = await any_store.rounds.create_round(
+        survey_version_id=version.id,
+        audience=Audience("all"),
+        opens_at=OPENS,
+        closes_at=CLOSES,
+        participant_ids=[p.id for p in people],
+        now=T0,
+        responses=ResponseMode.CONSOLIDATED,
+    )
+
+    assert default.responses is ResponseMode.INDIVIDUAL
+    assert shared.responses is ResponseMode.CONSOLIDATED
+    assert (await any_store.rounds.get_round(shared.id)).responses is ResponseMode.CONSOLIDATED
+    assert [r.responses for r in await any_store.rounds.list_rounds()] == [
+        ResponseMode.INDIVIDUAL,
+        ResponseMode.CONSOLIDATED,
+    ]
 
 
 @pytest.mark.parametrize("policy", [[0], [60, -5], [1.5], [True], ["60"]], ids=str)
