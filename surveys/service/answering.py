@@ -296,15 +296,16 @@ async def _where(
     invited_on: str | None,
     notes: Mapping[str, NoteWriter],
 ) -> tuple[NoteWriter, str] | None:
-    """The channel a delegate was last shown a screen on (else invited on) and their address
-    there, if a note can be written on it."""
+    """The channel a delegate was last shown a screen on (else invited on, else any they are
+    enrolled on) and their address there, if a note can be written on it."""
     channels: list[str] = []
     seen = await tx.screens.latest_any(participant_id)
     if seen is not None:
         channels.append(seen.channel)
     if invited_on is not None:
         channels.append(invited_on)
-    for channel in channels:
+    channels.extend(notes)
+    for channel in dict.fromkeys(channels):
         writer = notes.get(channel)
         identity = await tx.identities.identity(participant_id, channel)
         if writer is not None and identity is not None:
