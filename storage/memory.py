@@ -308,6 +308,7 @@ class _StoredResponse:
     invited_at: datetime | None = None
     invited_on: str | None = None
     remind_at: datetime | None = None
+    submitted_by: int | None = None
 
     def current(self) -> Response:
         state = replace(self.response.state, answers=dict(self.answers))
@@ -587,6 +588,7 @@ class InMemoryResponseRepository:
         status: ResponseStatus,
         now: datetime,
         shared: bool = False,
+        by: int | None = None,
     ) -> Response:
         stored = self._stored(response_id)
         now = utc(now)
@@ -603,6 +605,8 @@ class InMemoryResponseRepository:
             submitted_at = now
         if status is ResponseStatus.SUBMITTED:
             stored.remind_at = None
+            if old.status is not ResponseStatus.SUBMITTED:
+                stored.submitted_by = by
         history = [replace(c, value=_copy(c.value), at=utc(c.at)) for c in changes]
         for question_id, change in final_changes(history).items():
             if change.reason == "cleared":
@@ -696,13 +700,25 @@ class InMemoryResponseRepository:
             if ballot.round_id == round_id:
                 yield replace(ballot, answers={k: _copy(v) for k, v in ballot.answers.items()})
 
+    def _attributed(self, participant: Participant, stored: _StoredResponse) -> Participant:
+        """Who a delegation's response is attributed to: who submitted it, else who changed
+        it last, else the delegate whose row holds it."""
+        who = stored.submitted_by or _last_by(stored)
+        return self._rounds.roster.participants[who] if who is not None else participant
+
     async def ballot_count(self, round_id: int) -> int:
         return sum(ballot.round_id == round_id for ballot in self.ballot_box.values())
 
     async def export_rows(
         self, round_id: int, *, delegations: Collection[str] | None = None
     ) -> AsyncIterator[ExportRow]:
-        for participant, stored in self._rounds.holders_of(round_id):
+        held = self._rounds.holders_of(round_id)  # raises NotFoundError
+        shared = self._rounds.rounds[round_id].responses is ResponseMode.CONSOLIDATED
+        pairs = [
+            (self._attributed(participant, stored) if shared else participant, stored)
+            for participant, stored in held
+        ]
+        for participant, stored in sorted(pairs, key=lambda pair: participant_order(pair[0])):
             if delegations is not None and participant.delegation not in delegations:
                 continue
             response = stored.response
@@ -715,6 +731,10 @@ class InMemoryResponseRepository:
                 submitted_at=response.submitted_at,
                 answers=dict(stored.answers),
             )
+
+
+def _last_by(stored: _StoredResponse) -> int | None:
+    return next((c.by for c in reversed(stored.history) if c.by is not None), None)
 
 
 def _copy(value: AnswerValue | None) -> AnswerValue | None:

@@ -1077,6 +1077,7 @@ class SqlAlchemyResponseRepository:
         status: ResponseStatus,
         now: datetime,
         shared: bool = False,
+        by: int | None = None,
     ) -> Response:
         """Store the new state and the changes to the answers, with their history.
 
@@ -1105,6 +1106,10 @@ class SqlAlchemyResponseRepository:
                 (ResponseRow.status != ResponseStatus.SUBMITTED.value, at),
                 (ResponseRow.submitted_at.is_(None), at),
                 else_=ResponseRow.submitted_at,
+            )
+            values["submitted_by"] = case(
+                (ResponseRow.status != ResponseStatus.SUBMITTED.value, by),
+                else_=ResponseRow.submitted_by,
             )
         async with self._scope.writing() as session:
             updated = (
@@ -1370,8 +1375,25 @@ class SqlAlchemyResponseRepository:
             if dialect == "postgresql":
                 # One snapshot for the streamed rows and every chunk's answers.
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            if await session.get(RoundRow, round_id) is None:
+            round_row = await session.get(RoundRow, round_id)
+            if round_row is None:
                 raise NotFoundError("round", round_id)
+            # A delegation's response is attributed to who submitted it, else who changed it
+            # last (else the delegate whose row holds it).
+            who: ColumnElement[Any] = ResponseRow.participant_id.expression
+            if round_row.response_mode == ResponseMode.CONSOLIDATED.value:
+                last = (
+                    select(AnswerHistoryRow.participant_id)
+                    .where(
+                        AnswerHistoryRow.response_id == ResponseRow.id,
+                        AnswerHistoryRow.participant_id.is_not(None),
+                    )
+                    .order_by(AnswerHistoryRow.id.desc())
+                    .limit(1)
+                    .correlate(ResponseRow)
+                    .scalar_subquery()
+                )
+                who = func.coalesce(ResponseRow.submitted_by, last, ResponseRow.participant_id)
             stmt = (
                 _with_identities(
                     select(
@@ -1383,7 +1405,7 @@ class SqlAlchemyResponseRepository:
                         ResponseRow.submitted_at,
                     )
                     .select_from(ResponseRow)
-                    .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+                    .join(ParticipantRow, ParticipantRow.id == who)
                 )
                 .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
                 .where(ResponseRow.round_id == round_id, ResponseRow.holder_id.is_(None))

@@ -243,6 +243,9 @@ class ResponseRow(Base):
     editing: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
+    submitted_by: Mapped[int | None] = mapped_column(Integer)
+    """Who submitted it (NULL: not submitted, submitted before this was kept, or in an
+    anonymous round)."""
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Incremented by every change; a write names the version it read (optimistic locking)."""

@@ -194,10 +194,12 @@ class ResponseRepository(Protocol):
         status: ResponseStatus,
         now: datetime,
         shared: bool = False,
+        by: int | None = None,
     ) -> Response:
         """Store the new state, the answers that changed and their history (with each
         change's ``by``), in one transaction, if the response is still at ``version`` (the one
-        read); raises ConflictError if not. ``shared``: the response is a delegation's
+        read); raises ConflictError if not. ``by``: who acts; kept as who submitted when the
+        response becomes submitted. ``shared``: the response is a delegation's
         (consolidated round): the rows of its delegates take its status and times too, so that
         reminders and closing treat them as the delegation's."""
         ...

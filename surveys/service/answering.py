@@ -220,6 +220,7 @@ class Conversation:
                 status=new_status,
                 now=now,
                 shared=shared,
+                by=by,
             )
             # The delegate's own response (its screens), with the state it shares.
             response = dataclasses.replace(

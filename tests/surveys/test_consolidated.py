@@ -201,6 +201,18 @@ async def test_the_export_has_one_row_per_delegation(
         ("MEX", None),
         ("SEN", 3),
     ]
+    [senegal] = [row for row in rows if row.participant.delegation == "SEN"]
+    assert senegal.participant.id == world.bea.id, "who changed it last"
+
+    # Ana submits; Bea changes an answer afterwards: Ana stays who submitted it.
+    await talk.act(world.ana, world.round_id, Answer(Pressed(("trade",))), expect=Asking("topic"))
+    await talk.act(world.ana, world.round_id, Submit(), expect=Reviewing())
+    await talk.act(world.bea, world.round_id, Edit("score"), expect=Reviewing())
+    await talk.act(world.bea, world.round_id, Answer(Pressed(("5",))), expect=Asking("score"))
+    rows = [row async for row in any_store.responses.export_rows(world.round_id)]
+    [senegal] = [row for row in rows if row.participant.delegation == "SEN"]
+    assert (senegal.participant.id, senegal.status) == (world.ana.id, ResponseStatus.SUBMITTED)
+    assert senegal.answers == {"score": 5, "topic": "trade"}
 
 
 async def test_an_anonymous_consolidated_round_seals_the_delegation_and_names_nobody(

@@ -7,8 +7,9 @@ Create Date: 2026-12-02
 ``rounds.response_mode`` is ``individual`` (one response per delegate, every existing round) or
 ``consolidated``. In a consolidated round each delegate keeps a ``responses`` row (invitation,
 reminders, screens), and ``holder_id`` points it to the delegation's row that holds the shared
-state, answers and version. ``answer_history.participant_id`` says who made a change; it is
-NULL for the changes stored before this revision. Both are plain integer columns (no
+state, answers and version; ``responses.submitted_by`` says who submitted it.
+``answer_history.participant_id`` says who made a change. Both are NULL for what was stored
+before this revision, and in anonymous rounds. Both are plain integer columns (no
 foreign key) so that SQLite adds them in place; responses go with their round.
 """
 
@@ -48,6 +49,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_responses_holder_id", "responses", ["holder_id"])
+    op.add_column("responses", sa.Column("submitted_by", sa.Integer(), nullable=True))
     op.add_column(
         "answer_history",
         sa.Column(
@@ -63,6 +65,7 @@ def downgrade() -> None:
         batch.drop_column("participant_id")
     op.drop_index("ix_responses_holder_id", table_name="responses")
     with op.batch_alter_table("responses") as batch:
+        batch.drop_column("submitted_by")
         batch.drop_column("holder_id")
     with op.batch_alter_table("rounds") as batch:
         batch.drop_constraint(op.f("ck_rounds_response_mode"), type_="check")
