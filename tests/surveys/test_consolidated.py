@@ -15,7 +15,11 @@ import pytest
 
 from bot.fakes.messenger import NOTE, RecordingOut
 from storage.database import open_store
+from storage.digests import SqlAlchemyDigestQueries
+from storage.memory import InMemoryStore
+from storage.memory_digests import InMemoryDigestQueries
 from surveys.conversation import Answer, Back, Edit, ScreenKind, Show, Submit
+from surveys.digest import DigestPlan
 from surveys.engine import Pressed
 from surveys.errors import RoundError
 from surveys.records import (
@@ -27,9 +31,11 @@ from surveys.records import (
     ResponseStatus,
     Role,
 )
+from surveys.reminders import OfficeHours
 from surveys.service import organising
 from surveys.service.actors import Actor
 from surveys.service.answering import Asking, Conversation, Reviewing, submitted_key
+from surveys.service.delivery import tick
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -309,3 +315,51 @@ async def test_a_response_mode_that_does_not_exist_is_refused_by_name(
 ) -> None:
     with pytest.raises(RoundError, match="responses 'pooled': use one of individual"):
         await seed(memory_store, make_survey, make_question, responses="pooled")
+
+
+async def test_the_scheduler_reminds_a_delegation_until_it_submitted(
+    any_store: Any, make_survey: Any, make_question: Any
+) -> None:
+    world = await seed(any_store, make_survey, make_question)
+    slack = RecordingOut("slack")
+    hours = OfficeHours.parse("00:00-23:59")
+    await tick(any_store, channels=[slack], now=T0, office_hours=hours)
+    invited = {
+        m.participant_id for m in await slack.stored(any_store) if m.key.startswith("invite")
+    }
+    assert invited == {world.ana.id, world.bea.id, world.carl.id}, "every delegate is invited"
+    talk = Conversation(any_store, clock=Clock(T0), notes={"slack": slack})
+    await talk.act(world.bea, world.round_id, Answer(Pressed(("4",))), expect=Asking("score"))
+    await talk.act(world.bea, world.round_id, Answer(Pressed(("trade",))), expect=Asking("topic"))
+    await talk.act(world.bea, world.round_id, Submit(), expect=Reviewing())
+
+    # The round closes in three days: the "1 day before" reminder falls due.
+    report = await tick(
+        any_store, channels=[slack], now=T0 + timedelta(days=2, hours=1), office_hours=hours
+    )
+
+    assert {enqueued.participant_id for enqueued in report.reminded} == {world.carl.id}
+
+
+async def test_a_digest_counts_delegations(
+    any_store: Any, make_survey: Any, make_question: Any
+) -> None:
+    world = await seed(any_store, make_survey, make_question)
+    talk = Conversation(any_store, clock=Clock(T0))
+    await talk.act(world.bea, world.round_id, Answer(Pressed(("4",))), expect=Asking("score"))
+    await talk.act(world.ana, world.round_id, Answer(Pressed(("trade",))), expect=Asking("topic"))
+    await talk.act(world.ana, world.round_id, Submit(), expect=Reviewing())
+    if isinstance(any_store, InMemoryStore):
+        queries: Any = InMemoryDigestQueries(any_store)
+    else:
+        queries = SqlAlchemyDigestQueries(any_store.database.sessions)
+
+    data = await queries.digest_data(
+        world.round_id, plan=DigestPlan(scale=("score",), single=("topic",)), since=None
+    )
+
+    assert sorted((s.delegation, s.status, s.count) for s in data.statuses) == [
+        ("MEX", ResponseStatus.NOT_STARTED, 1),
+        ("SEN", ResponseStatus.SUBMITTED, 1),
+    ]
+    assert sum(count.count for count in data.scale) == 1, "one answer per delegation"
