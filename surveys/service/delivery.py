@@ -39,7 +39,7 @@ from surveys.conversation import Screen, Show
 from surveys.definition import Survey
 from surveys.ports import Repositories
 from surveys.queues import Lane, LiveScreen, NewMessage
-from surveys.records import Due, Participant, Response, ResponseStatus, Round
+from surveys.records import Due, Participant, Response, ResponseMode, ResponseStatus, Round
 from surveys.reminders import (
     OfficeHours,
     PlannedReminder,
@@ -606,16 +606,24 @@ async def _notify_partial(
         for line in await store.rounds.status(round_.id)
         if line.status is ResponseStatus.PARTIAL
     ]
-    reached = [(line, await _reaching_one(line.participant, channels)) for line in partial]
+    told: list[tuple[Participant, int]] = []
+    for line in partial:
+        if round_.responses is ResponseMode.CONSOLIDATED:
+            # Every delegate of the delegation, not only the one whose row holds its response.
+            held = await store.responses.get_response(round_.id, line.participant.id)
+            for sharer in await store.responses.sharers(held.shared_id):
+                told.append((sharer.participant, line.answered))
+        else:
+            told.append((line.participant, line.answered))
+    reached = [(pair, await _reaching_one(pair[0], channels)) for pair in told]
     async with store.transaction() as tx:
-        for line, found in reached:
-            participant = line.participant
+        for (participant, answered), found in reached:
             if found is None:
                 report.unreachable.append(participant.id)
                 continue
             out, address = found
             note = out.note_message(
-                closing_text(survey, round_, participant, line.answered),
+                closing_text(survey, round_, participant, answered),
                 address=address,
                 key=closing_key(round_.id, participant.id),
                 lane=Lane.BULK,

@@ -35,7 +35,7 @@ from surveys.reminders import OfficeHours
 from surveys.service import organising
 from surveys.service.actors import Actor
 from surveys.service.answering import Asking, Conversation, Reviewing, submitted_key
-from surveys.service.delivery import tick
+from surveys.service.delivery import close_due_rounds, tick
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -363,3 +363,24 @@ async def test_a_digest_counts_delegations(
         ("SEN", ResponseStatus.SUBMITTED, 1),
     ]
     assert sum(count.count for count in data.scale) == 1, "one answer per delegation"
+
+
+async def test_every_delegate_is_told_their_delegation_s_response_was_kept_as_partial(
+    any_store: Any, make_survey: Any, make_question: Any
+) -> None:
+    world = await seed(any_store, make_survey, make_question)
+    slack = RecordingOut("slack")
+    talk = Conversation(any_store, clock=Clock(T0))
+    await talk.act(world.bea, world.round_id, Answer(Pressed(("4",))), expect=Asking("score"))
+
+    report = await close_due_rounds(
+        any_store, channels=[slack], now=T0 + timedelta(days=3), notify_partial=True
+    )
+
+    assert report.closed == [world.round_id]
+    assert sorted(report.notified) == sorted([world.ana.id, world.bea.id])
+    lines = await any_store.rounds.status(world.round_id)
+    assert sorted((line.participant.delegation, line.status) for line in lines) == [
+        ("MEX", ResponseStatus.NOT_STARTED),
+        ("SEN", ResponseStatus.PARTIAL),
+    ]
