@@ -219,7 +219,8 @@ class Conversation:
                 changes=[dataclasses.replace(change, by=by) for change in changes],
                 status=new_status,
                 now=now,
-                shared=shared,
+                # The delegates' rows follow the status (they already have the one read).
+                shared=shared and new_status is not response.status,
                 by=by,
             )
             # The delegate's own response (its screens), with the state it shares.
