@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.fakes.messenger import NOTE, RecordingOut
-from storage.database import open_store
+from storage.database import Store, open_store
 from storage.digests import SqlAlchemyDigestQueries
 from storage.memory import InMemoryStore
 from storage.memory_digests import InMemoryDigestQueries
+from storage.tables import ResponseRow
 from surveys.conversation import Answer, Back, Edit, ScreenKind, Show, Submit
 from surveys.digest import DigestPlan
 from surveys.engine import Pressed
@@ -240,6 +242,15 @@ async def test_an_anonymous_consolidated_round_seals_the_delegation_and_names_no
     assert await any_store.responses.history(shared) == []
     [note] = await any_store.messages.find(keys=[submitted_key(world.round_id, world.ana.id)])
     assert "Bea Sarr" in note.body["text"]
+    if isinstance(any_store, Store):
+        # Nothing stored says who submitted an anonymous response, nor who changed it.
+        async with any_store.database.sessions() as session:  # type: ignore[union-attr]
+            kept = (
+                await session.execute(
+                    select(ResponseRow.submitted_by).where(ResponseRow.round_id == world.round_id)
+                )
+            ).scalars()
+            assert set(kept) == {None}
 
 
 async def test_an_individual_round_keeps_a_response_per_delegate(
