@@ -458,8 +458,21 @@ class InMemoryRoundRepository:
                 submitted_at=stored.response.submitted_at,
                 updated_at=stored.response.updated_at,
             )
-            for participant, stored in self.holders_of(round_id)
+            for participant, stored in self.attributed(round_id)
         ]
+
+    def attributed(self, round_id: int) -> list[tuple[Participant, _StoredResponse]]:
+        """:meth:`holders_of`, each response with whom it is shown as: in a consolidated
+        round, who submitted it, else who changed it last, else the delegate whose row holds
+        it; in participant order."""
+        held = self.holders_of(round_id)
+        if self.rounds[round_id].responses is not ResponseMode.CONSOLIDATED:
+            return held
+        pairs = []
+        for participant, stored in held:
+            who = stored.submitted_by or _last_by(stored)
+            pairs.append((self.roster.participants[who] if who else participant, stored))
+        return sorted(pairs, key=lambda pair: participant_order(pair[0]))
 
     async def counts(self, round_id: int) -> dict[ResponseStatus, int]:
         counts = dict.fromkeys(ResponseStatus, 0)
@@ -700,25 +713,13 @@ class InMemoryResponseRepository:
             if ballot.round_id == round_id:
                 yield replace(ballot, answers={k: _copy(v) for k, v in ballot.answers.items()})
 
-    def _attributed(self, participant: Participant, stored: _StoredResponse) -> Participant:
-        """Who a delegation's response is attributed to: who submitted it, else who changed
-        it last, else the delegate whose row holds it."""
-        who = stored.submitted_by or _last_by(stored)
-        return self._rounds.roster.participants[who] if who is not None else participant
-
     async def ballot_count(self, round_id: int) -> int:
         return sum(ballot.round_id == round_id for ballot in self.ballot_box.values())
 
     async def export_rows(
         self, round_id: int, *, delegations: Collection[str] | None = None
     ) -> AsyncIterator[ExportRow]:
-        held = self._rounds.holders_of(round_id)  # raises NotFoundError
-        shared = self._rounds.rounds[round_id].responses is ResponseMode.CONSOLIDATED
-        pairs = [
-            (self._attributed(participant, stored) if shared else participant, stored)
-            for participant, stored in held
-        ]
-        for participant, stored in sorted(pairs, key=lambda pair: participant_order(pair[0])):
+        for participant, stored in self._rounds.attributed(round_id):
             if delegations is not None and participant.delegation not in delegations:
                 continue
             response = stored.response

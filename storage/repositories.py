@@ -855,6 +855,9 @@ class SqlAlchemyRoundRepository:
             .subquery("answered")
         )
         async with self._scope.reading() as session:
+            round_row = await session.get(RoundRow, round_id)
+            if round_row is None:
+                raise NotFoundError("round", round_id)
             stmt = (
                 _with_identities(
                     select(
@@ -867,7 +870,7 @@ class SqlAlchemyRoundRepository:
                         func.coalesce(answered.c.n, 0).label("answered"),
                     )
                     .select_from(ResponseRow)
-                    .join(ParticipantRow, ParticipantRow.id == ResponseRow.participant_id)
+                    .join(ParticipantRow, ParticipantRow.id == _attributed_to(round_row))
                 )
                 .outerjoin(DelegationRow, DelegationRow.code == ParticipantRow.delegation_code)
                 .outerjoin(answered, answered.c.response_id == ResponseRow.id)
@@ -875,8 +878,6 @@ class SqlAlchemyRoundRepository:
                 .order_by(*_participant_order(dialect_of(session)))
             )
             rows = (await session.execute(stmt)).all()
-            if not rows:
-                await self._require_round(session, round_id)
         return [
             StatusLine(
                 participant=_participant(row),
@@ -1019,6 +1020,26 @@ class SqlAlchemyRoundRepository:
 
 
 # -- responses -------------------------------------------------------------------------------
+
+
+def _attributed_to(round_row: RoundRow) -> ColumnElement[Any]:
+    """Who a response is shown as: its delegate; in a consolidated round, the delegate who
+    submitted the delegation's response, else who changed it last (else the delegate whose
+    row holds it)."""
+    if round_row.response_mode != ResponseMode.CONSOLIDATED.value:
+        return ResponseRow.participant_id.expression
+    last = (
+        select(AnswerHistoryRow.participant_id)
+        .where(
+            AnswerHistoryRow.response_id == ResponseRow.id,
+            AnswerHistoryRow.participant_id.is_not(None),
+        )
+        .order_by(AnswerHistoryRow.id.desc())
+        .limit(1)
+        .correlate(ResponseRow)
+        .scalar_subquery()
+    )
+    return func.coalesce(ResponseRow.submitted_by, last, ResponseRow.participant_id)
 
 
 def _upsert_answers(dialect: str) -> Executable:
@@ -1378,22 +1399,7 @@ class SqlAlchemyResponseRepository:
             round_row = await session.get(RoundRow, round_id)
             if round_row is None:
                 raise NotFoundError("round", round_id)
-            # A delegation's response is attributed to who submitted it, else who changed it
-            # last (else the delegate whose row holds it).
-            who: ColumnElement[Any] = ResponseRow.participant_id.expression
-            if round_row.response_mode == ResponseMode.CONSOLIDATED.value:
-                last = (
-                    select(AnswerHistoryRow.participant_id)
-                    .where(
-                        AnswerHistoryRow.response_id == ResponseRow.id,
-                        AnswerHistoryRow.participant_id.is_not(None),
-                    )
-                    .order_by(AnswerHistoryRow.id.desc())
-                    .limit(1)
-                    .correlate(ResponseRow)
-                    .scalar_subquery()
-                )
-                who = func.coalesce(ResponseRow.submitted_by, last, ResponseRow.participant_id)
+            who = _attributed_to(round_row)
             stmt = (
                 _with_identities(
                     select(

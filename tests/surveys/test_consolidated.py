@@ -152,6 +152,9 @@ async def test_a_submission_tells_the_other_delegates_by_whom_in_the_same_transa
     done = await talk.act(world.bea, world.round_id, Submit(), expect=Reviewing())
 
     assert done.kind is ScreenKind.SUBMITTED and done.accepted
+    lines = await any_store.rounds.status(world.round_id)
+    [senegal] = [line for line in lines if line.participant.delegation == "SEN"]
+    assert senegal.participant.id == world.bea.id, "status names who submitted"
     [note] = await any_store.messages.find(keys=[submitted_key(world.round_id, world.ana.id)])
     assert note.method == NOTE and note.participant_id == world.ana.id
     assert note.channel == "slack", "on the channel Ana was invited on"
