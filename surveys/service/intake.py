@@ -39,6 +39,7 @@ from typing import Protocol
 from surveys.errors import ConflictError
 from surveys.ports import Clock, EventInbox, Repositories
 from surveys.queues import INBOX_LEASE, InboundEvent, LiveScreen, NewMessage
+from surveys.service.reachability import brief, unreachable
 
 log = logging.getLogger("itinera.inbox")
 
@@ -299,8 +300,8 @@ class InboxWorker:
                     event.channel,
                     event.key,
                     event.attempts,
-                    reason,
-                    exc_info=not isinstance(error, OSError | TimeoutError),
+                    brief(error) if unreachable(error) else reason,
+                    exc_info=not unreachable(error),
                 )
                 delay = self._backoff * 2.0 ** (event.attempts - 1)
             await self._release(event, delay=delay, error=reason)
