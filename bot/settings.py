@@ -205,6 +205,14 @@ class Settings(BaseSettings):
         description="How long a claimed inbound event or outbound message is its process's: "
         "after a crash, another process (or this one restarted) takes it over after this.",
     )
+    leader_lease_seconds: int | None = Field(
+        default=None,
+        ge=2,
+        le=3600,
+        description="How long the scheduler's leader lease lasts without renewal: after the "
+        "leader dies, another process (or this one restarted) leads after this; by default "
+        "three ticks, at least 30 s. Keep it longer than a tick, or two replicas take turns.",
+    )
     enrolment_code_days: int = Field(
         default=14, ge=1, le=365, description="Days an enrolment code stays valid."
     )
