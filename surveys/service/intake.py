@@ -225,7 +225,11 @@ class InboxWorker:
                     self._database_down = False
             except Exception as error:
                 if not self._database_down:
-                    log.warning("inbox: cannot reach the database (%s); will try again", error)
+                    log.warning(
+                        "inbox: cannot reach the database (%s); will try again",
+                        brief(error),
+                        exc_info=not unreachable(error),
+                    )
                     self._database_down = True
                 await self._idle()
                 continue

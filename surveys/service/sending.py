@@ -248,7 +248,12 @@ class Sender:
                     self._database_down = False
             except Exception as error:
                 if not self._database_down:
-                    log.warning("%s sender: cannot reach the database (%s)", self.channel, error)
+                    log.warning(
+                        "%s sender: cannot reach the database (%s)",
+                        self.channel,
+                        brief(error),
+                        exc_info=not unreachable(error),
+                    )
                     self._database_down = True
                 await self._idle(self._idle_poll)
                 continue
