@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
@@ -56,7 +57,12 @@ async def test_database_outage_while_answering(
             within=WAIT,
             what="every delegate's invitation",
         )
-        refused_during: list[int] = []
+        # Someone not on the roster writes to the bot during each outage, so that every outage
+        # meets a request however the delegates' traffic falls (the bot answers them, once the
+        # database is back, that they are not enrolled: no delegate's survey changes).
+        stranger = world.telegram.user(9_000_001, "Stranger")
+        refused_at: list[int] = []
+        probes: list[int] = []
 
         def refused() -> int:
             telegram = sum(1 for _, status in world.telegram.webhook_deliveries if status != 200)
@@ -82,18 +88,20 @@ async def test_database_outage_while_answering(
                 await stored(delegate, question_id)
 
         async def cutter() -> None:
-            for threshold, kind in OUTAGES:
+            for n, (threshold, kind) in enumerate(OUTAGES):
                 await wait_until(
                     lambda threshold=threshold: drive.acknowledged() >= threshold,
                     within=WAIT,
                     what=f"{threshold} acknowledged requests",
                     every=0.02,
                 )
-                before = refused()
+                refused_at.append(refused())
                 await getattr(proxy, kind)()
+                probe = asyncio.create_task(world.telegram.send_text(stranger, f"hello {n}"))
                 await asyncio.sleep(OUTAGE_SECONDS)
                 await proxy.restore()
-                refused_during.append(refused() - before)
+                probes.append(await probe)
+            refused_at.append(refused())
 
         try:
             async with platforms_retrying(slack, world.telegram, hold=set()):
@@ -127,8 +135,18 @@ async def test_database_outage_while_answering(
         # The outages were felt, and answered as Slack and Telegram expect: 503, not 500.
         telegram_statuses = [status for _, status in world.telegram.webhook_deliveries]
         statuses = Counter(slack.statuses + telegram_statuses)
-        assert proxy.outages == [kind for _, kind in OUTAGES]
-        assert sum(refused_during) > 0, refused_during
+        kinds = [kind for _, kind in OUTAGES]
+        assert proxy.outages == kinds
+        refused_during = [after - before for before, after in pairwise(refused_at)]
+        first_answer = {
+            update: status
+            for update, status in reversed(world.telegram.webhook_deliveries)
+            if update in probes
+        }
+        probed = {kind: first_answer[probe] for kind, probe in zip(kinds, probes, strict=True)}
+        # Reset and black-holed connections are felt; a refused listener may not be, while
+        # the pool's open connections go on working.
+        assert probed["drop"] == 503 and probed["blackhole"] == 503, probed
         # (0: no HTTP answer at all, e.g. a kept-alive connection the server had just closed;
         # the platform sends it again like any other unacknowledged request.)
         assert set(statuses) <= {0, 200, 503}, statuses
@@ -143,7 +161,8 @@ async def test_database_outage_while_answering(
         assert len(warnings) <= requests, "\n".join(warnings)  # no flood of retries
         print(
             f"\noutages {proxy.outages}, {OUTAGE_SECONDS} s each; requests refused per outage "
-            f"{refused_during}; statuses {dict(statuses)}; answers {len(history)}; slack "
+            f"{refused_during}; the stranger's request in each {probed}; statuses "
+            f"{dict(statuses)}; answers {len(history)}; slack "
             f"retried {slack.unacknowledged} (no answer: {dict(slack.errors)}); warnings "
             f"{len(warnings)}; tracebacks 0; duplicates 0; losses 0"
         )
