@@ -10,7 +10,9 @@ again what was not acknowledged.
 Asserted, with the same process throughout (no restart): every answer is stored once, on the
 question it was given for; requests during an outage are answered 503, never 500; what was
 stored during or around an outage is applied after it; the log holds no traceback, only a
-line or two per outage.
+line or two per outage. Last, the database "restarts" while the process is idle (every open
+connection reset): the next request is stored at its first try and nothing is logged, since
+pooled connections are pinged before use.
 """
 
 from __future__ import annotations
@@ -115,6 +117,23 @@ async def test_database_outage_while_answering(
         finally:
             await slack.aclose()
 
+        # The database restarts while the process is idle: every pooled connection is dead.
+        # Each is pinged as it leaves the pool and replaced, so the next request is stored at
+        # its first try and the workers do not even notice.
+        quiet_from = len(itinera.log.read_text(errors="replace").splitlines())
+        replies = len(world.telegram.bot_messages(stranger))
+        await proxy.drop()
+        await proxy.restore()
+        update = await world.telegram.send_text(stranger, "hello again")
+        assert [status for n, status in world.telegram.webhook_deliveries if n == update] == [200]
+        await wait_until(
+            lambda: len(world.telegram.bot_messages(stranger)) > replies,
+            within=WAIT,
+            what="the bot's answer to the stranger after the restart",
+        )
+        since = itinera.log.read_text(errors="replace").splitlines()[quiet_from:]
+        assert not [line for line in since if " WARNING " in line or " ERROR " in line], since
+
         # One process throughout: the backlog was worked off without a restart.
         assert itinera.starts == 1 and itinera.kills == 0
         assert itinera.process is not None and itinera.process.returncode is None
@@ -136,9 +155,9 @@ async def test_database_outage_while_answering(
         telegram_statuses = [status for _, status in world.telegram.webhook_deliveries]
         statuses = Counter(slack.statuses + telegram_statuses)
         kinds = [kind for _, kind in OUTAGES]
-        assert proxy.outages == kinds
+        assert proxy.outages == [*kinds, "drop"]
         refused_during = [after - before for before, after in pairwise(refused_at)]
-        first_answer = {
+        first_answer = {  # the first delivery of each update
             update: status
             for update, status in reversed(world.telegram.webhook_deliveries)
             if update in probes
