@@ -14,7 +14,15 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from surveys.errors import ItineraError
@@ -232,6 +240,16 @@ class Settings(BaseSettings):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+
+    @field_validator("leader_lease_seconds")
+    @classmethod
+    def _longer_than_a_tick(cls, value: int | None, info: ValidationInfo) -> int | None:
+        tick = info.data.get("tick_seconds")
+        if value is not None and isinstance(tick, int) and value <= tick:
+            # The leader renews at each tick: a shorter lease runs out between two renewals
+            # and another live replica takes it, so the replicas take turns.
+            raise ValueError(f"must be longer than ITINERA_TICK_SECONDS ({tick})")
+        return value
 
     @field_validator("log_level")
     @classmethod
