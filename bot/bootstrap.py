@@ -228,7 +228,7 @@ def build(
         store,
         name="scheduler",
         holder=worker,
-        ttl=timedelta(seconds=max(3 * settings.tick_seconds, 30)),
+        ttl=timedelta(seconds=settings.leader_lease_seconds or max(3 * settings.tick_seconds, 30)),
         clock=clock,
     )
     schedule = build_scheduler(

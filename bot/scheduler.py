@@ -45,6 +45,7 @@ from handlers import jobs
 from surveys.ports import Clock, Messenger, Repositories
 from surveys.service.delivery import ChannelOut
 from surveys.service.leadership import Leadership
+from surveys.service.reachability import brief, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,24 @@ class Running:
 def _tracked(
     running: Running, body: Callable[..., Awaitable[Any]]
 ) -> Callable[..., Awaitable[Any]]:
+    """``body`` counted in ``running``; a database that cannot be reached is one line in the
+    log (the next run tries again, and what is due is still due then), any other error is
+    left to APScheduler, which logs it with its traceback."""
+
     @functools.wraps(body)
     async def job(**kwargs: Any) -> Any:
         async with running.job():
-            return await body(**kwargs)
+            try:
+                return await body(**kwargs)
+            except Exception as error:
+                if not unreachable(error):
+                    raise
+                log.warning(
+                    "%s: cannot reach the database (%s); the next run tries again",
+                    body.__name__,
+                    brief(error),
+                )
+                return None
 
     return job
 

@@ -14,7 +14,15 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from surveys.errors import ItineraError
@@ -205,6 +213,14 @@ class Settings(BaseSettings):
         description="How long a claimed inbound event or outbound message is its process's: "
         "after a crash, another process (or this one restarted) takes it over after this.",
     )
+    leader_lease_seconds: int | None = Field(
+        default=None,
+        ge=2,
+        le=3600,
+        description="How long the scheduler's leader lease lasts without renewal: after the "
+        "leader dies, another process (or this one restarted) leads after this; by default "
+        "three ticks, at least 30 s. Keep it longer than a tick, or two replicas take turns.",
+    )
     enrolment_code_days: int = Field(
         default=14, ge=1, le=365, description="Days an enrolment code stays valid."
     )
@@ -224,6 +240,16 @@ class Settings(BaseSettings):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     office: OfficeSettings = Field(default_factory=OfficeSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+
+    @field_validator("leader_lease_seconds")
+    @classmethod
+    def _longer_than_a_tick(cls, value: int | None, info: ValidationInfo) -> int | None:
+        tick = info.data.get("tick_seconds")
+        if value is not None and isinstance(tick, int) and value <= tick:
+            # The leader renews at each tick: a shorter lease runs out between two renewals
+            # and another live replica takes it, so the replicas take turns.
+            raise ValueError(f"must be longer than ITINERA_TICK_SECONDS ({tick})")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -89,10 +89,20 @@ def split_url(url: str | URL, schema: str | None = None) -> tuple[URL, str | Non
     return parsed, schema
 
 
-POSTGRESQL_POOL: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, "pool_timeout": 10}
+POSTGRESQL_POOL: dict[str, Any] = {
+    "pool_size": 20,
+    "max_overflow": 20,
+    "pool_timeout": 10,
+    "pool_pre_ping": True,
+}
 """Connections per process on PostgreSQL: webhooks store what arrives while the inbox worker
 and the senders work many events and messages at once; SQLAlchemy's default (5, overflow 10)
-made an acknowledgement wait behind them."""
+made an acknowledgement wait behind them. Each connection is pinged as it leaves the pool, so
+that after the database was unreachable (restarted, network cut) a dead pooled connection is
+replaced instead of failing the use case that drew it."""
+POSTGRESQL_CONNECT_TIMEOUT = 5.0
+"""Seconds to open a connection: a database that accepts but never answers (a black-holed
+network) fails the attempt instead of holding a webhook open until the platform gives up."""
 
 
 def create_engine(
@@ -113,6 +123,8 @@ def create_engine(
     if parsed.get_backend_name() == "postgresql" and "poolclass" not in kwargs:
         for name, value in POSTGRESQL_POOL.items():
             kwargs.setdefault(name, value)
+    if parsed.get_backend_name() == "postgresql":
+        connect_args.setdefault("timeout", POSTGRESQL_CONNECT_TIMEOUT)
     engine = create_async_engine(parsed, connect_args=connect_args, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)

@@ -39,6 +39,7 @@ from typing import Protocol
 from surveys.errors import ConflictError
 from surveys.ports import Clock, EventInbox, Repositories
 from surveys.queues import INBOX_LEASE, InboundEvent, LiveScreen, NewMessage
+from surveys.service.reachability import brief, unreachable
 
 log = logging.getLogger("itinera.inbox")
 
@@ -224,7 +225,11 @@ class InboxWorker:
                     self._database_down = False
             except Exception as error:
                 if not self._database_down:
-                    log.warning("inbox: cannot reach the database (%s); will try again", error)
+                    log.warning(
+                        "inbox: cannot reach the database (%s); will try again",
+                        brief(error),
+                        exc_info=not unreachable(error),
+                    )
                     self._database_down = True
                 await self._idle()
                 continue
@@ -299,8 +304,8 @@ class InboxWorker:
                     event.channel,
                     event.key,
                     event.attempts,
-                    reason,
-                    exc_info=not isinstance(error, OSError | TimeoutError),
+                    brief(error) if unreachable(error) else reason,
+                    exc_info=not unreachable(error),
                 )
                 delay = self._backoff * 2.0 ** (event.attempts - 1)
             await self._release(event, delay=delay, error=reason)

@@ -42,6 +42,7 @@ from typing import Protocol
 from surveys.pacing import ChannelPacing
 from surveys.ports import Clock, LeaseRepository, MessageOutbox
 from surveys.queues import OUTBOX_LEASE, Delivery, OutboundMessage
+from surveys.service.reachability import brief, unreachable
 
 log = logging.getLogger("itinera.sending")
 
@@ -247,7 +248,12 @@ class Sender:
                     self._database_down = False
             except Exception as error:
                 if not self._database_down:
-                    log.warning("%s sender: cannot reach the database (%s)", self.channel, error)
+                    log.warning(
+                        "%s sender: cannot reach the database (%s)",
+                        self.channel,
+                        brief(error),
+                        exc_info=not unreachable(error),
+                    )
                     self._database_down = True
                 await self._idle(self._idle_poll)
                 continue
@@ -294,10 +300,19 @@ class Sender:
     async def _fly(self, message: OutboundMessage) -> None:
         try:
             await self._send(message)
-        except Exception:
+        except Exception as error:
             # Most likely the database, while recording the outcome: the message stays claimed
             # and is sent again once its lease ends (at most one duplicate).
-            log.exception("%s sender: %s could not be recorded", self.channel, message.key)
+            if unreachable(error):
+                log.warning(
+                    "%s sender: %s could not be recorded (%s); it is sent again once its "
+                    "lease ends",
+                    self.channel,
+                    message.key,
+                    brief(error),
+                )
+            else:
+                log.exception("%s sender: %s could not be recorded", self.channel, message.key)
         finally:
             current = asyncio.current_task()
             if current is not None:

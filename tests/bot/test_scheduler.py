@@ -112,6 +112,10 @@ def test_digest_schedule_errors(text: str, message: str) -> None:
         ({"digest_schedule": "monday"}, "ITINERA_DIGEST_SCHEDULE: digest schedule 'monday'"),
         ({"digest_timezone": "Europe/Geneva"}, "ITINERA_DIGEST_TIMEZONE: 'Europe/Geneva' is not"),
         ({"tick_seconds": "1"}, "ITINERA_TICK_SECONDS: Input should be greater than or equal"),
+        (
+            {"tick_seconds": "10", "leader_lease_seconds": "10"},
+            "ITINERA_LEADER_LEASE_SECONDS: must be longer than ITINERA_TICK_SECONDS (10)",
+        ),
     ],
 )
 def test_unusable_scheduler_settings_are_refused_when_read(
