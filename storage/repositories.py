@@ -1029,11 +1029,15 @@ def _invited_statement() -> Executable:
     """``UPDATE responses .. FROM unnest(:ids, :channels, :reminders) AS v(..) RETURNING id``
     (PostgreSQL): the invitations of a batch recorded in one statement of a fixed shape."""
     table = cast(Table, ResponseRow.__table__)
-    given = func.unnest(
-        bindparam("i_ids", type_=postgresql.ARRAY(Integer)),
-        bindparam("i_channels", type_=postgresql.ARRAY(String)),
-        bindparam("i_reminders", type_=postgresql.ARRAY(UTCDateTime())),
-    ).table_valued("id", "channel", "remind_at").render_derived(name="given")
+    given = (
+        func.unnest(
+            bindparam("i_ids", type_=postgresql.ARRAY(Integer)),
+            bindparam("i_channels", type_=postgresql.ARRAY(String)),
+            bindparam("i_reminders", type_=postgresql.ARRAY(UTCDateTime())),
+        )
+        .table_valued("id", "channel", "remind_at")
+        .render_derived(name="given")
+    )
     return (
         update(table)
         .where(table.c.id == given.c.id)
