@@ -112,6 +112,7 @@ async def one_scale(args: argparse.Namespace, scale: float, folder: Path) -> dic
             with Child([__file__, "serve", "--scale", str(scale)], env=env, log=log) as child:
                 await wait_healthy(f"http://127.0.0.1:{port}", child)
                 ready = time.monotonic()
+                idle = child.cpu_seconds()
                 within = 3 * max(allowed.values()) + 120
                 progress = await watch(fakes, expected, child, within=within)
                 cpu = child.cpu_seconds()
@@ -126,6 +127,7 @@ async def one_scale(args: argparse.Namespace, scale: float, folder: Path) -> dic
                 progress=progress,
                 startup=ready - t0,
                 cpu=cpu,
+                fanout_cpu=cpu - idle,
             )
 
 
@@ -141,6 +143,7 @@ def report(
     progress: Progress,
     startup: float,
     cpu: float,
+    fanout_cpu: float,
 ) -> dict[str, float]:
     start = min(progress.first.values(), default=time.monotonic())
     figures: dict[str, float] = {}
@@ -161,6 +164,12 @@ def report(
         "telegram": telegram.flood_refusals,
     }
     print(f"itinera run healthy after {startup:.1f} s; CPU used by it: {cpu:.1f} s")
+    invitations = sum(reached.values())
+    if invitations:
+        print(
+            f"CPU from healthy to the last invitation: {fanout_cpu:.1f} s, "
+            f"{1000 * fanout_cpu / invitations:.2f} ms per invitation delivered"
+        )
     for name in expected:
         took = progress.last.get(name, start) - start
         fraction = allowed[name] / took if took > 0 else 0.0

@@ -77,6 +77,7 @@ from surveys.records import (
     EnrolmentOutcome,
     ExportRow,
     Identity,
+    Invited,
     Participant,
     ParticipantData,
     Response,
@@ -537,6 +538,12 @@ class InMemoryRoundRepository:
         stored.invited_at = utc(at)
         stored.invited_on = channel
         stored.remind_at = utc(remind_at) if remind_at is not None else None
+
+    async def invited_many(self, invited: Sequence[Invited], *, at: datetime) -> None:
+        for one in invited:
+            self._stored(one.response_id)  # all or none
+        for one in invited:
+            await self.invited(one.response_id, channel=one.channel, at=at, remind_at=one.remind_at)
 
     async def defer_invitation(self, response_id: int, *, until: datetime) -> None:
         stored = self._stored(response_id)

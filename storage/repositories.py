@@ -9,17 +9,20 @@ so that all stores list people in the same order.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    Integer,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     case,
@@ -70,6 +73,7 @@ from surveys.records import (
     Delegation,
     Due,
     ExportRow,
+    Invited,
     Participant,
     ParticipantData,
     Response,
@@ -992,6 +996,32 @@ class SqlAlchemyRoundRepository:
         if not done:
             raise NotFoundError("response", response_id)
 
+    async def invited_many(self, invited: Sequence[Invited], *, at: datetime) -> None:
+        """On PostgreSQL one ``UPDATE .. FROM unnest(ids, channels, reminders)`` for them all
+        (built once; its arrays are three parameters whatever the batch); on SQLite, where
+        writers are serial and nothing travels, one update each."""
+        if not invited:
+            return
+        async with self._scope.writing() as session:
+            if dialect_of(session) != "postgresql":
+                for one in invited:
+                    await self.invited(
+                        one.response_id, channel=one.channel, at=at, remind_at=one.remind_at
+                    )
+                return
+            found = await session.scalars(
+                _invited_statement(),
+                {
+                    "i_at": at,
+                    "i_ids": [one.response_id for one in invited],
+                    "i_channels": [one.channel for one in invited],
+                    "i_reminders": [one.remind_at for one in invited],
+                },
+            )
+            missing = {one.response_id for one in invited} - set(found)
+        if missing:
+            raise NotFoundError("response", min(missing))
+
     async def defer_invitation(self, response_id: int, *, until: datetime) -> None:
         await self._plan(
             and_(ResponseRow.id == response_id, ResponseRow.invite_at.is_not(None)),
@@ -1017,6 +1047,33 @@ class SqlAlchemyRoundRepository:
         )
         async with self._scope.reading() as session:
             return [self._due(row) for row in await session.execute(stmt)]
+
+
+@functools.cache
+def _invited_statement() -> Executable:
+    """``UPDATE responses .. FROM unnest(:ids, :channels, :reminders) AS v(..) RETURNING id``
+    (PostgreSQL): the invitations of a batch recorded in one statement of a fixed shape."""
+    table = cast(Table, ResponseRow.__table__)
+    given = (
+        func.unnest(
+            bindparam("i_ids", type_=postgresql.ARRAY(Integer)),
+            bindparam("i_channels", type_=postgresql.ARRAY(String)),
+            bindparam("i_reminders", type_=postgresql.ARRAY(UTCDateTime())),
+        )
+        .table_valued("id", "channel", "remind_at")
+        .render_derived(name="given")
+    )
+    return (
+        update(table)
+        .where(table.c.id == given.c.id)
+        .values(
+            invite_at=None,
+            invited_at=bindparam("i_at", type_=UTCDateTime()),
+            invited_on=given.c.channel,
+            remind_at=given.c.remind_at,
+        )
+        .returning(table.c.id)
+    )
 
 
 # -- responses -------------------------------------------------------------------------------

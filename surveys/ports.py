@@ -37,6 +37,7 @@ from surveys.records import (
     Enrolment,
     ExportRow,
     Identity,
+    Invited,
     Participant,
     ParticipantData,
     Response,
@@ -157,6 +158,12 @@ class RoundRepository(Protocol):
         self, response_id: int, *, channel: str, at: datetime, remind_at: datetime | None
     ) -> None:
         """Record the invitation as enqueued (no longer due) and plan the first reminder."""
+        ...
+
+    async def invited_many(self, invited: Sequence[Invited], *, at: datetime) -> None:
+        """:meth:`invited` for many responses at once, all enqueued ``at``; a response that
+        does not exist raises :class:`NotFoundError` (and the caller's transaction, rolled
+        back, records none of them)."""
         ...
 
     async def defer_invitation(self, response_id: int, *, until: datetime) -> None:

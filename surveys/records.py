@@ -236,6 +236,16 @@ class Due:
 
 
 @dataclass(frozen=True)
+class Invited:
+    """An invitation enqueued: the response, the channel it went out on, and when its first
+    reminder is planned."""
+
+    response_id: int
+    channel: str
+    remind_at: datetime | None
+
+
+@dataclass(frozen=True)
 class AnswerChange:
     """One entry of an answer's history (``value`` None: skipped or cleared)."""
 

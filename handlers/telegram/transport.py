@@ -1,7 +1,9 @@
 """Sending stored messages to the Bot API, and what Telegram's answer means for them.
 
 :class:`TelegramTransport` makes one call per outbox message with python-telegram-bot's
-``Bot`` and turns the answer into a verdict for the sender:
+``Bot.do_api_request`` (the stored body is already the Bot API's JSON, and the answer is read
+as JSON: no PTB object is built per message) and turns the answer into a verdict for the
+sender:
 
 - sent, with the message id (an edit that changes nothing is sent too);
 - an edit of a message that is gone (deleted, too old) is sent as a new message instead, so the
@@ -18,17 +20,21 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
+import warnings
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import Bot, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBUserWarning
 
 from handlers.telegram.delivery import retry_seconds
 from handlers.telegram.presenter import CHANNEL, SEND_METHODS
@@ -40,11 +46,24 @@ log = logging.getLogger("itinera.telegram")
 EDITS = frozenset({"editMessageText", "editMessageReplyMarkup"})
 
 
-def _markup(value: object, bot: Bot) -> InlineKeyboardMarkup | None:
-    """A stored keyboard as PTB's object; none (or an empty one) takes the buttons off."""
-    if not isinstance(value, dict) or not value.get("inline_keyboard"):
-        return None
-    return InlineKeyboardMarkup.de_json(value, bot)
+FIELDS: dict[str, tuple[str, ...]] = {
+    "sendMessage": ("chat_id", "text", "parse_mode", "reply_markup"),
+    "editMessageText": ("chat_id", "message_id", "text", "parse_mode", "reply_markup"),
+    "editMessageReplyMarkup": ("chat_id", "message_id", "reply_markup"),
+    "answerCallbackQuery": ("callback_query_id", "text"),
+}
+"""What each method this transport sends takes from a stored body."""
+PREVIEWED = frozenset({"sendMessage", "editMessageText"})
+NO_PREVIEW = {"is_disabled": True}
+
+# ``Bot.do_api_request`` suggests the typed method for every endpoint PTB knows; those would
+# build a keyboard object per message and parse every answer into a ``Message``.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Please use 'Bot\.\w+' instead of 'Bot\.do_api_request",
+    category=PTBUserWarning,
+    module=re.escape(__name__),
+)
 
 
 def _gone(error: BadRequest) -> bool:
@@ -146,36 +165,21 @@ class TelegramTransport:
             except BadRequest as error:  # refused as a photo (its size, say): as a document
                 log.info("photo refused (%s); sending %s as a document", error.message, filename)
                 return await self._bot.send_document(chat_id, image, filename=filename, **body)
-        bot = self._bot
-        markup = _markup(body.get("reply_markup"), bot)
-        preview = LinkPreviewOptions(is_disabled=True)
-        match method:
-            case "sendMessage":
-                return await bot.send_message(
-                    body["chat_id"],
-                    body["text"],
-                    parse_mode=body.get("parse_mode"),
-                    reply_markup=markup,
-                    link_preview_options=preview,
-                )
-            case "editMessageText":
-                return await bot.edit_message_text(
-                    body["text"],
-                    chat_id=body["chat_id"],
-                    message_id=body["message_id"],
-                    parse_mode=body.get("parse_mode"),
-                    reply_markup=markup,
-                    link_preview_options=preview,
-                )
-            case "editMessageReplyMarkup":
-                return await bot.edit_message_reply_markup(
-                    chat_id=body["chat_id"], message_id=body["message_id"], reply_markup=markup
-                )
-            case "answerCallbackQuery":
-                return await bot.answer_callback_query(
-                    body["callback_query_id"], text=body.get("text")
-                )
-        raise UnknownMethod(method)
+        fields = FIELDS.get(method)
+        if fields is None:
+            raise UnknownMethod(method)
+        arguments = {name: body[name] for name in fields if body.get(name) is not None}
+        if method in PREVIEWED:
+            arguments["link_preview_options"] = NO_PREVIEW
+        markup = arguments.get("reply_markup")
+        if not isinstance(markup, dict) or not markup.get("inline_keyboard"):
+            arguments.pop("reply_markup", None)  # none (or an empty one) takes the buttons off
+        try:
+            # The stored body is already the Bot API's JSON: sent as it is, and the answer
+            # read as JSON, without building PTB objects either way.
+            return await self._bot.do_api_request(method, api_kwargs=arguments)
+        except EndPointNotFound as error:  # every method here exists: the token is refused
+            raise InvalidToken(error.message) from error
 
 
 __all__ = ["TelegramTransport"]

@@ -39,7 +39,15 @@ from surveys.conversation import Screen, Show
 from surveys.definition import Survey
 from surveys.ports import Repositories
 from surveys.queues import Lane, LiveScreen, NewMessage
-from surveys.records import Due, Participant, Response, ResponseMode, ResponseStatus, Round
+from surveys.records import (
+    Due,
+    Invited,
+    Participant,
+    Response,
+    ResponseMode,
+    ResponseStatus,
+    Round,
+)
 from surveys.reminders import (
     OfficeHours,
     PlannedReminder,
@@ -247,11 +255,17 @@ async def _enqueue(
 
 class _Outgoing:
     """The messages of one transaction's delegates, enqueued together before it commits: one
-    enqueue and one record of the live screens for a batch, not for each delegate."""
+    record of the invitations, one enqueue and one record of the live screens for a batch,
+    not for each delegate."""
 
     def __init__(self, now: datetime) -> None:
         self._now = now
         self._entries: list[tuple[ChannelOut, Sequence[NewMessage], Callable[[bool], None]]] = []
+        self._invited: list[Invited] = []
+
+    def invited(self, invited: Invited) -> None:
+        """Record this invitation as enqueued (with the others, at ``now``)."""
+        self._invited.append(invited)
 
     def add(
         self, out: ChannelOut, messages: Sequence[NewMessage], *, then: Callable[[bool], None]
@@ -261,6 +275,9 @@ class _Outgoing:
         self._entries.append((out, messages, then))
 
     async def write(self, tx: Repositories) -> None:
+        invited, self._invited = self._invited, []
+        if invited:
+            await tx.rounds.invited_many(invited, at=self._now)
         entries, self._entries = self._entries, []
         every = [message for _, messages, _ in entries for message in messages]
         if not every:
@@ -461,7 +478,7 @@ async def deliver_invitations(
         invited = Enqueued(participant.id, out.channel, key)
         outgoing.add(out, messages, then=lambda new: _count(report.invited, invited, new, report))
         remind_at = next_reminder(round_, participant.timezone, office_hours, after=now)
-        await tx.rounds.invited(due.response_id, channel=out.channel, at=now, remind_at=remind_at)
+        outgoing.invited(Invited(due.response_id, out.channel, remind_at))
 
     async def give_up(tx: Repositories, item: _Item) -> None:
         await tx.rounds.defer_invitation(item.due.response_id, until=now + UNREACHABLE_RETRY)

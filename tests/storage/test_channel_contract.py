@@ -24,6 +24,7 @@ from surveys.records import (
     Enrolment,
     EnrolmentOutcome,
     Identity,
+    Invited,
     Participant,
     ParticipantData,
     ResponseMode,
@@ -606,6 +607,52 @@ async def test_an_invitation_recorded_is_no_longer_due_and_plans_the_reminder(
     assert await any_store.rounds.due_reminders(now=CLOSES - timedelta(minutes=1), limit=10) == []
     plans = await any_store.rounds.reminder_plans(round_.id)
     assert [item.participant.id for item in plans] == [ana.id]  # invited and not submitted
+
+
+async def test_invitations_recorded_together_plan_each_its_reminder(
+    any_store: AnyStore,
+) -> None:
+    ana, ben, chloe = await seed(any_store)
+    await make_round(any_store, [ana, ben, chloe])
+    due = {
+        item.participant.id: item
+        for item in await any_store.rounds.due_invitations(now=OPENS, limit=10)
+    }
+    soon, later = OPENS + timedelta(days=1), OPENS + timedelta(days=2)
+    await any_store.rounds.invited_many(
+        [
+            Invited(due[ana.id].response_id, "slack", soon),
+            Invited(due[ben.id].response_id, "telegram", later),
+            Invited(due[chloe.id].response_id, "telegram", None),
+        ],
+        at=OPENS,
+    )
+    await any_store.rounds.invited_many([], at=OPENS)
+
+    assert await any_store.rounds.due_invitations(now=CLOSES, limit=10) == []
+    reminders = await any_store.rounds.due_reminders(now=later, limit=10)
+    assert [(r.participant.id, r.invited_on, r.invited_at, r.remind_at) for r in reminders] == [
+        (ana.id, "slack", OPENS, soon),
+        (ben.id, "telegram", OPENS, later),
+    ]
+
+
+async def test_invitations_recorded_together_all_exist_or_none_is_recorded(
+    any_store: AnyStore,
+) -> None:
+    ana, ben, _ = await seed(any_store)
+    await make_round(any_store, [ana, ben])
+    [first, second] = await any_store.rounds.due_invitations(now=OPENS, limit=10)
+    missing = max(first.response_id, second.response_id) + 1000
+
+    with pytest.raises(NotFoundError) as raised:
+        async with any_store.transaction() as tx:
+            await tx.rounds.invited_many(
+                [Invited(first.response_id, "slack", None), Invited(missing, "slack", None)],
+                at=OPENS,
+            )
+    assert (raised.value.kind, raised.value.key) == ("response", missing)
+    assert len(await any_store.rounds.due_invitations(now=OPENS, limit=10)) == 2
 
 
 async def test_enrolling_makes_a_deferred_invitation_due_at_once(any_store: AnyStore) -> None:

@@ -24,6 +24,7 @@ from surveys.records import (
     AnswerChange,
     Audience,
     Delegation,
+    Invited,
     ParticipantData,
     ResponseState,
     ResponseStatus,
@@ -371,6 +372,22 @@ async def test_close_round_takes_two_statements(store: Store) -> None:
         await store.rounds.close_round(round_id, now=T0)
 
     assert [kind(s) for s in seen] == ["UPDATE rounds", "UPDATE responses"]
+
+
+async def test_a_batch_of_invitations_is_recorded_in_one_statement(store: Store) -> None:
+    people = await seed(store)
+    await make_round(store, people)
+    due = await store.rounds.due_invitations(now=OPENS, limit=10)
+    invited = [Invited(item.response_id, "telegram", OPENS + timedelta(days=1)) for item in due]
+
+    with statements(store) as seen:
+        await store.rounds.invited_many(invited, at=OPENS)
+
+    assert store.database is not None
+    postgres = store.database.dialect == "postgresql"
+    expected = ["UPDATE responses"] * (1 if postgres else len(invited))
+    assert [kind(s) for s in seen] == expected
+    assert await store.rounds.due_invitations(now=OPENS, limit=10) == []
 
 
 async def test_reminder_policies_are_stored_as_json_lists(store: Store) -> None:
