@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+import re
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from bot.exporting import write_csv, write_json, write_xlsx
+from handlers.slack.blocks import clip
 from handlers.slack.mrkdwn import escape
 from surveys.export import ValueStyle, defused
 from surveys.inputs import TEXT_LIMIT
@@ -174,3 +176,12 @@ async def test_any_typed_comment_is_stored_as_typed_or_refused_and_echoed_inert(
     assert problems == [], [r.getMessage() for r in problems]
     logged = [r.getMessage() for r in caplog.records]
     assert not [t for t in texts if len(t) >= 8 for line in logged if t in line]  # no answer text
+
+
+@given(text=st.text(st.sampled_from("&<>ab"), max_size=40), limit=st.integers(2, 40))
+@example(text="&&&&", limit=4)
+def test_a_clipped_echo_never_ends_inside_an_escape(text: str, limit: int) -> None:
+    clipped = clip(escape(text), limit)
+    assert len(clipped) <= limit
+    bare = re.sub(r"&(amp|lt|gt);", "", clipped)
+    assert "&" not in bare and "<" not in bare and ">" not in bare, clipped
