@@ -20,7 +20,6 @@ from bot import terminal
 from surveys.records import Channel
 from surveys.rights import Erasure, PersonalData
 from surveys.service import rights
-from surveys.service.actors import require_organiser
 
 if TYPE_CHECKING:
     from storage.database import Store
@@ -101,8 +100,7 @@ def erase(
 
     async def work(store: Store) -> Erasure | None:
         who = await terminal.actor_of(store, state)
-        require_organiser(who, "erase a participant's data")
-        person = await store.roster.get_participant(participant_id)
+        person = await rights.erasure_subject(store, who, participant_id)
         if not yes:
             terminal.say(
                 f"This erases the personal data of participant {person.id}, {person.name} "

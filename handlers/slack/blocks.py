@@ -154,9 +154,15 @@ def block_id(round_id: int, question_id: str | None, part: str) -> str:
 # --- small builders -------------------------------------------------------------------------
 
 
+_PARTIAL_ESCAPE = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
+
+
 def clip(value: str, limit: int) -> str:
-    """``value`` cut to ``limit`` characters, with an ellipsis when cut."""
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+    """``value`` cut to ``limit`` characters, with an ellipsis when cut; never inside an
+    escape (``&amp;``, ``&lt;``, ``&gt;``), which would leave a bare ``&`` of the text."""
+    if len(value) <= limit:
+        return value
+    return _PARTIAL_ESCAPE.sub("", value[: limit - 1]) + "…"
 
 
 def plain(value: str, limit: int) -> dict[str, Any]:

@@ -255,6 +255,30 @@ async def _title(repos: Repositories, round_: Round, language: str) -> str:
     return survey.title_in(language)
 
 
+async def _reachable_round(repos: Repositories, actor: Actor, round_id: int, action: str) -> Round:
+    """The round, if the actor may reach it. A scoped organiser gets the same refusal for a
+    round that asks none of their delegations and for a round that does not exist, so that
+    the answer tells nothing of other regions' rounds; an unscoped one is told it is unknown."""
+    refusal = OutOfScopeError(
+        actor.name,
+        action,
+        outside=[round_target(round_id)],
+        regions=actor.regions,
+        round_id=round_id,
+    )
+    try:
+        round_ = await repos.rounds.get_round(_existing(round_id))
+    except NotFoundError:
+        if actor.scoped:
+            raise refusal from None
+        raise
+    if actor.scoped and not any(
+        actor.covers(line.delegation) for line in await repos.rounds.status(round_id)
+    ):
+        raise refusal
+    return round_
+
+
 async def _visible_lines(
     repos: Repositories, actor: Actor, round_id: int, action: str
 ) -> list[StatusLine]:
@@ -536,7 +560,7 @@ async def close(store: Repositories, actor: Actor, round_id: int, *, now: dateti
     """
     require_organiser(actor, "close rounds")
     async with store.transaction() as tx:
-        round_ = await tx.rounds.get_round(_existing(round_id))
+        round_ = await _reachable_round(tx, actor, round_id, f"close round {round_id}")
         await _whole_round_within(tx, actor, round_id, f"close round {round_id}")
         if round_.closed_at is not None or round_.closes_at <= now:
             when = round_.closed_at or round_.closes_at
@@ -560,7 +584,7 @@ async def resend(store: Repositories, actor: Actor, round_id: int, *, now: datet
     failed, and resumes by itself; this is for what was given up on."""
     require_organiser(actor, "resend messages")
     async with store.transaction() as tx:
-        round_ = await tx.rounds.get_round(_existing(round_id))
+        round_ = await _reachable_round(tx, actor, round_id, f"resend round {round_id}")
         if round_.closed_at is not None or round_.closes_at <= now:
             when = round_.closed_at or round_.closes_at
             raise RoundError(
@@ -590,8 +614,9 @@ async def extend(
     zone = request.tz or actor.timezone
     closes_at = read_moment(request.closes, zone=zone, end_of_day=True)
     async with store.transaction() as tx:
-        before = await tx.rounds.get_round(_existing(request.round_id))
-        await _whole_round_within(tx, actor, request.round_id, f"extend round {request.round_id}")
+        action = f"extend round {request.round_id}"
+        before = await _reachable_round(tx, actor, request.round_id, action)
+        await _whole_round_within(tx, actor, request.round_id, action)
         extended = await tx.rounds.extend_round(request.round_id, closes_at=closes_at, now=now)
         await replan_reminders(tx, extended, now=now, office_hours=office_hours)
         lines = await tx.rounds.status(request.round_id)
@@ -647,7 +672,7 @@ async def status(store: Repositories, actor: Actor, round_id: int) -> RoundRepor
     organiser's regions; refused if the round asks none of them)."""
     require_organiser(actor, "follow rounds")
     async with store.transaction() as tx:
-        round_ = await tx.rounds.get_round(_existing(round_id))
+        round_ = await _reachable_round(tx, actor, round_id, f"follow round {round_id}")
         lines = await _visible_lines(tx, actor, round_id, f"follow round {round_id}")
         title = await _title(tx, round_, actor.language)
     return RoundReport(round=round_, title=title, counts=_counts(lines), lines=tuple(lines))
@@ -687,7 +712,7 @@ async def reminder_plan(
     happened to it or will happen at the next tick."""
     require_organiser(actor, "follow rounds")
     async with store.transaction() as tx:
-        round_ = await tx.rounds.get_round(_existing(round_id))
+        round_ = await _reachable_round(tx, actor, round_id, f"follow round {round_id}")
         lines = await _visible_lines(tx, actor, round_id, f"follow round {round_id}")
         invited = {due.participant.id: due for due in await tx.rounds.reminder_plans(round_id)}
         plans = {
@@ -782,10 +807,10 @@ async def record_export(
     """
     require_organiser(actor, "export rounds" if taken_as == "export" else "ask for digests")
     async with store.transaction() as tx:
-        round_ = await tx.rounds.get_round(_existing(round_id))
+        what = "export" if taken_as == "export" else "ask for the digest of"
+        round_ = await _reachable_round(tx, actor, round_id, f"{what} round {round_id}")
         version = await tx.surveys.get_version(round_.survey_version_id)
         delegations: frozenset[str] | None = None
-        what = "export" if taken_as == "export" else "ask for the digest of"
         anonymous = round_.attribution is Attribution.ANONYMOUS
         if actor.scoped and anonymous:
             # Ballots cannot be split by region: all of the round, or none of it.

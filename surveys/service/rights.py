@@ -10,15 +10,19 @@ Example::
 
     data = await show_participant(store, actor, 7, now=now)
     erased = await erase_participant(store, actor, 7, now=now)
+
+A scoped organiser asking about someone beyond their regions and one asking about an id
+nobody holds get the same refusal (:class:`~surveys.errors.OutOfScopeError` naming
+``participant N``), so that the roster of other regions cannot be probed id by id.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from surveys.errors import NotFoundError, RequestError
+from surveys.errors import NotFoundError, OutOfScopeError, RequestError
 from surveys.ports import Repositories
-from surveys.records import ID_LIMIT, Channel, Identity
+from surveys.records import ID_LIMIT, Channel, Identity, Participant
 from surveys.rights import (
     Erasure,
     ErasureRequest,
@@ -27,7 +31,7 @@ from surveys.rights import (
     free_text_questions,
     participant_target,
 )
-from surveys.service.actors import Actor, require_organiser, require_within
+from surveys.service.actors import Actor, require_organiser
 
 RETENTION_LIMIT_DAYS = 36_500
 """The longest retention (a hundred years): a larger number is a typo."""
@@ -40,15 +44,42 @@ def _existing(participant_id: int) -> int:
     return participant_id
 
 
-async def _within_scope(tx: Repositories, actor: Actor, participant_id: int, action: str) -> None:
-    """Refuse ``action`` on a participant outside a scoped organiser's regions: a delegate of
-    a delegation in none of them, or anyone of no delegation (organisers), whom only a full
-    organiser may reach. Not found if there is no such participant."""
-    participant = await tx.roster.get_participant(_existing(participant_id))
-    if not actor.scoped:
-        return
-    delegations = {delegation.code: delegation for delegation in await tx.roster.list_delegations()}
-    require_within(actor, action, [delegations.get(participant.delegation or "")])
+def _unreachable(actor: Actor, participant_id: int, action: str) -> OutOfScopeError:
+    """The one refusal a scoped organiser gets for a participant they may not reach, whether
+    that person is of another region or does not exist: the answer tells nothing of who is
+    on the roster beyond their regions."""
+    return OutOfScopeError(
+        actor.name, action, outside=[participant_target(participant_id)], regions=actor.regions
+    )
+
+
+async def _within_scope(
+    tx: Repositories, actor: Actor, participant_id: int, action: str
+) -> Participant:
+    """The participant, if ``action`` may reach them. A scoped organiser reaches the delegates
+    of delegations in their regions only, not anyone of no delegation (organisers), whom only
+    a full organiser may reach; anyone else, and a participant who does not exist, gets the
+    same refusal. An unscoped organiser is told when there is no such participant."""
+    try:
+        participant = await tx.roster.get_participant(_existing(participant_id))
+    except NotFoundError:
+        if actor.scoped:
+            raise _unreachable(actor, participant_id, action) from None
+        raise
+    if actor.scoped:
+        delegations = {d.code: d for d in await tx.roster.list_delegations()}
+        if not actor.covers(delegations.get(participant.delegation or "")):
+            raise _unreachable(actor, participant_id, action)
+    return participant
+
+
+async def erasure_subject(store: Repositories, actor: Actor, participant_id: int) -> Participant:
+    """Whom ``erase_participant`` would erase, to name them before asking for confirmation
+    (the same refusals as the erasure itself; nothing is recorded, nothing is changed)."""
+    action = "erase a participant's data"
+    require_organiser(actor, action)
+    async with store.transaction() as tx:
+        return await _within_scope(tx, actor, participant_id, action)
 
 
 async def show_participant(
@@ -131,6 +162,7 @@ async def purge_expired(store: Repositories, *, days: int, now: datetime) -> Pur
 __all__ = [
     "RETENTION_LIMIT_DAYS",
     "erase_participant",
+    "erasure_subject",
     "purge_expired",
     "relink_participant",
     "show_participant",

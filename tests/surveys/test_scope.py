@@ -14,7 +14,7 @@ from storage.memory import InMemoryStore
 from storage.memory_digests import InMemoryDigestQueries
 from surveys.definition import Survey, load_survey
 from surveys.digest import DigestPlan
-from surveys.errors import NotAllowedError, OutOfScopeError, RosterError
+from surveys.errors import NotAllowedError, NotFoundError, OutOfScopeError, RosterError
 from surveys.i18n import LANGUAGES
 from surveys.organiser_replies import outside_scope_text
 from surveys.records import Delegation, ParticipantData, Role
@@ -158,10 +158,12 @@ async def test_the_overview_lists_only_rounds_of_the_regions(any_store: Any) -> 
 async def test_closing_or_extending_a_round_reaching_outside_is_refused(any_store: Any) -> None:
     rounds = await seeded(any_store)
     actor = await kofi(any_store)
-    for round_id in (rounds["all"], rounds["fra"]):
+    # A round the organiser follows names what lies outside; one of other regions only
+    # itself (as an unknown round would be said).
+    for round_id, outside in ((rounds["all"], f"FRA (France, {WEOG})"), (rounds["fra"], "round")):
         with pytest.raises(OutOfScopeError) as refused:
             await organising.close(any_store, actor, round_id, now=NOW)
-        assert f"FRA (France, {WEOG})" in str(refused.value)
+        assert refused.value.outside[-1].startswith(outside)
         with pytest.raises(OutOfScopeError):
             request = organising.ExtendRequest(round_id, closes=CLOSES + timedelta(days=1))
             await organising.extend(any_store, actor, request, now=NOW, office_hours=HOURS)
@@ -319,11 +321,11 @@ async def test_a_scoped_organiser_reaches_only_people_of_the_regions_delegations
     ):
         with pytest.raises(OutOfScopeError) as refused:
             await attempt
-        assert refused.value.outside == (f"FRA (France, {WEOG})",)
+        assert refused.value.outside == (f"participant {claire}",)
     # An organiser belongs to no delegation: only a full organiser reaches them.
     with pytest.raises(OutOfScopeError) as refused:
         await rights.show_participant(any_store, actor, kofi_id, now=NOW)
-    assert refused.value.outside == ("participants of no delegation",)
+    assert refused.value.outside == (f"participant {kofi_id}",)
     # Nothing was read, changed or recorded by the refusals.
     assert len(await any_store.audit.entries(limit=1000)) == entries_before
     assert (await any_store.roster.get_participant(claire)).email == "claire@fra.example"
@@ -338,3 +340,71 @@ async def test_a_scoped_organiser_reaches_only_people_of_the_regions_delegations
         await rights.show_participant(
             any_store, await delegate(any_store, "jonas@deu.example"), claire, now=NOW
         )
+
+
+async def test_someone_beyond_the_regions_and_nobody_get_the_same_refusal(any_store: Any) -> None:
+    await seeded(any_store)
+    actor = await kofi(any_store)
+    people = {p.email: p.id for p in await any_store.roster.list_participants()}
+    claire = people["claire@fra.example"]
+    nobody = max(people.values()) + 1
+    calls = {
+        "show": lambda pid: rights.show_participant(any_store, actor, pid, now=NOW),
+        "erase": lambda pid: rights.erase_participant(any_store, actor, pid, now=NOW),
+        "relink": lambda pid: rights.relink_participant(
+            any_store, actor, pid, channel="telegram", now=NOW
+        ),
+        "subject": lambda pid: rights.erasure_subject(any_store, actor, pid),
+    }
+    for name, call in calls.items():
+        answers = []
+        for pid in (claire, nobody):
+            with pytest.raises(OutOfScopeError) as refused:
+                await call(pid)
+            answers.append((type(refused.value), str(refused.value).replace(str(pid), "N")))
+        assert answers[0] == answers[1], name
+        assert "France" not in answers[0][1] and "FRA" not in answers[0][1]
+    # A full organiser is still told that there is nobody by that id.
+    with pytest.raises(NotFoundError):
+        await rights.show_participant(any_store, OLGA, nobody, now=NOW)
+    assert (await rights.erasure_subject(any_store, OLGA, claire)).email == "claire@fra.example"
+
+
+async def test_a_round_beyond_the_regions_and_no_round_get_the_same_refusal(
+    any_store: Any,
+) -> None:
+    rounds = await seeded(any_store)
+    actor = await kofi(any_store)
+    unknown = max(rounds.values()) + 1
+    later = CLOSES + timedelta(days=1)
+    calls = {
+        "status": lambda rid: organising.status(any_store, actor, rid),
+        "plan": lambda rid: organising.reminder_plan(
+            any_store, actor, rid, now=NOW, office_hours=HOURS
+        ),
+        "close": lambda rid: organising.close(any_store, actor, rid, now=NOW),
+        "extend": lambda rid: organising.extend(
+            any_store,
+            actor,
+            organising.ExtendRequest(rid, closes=later),
+            now=NOW,
+            office_hours=HOURS,
+        ),
+        "resend": lambda rid: organising.resend(any_store, actor, rid, now=NOW),
+        "export": lambda rid: organising.record_export(
+            any_store, actor, rid, format="csv", now=NOW
+        ),
+    }
+    for name, call in calls.items():
+        answers = []
+        for rid in (rounds["fra"], unknown):
+            with pytest.raises(OutOfScopeError) as refused:
+                await call(rid)
+            text = str(refused.value).replace(str(rid), "N")
+            reply = outside_scope_text(refused.value, language="fr").replace(str(rid), "N")
+            answers.append((type(refused.value), text, reply))
+        assert answers[0] == answers[1], name
+        assert "France" not in answers[0][1] and "FRA" not in answers[0][1]
+    assert (await any_store.rounds.get_round(rounds["fra"])).closes_at == CLOSES
+    with pytest.raises(NotFoundError):
+        await organising.status(any_store, OLGA, unknown)
