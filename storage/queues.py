@@ -33,11 +33,13 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ColumnElement,
     Integer,
     Select,
     String,
     Table,
+    Text,
     and_,
     bindparam,
     case,
@@ -48,6 +50,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     type_coerce,
     update,
 )
@@ -55,11 +58,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from storage.keys import stored_key
-from storage.repositories import dialect_of, insert_ignoring
+from storage.repositories import dialect_of
 from storage.scope import SessionScope
 from storage.tables import (
     Base,
-    IdentityRow,
     InboundEventRow,
     LeaseRow,
     LiveScreenRow,
@@ -200,23 +202,76 @@ def _event(row: Any) -> InboundEvent:
     )
 
 
-def _latest_screen_of(channel: str, subject: str, column: Any) -> Any:
-    """``column`` of the latest live screen on ``channel`` of whoever ``subject`` is there."""
+_ACCEPT_COLUMNS = (
+    "channel, key, subject, payload, received_at, available_at, attempts,"
+    " round_id, response_id, question_id, target_version, moved_on"
+)
+
+
+def _screen_column(column: str) -> str:
+    """``column`` of the latest live screen on ``:channel`` of whoever ``:subject`` is there
+    (most recently shown first, then the newer response), as a scalar subquery."""
     return (
-        select(column)
-        .join(
-            IdentityRow,
-            and_(
-                IdentityRow.participant_id == LiveScreenRow.participant_id,
-                IdentityRow.channel == LiveScreenRow.channel,
-            ),
-        )
-        .where(IdentityRow.channel == channel, IdentityRow.external_id == subject)
-        .order_by(LiveScreenRow.shown_at.desc(), LiveScreenRow.response_id.desc())
-        .limit(1)
-        .scalar_subquery()
+        f"(SELECT live_screens.{column} FROM live_screens"
+        " JOIN participant_identities"
+        " ON participant_identities.participant_id = live_screens.participant_id"
+        " AND participant_identities.channel = live_screens.channel"
+        " WHERE participant_identities.channel = :channel"
+        " AND participant_identities.external_id = :subject"
+        " ORDER BY live_screens.shown_at DESC, live_screens.response_id DESC LIMIT 1)"
     )
 
+
+def _accept_statement(targets: str) -> Any:
+    """The inbox's insert, in SQL text that reads the same on SQLite and PostgreSQL: a
+    dialect's ``ON CONFLICT`` insert is compiled anew on every execution (SQLAlchemy has no
+    cache key for it), which costs more than running it; a ``text()`` is compiled once."""
+    return (
+        text(
+            f"INSERT INTO inbound_events ({_ACCEPT_COLUMNS})"
+            f" VALUES (:channel, :key, :subject, :payload, :now, :now, 0, {targets})"
+            " ON CONFLICT (channel, key) DO NOTHING RETURNING id"
+        )
+        .bindparams(
+            bindparam("channel", type_=String()),
+            bindparam("key", type_=String()),
+            bindparam("subject", type_=String()),
+            bindparam("payload", type_=Text()),
+            bindparam("now", type_=UTCDateTime()),
+        )
+        .columns(id=Integer())
+    )
+
+
+_ACCEPT = _accept_statement(
+    ":round_id, :response_id, :question_id, :target_version, :moved_on"
+).bindparams(
+    bindparam("round_id", type_=Integer()),
+    bindparam("response_id", type_=Integer()),
+    bindparam("question_id", type_=String()),
+    bindparam("target_version", type_=Integer()),
+    bindparam("moved_on", type_=Boolean()),
+)
+"""Accepting an event whose target is given (or has none)."""
+
+_ACCEPT_FROM_SCREEN = _accept_statement(
+    ", ".join(
+        (
+            _screen_column("round_id"),
+            _screen_column("response_id"),
+            _screen_column("question_id"),
+            _screen_column("version"),
+            f"COALESCE({_screen_column('shown_at')} > :written_before, :not_moved)",
+        )
+    )
+).bindparams(
+    bindparam("written_before", type_=UTCDateTime()),
+    bindparam("not_moved", False, type_=Boolean()),
+)
+"""Accepting an event whose target is the subject's latest live screen; it moved on when
+that screen was shown after ``written_before`` (never, without one)."""
+
+_SUBJECT_LOCK = select(func.pg_advisory_xact_lock(bindparam("lock", type_=BigInteger())))
 
 _INBOX_CLAIMS: dict[tuple[str, bool], Any] = {}
 
@@ -282,50 +337,31 @@ class SqlAlchemyEventInbox:
         On PostgreSQL the subject's advisory lock is held until the transaction ends: called
         in a unit of work, it makes other accepts of that subject wait for its commit (meant
         to be a short transaction of its own, as the store's own method is)."""
-        values: dict[str, Any] = {
+        params: dict[str, Any] = {
             "channel": event.channel,
             "key": stored_key(event.key),
             "subject": event.subject,
             "payload": event.payload,
-            "received_at": now,
-            "available_at": now,
-            "attempts": 0,
+            "now": now,
         }
         if event.from_screen:
-            for name, column in (
-                ("round_id", LiveScreenRow.round_id),
-                ("response_id", LiveScreenRow.response_id),
-                ("question_id", LiveScreenRow.question_id),
-                ("target_version", LiveScreenRow.version),
-            ):
-                values[name] = _latest_screen_of(event.channel, event.subject, column)
-            if event.written_before is not None:
-                shown_at = _latest_screen_of(event.channel, event.subject, LiveScreenRow.shown_at)
-                values["moved_on"] = func.coalesce(
-                    shown_at > bindparam("written_before", event.written_before, UTCDateTime()),
-                    False,
-                )
-        elif event.target is not None:
-            values.update(
-                round_id=event.target.round_id,
-                response_id=event.target.response_id,
-                question_id=event.target.question_id,
-                target_version=event.target.version,
-                moved_on=event.target.moved_on,
+            params["written_before"] = event.written_before
+        else:
+            target = event.target
+            params.update(
+                round_id=None if target is None else target.round_id,
+                response_id=None if target is None else target.response_id,
+                question_id=None if target is None else target.question_id,
+                target_version=None if target is None else target.version,
+                moved_on=False if target is None else target.moved_on,
             )
         async with self._scope.writing() as session:
-            dialect = dialect_of(session)
-            if dialect == "postgresql":
+            if dialect_of(session) == "postgresql":
                 # Ids of one subject must become visible in order (see the module docstring).
                 lock = subject_lock(event.channel, event.subject)
-                await session.execute(
-                    select(func.pg_advisory_xact_lock(bindparam("lock", lock, BigInteger())))
-                )
-            inserted: int | None = await session.scalar(
-                insert_ignoring(dialect, InboundEventRow, ["channel", "key"])
-                .values(**values)
-                .returning(InboundEventRow.id)
-            )
+                await session.execute(_SUBJECT_LOCK, {"lock": lock})
+            statement = _ACCEPT_FROM_SCREEN if event.from_screen else _ACCEPT
+            inserted: int | None = await session.scalar(statement, params)
         return inserted
 
     async def claim(
