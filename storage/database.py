@@ -18,13 +18,14 @@ its own schema.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -93,13 +94,13 @@ POSTGRESQL_POOL: dict[str, Any] = {
     "pool_size": 20,
     "max_overflow": 20,
     "pool_timeout": 10,
-    "pool_pre_ping": True,
 }
 """Connections per process on PostgreSQL: webhooks store what arrives while the inbox worker
 and the senders work many events and messages at once; SQLAlchemy's default (5, overflow 10)
-made an acknowledgement wait behind them. Each connection is pinged as it leaves the pool, so
-that after the database was unreachable (restarted, network cut) a dead pooled connection is
-replaced instead of failing the use case that drew it."""
+made an acknowledgement wait behind them."""
+PING_AFTER_IDLE = 1.0
+"""Seconds a pooled PostgreSQL connection may have been idle before it is pinged as it leaves
+the pool (see :func:`_check_on_checkout`)."""
 POSTGRESQL_CONNECT_TIMEOUT = 5.0
 """Seconds to open a connection: a database that accepts but never answers (a black-holed
 network) fails the attempt instead of holding a webhook open until the platform gives up."""
@@ -128,7 +129,46 @@ def create_engine(
     engine = create_async_engine(parsed, connect_args=connect_args, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)
+    elif not kwargs.get("pool_pre_ping") and "poolclass" not in kwargs:
+        _check_on_checkout(engine, idle=PING_AFTER_IDLE)
     return engine
+
+
+def _check_on_checkout(engine: AsyncEngine, *, idle: float) -> None:
+    """Replace a dead pooled connection before a use case draws it, at the cost of a round
+    trip only where one can have died unseen.
+
+    After the database was unreachable (restarted, network cut) the pool holds connections
+    that fail their first statement. A connection whose socket was closed says so at no cost
+    (asyncpg saw the close); one that sat idle longer than ``idle`` seconds is pinged. Either
+    is then replaced (SQLAlchemy discards a connection whose checkout raises
+    ``DisconnectionError`` and draws another). A busy process reuses its connections within
+    milliseconds and pings none; ``pool_pre_ping`` pinged each, which on asyncpg is three
+    round trips (``BEGIN``, a no-op, ``ROLLBACK``) before every transaction.
+    """
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        driver = getattr(record, "driver_connection", None)
+        is_closed = getattr(driver, "is_closed", None)
+        if callable(is_closed) and is_closed():
+            raise exc.DisconnectionError("the pooled connection was closed")
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since < idle:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"the pooled connection is dead: {error}") from error
+
+
+_CHECKED_IN = "itinera_checked_in"
 
 
 def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
