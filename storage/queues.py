@@ -68,6 +68,7 @@ from storage.tables import (
     OutboundMessageRow,
     UTCDateTime,
 )
+from storage.upserts import upsert
 from surveys.errors import ConflictError, NotFoundError
 from surveys.queues import (
     Delivery,
@@ -541,6 +542,34 @@ def _new_row(message: NewMessage, now: datetime) -> dict[str, Any]:
 
 _OUTBOX = cast(Table, OutboundMessageRow.__table__)
 _SCREENS = cast(Table, LiveScreenRow.__table__)
+_ENQUEUE_ONE = upsert(
+    _OUTBOX,
+    conflict=("channel", "key"),
+    update=(),
+    columns=(
+        "channel",
+        "key",
+        "address",
+        "method",
+        "body",
+        "lane",
+        "status",
+        "attempts",
+        "available_at",
+        "created_at",
+        "updated_at",
+        "participant_id",
+        "round_id",
+        "screen_response_id",
+        "screen_participant_id",
+        "screen_round_id",
+        "screen_question_id",
+        "screen_version",
+    ),
+    returning=("id", "channel", "key"),
+)
+"""One message's insert (the answer path's reply), compiled once; a batch's rows go as one
+multi-row Core insert, compiled once per call."""
 
 _MARK_SENT = (
     update(_OUTBOX)
@@ -629,7 +658,7 @@ class SqlAlchemyMessageOutbox:
         self, messages: Sequence[NewMessage], *, now: datetime
     ) -> Sequence[int | None]:
         """``INSERT .. ON CONFLICT DO NOTHING RETURNING id, channel, key`` over all the rows
-        (SQLAlchemy batches them into multi-row statements, compiled once and cached); a key
+        (one row: SQL text compiled once; more: multi-row statements compiled once per call); a key
         given twice in one call is stored once, for the first. Then, per address that got an
         interactive message, one ``UPDATE`` moves the unsent bulk messages ahead of it into
         the interactive lane (see :meth:`claim`)."""
@@ -637,14 +666,15 @@ class SqlAlchemyMessageOutbox:
         ids: dict[tuple[str, str], int] = {}
         if rows:
             async with self._scope.writing() as session:
-                dialect = dialect_of(session)
-                messages_table = cast(Table, OutboundMessageRow.__table__)
-                inserted = await session.execute(
-                    _insert_ignoring(dialect, messages_table, ["channel", "key"]).returning(
-                        messages_table.c.id, messages_table.c.channel, messages_table.c.key
-                    ),
-                    rows,
-                )
+                if len(rows) == 1:
+                    inserted = await session.execute(_ENQUEUE_ONE, rows[0])
+                else:
+                    inserted = await session.execute(
+                        _insert_ignoring(
+                            dialect_of(session), _OUTBOX, ["channel", "key"]
+                        ).returning(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.key),
+                        rows,
+                    )
                 for id_, channel, key in inserted.tuples():
                     ids[(channel, key)] = id_
                 urgent: dict[tuple[str, str], int] = {}
@@ -960,26 +990,23 @@ def _latest(dialect: str) -> tuple[Any, ...]:
     )
 
 
-@functools.cache
-def _show_statement(dialect: str) -> Any:
-    """The live screens' upsert, built once per dialect (SQLAlchemy does not cache the
-    compiled form of an ``ON CONFLICT`` insert; executed with many rows, it compiles once)."""
-    insert: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        insert = postgresql.insert(_SCREENS)
-    elif dialect == "sqlite":
-        insert = sqlite.insert(_SCREENS)
-    else:  # pragma: no cover - only SQLite and PostgreSQL
-        raise NotImplementedError(dialect)
-    kept = ("channel", "response_id")
-    return insert.on_conflict_do_update(
-        index_elements=list(kept),
-        set_={
-            column.name: insert.excluded[column.name]
-            for column in _SCREENS.columns
-            if column.name not in kept
-        },
-    )
+_SHOW = upsert(
+    _SCREENS,
+    conflict=("channel", "response_id"),
+    columns=(
+        "channel",
+        "response_id",
+        "participant_id",
+        "round_id",
+        "question_id",
+        "version",
+        "shown_at",
+        "outbox_id",
+        "message_id",
+        "address",
+    ),
+)
+"""The live screens' upsert, whose update takes the ``excluded`` row (compiled once)."""
 
 
 class SqlAlchemyScreenRepository:
@@ -1013,7 +1040,7 @@ class SqlAlchemyScreenRepository:
         if not rows:
             return
         async with self._scope.writing() as session:
-            await session.execute(_show_statement(dialect_of(session)), list(rows.values()))
+            await session.execute(_SHOW, list(rows.values()))
 
     async def get(self, *, channel: str, response_id: int) -> LiveScreen | None:
         return await self._first(

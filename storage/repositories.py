@@ -56,6 +56,7 @@ from storage.tables import (
     SurveyVersionRow,
     UTCDateTime,
 )
+from storage.upserts import upsert
 from surveys.definition import AnswerValue, Survey
 from surveys.errors import ConflictError, NotFoundError, RosterError
 from surveys.lifecycle import closed_by_time, closed_round, extension_problem
@@ -1099,22 +1100,13 @@ def _attributed_to(round_row: RoundRow) -> ColumnElement[Any]:
     return func.coalesce(ResponseRow.submitted_by, last, ResponseRow.participant_id)
 
 
-def _upsert_answers(dialect: str) -> Executable:
-    """``INSERT .. ON CONFLICT (response_id, question_id) DO UPDATE`` in the bind's dialect."""
-    keys = [AnswerRow.response_id, AnswerRow.question_id]
-    if dialect == "postgresql":
-        pg = postgresql.insert(AnswerRow)
-        return pg.on_conflict_do_update(
-            index_elements=keys,
-            set_={"value": pg.excluded.value, "answered_at": pg.excluded.answered_at},
-        )
-    if dialect == "sqlite":
-        lite = sqlite.insert(AnswerRow)
-        return lite.on_conflict_do_update(
-            index_elements=keys,
-            set_={"value": lite.excluded.value, "answered_at": lite.excluded.answered_at},
-        )
-    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL
+_UPSERT_ANSWERS = upsert(
+    cast(Table, AnswerRow.__table__),
+    conflict=("response_id", "question_id"),
+    update=("value", "answered_at"),
+    columns=("response_id", "question_id", "value", "answered_at"),
+)
+"""``INSERT .. ON CONFLICT (response_id, question_id) DO UPDATE``, compiled once."""
 
 
 class SqlAlchemyResponseRepository:
@@ -1249,7 +1241,7 @@ class SqlAlchemyResponseRepository:
             )
         if kept:
             await session.execute(
-                _upsert_answers(dialect_of(session)),
+                _UPSERT_ANSWERS,
                 [
                     {
                         "response_id": response_id,
