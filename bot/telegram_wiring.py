@@ -23,6 +23,7 @@ from bot.settings import Settings, TelegramMode
 from handlers.telegram.delivery import TelegramOut
 from handlers.telegram.errors import ConfigurationError
 from handlers.telegram.events import TelegramEvents
+from handlers.telegram.http import AiohttpRequest
 from handlers.telegram.presenter import SEND_METHODS
 from handlers.telegram.receiver import Inbox, Receiver
 from handlers.telegram.runtime import TelegramRuntime
@@ -54,6 +55,14 @@ def make_bot(settings: Settings, *, read_timeout: float = 15.0, pool_size: int =
         connection_pool_size=pool_size, read_timeout=read_timeout, connect_timeout=10.0
     )
     return Bot(token, base_url=base_url, base_file_url=base_file_url, request=request)
+
+
+def make_sending_bot(settings: Settings, *, connections: int = 64) -> Bot:
+    """The Bot the sender sends with: requests over aiohttp (see
+    :mod:`handlers.telegram.http`), up to ``connections`` at once."""
+    base_url, base_file_url = api_urls(settings)
+    request = AiohttpRequest(connections=connections)
+    return Bot(_token(settings), base_url=base_url, base_file_url=base_file_url, request=request)
 
 
 TELEGRAM_PER_SECOND = 30
@@ -106,7 +115,7 @@ def telegram_connection(
     rate_scale: float = 1.0,
     on_send: SendHook | None = None,
 ) -> TelegramConnection:
-    bot = make_bot(settings, pool_size=256)
+    bot = make_sending_bot(settings)
     transport = TelegramTransport(bot)
     sender = Sender(
         store,
