@@ -74,8 +74,8 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self._session is None or self._session.closed:
-            raise RuntimeError("this AiohttpRequest is not initialised")
+        await self.initialize()  # at the first request, as PTB's own backend is ready at once
+        assert self._session is not None
         files = request_data.multipart_data if request_data is not None else None
         fields = request_data.json_parameters if request_data is not None else {}
         data: aiohttp.FormData | dict[str, str] | None = fields or None

@@ -17,7 +17,7 @@ from telegram import Bot
 from bot.fakes.telegram_api import BLOCKED, FakeTelegram, FloodControl
 from bot.fakes.timing import InstantTimer
 from bot.settings import load_settings
-from bot.telegram_wiring import make_bot, pacing
+from bot.telegram_wiring import make_sending_bot, pacing
 from handlers.telegram import keyboards, presenter
 from handlers.telegram.presenter import Pressed
 from handlers.telegram.transport import TelegramTransport
@@ -63,7 +63,8 @@ def edit(chat_id: int, message_id: int, value: str) -> OutboundMessage:
 
 
 def bot_for(fake: FakeTelegram, token: str | None = None) -> Bot:
-    return make_bot(
+    """The Bot the sender sends with (its requests over aiohttp)."""
+    return make_sending_bot(
         load_settings(telegram_token=SecretStr(token or fake.token), telegram_api_url=fake.url)
     )
 
