@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from storage.scope import SessionScope
+from storage.scope import SessionScope, remembered
 from storage.tables import (
     AnswerHistoryRow,
     AnswerRow,
@@ -840,10 +840,15 @@ class SqlAlchemyRoundRepository:
 
     async def get_round(self, round_id: int) -> Round:
         async with self._scope.reading() as session:
+            memo = remembered(session)
+            known = memo.get(("round", round_id))
+            if isinstance(known, Round):
+                return known
             row = (await session.execute(_ROUND_BY_ID, {"round_id": round_id})).first()
         if row is None:
             raise NotFoundError("round", round_id)
-        return round_record(row)
+        found = memo[("round", round_id)] = round_record(row)
+        return found
 
     async def list_rounds(self) -> Sequence[Round]:
         return await self._rounds()
@@ -1159,6 +1164,10 @@ class SqlAlchemyResponseRepository:
 
     async def get_response(self, round_id: int, participant_id: int) -> Response:
         async with self._scope.reading() as session:
+            memo = remembered(session)
+            known = memo.get(("response", round_id, participant_id))
+            if isinstance(known, Response):
+                return known
             rows = (
                 await session.execute(
                     _RESPONSE_WITH_ANSWERS,
@@ -1174,9 +1183,10 @@ class SqlAlchemyResponseRepository:
         }
         own_id, held = rows[0].own_id, rows[0]
         record = response_record(held, answers)
-        if own_id == held.id:
-            return record
-        return replace(record, id=own_id, participant_id=participant_id, holder_id=held.id)
+        if own_id != held.id:
+            record = replace(record, id=own_id, participant_id=participant_id, holder_id=held.id)
+        memo[("response", round_id, participant_id)] = record
+        return record
 
     async def save_state(
         self,

@@ -14,9 +14,9 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -52,7 +52,12 @@ class OwnTransactions:
 
 
 class SharedTransaction:
-    """Every block runs in one session and transaction, which its owner commits."""
+    """Every block runs in one session and transaction, which its owner commits.
+
+    A record read by key in the unit of work may be kept for it (:func:`remembered`) until
+    it next writes: a use case that reads a round or a response twice (a Telegram press shows
+    the current screen, then acts on it) reads it once. A writer that raced it is still caught
+    by the optimistic version check of the write."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -63,7 +68,18 @@ class SharedTransaction:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
+        self.session.info.pop(_REMEMBERED, None)
         yield self.session
 
 
-__all__ = ["OwnTransactions", "SessionScope", "Sessions", "SharedTransaction"]
+_REMEMBERED = "itinera_remembered"
+
+
+def remembered(session: AsyncSession) -> dict[Hashable, Any]:
+    """What this unit of work has read by key since it last wrote (empty for a session of
+    its own, which ends with the block)."""
+    memo: dict[Hashable, Any] = session.info.setdefault(_REMEMBERED, {})
+    return memo
+
+
+__all__ = ["OwnTransactions", "SessionScope", "Sessions", "SharedTransaction", "remembered"]

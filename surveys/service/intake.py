@@ -218,6 +218,9 @@ class InboxWorker:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before the claim, not after: a wake while the claim runs (an event stored
+            # after its snapshot) then makes the wait below return at once instead of being lost.
+            self._wake.clear()
             try:
                 claimed = await self._claim()
                 if self._database_down:
@@ -239,7 +242,6 @@ class InboxWorker:
                 await self._idle()
 
     async def _idle(self) -> None:
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._idle_poll):
                 await self._wake.wait()

@@ -237,6 +237,9 @@ class Sender:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before the claim, not after: a wake while the claim runs (a message
+            # enqueued after its snapshot) then ends the wait below at once instead of being lost.
+            self._wake.clear()
             try:
                 await self._share()
                 if self.paused_because is not None:
@@ -263,8 +266,8 @@ class Sender:
                 await self._idle(self._idle_poll)
 
     async def _idle(self, seconds: float) -> None:
-        """Wait for a wake-up, a message finishing, or ``seconds``."""
-        self._wake.clear()
+        """Wait for a wake-up (since the loop's turn began), a message finishing, or
+        ``seconds``."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._wake.wait()
@@ -333,6 +336,7 @@ class Sender:
         self._pacing.share(len(alive))
 
     async def _probe(self) -> None:
+        self._wake.clear()  # what was enqueued meanwhile waits for the channel, not a probe
         await self._idle(self._pause_probe)
         reason = await self._transport.check()
         if reason is None:
