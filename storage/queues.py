@@ -68,7 +68,7 @@ from storage.tables import (
     OutboundMessageRow,
     UTCDateTime,
 )
-from storage.upserts import upsert
+from storage.upserts import numbered, upsert
 from surveys.errors import ConflictError, NotFoundError
 from surveys.queues import (
     Delivery,
@@ -542,34 +542,42 @@ def _new_row(message: NewMessage, now: datetime) -> dict[str, Any]:
 
 _OUTBOX = cast(Table, OutboundMessageRow.__table__)
 _SCREENS = cast(Table, LiveScreenRow.__table__)
-_ENQUEUE_ONE = upsert(
-    _OUTBOX,
-    conflict=("channel", "key"),
-    update=(),
-    columns=(
-        "channel",
-        "key",
-        "address",
-        "method",
-        "body",
-        "lane",
-        "status",
-        "attempts",
-        "available_at",
-        "created_at",
-        "updated_at",
-        "participant_id",
-        "round_id",
-        "screen_response_id",
-        "screen_participant_id",
-        "screen_round_id",
-        "screen_question_id",
-        "screen_version",
-    ),
-    returning=("id", "channel", "key"),
-)
-"""One message's insert (the answer path's reply), compiled once; a batch's rows go as one
-multi-row Core insert, compiled once per call."""
+_ENQUEUE_TEXT_ROWS = 8
+"""Up to this many messages enqueued at once (a reply and the press's answer, a screen split in
+parts) go as SQL text compiled once per count; a batch's rows as one multi-row Core insert,
+compiled once per call."""
+
+
+@functools.cache
+def _enqueue_statement(rows: int) -> Any:
+    return upsert(
+        _OUTBOX,
+        conflict=("channel", "key"),
+        update=(),
+        columns=(
+            "channel",
+            "key",
+            "address",
+            "method",
+            "body",
+            "lane",
+            "status",
+            "attempts",
+            "available_at",
+            "created_at",
+            "updated_at",
+            "participant_id",
+            "round_id",
+            "screen_response_id",
+            "screen_participant_id",
+            "screen_round_id",
+            "screen_question_id",
+            "screen_version",
+        ),
+        returning=("id", "channel", "key"),
+        rows=rows,
+    )
+
 
 _MARK_SENT = (
     update(_OUTBOX)
@@ -667,7 +675,9 @@ class SqlAlchemyMessageOutbox:
         if rows:
             async with self._scope.writing() as session:
                 if len(rows) == 1:
-                    inserted = await session.execute(_ENQUEUE_ONE, rows[0])
+                    inserted = await session.execute(_enqueue_statement(1), rows[0])
+                elif len(rows) <= _ENQUEUE_TEXT_ROWS:
+                    inserted = await session.execute(_enqueue_statement(len(rows)), numbered(rows))
                 else:
                     inserted = await session.execute(
                         _insert_ignoring(

@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, TextClause, bindparam, text
@@ -28,17 +28,25 @@ def upsert(
     update: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     returning: Sequence[str] = (),
+    rows: int = 1,
 ) -> Any:
     """``INSERT INTO table (columns) VALUES (:column, ..) ON CONFLICT (conflict)`` then
     ``DO UPDATE SET column = excluded.column`` for ``update`` (every column not in
     ``conflict`` when ``update`` is None and ``columns`` covers the table) or, for an empty
-    ``update``, ``DO NOTHING``; ``RETURNING`` the ``returning`` columns."""
+    ``update``, ``DO NOTHING``; ``RETURNING`` the ``returning`` columns.
+
+    With ``rows`` above 1 it inserts that many rows in one statement, their parameters named
+    ``column_0``, ``column_1``.. (see :func:`numbered`): what an executemany cannot do when
+    the ids inserted must come back."""
     names = list(columns) if columns is not None else [c.name for c in table.columns]
     if update is None:
         update = [name for name in names if name not in conflict]
+    marks = [[name] if rows == 1 else [f"{name}_{n}" for n in range(rows)] for name in names]
+    values = ", ".join(
+        "(" + ", ".join(f":{marks[c][n]}" for c in range(len(names))) + ")" for n in range(rows)
+    )
     sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)})"
-        f" VALUES ({', '.join(f':{name}' for name in names)})"
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {values}"
         f" ON CONFLICT ({', '.join(conflict)})"
     )
     if update:
@@ -48,11 +56,20 @@ def upsert(
     if returning:
         sql += f" RETURNING {', '.join(returning)}"
     statement: TextClause = text(sql).bindparams(
-        *(bindparam(name, type_=table.c[name].type) for name in names)
+        *(
+            bindparam(mark, type_=table.c[name].type)
+            for name, named in zip(names, marks, strict=True)
+            for mark in named
+        )
     )
     if returning:
         return statement.columns(*(table.c[name] for name in returning))
     return statement
 
 
-__all__ = ["upsert"]
+def numbered(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The parameters of a many-row :func:`upsert`: each row's values, their names numbered."""
+    return {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
+
+
+__all__ = ["numbered", "upsert"]
