@@ -6,6 +6,9 @@ history) end to end on a real database, and the streaming export of the same rou
 
     python bench/answer_path.py                       # SQLite file in a temporary folder
     python bench/answer_path.py --delegates 2000 --database-url postgresql+asyncpg://...
+
+On PostgreSQL it works in a scratch database it creates on that server (the database named in
+the URL is only used to connect) and drops afterwards.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from harness import fresh_database
 from sqlalchemy import event
 
 from bot.exporting import write_csv
@@ -136,16 +141,26 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument(
-        "--database-url", help="SQLAlchemy async URL; a temporary SQLite file if omitted"
+        "--database-url",
+        help="a PostgreSQL server to create a scratch database on (postgresql+asyncpg://...);"
+        " a temporary SQLite file if omitted",
     )
     parser.add_argument("--delegates", type=int, default=1000, help="roster size (default 1000)")
     parser.add_argument(
         "--answering", type=int, default=50, help="delegates who answer the whole survey"
     )
     args = parser.parse_args()
+    if args.database_url:
+        asyncio.run(on_server(args.database_url, args.delegates, args.answering))
+        return
     with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         asyncio.run(bench(url, args.delegates, args.answering))
+
+
+async def on_server(server: str, delegates: int, answering: int) -> None:
+    async with fresh_database(server, f"itinera_answer_path_{os.getpid()}") as url:
+        await bench(url, delegates, answering)
 
 
 if __name__ == "__main__":
