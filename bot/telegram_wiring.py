@@ -6,7 +6,8 @@ runtime) once the inbox worker exists. All Bot API calls go to ``ITINERA_TELEGRA
 (Telegram's by default; tests and the demo point it at :mod:`bot.fakes.telegram_api`).
 
 Pacing follows Telegram's published limits: about 30 messages a second per bot, and about one
-a second per chat for the methods that post a message; answering a press is not paced.
+a second per chat, both for the methods that post a message; editing a message in place and
+answering a press are not paced (a 429 on one still pauses as it says).
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def pacing(*, scale: float = 1.0, timer: Timer) -> ChannelPacing:
         # at Telegram bunched beyond what the chat allows.
         per_address=Rate(PER_CHAT.per_second * scale, burst=PER_CHAT.burst - 1),
         address_methods=SEND_METHODS,
+        # Telegram's limits count the messages a bot posts; editing one in place (the next
+        # question after a press) is not among them, and a 429 on it pauses as it says.
+        global_methods=SEND_METHODS,
         unpaced=frozenset({"answerCallbackQuery"}),
         timer=timer,
     )

@@ -159,13 +159,17 @@ class ChannelPacing:
         per_address: Rate | None = None,
         per_method: Mapping[str, Rate] | None = None,
         address_methods: frozenset[str] | None = None,
+        global_methods: frozenset[str] | None = None,
         unpaced: frozenset[str] = frozenset(),
         timer: Timer,
     ) -> None:
         """``address_methods``: the methods the per-address rate applies to (None: all);
-        ``unpaced``: methods no bucket applies to (answering a button press)."""
+        ``global_methods``: the methods the channel's rate counts (None: all; Telegram's
+        published limit counts new messages, not edits); ``unpaced``: methods no bucket
+        applies to (answering a button press)."""
         self._timer = timer
         self._address_methods = address_methods
+        self._global_methods = global_methods
         self._unpaced = unpaced
         self._limit = global_rate
         self._global = TokenBucket(global_rate, timer=timer)
@@ -195,7 +199,8 @@ class ChannelPacing:
         tier = self._methods.get(method)
         if tier is not None:
             await tier.acquire(priority)
-        await self._global.acquire(priority)
+        if self._global_methods is None or method in self._global_methods:
+            await self._global.acquire(priority)
 
     def pause(
         self, seconds: float, *, address: str | None = None, method: str | None = None

@@ -122,6 +122,29 @@ async def test_a_chat_waits_for_its_own_rate_not_the_others() -> None:
     assert times == pytest.approx([0.0, 1.0, 0.0, 0.0, 0.0])
 
 
+async def test_only_the_methods_the_channel_rate_counts_wait_for_it() -> None:
+    timer = VirtualTimer()
+    pacing = ChannelPacing(
+        global_rate=Rate(1, burst=1),
+        address_methods=frozenset({"sendMessage"}),
+        global_methods=frozenset({"sendMessage"}),
+        timer=timer,
+    )
+
+    async def send(address: str, method: str) -> float:
+        await pacing.wait(address=address, method=method, priority=1)
+        return timer.now
+
+    times = await timer.run(
+        send("a", "sendMessage"),
+        send("b", "sendMessage"),
+        send("c", "editMessageText"),
+        send("d", "editMessageText"),
+    )
+    # New messages share the one-a-second rate; edits in place do not wait for it.
+    assert times == pytest.approx([0.0, 1.0, 0.0, 0.0])
+
+
 async def test_replicas_share_the_global_rate() -> None:
     timer = VirtualTimer()
     pacing = ChannelPacing(global_rate=Rate(10, burst=1), timer=timer)
