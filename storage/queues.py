@@ -223,56 +223,66 @@ def _screen_column(column: str) -> str:
     )
 
 
-def _accept_statement(targets: str) -> Any:
-    """The inbox's insert, in SQL text that reads the same on SQLite and PostgreSQL: a
-    dialect's ``ON CONFLICT`` insert is compiled anew on every execution (SQLAlchemy has no
-    cache key for it), which costs more than running it; a ``text()`` is compiled once."""
-    return (
-        text(
-            f"INSERT INTO inbound_events ({_ACCEPT_COLUMNS})"
-            f" VALUES (:channel, :key, :subject, :payload, :now, :now, 0, {targets})"
-            " ON CONFLICT (channel, key) DO NOTHING RETURNING id"
-        )
-        .bindparams(
-            bindparam("channel", type_=String()),
-            bindparam("key", type_=String()),
-            bindparam("subject", type_=String()),
-            bindparam("payload", type_=Text()),
-            bindparam("now", type_=UTCDateTime()),
-        )
-        .columns(id=Integer())
+def _accept_statement(targets: str, *, locked: bool) -> Any:
+    """The inbox's insert, in SQL text: a dialect's ``ON CONFLICT`` insert is compiled anew on
+    every execution (SQLAlchemy has no cache key for it), which costs more than running it; a
+    ``text()`` is compiled once.
+
+    ``locked`` (PostgreSQL): the row is selected from the subject's advisory lock, so the lock
+    is taken in the same statement, before the row's id is drawn, and held until the
+    transaction ends; without it (SQLite, whose writers are serialised) it is plain VALUES."""
+    values = f":channel, :key, :subject, :payload, :now, :now, 0, {targets}"
+    source = (
+        f" SELECT {values} FROM (SELECT pg_advisory_xact_lock(:lock)) AS subject_lock WHERE true"
+        if locked
+        else f" VALUES ({values})"
     )
+    statement = text(
+        f"INSERT INTO inbound_events ({_ACCEPT_COLUMNS}){source}"
+        " ON CONFLICT (channel, key) DO NOTHING RETURNING id"
+    ).bindparams(
+        bindparam("channel", type_=String()),
+        bindparam("key", type_=String()),
+        bindparam("subject", type_=String()),
+        bindparam("payload", type_=Text()),
+        bindparam("now", type_=UTCDateTime()),
+    )
+    if locked:
+        statement = statement.bindparams(bindparam("lock", type_=BigInteger()))
+    return statement.columns(id=Integer())
 
 
-_ACCEPT = _accept_statement(
-    ":round_id, :response_id, :question_id, :target_version, :moved_on"
-).bindparams(
+_GIVEN_TARGET = ":round_id, :response_id, :question_id, :target_version, :moved_on"
+_GIVEN_TARGET_TYPES = (
     bindparam("round_id", type_=Integer()),
     bindparam("response_id", type_=Integer()),
     bindparam("question_id", type_=String()),
     bindparam("target_version", type_=Integer()),
     bindparam("moved_on", type_=Boolean()),
 )
-"""Accepting an event whose target is given (or has none)."""
-
-_ACCEPT_FROM_SCREEN = _accept_statement(
-    ", ".join(
-        (
-            _screen_column("round_id"),
-            _screen_column("response_id"),
-            _screen_column("question_id"),
-            _screen_column("version"),
-            f"COALESCE({_screen_column('shown_at')} > :written_before, :not_moved)",
-        )
+_SCREEN_TARGET = ", ".join(
+    (
+        _screen_column("round_id"),
+        _screen_column("response_id"),
+        _screen_column("question_id"),
+        _screen_column("version"),
+        f"COALESCE({_screen_column('shown_at')} > :written_before, :not_moved)",
     )
-).bindparams(
+)
+_SCREEN_TARGET_TYPES = (
     bindparam("written_before", type_=UTCDateTime()),
     bindparam("not_moved", False, type_=Boolean()),
 )
-"""Accepting an event whose target is the subject's latest live screen; it moved on when
-that screen was shown after ``written_before`` (never, without one)."""
-
-_SUBJECT_LOCK = select(func.pg_advisory_xact_lock(bindparam("lock", type_=BigInteger())))
+_ACCEPTS = {
+    (from_screen, locked): _accept_statement(
+        _SCREEN_TARGET if from_screen else _GIVEN_TARGET, locked=locked
+    ).bindparams(*(_SCREEN_TARGET_TYPES if from_screen else _GIVEN_TARGET_TYPES))
+    for from_screen in (False, True)
+    for locked in (False, True)
+}
+"""Accepting an event whose target is given (or has none), or (``from_screen``) is the
+subject's latest live screen (it moved on when that screen was shown after
+``written_before``; never, without one); by (from_screen, locked)."""
 
 _INBOX_CLAIMS: dict[tuple[str, bool], Any] = {}
 
@@ -335,9 +345,11 @@ class SqlAlchemyEventInbox:
         ``from_screen`` its target columns are scalar subqueries on the latest live screen, so
         that they are read in the same statement (and snapshot) as the row is written.
 
-        On PostgreSQL the subject's advisory lock is held until the transaction ends: called
-        in a unit of work, it makes other accepts of that subject wait for its commit (meant
-        to be a short transaction of its own, as the store's own method is)."""
+        On PostgreSQL the subject's advisory lock is taken by the same statement and held
+        until the transaction ends; called on the store itself the statement is its own
+        transaction (autocommit: no ``BEGIN`` or ``COMMIT`` round trip, which the
+        acknowledgement waits for); in a unit of work, other accepts of that subject wait for
+        its commit."""
         params: dict[str, Any] = {
             "channel": event.channel,
             "key": stored_key(event.key),
@@ -356,13 +368,15 @@ class SqlAlchemyEventInbox:
                 target_version=None if target is None else target.version,
                 moved_on=False if target is None else target.moved_on,
             )
+        if self._scope.dialect == "postgresql":
+            # Ids of one subject must become visible in order (see the module docstring).
+            params["lock"] = subject_lock(event.channel, event.subject)
+            statement = _ACCEPTS[(event.from_screen, True)]
+            async with self._scope.single_statement() as run:
+                inserted: int | None = (await run.execute(statement, params)).scalar()
+            return inserted
         async with self._scope.writing() as session:
-            if dialect_of(session) == "postgresql":
-                # Ids of one subject must become visible in order (see the module docstring).
-                lock = subject_lock(event.channel, event.subject)
-                await session.execute(_SUBJECT_LOCK, {"lock": lock})
-            statement = _ACCEPT_FROM_SCREEN if event.from_screen else _ACCEPT
-            inserted: int | None = await session.scalar(statement, params)
+            inserted = await session.scalar(_ACCEPTS[(event.from_screen, False)], params)
         return inserted
 
     async def claim(

@@ -18,14 +18,25 @@ from collections.abc import AsyncIterator, Hashable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
 class SessionScope(Protocol):
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name (``sqlite``, ``postgresql``)."""
+        ...
+
     def reading(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session to read with."""
+        ...
+
+    def single_statement(self) -> AbstractAsyncContextManager[AsyncConnection | AsyncSession]:
+        """Where to run one statement that must commit with the scope: a connection in
+        autocommit for :class:`OwnTransactions` (one round trip, no ``BEGIN``/``COMMIT``),
+        the unit of work's session for :class:`SharedTransaction`."""
         ...
 
     def writing(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -39,11 +50,24 @@ class OwnTransactions:
 
     def __init__(self, sessions: Sessions) -> None:
         self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            raise TypeError("OwnTransactions needs sessions bound to an AsyncEngine")
+        self._engine = bind
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection | AsyncSession]:
+        async with self._engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
@@ -62,8 +86,20 @@ class SharedTransaction:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    @property
+    def dialect(self) -> str:
+        bind = self.session.bind
+        if bind is None:
+            raise TypeError("SharedTransaction needs a session bound to an engine")
+        return bind.dialect.name
+
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
+        yield self.session
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection | AsyncSession]:
+        self.session.info.pop(_REMEMBERED, None)
         yield self.session
 
     @asynccontextmanager
