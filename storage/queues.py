@@ -563,31 +563,13 @@ compiled once per call."""
 
 
 @functools.cache
-def _enqueue_statement(rows: int) -> Any:
+def _enqueue_statement(columns: tuple[str, ...], rows: int) -> Any:
+    """The outbox insert of ``rows`` rows of ``columns`` (those :func:`_new_row` gives)."""
     return upsert(
         _OUTBOX,
         conflict=("channel", "key"),
         update=(),
-        columns=(
-            "channel",
-            "key",
-            "address",
-            "method",
-            "body",
-            "lane",
-            "status",
-            "attempts",
-            "available_at",
-            "created_at",
-            "updated_at",
-            "participant_id",
-            "round_id",
-            "screen_response_id",
-            "screen_participant_id",
-            "screen_round_id",
-            "screen_question_id",
-            "screen_version",
-        ),
+        columns=columns,
         returning=("id", "channel", "key"),
         rows=rows,
     )
@@ -680,7 +662,7 @@ class SqlAlchemyMessageOutbox:
         self, messages: Sequence[NewMessage], *, now: datetime
     ) -> Sequence[int | None]:
         """``INSERT .. ON CONFLICT DO NOTHING RETURNING id, channel, key`` over all the rows
-        (one row: SQL text compiled once; more: multi-row statements compiled once per call); a key
+        (up to eight: SQL text compiled once per count; more: a multi-row Core insert); a key
         given twice in one call is stored once, for the first. Then, per address that got an
         interactive message, one ``UPDATE`` moves the unsent bulk messages ahead of it into
         the interactive lane (see :meth:`claim`)."""
@@ -688,10 +670,9 @@ class SqlAlchemyMessageOutbox:
         ids: dict[tuple[str, str], int] = {}
         if rows:
             async with self._scope.writing() as session:
-                if len(rows) == 1:
-                    inserted = await session.execute(_enqueue_statement(1), rows[0])
-                elif len(rows) <= _ENQUEUE_TEXT_ROWS:
-                    inserted = await session.execute(_enqueue_statement(len(rows)), numbered(rows))
+                if len(rows) <= _ENQUEUE_TEXT_ROWS:
+                    statement = _enqueue_statement(tuple(rows[0]), len(rows))
+                    inserted = await session.execute(statement, numbered(rows))
                 else:
                     inserted = await session.execute(
                         _insert_ignoring(
@@ -1014,23 +995,11 @@ def _latest(dialect: str) -> tuple[Any, ...]:
     )
 
 
-_SHOW = upsert(
-    _SCREENS,
-    conflict=("channel", "response_id"),
-    columns=(
-        "channel",
-        "response_id",
-        "participant_id",
-        "round_id",
-        "question_id",
-        "version",
-        "shown_at",
-        "outbox_id",
-        "message_id",
-        "address",
-    ),
-)
-"""The live screens' upsert, whose update takes the ``excluded`` row (compiled once)."""
+@functools.cache
+def _show_statement(columns: tuple[str, ...]) -> Any:
+    """The live screens' upsert of ``columns``, whose update takes the ``excluded`` row
+    (compiled once)."""
+    return upsert(_SCREENS, conflict=("channel", "response_id"), columns=columns)
 
 
 class SqlAlchemyScreenRepository:
@@ -1064,7 +1033,8 @@ class SqlAlchemyScreenRepository:
         if not rows:
             return
         async with self._scope.writing() as session:
-            await session.execute(_SHOW, list(rows.values()))
+            values = list(rows.values())
+            await session.execute(_show_statement(tuple(values[0])), values)
 
     async def get(self, *, channel: str, response_id: int) -> LiveScreen | None:
         return await self._first(

@@ -41,9 +41,8 @@ def upsert(
     names = list(columns) if columns is not None else [c.name for c in table.columns]
     if update is None:
         update = [name for name in names if name not in conflict]
-    marks = [[name] if rows == 1 else [f"{name}_{n}" for n in range(rows)] for name in names]
     values = ", ".join(
-        "(" + ", ".join(f":{marks[c][n]}" for c in range(len(names))) + ")" for n in range(rows)
+        "(" + ", ".join(f":{_mark(name, n, rows)}" for name in names) + ")" for n in range(rows)
     )
     sql = (
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {values}"
@@ -57,9 +56,9 @@ def upsert(
         sql += f" RETURNING {', '.join(returning)}"
     statement: TextClause = text(sql).bindparams(
         *(
-            bindparam(mark, type_=table.c[name].type)
-            for name, named in zip(names, marks, strict=True)
-            for mark in named
+            bindparam(_mark(name, n, rows), type_=table.c[name].type)
+            for name in names
+            for n in range(rows)
         )
     )
     if returning:
@@ -68,8 +67,18 @@ def upsert(
 
 
 def numbered(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The parameters of a many-row :func:`upsert`: each row's values, their names numbered."""
-    return {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
+    """The parameters of an :func:`upsert` of ``len(rows)`` rows: each row's values, their
+    names numbered when there are several."""
+    return {
+        _mark(name, n, len(rows)): value
+        for n, row in enumerate(rows)
+        for name, value in row.items()
+    }
+
+
+def _mark(name: str, n: int, rows: int) -> str:
+    """The parameter of column ``name`` in row ``n`` of a ``rows``-row insert."""
+    return name if rows == 1 else f"{name}_{n}"
 
 
 __all__ = ["numbered", "upsert"]
