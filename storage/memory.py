@@ -90,7 +90,7 @@ from surveys.records import (
     Sharer,
     StatusLine,
     SurveyVersion,
-    final_changes,
+    answers_after,
     new_ballot_id,
     response_holders,
     round_target,
@@ -598,6 +598,12 @@ class InMemoryResponseRepository:
                 )
         raise NotFoundError("response", (round_id, participant_id))
 
+    async def own_response(self, response_id: int, participant_id: int) -> Response | None:
+        stored = self._rounds.responses.get(response_id)
+        if stored is None or stored.response.participant_id != participant_id:
+            return None
+        return await self.get_response(stored.response.round_id, participant_id)
+
     async def save_state(
         self,
         response_id: int,
@@ -628,11 +634,9 @@ class InMemoryResponseRepository:
             if old.status is not ResponseStatus.SUBMITTED:
                 stored.submitted_by = by
         history = [replace(c, value=_copy(c.value), at=utc(c.at)) for c in changes]
-        for question_id, change in final_changes(history).items():
-            if change.reason == "cleared":
-                stored.answers.pop(question_id, None)
-            else:
-                stored.answers[question_id] = _copy(change.value)
+        stored.answers = answers_after(
+            stored.answers, [replace(c, value=_copy(c.value)) for c in history]
+        )
         stored.history.extend(history)
         stored.response = replace(
             old,

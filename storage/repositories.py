@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
@@ -87,6 +87,7 @@ from surveys.records import (
     Sharer,
     StatusLine,
     SurveyVersion,
+    answers_after,
     final_changes,
     new_ballot_id,
     response_holders,
@@ -1117,8 +1118,11 @@ statement cost in Python)."""
 _ROUND_BY_ID = select(*_ROUNDS.c).where(_ROUNDS.c.id == bindparam("round_id"))
 
 
-def _response_with_answers() -> Any:
+def _response_with_answers(*, by_id: bool = False) -> Any:
     own = _RESPONSES.alias("own")
+    which = (
+        own.c.id == bindparam("response_id") if by_id else own.c.round_id == bindparam("round_id")
+    )
     return (
         select(
             own.c.id.label("own_id"),
@@ -1129,10 +1133,7 @@ def _response_with_answers() -> Any:
         .select_from(own)
         .join(_RESPONSES, _RESPONSES.c.id == func.coalesce(own.c.holder_id, own.c.id))
         .outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id)
-        .where(
-            own.c.round_id == bindparam("round_id"),
-            own.c.participant_id == bindparam("participant_id"),
-        )
+        .where(which, own.c.participant_id == bindparam("participant_id"))
         .order_by(_ANSWERS.c.question_id)
     )
 
@@ -1140,6 +1141,8 @@ def _response_with_answers() -> Any:
 _RESPONSE_WITH_ANSWERS = _response_with_answers()
 """A delegate's response in a round (the delegation's, for a delegate of a consolidated
 round) with its answers, one row per answer."""
+_OWN_RESPONSE_WITH_ANSWERS = _response_with_answers(by_id=True)
+"""The same, by the delegate's own response id."""
 
 _ANSWERS_OF = (
     select(_ANSWERS.c.question_id, _ANSWERS.c.value)
@@ -1154,6 +1157,28 @@ _UPSERT_ANSWERS = upsert(
     columns=("response_id", "question_id", "value", "answered_at"),
 )
 """``INSERT .. ON CONFLICT (response_id, question_id) DO UPDATE``, compiled once."""
+
+
+def _remember_response(
+    memo: dict[Hashable, Any], rows: Sequence[Any], participant_id: int
+) -> Response | None:
+    """The response in ``rows`` (one per answer, see :func:`_response_with_answers`), kept for
+    the unit of work by round and participant, and its answers by id and version (so that
+    :meth:`SqlAlchemyResponseRepository.save_state` need not read them again)."""
+    if not rows:
+        return None
+    answers = {
+        row.answer_question_id: row.answer_value
+        for row in rows
+        if row.answer_question_id is not None
+    }
+    own_id, held = rows[0].own_id, rows[0]
+    record = response_record(held, answers)
+    if own_id != held.id:
+        record = replace(record, id=own_id, participant_id=participant_id, holder_id=held.id)
+    memo[("response", record.round_id, participant_id)] = record
+    memo[("answers", held.id, held.version)] = answers
+    return record
 
 
 class SqlAlchemyResponseRepository:
@@ -1174,19 +1199,20 @@ class SqlAlchemyResponseRepository:
                     {"round_id": round_id, "participant_id": participant_id},
                 )
             ).all()
-        if not rows:
+            found = _remember_response(memo, rows, participant_id)
+        if found is None:
             raise NotFoundError("response", (round_id, participant_id))
-        answers = {
-            row.answer_question_id: row.answer_value
-            for row in rows
-            if row.answer_question_id is not None
-        }
-        own_id, held = rows[0].own_id, rows[0]
-        record = response_record(held, answers)
-        if own_id != held.id:
-            record = replace(record, id=own_id, participant_id=participant_id, holder_id=held.id)
-        memo[("response", round_id, participant_id)] = record
-        return record
+        return found
+
+    async def own_response(self, response_id: int, participant_id: int) -> Response | None:
+        async with self._scope.reading() as session:
+            rows = (
+                await session.execute(
+                    _OWN_RESPONSE_WITH_ANSWERS,
+                    {"response_id": response_id, "participant_id": participant_id},
+                )
+            ).all()
+            return _remember_response(remembered(session), rows, participant_id)
 
     async def save_state(
         self,
@@ -1232,6 +1258,11 @@ class SqlAlchemyResponseRepository:
                 (_RESPONSES.c.status != ResponseStatus.SUBMITTED.value, by),
                 else_=_RESPONSES.c.submitted_by,
             )
+        async with self._scope.reading() as session:
+            # The answers as this unit of work read them at ``version``: the update below
+            # changes the response only while it is still at that version, and every change to
+            # the answers passes here, so the new answers are those plus ``changes``.
+            before = remembered(session).get(("answers", response_id, version))
         async with self._scope.writing() as session:
             updated = (
                 await session.execute(
@@ -1259,8 +1290,11 @@ class SqlAlchemyResponseRepository:
                     update(_RESPONSES).where(_RESPONSES.c.holder_id == response_id).values(mirrored)
                 )
             await self._apply(session, response_id, changes)
-            found = await session.execute(_ANSWERS_OF, {"response_id": response_id})
-            answers = dict(found.tuples().all())
+            if isinstance(before, dict):
+                answers = answers_after(before, changes)
+            else:
+                found = await session.execute(_ANSWERS_OF, {"response_id": response_id})
+                answers = dict(found.tuples().all())
         return response_record(updated, answers)
 
     async def _apply(

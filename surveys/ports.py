@@ -191,6 +191,11 @@ class ResponseRepository(Protocol):
         (``holder_id``)."""
         ...
 
+    async def own_response(self, response_id: int, participant_id: int) -> Response | None:
+        """As :meth:`get_response`, by the participant's own response id; None when that
+        response is not theirs (a button from another's message, or a forgotten one)."""
+        ...
+
     async def save_state(
         self,
         response_id: int,

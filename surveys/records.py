@@ -390,6 +390,20 @@ def final_changes(changes: Sequence[AnswerChange]) -> dict[str, AnswerChange]:
     return final
 
 
+def answers_after(
+    answers: Mapping[str, AnswerValue | None], changes: Sequence[AnswerChange]
+) -> dict[str, AnswerValue | None]:
+    """The answers once ``changes`` are stored, by question id: a cleared question removed,
+    any other change's value kept (None: skipped)."""
+    after = dict(answers)
+    for question_id, change in final_changes(changes).items():
+        if change.reason == "cleared":
+            after.pop(question_id, None)
+        else:
+            after[question_id] = change.value
+    return dict(sorted(after.items()))
+
+
 def utc(value: datetime) -> datetime:
     """``value`` in UTC; a naive datetime is refused, as the SQL store refuses it."""
     if value.tzinfo is None or value.utcoffset() is None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -108,69 +108,78 @@ class SlackEvents:
         if isinstance(intent, inbound.Ignore):
             await self._commit(event, worker, _nothing)
             return
+        key = f"reply:{event.id}:0"
+
+        def work_for(participant: Participant) -> Work:
+            if isinstance(intent, inbound.OpenModal):
+                late = self.services.clock.now() - event.received_at > TRIGGER_LIFETIME
+                asking: Expectation = Asking(intent.question_id)
+
+                async def open_modal(tx: Repositories) -> Sequence[NewMessage]:
+                    screen = await self._act(tx, participant, intent.round_id, Show(), asking)
+                    if screen.stale or late or screen.kind is not ScreenKind.ASKING:
+                        return [presenter.screen_message(screen, where=where, key=key)]
+                    return [presenter.modal_message(screen, where=where, key=key)]
+
+                return open_modal
+            expect: Expectation | None = None
+            if intent.question_id is not None:
+                expect = Asking(intent.question_id)
+            elif intent.expects_summary:
+                expect = Reviewing()
+
+            async def press(tx: Repositories) -> Sequence[NewMessage]:
+                screen = await self._act(tx, participant, intent.round_id, intent.action, expect)
+                return [presenter.screen_message(screen, where=where, key=key)]
+
+            return press
+
+        if await self._commit_as_linked(event, worker, where.user_id, work_for):
+            return
         participant = await self._participant(where.user_id)
         if participant is None:
             await self._not_registered(event, worker, where, body)
             return
-        key = f"reply:{event.id}:0"
-        if isinstance(intent, inbound.OpenModal):
-            late = self.services.clock.now() - event.received_at > TRIGGER_LIFETIME
-            expect: Expectation | None = Asking(intent.question_id)
-
-            async def open_modal(tx: Repositories) -> Sequence[NewMessage]:
-                screen = await self._act(tx, participant, intent.round_id, Show(), expect)
-                if screen.stale or late or screen.kind is not ScreenKind.ASKING:
-                    return [presenter.screen_message(screen, where=where, key=key)]
-                return [presenter.modal_message(screen, where=where, key=key)]
-
-            await self._commit(event, worker, open_modal)
-            return
-        if intent.question_id is not None:
-            expect = Asking(intent.question_id)
-        elif intent.expects_summary:
-            expect = Reviewing()
-        else:
-            expect = None
-
-        async def press(tx: Repositories) -> Sequence[NewMessage]:
-            screen = await self._act(tx, participant, intent.round_id, intent.action, expect)
-            return [presenter.screen_message(screen, where=where, key=key)]
-
-        await self._commit(event, worker, press)
+        await self._commit(event, worker, work_for(participant))
 
     async def _view(self, event: InboundEvent, body: Mapping[str, Any], worker: str) -> None:
         context, answer = inbound.from_view_submission(body)
         user_id = inbound.subject(body) or ""
         waiter = self.services.modal_waiters.get(event.key)
+        where = Where(user_id=user_id, channel=context.channel, ts=context.ts)
+        key = f"reply:{event.id}:0"
+
+        def work_for(participant: Participant) -> Work:
+            async def submit(tx: Repositories) -> Sequence[NewMessage]:
+                screen = await self._act(
+                    tx, participant, context.round_id, answer, Asking(context.question_id)
+                )
+                refused = (
+                    not screen.accepted
+                    and not screen.stale
+                    and screen.notice is not None
+                    and screen.kind is ScreenKind.ASKING
+                    and screen.prompt is not None
+                    and screen.prompt.question.id == context.question_id
+                )
+                if waiter is not None and not waiter.done():
+                    # Slack is still waiting for the answer: a refusal goes into the modal.
+                    waiter.set_result(screen.notice if refused else None)
+                    if refused:
+                        return []
+                return [presenter.screen_message(screen, where=where, key=key)]
+
+            return submit
+
+        if await self._commit_as_linked(event, worker, user_id, work_for):
+            return
         participant = await self._participant(user_id)
         if participant is None:
             if waiter is not None and not waiter.done():
                 waiter.set_result(texts.text("not_registered", inbound.locale(body)))
             await self._commit(event, worker, _nothing)
             return
-        where = Where(user_id=user_id, channel=context.channel, ts=context.ts)
-        key = f"reply:{event.id}:0"
-
-        async def submit(tx: Repositories) -> Sequence[NewMessage]:
-            screen = await self._act(
-                tx, participant, context.round_id, answer, Asking(context.question_id)
-            )
-            refused = (
-                not screen.accepted
-                and not screen.stale
-                and screen.notice is not None
-                and screen.kind is ScreenKind.ASKING
-                and screen.prompt is not None
-                and screen.prompt.question.id == context.question_id
-            )
-            if waiter is not None and not waiter.done():
-                # Slack is still waiting for the answer: a refusal goes into the modal.
-                waiter.set_result(screen.notice if refused else None)
-                if refused:
-                    return []
-            return [presenter.screen_message(screen, where=where, key=key)]
-
-        await self._commit(event, worker, submit)
+        await self._commit(event, worker, work_for(participant))
 
     async def _message(self, event: InboundEvent, inner: Mapping[str, Any], worker: str) -> None:
         written = inbound.dm_text(inner)
@@ -178,21 +187,26 @@ class SlackEvents:
             await self._commit(event, worker, _nothing)
             return
         where = Where(user_id=str(inner.get("user", "")), channel=str(inner.get("channel", "")))
+        key = f"reply:{event.id}:0"
+
+        def work_for(participant: Participant) -> Work:
+            async def typed(tx: Repositories) -> Sequence[NewMessage]:
+                reply = await answer_typed(
+                    tx, participant, written, event.target, clock=self.services.clock
+                )
+                if isinstance(reply, NothingOpen):
+                    return [presenter.note_message(reply.notice, where=where, key=key)]
+                return [presenter.screen_message(reply, where=where, key=key)]
+
+            return typed
+
+        if await self._commit_as_linked(event, worker, where.user_id, work_for):
+            return
         participant = await self._participant(where.user_id)
         if participant is None:
             await self._not_registered(event, worker, where, None)
             return
-        key = f"reply:{event.id}:0"
-
-        async def typed(tx: Repositories) -> Sequence[NewMessage]:
-            reply = await answer_typed(
-                tx, participant, written, event.target, clock=self.services.clock
-            )
-            if isinstance(reply, NothingOpen):
-                return [presenter.note_message(reply.notice, where=where, key=key)]
-            return [presenter.screen_message(reply, where=where, key=key)]
-
-        await self._commit(event, worker, typed)
+        await self._commit(event, worker, work_for(participant))
 
     async def _home(self, event: InboundEvent, inner: Mapping[str, Any], worker: str) -> None:
         if inner.get("tab", "home") != "home":
@@ -248,6 +262,32 @@ class SlackEvents:
             return None
         return await self.services.identities.participant_for(user_id)
 
+    async def _commit_as_linked(
+        self,
+        event: InboundEvent,
+        worker: str,
+        user_id: str,
+        work_for: Callable[[Participant], Work],
+    ) -> bool:
+        """Apply ``work_for`` the participant linked to ``user_id``, found in the same
+        transaction (the common case: one round trip, no transaction of its own); False, with
+        nothing written, when no participant is linked yet (the caller looks them up by email,
+        which may ask Slack)."""
+        if not user_id:
+            return False
+
+        async def linked(tx: Repositories) -> Sequence[NewMessage]:
+            participant = await tx.roster.find_by_identity(CHANNEL, user_id)
+            if participant is None:
+                raise _NotLinked()
+            return await work_for(participant)(tx)
+
+        try:
+            await self._commit(event, worker, linked)
+        except _NotLinked:
+            return False
+        return True
+
     async def _not_registered(
         self, event: InboundEvent, worker: str, where: Where, body: Mapping[str, Any] | None
     ) -> None:
@@ -281,6 +321,10 @@ class SlackEvents:
         store = self.services.store
         if await apply_event(store, event, work, worker=worker, now=now, shown=shown, error=error):
             self.services.wake_sender()
+
+
+class _NotLinked(Exception):
+    """No participant is linked to the Slack user yet: roll back and look them up by email."""
 
 
 async def _nothing(_tx: Repositories) -> Sequence[NewMessage]:

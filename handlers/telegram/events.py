@@ -329,21 +329,17 @@ class TelegramEvents:
         pressed = Pressed(query.id, message.message_id if message is not None else None)
         key = f"reply:{event.id}"
         answer_key = f"{key}:answer"
-        participant = await self._participant(event.subject)
-        if participant is None:
+        button = callbacks.decode(query.data)
 
-            async def stranger(_tx: Repositories) -> Sequence[NewMessage]:
+        async def press(tx: Repositories) -> Sequence[NewMessage]:
+            # Who pressed is read in the same transaction: one round trip, not one of its own.
+            participant = await self._participant(event.subject, tx)
+            if participant is None:
                 return [
                     presenter.answer_press(pressed, None, key=answer_key),
                     *presenter.text_messages(chat_id, multilingual("unknown_user"), key=key),
                 ]
-
-            await self._commit(event, worker, stranger)
-            return
-        language = language_of(participant.language)
-        button = callbacks.decode(query.data)
-
-        async def press(tx: Repositories) -> Sequence[NewMessage]:
+            language = language_of(participant.language)
             match button:
                 case None:
                     return [
@@ -384,19 +380,15 @@ class TelegramEvents:
     ) -> tuple[str | None, list[NewMessage]]:
         """The notice to answer the press with, and the messages that show what follows."""
         language = language_of(participant.language)
-        mine = [
-            round_
-            for round_, response in await tx.identities.participations(participant.id)
-            if response.id == button.response_id
-        ]
-        if not mine:
+        theirs = await tx.responses.own_response(button.response_id, participant.id)
+        if theirs is None:
             off = (
                 [presenter.keyboard_message(chat_id, pressed.message_id, None, key=f"{key}:off")]
                 if pressed.message_id is not None
                 else []
             )
             return text("unknown_button", language), off
-        round_id = mine[0].id
+        round_id = theirs.round_id
         live = await tx.screens.get(channel=CHANNEL, response_id=button.response_id)
         screen = await self._act(tx, participant, round_id, Show(), None)
         decision = survey_action(button, screen)
@@ -432,10 +424,14 @@ class TelegramEvents:
 
     # --- helpers ----------------------------------------------------------------------------------
 
-    async def _participant(self, user_id: str) -> Participant | None:
+    async def _participant(
+        self, user_id: str, tx: Repositories | None = None
+    ) -> Participant | None:
+        """The participant linked to the Telegram user, read in ``tx`` if given."""
         if not user_id:
             return None
-        return await self.services.store.roster.find_by_identity(CHANNEL, user_id)
+        store = tx if tx is not None else self.services.store
+        return await store.roster.find_by_identity(CHANNEL, user_id)
 
     def _newest(
         self,
