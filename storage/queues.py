@@ -562,9 +562,21 @@ parts) go as SQL text compiled once per count; a batch's rows as one multi-row C
 compiled once per call."""
 
 
+_PROMOTE_WAITING = f"""UPDATE {_OUTBOX.name} AS waiting SET lane = {int(Lane.INTERACTIVE)}
+FROM (SELECT channel, address, max(id) AS last FROM inserted GROUP BY channel, address) AS urgent
+WHERE waiting.channel = urgent.channel AND waiting.address = urgent.address
+AND waiting.status IN ({", ".join(f"'{status}'" for status in UNSENT)})
+AND waiting.method IS NOT NULL AND waiting.id < urgent.last
+AND waiting.lane > {int(Lane.INTERACTIVE)}"""
+"""What :meth:`SqlAlchemyMessageOutbox.enqueue` does after inserting interactive messages:
+the unsent bulk messages ahead of them to the same address move into the interactive lane."""
+
+
 @functools.cache
-def _enqueue_statement(columns: tuple[str, ...], rows: int) -> Any:
-    """The outbox insert of ``rows`` rows of ``columns`` (those :func:`_new_row` gives)."""
+def _enqueue_statement(columns: tuple[str, ...], rows: int, promoting: bool = False) -> Any:
+    """The outbox insert of ``rows`` rows of ``columns`` (those :func:`_new_row` gives); when
+    ``promoting`` (PostgreSQL, every row interactive), with :data:`_PROMOTE_WAITING` in the
+    same statement."""
     return upsert(
         _OUTBOX,
         conflict=("channel", "key"),
@@ -572,6 +584,8 @@ def _enqueue_statement(columns: tuple[str, ...], rows: int) -> Any:
         columns=columns,
         returning=("id", "channel", "key"),
         rows=rows,
+        then=_PROMOTE_WAITING if promoting else None,
+        then_reads=("address",) if promoting else (),
     )
 
 
@@ -665,13 +679,22 @@ class SqlAlchemyMessageOutbox:
         (up to eight: SQL text compiled once per count; more: a multi-row Core insert); a key
         given twice in one call is stored once, for the first. Then, per address that got an
         interactive message, one ``UPDATE`` moves the unsent bulk messages ahead of it into
-        the interactive lane (see :meth:`claim`)."""
+        the interactive lane (see :meth:`claim`); on PostgreSQL, for a few messages all
+        interactive (a reply), in the insert's own statement."""
         rows = [_new_row(message, now) for message in messages]
         ids: dict[tuple[str, str], int] = {}
         if rows:
             async with self._scope.writing() as session:
-                if len(rows) <= _ENQUEUE_TEXT_ROWS:
-                    statement = _enqueue_statement(tuple(rows[0]), len(rows))
+                # One statement on PostgreSQL for a reply (every message interactive): the
+                # insert and the move of what waits ahead of it.
+                few = len(rows) <= _ENQUEUE_TEXT_ROWS
+                promoting = (
+                    few
+                    and dialect_of(session) == "postgresql"
+                    and all(row["lane"] == Lane.INTERACTIVE for row in rows)
+                )
+                if few:
+                    statement = _enqueue_statement(tuple(rows[0]), len(rows), promoting)
                     inserted = await session.execute(statement, numbered(rows))
                 else:
                     inserted = await session.execute(
@@ -685,7 +708,7 @@ class SqlAlchemyMessageOutbox:
                 urgent: dict[tuple[str, str], int] = {}
                 for row in rows:
                     id_ = ids.get((row["channel"], row["key"]))
-                    if id_ is not None and row["lane"] == Lane.INTERACTIVE:
+                    if id_ is not None and row["lane"] == Lane.INTERACTIVE and not promoting:
                         where = (row["channel"], row["address"])
                         urgent[where] = max(id_, urgent.get(where, id_))
                 for (channel, address), last in urgent.items():

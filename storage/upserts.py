@@ -29,6 +29,8 @@ def upsert(
     columns: Sequence[str] | None = None,
     returning: Sequence[str] = (),
     rows: int = 1,
+    then: str | None = None,
+    then_reads: Sequence[str] = (),
 ) -> Any:
     """``INSERT INTO table (columns) VALUES (:column, ..) ON CONFLICT (conflict)`` then
     ``DO UPDATE SET column = excluded.column`` for ``update`` (every column not in
@@ -37,7 +39,12 @@ def upsert(
 
     With ``rows`` above 1 it inserts that many rows in one statement, their parameters named
     ``column_0``, ``column_1``.. (see :func:`numbered`): what an executemany cannot do when
-    the ids inserted must come back."""
+    the ids inserted must come back.
+
+    ``then`` (PostgreSQL only) is a data-modifying statement run in the same statement, after
+    the insert, reading the rows it inserted as ``inserted`` (their ``returning`` and
+    ``then_reads`` columns): ``WITH inserted AS (INSERT .. RETURNING ..), then AS (..)
+    SELECT returning FROM inserted``. It sees the table as it was before the insert."""
     names = list(columns) if columns is not None else [c.name for c in table.columns]
     if update is None:
         update = [name for name in names if name not in conflict]
@@ -52,8 +59,12 @@ def upsert(
         sql += " DO UPDATE SET " + ", ".join(f"{name} = excluded.{name}" for name in update)
     else:
         sql += " DO NOTHING"
-    if returning:
-        sql += f" RETURNING {', '.join(returning)}"
+    returned = [*returning, *(name for name in then_reads if name not in returning)]
+    if returned:
+        sql += f" RETURNING {', '.join(returned)}"
+    if then is not None:
+        selected = ", ".join(returning)
+        sql = f"WITH inserted AS ({sql}), then_ AS ({then}) SELECT {selected} FROM inserted"
     statement: TextClause = text(sql).bindparams(
         *(
             bindparam(_mark(name, n, rows), type_=table.c[name].type)
