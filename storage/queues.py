@@ -55,7 +55,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
 
 from storage.keys import stored_key
 from storage.repositories import dialect_of
@@ -163,6 +162,10 @@ def subject_lock(channel: str, subject: str) -> int:
 
 
 # -- inbox -----------------------------------------------------------------------------------
+
+_INBOX = cast(Table, InboundEventRow.__table__)
+"""The hot statements (claims, completion) go through Core tables: the same SQL without the
+ORM's bulk-update machinery, which cost more in Python than the statement did in PostgreSQL."""
 
 _EVENT = (
     InboundEventRow.id,
@@ -295,8 +298,8 @@ def _inbox_claim(dialect: str, *, by_id: bool) -> Any:
     if found is not None:
         return found
     now = bindparam("now", type_=UTCDateTime())
-    candidate = aliased(InboundEventRow, name="candidate")
-    other = aliased(InboundEventRow, name="other")
+    candidate = _INBOX.alias("candidate").c
+    other = _INBOX.alias("other").c
     # Another unprocessed event of the subject that is older, or that someone is working.
     blocked = exists().where(
         other.channel == candidate.channel,
@@ -319,18 +322,34 @@ def _inbox_claim(dialect: str, *, by_id: bool) -> Any:
     if by_id:
         picked = picked.where(candidate.id == bindparam("event_id", type_=Integer()))
     statement = (
-        update(InboundEventRow)
-        .where(InboundEventRow.id.in_(_skip_locked(picked, dialect)))
+        update(_INBOX)
+        .where(_INBOX.c.id.in_(_skip_locked(picked, dialect)))
         .values(
             claimed_by=bindparam("worker", type_=String()),
             lease_until=bindparam("until", type_=UTCDateTime()),
-            attempts=InboundEventRow.attempts + 1,
+            attempts=_INBOX.c.attempts + 1,
         )
-        .returning(*_EVENT)
-        .execution_options(synchronize_session=False)
+        .returning(*(_INBOX.c[column.key] for column in _EVENT))
     )
     _INBOX_CLAIMS[(dialect, by_id)] = statement
     return statement
+
+
+_COMPLETE = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.id == bindparam("event_id"),
+        _INBOX.c.claimed_by == bindparam("worker"),
+        _INBOX.c.processed_at.is_(None),
+    )
+    .values(
+        processed_at=bindparam("now", type_=_INBOX.c.processed_at.type),
+        error=bindparam("error", type_=_INBOX.c.error.type),
+        lease_until=None,
+    )
+    .returning(_INBOX.c.id)
+)
+"""An event completed by its claimant (see :meth:`SqlAlchemyEventInbox.complete`)."""
 
 
 class SqlAlchemyEventInbox:
@@ -405,15 +424,7 @@ class SqlAlchemyEventInbox:
         took over still lets it finish; a takeover, a release or a completion does not."""
         async with self._scope.writing() as session:
             done = await session.scalar(
-                update(InboundEventRow)
-                .where(
-                    InboundEventRow.id == event_id,
-                    InboundEventRow.claimed_by == worker,
-                    InboundEventRow.processed_at.is_(None),
-                )
-                .values(processed_at=now, error=error, lease_until=None)
-                .returning(InboundEventRow.id)
-                .execution_options(synchronize_session=False)
+                _COMPLETE, {"event_id": event_id, "worker": worker, "now": now, "error": error}
             )
             if done is None:
                 found = await session.scalar(
@@ -624,8 +635,8 @@ def _claim_statement(dialect: str) -> Any:
     """The outbox claim (see :meth:`SqlAlchemyMessageOutbox.claim`), built once per dialect
     with its values as parameters: building it is most of what a claim costs in Python."""
     now = bindparam("c_now", type_=UTCDateTime())
-    candidate = aliased(OutboundMessageRow, name="candidate")
-    other = aliased(OutboundMessageRow, name="other")
+    candidate = _OUTBOX.alias("candidate").c
+    other = _OUTBOX.alias("other").c
     blocked = exists().where(
         other.channel == candidate.channel,
         other.address == candidate.address,
@@ -651,17 +662,16 @@ def _claim_statement(dialect: str) -> Any:
         .limit(bindparam("c_limit", type_=Integer()))
     )
     return (
-        update(OutboundMessageRow)
-        .where(OutboundMessageRow.id.in_(_skip_locked(picked, dialect)))
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(_skip_locked(picked, dialect)))
         .values(
             status=CLAIMED,
             claimed_by=bindparam("c_worker", type_=String()),
             lease_until=bindparam("c_until", type_=UTCDateTime()),
-            attempts=OutboundMessageRow.attempts + 1,
+            attempts=_OUTBOX.c.attempts + 1,
             updated_at=now,
         )
-        .returning(*_MESSAGE)
-        .execution_options(synchronize_session=False)
+        .returning(*(_OUTBOX.c[column.key] for column in _MESSAGE))
     )
 
 
