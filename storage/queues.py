@@ -57,6 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.keys import stored_key
+from storage.notices import INBOX_NOTICE
 from storage.repositories import dialect_of
 from storage.scope import SessionScope
 from storage.tables import (
@@ -233,10 +234,13 @@ def _accept_statement(targets: str, *, locked: bool) -> Any:
 
     ``locked`` (PostgreSQL): the row is selected from the subject's advisory lock, so the lock
     is taken in the same statement, before the row's id is drawn, and held until the
-    transaction ends; without it (SQLite, whose writers are serialised) it is plain VALUES."""
+    transaction ends, and from a notice to the inbox workers of every process (sent when the
+    transaction commits, see :mod:`storage.notices`); without it (SQLite, whose writers are
+    serialised, in one process) it is plain VALUES."""
     values = f":channel, :key, :subject, :payload, :now, :now, 0, {targets}"
     source = (
-        f" SELECT {values} FROM (SELECT pg_advisory_xact_lock(:lock)) AS subject_lock WHERE true"
+        f" SELECT {values} FROM (SELECT pg_advisory_xact_lock(:lock), {INBOX_NOTICE})"
+        " AS subject_lock WHERE true"
         if locked
         else f" VALUES ({values})"
     )
