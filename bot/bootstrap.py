@@ -38,6 +38,7 @@ from bot.server import build_app, make_server
 from bot.settings import Role, Settings
 from handlers.runtime import ChannelRuntime
 from storage.database import Store, SystemClock
+from storage.notices import listen_for_inbox
 from surveys.errors import ItineraError
 from surveys.pacing import MonotonicTimer, Timer
 from surveys.ports import Clock, Messenger
@@ -275,6 +276,7 @@ async def serve(itinera: Itinera, *, stop: asyncio.Event) -> None:
     log.info("web server on http://%s:%s", settings.http.host, settings.http.port)
     started: list[ChannelRuntime] = []
     refreshing = asyncio.create_task(_refresh_metrics(itinera))
+    listening: asyncio.Task[None] | None = None
     try:
         for runtime in itinera.runtimes:
             try:
@@ -286,10 +288,14 @@ async def serve(itinera: Itinera, *, stop: asyncio.Event) -> None:
                 raise ChannelStartError(runtime.name, error, secrets=secrets) from error
             started.append(runtime)
             log.info("%s", runtime.describe())
-        for sender in itinera.senders:
-            sender.start()
         if role is not Role.WEB:
+            # A web process only stores what arrives: the workers apply it and send.
+            for sender in itinera.senders:
+                sender.start()
             itinera.inbox.start()
+            database = itinera.store.database
+            if database is not None and database.dialect == "postgresql":
+                listening = asyncio.create_task(listen_for_inbox(database, itinera.inbox.wake))
             if not log.isEnabledFor(logging.DEBUG):  # "job executed" every tick is noise
                 logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
             itinera.schedule.start()
@@ -305,6 +311,10 @@ async def serve(itinera: Itinera, *, stop: asyncio.Event) -> None:
                 await runtime.stop()
             except Exception:
                 log.exception("%s did not stop cleanly", runtime.name)
+        if listening is not None:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
         await itinera.inbox.stop()
         for sender in itinera.senders:
             await sender.stop()
