@@ -45,6 +45,8 @@ from bot.fakes.slack_api import FakeMessage, FakeSlackApi, SignedSender, SlackUs
 from bot.fakes.slack_api import FakeUser as SlackAccount
 from bot.fakes.telegram_api import FakeTelegram
 from bot.fakes.telegram_api import FakeUser as TelegramAccount
+from handlers.slack import blocks
+from handlers.telegram import callbacks
 from handlers.telegram.enrolment import code_hash, issue_code
 from storage.database import Store, open_store
 from storage.migrate import upgrade_async
@@ -435,6 +437,119 @@ async def itinera_process(
     yield make
     for process in made:
         await process.stop()
+
+
+# --- the delegates' side ---------------------------------------------------------------------
+
+
+def screens(world: World, delegate: Delegate) -> list[tuple[int, Any]]:
+    """(question index, message) of each message of the bot that asks the delegate a question.
+
+    After a kill, a message the process sent but had not recorded is sent again: the delegate
+    then has two copies, and the one the bot edits as they answer is the furthest along (no
+    delegate here goes back)."""
+    found: list[tuple[int, Any]] = []
+    if delegate.slack is not None:
+        dm = delegate.slack.dm
+        for (channel, _), message in world.slack.messages.items():
+            if channel != dm:
+                continue
+            for block in message.blocks:
+                parts = str(block.get("block_id", "")).split("|")
+                if len(parts) == 3 and parts[0] == str(world.round_id) and parts[1]:
+                    found.append((QUESTIONS.index(parts[1]), message))
+                    break
+        return found
+    assert delegate.telegram is not None
+    for message in world.telegram.bot_messages(delegate.telegram):
+        for button in message.buttons:
+            meaning = callbacks.decode(button.data)
+            if isinstance(meaning, callbacks.Choose | callbacks.SkipQuestion):
+                found.append((meaning.question, message))
+                break
+    return found
+
+
+def current_screen(world: World, delegate: Delegate) -> Any:
+    shown = screens(world, delegate)
+    return max(shown, key=lambda pair: pair[0])[1] if shown else None
+
+
+def shown_question(world: World, delegate: Delegate) -> str | None:
+    """The question the delegate's screen asks, as the platform shows it."""
+    shown = screens(world, delegate)
+    return QUESTIONS[max(index for index, _ in shown)] if shown else None
+
+
+def plan(number: int, question_id: str) -> Any:
+    """What delegate ``number`` answers to ``question_id``: a choice's code or a text."""
+    if KINDS[question_id] == "single_choice":
+        return CHOICES[(number + QUESTIONS.index(question_id)) % len(CHOICES)]["value"]
+    return f"answer {number} to {question_id}"
+
+
+class Drive:
+    """The delegates' side: presses and typed messages, through both platforms."""
+
+    def __init__(self, world: World, slack: SlackPlatform) -> None:
+        self.world = world
+        self.slack = slack
+        self.telegram_held: set[int] = set()
+
+    def acknowledged(self) -> int:
+        telegram = sum(1 for _, status in self.world.telegram.webhook_deliveries if status == 200)
+        return self.slack.acknowledged + telegram
+
+    async def choose(self, delegate: Delegate, code: str) -> None:
+        number = next(n for n, c in enumerate(CHOICES, start=1) if c["value"] == code)
+        if delegate.slack is not None:
+            await self.slack.press(
+                delegate.slack,
+                f"{blocks.ACTION_CHOOSE}.{number}",
+                message=current_screen(self.world, delegate),
+            )
+            return
+        await self._press(
+            delegate, lambda m: isinstance(m, callbacks.Choose) and m.number == number
+        )
+
+    async def skip(self, delegate: Delegate) -> None:
+        if delegate.slack is not None:
+            await self.slack.press(
+                delegate.slack, blocks.ACTION_SKIP, message=current_screen(self.world, delegate)
+            )
+            return
+        await self._press(delegate, lambda m: isinstance(m, callbacks.SkipQuestion))
+
+    async def type(self, delegate: Delegate, written: str, *, hold: bool = False) -> None:
+        if delegate.slack is not None:
+            await self.slack.say(delegate.slack, written, hold=hold)
+            return
+        assert delegate.telegram is not None
+        fake = self.world.telegram
+        before = set(fake.pending())
+        await fake.send_text(delegate.telegram, written)
+        if hold:
+            self.telegram_held |= set(fake.pending()) - before
+
+    async def _press(self, delegate: Delegate, wanted: Any) -> None:
+        assert delegate.telegram is not None
+        fake = self.world.telegram
+        message = current_screen(self.world, delegate)
+        assert message is not None
+        for button in message.buttons:
+            if button.data is not None and wanted(callbacks.decode(button.data)):
+                await fake.press(delegate.telegram, message.message_id, button.data)
+                return
+        raise AssertionError(f"{delegate.name}: no such button in {message.buttons}")
+
+    async def answer(self, delegate: Delegate, question_id: str, value: Any) -> None:
+        if value is None:
+            await self.skip(delegate)
+        elif KINDS[question_id] == "single_choice":
+            await self.choose(delegate, value)
+        else:
+            await self.type(delegate, value)
 
 
 # --- the platforms ----------------------------------------------------------------------------
