@@ -15,12 +15,14 @@ against the targets (ack p99 < 100 ms, throughput >= 0.6 of the bare app's, next
 
     python bench/answers.py                          # 200 Slack + 200 Telegram delegates
     python bench/answers.py --slack 1000 --telegram 1000 --concurrency 16
+    python bench/answers.py --split                  # web and worker in two processes
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import sys
@@ -242,8 +244,19 @@ async def _itinera(
         telegram_webhook=True,
     )
     fanout = [str(Path(__file__).with_name("fanout.py")), "serve", "--scale", "1"]
-    with Child(fanout, env=env, log=folder / "itinera.log") as child:
-        await wait_healthy(f"http://127.0.0.1:{port}", child)
+    with contextlib.ExitStack() as children:
+        if args.split:
+            # ITINERA_ROLE: one process serves the webhooks (and sends), the other applies
+            # what they stored (and sends, and runs the schedule); both on one database.
+            web = Child(fanout, env=env | {"ITINERA_ROLE": "web"}, log=folder / "web.log")
+            worker_port = free_port()
+            worker_env = env | {"ITINERA_ROLE": "worker", "ITINERA_HTTP_PORT": str(worker_port)}
+            worker = Child(fanout, env=worker_env, log=folder / "worker.log")
+            await wait_healthy(f"http://127.0.0.1:{port}", children.enter_context(web))
+            await wait_healthy(f"http://127.0.0.1:{worker_port}", children.enter_context(worker))
+        else:
+            child = children.enter_context(Child(fanout, env=env, log=folder / "itinera.log"))
+            await wait_healthy(f"http://127.0.0.1:{port}", child)
         # Every invitation delivered (at the platforms' rates) before anyone presses.
         await slack.wait_for(lambda s: len(s.messages) >= args.slack, within=600)
         await telegram.wait_for(
@@ -416,6 +429,11 @@ def main() -> None:
         "--telegram", type=int, default=200, help="Telegram delegates (default 200)"
     )
     parser.add_argument("--concurrency", type=int, default=16, help="presses in flight (16)")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="run Itinera as two processes, ITINERA_ROLE=web and ITINERA_ROLE=worker",
+    )
     sys.exit(asyncio.run(bench(parser.parse_args())))
 
 
