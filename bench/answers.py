@@ -9,9 +9,10 @@ the same presses go to a bare app in another child (slack-bolt and python-telegr
 only acknowledge), in the same run. Prints the throughput (presses acknowledged a second, from
 the first press to the last acknowledgement, for both apps alike), acknowledgement p50/p99,
 the time from press to the next question seen at the fake platform and the presses processed
-end to end a second (Itinera only: to the last next question), and the ratio to the bare app,
-against the targets (ack p99 < 100 ms, throughput >= 0.6 of the bare app's, next question p99
-< 300 ms).
+end to end a second (Itinera only: to the last next question), Itinera's CPU time a press
+(every Itinera process, from the first press to the last next question), and the ratio to the
+bare app, against the targets (ack p99 < 100 ms, throughput >= 0.6 of the bare app's, next
+question p99 < 300 ms).
 
     python bench/answers.py                          # 200 Slack + 200 Telegram delegates
     python bench/answers.py --slack 1000 --telegram 1000 --concurrency 16
@@ -63,6 +64,8 @@ class Timings:
     acked_seconds: float = 0.0
     """From the first press to the last acknowledgement."""
     why: Counter[str] = field(default_factory=Counter)
+    cpu: float = 0.0
+    """Itinera's CPU seconds (all its processes) from the first press to the last thing awaited."""
 
     @property
     def throughput(self) -> float:
@@ -185,6 +188,9 @@ def show(name: str, timings: Timings, bare: Timings | None) -> dict[str, float]:
         line += f"; {figures['ratio']:.2f} of the bare app's throughput"
     if timings.next:
         line += f"; {timings.processed:.0f}/s processed end to end"
+    if timings.cpu and timings.ack:
+        figures["cpu_ms"] = timings.cpu * 1000 / len(timings.ack)
+        line += f"; {figures['cpu_ms']:.1f} ms of Itinera CPU a press"
     print(line)
     for why, count in timings.why.most_common(3):
         print(f"{'':15} failed {count}: {why}")
@@ -244,6 +250,7 @@ async def _itinera(
         telegram_webhook=True,
     )
     fanout = [str(Path(__file__).with_name("fanout.py")), "serve", "--scale", "1"]
+    running: list[Child] = []
     with contextlib.ExitStack() as children:
         if args.split:
             # ITINERA_ROLE: one process serves the webhooks (and sends), the other applies
@@ -252,10 +259,12 @@ async def _itinera(
             worker_port = free_port()
             worker_env = env | {"ITINERA_ROLE": "worker", "ITINERA_HTTP_PORT": str(worker_port)}
             worker = Child(fanout, env=worker_env, log=folder / "worker.log")
-            await wait_healthy(f"http://127.0.0.1:{port}", children.enter_context(web))
-            await wait_healthy(f"http://127.0.0.1:{worker_port}", children.enter_context(worker))
+            running = [children.enter_context(web), children.enter_context(worker)]
+            await wait_healthy(f"http://127.0.0.1:{port}", web)
+            await wait_healthy(f"http://127.0.0.1:{worker_port}", worker)
         else:
             child = children.enter_context(Child(fanout, env=env, log=folder / "itinera.log"))
+            running = [child]
             await wait_healthy(f"http://127.0.0.1:{port}", child)
         # Every invitation delivered (at the platforms' rates) before anyone presses.
         await slack.wait_for(lambda s: len(s.messages) >= args.slack, within=600)
@@ -263,10 +272,12 @@ async def _itinera(
             lambda: all(telegram.last_keyboard_message(p) for p in people), within=600
         )
         sender = SignedSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
+        before = sum(child.cpu_seconds() for child in running)
         try:
             result = await _both(args, slack, sender, telegram, people, watch=True)
         finally:
             await sender.aclose()
+        result["all"].cpu = sum(child.cpu_seconds() for child in running) - before
     return result
 
 
