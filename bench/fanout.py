@@ -11,12 +11,14 @@ that many messages, over the time from the first invitation delivered to the las
     python bench/fanout.py                                   # 600 + 600 delegates, x1 and x10
     python bench/fanout.py --slack 5000 --telegram 5000      # the full run (about 16 minutes)
     python bench/fanout.py --scale 10 --database-url postgresql+asyncpg://postgres@host/db
+    python bench/fanout.py --replicas 2                      # two itinera run on one database
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -42,7 +44,7 @@ class Progress:
 
 
 async def watch(
-    counters: dict[str, object], expected: dict[str, int], child: Child, *, within: float
+    counters: dict[str, object], expected: dict[str, int], children: list[Child], *, within: float
 ) -> Progress:
     """Sample the fakes' counts every 20 ms until every channel has its expected number,
     nothing moved for 30 s, or ``within`` seconds passed."""
@@ -61,7 +63,8 @@ async def watch(
             return progress
         if now - moved > 30 or now - started > within:
             return progress
-        child.check()
+        for child in children:
+            child.check()
         await asyncio.sleep(0.02)
 
 
@@ -89,14 +92,21 @@ async def one_scale(args: argparse.Namespace, scale: float, folder: Path) -> dic
         ):
             for chat in seeded.telegram:
                 telegram.user(chat, f"User {chat}")
-            port = free_port()
-            env = itinera_env(
-                database_url=url,
-                port=port,
-                slack_api=slack.url if args.slack else None,
-                telegram_api=telegram.url if args.telegram else None,
-                telegram_token=telegram.token,
-            )
+            ports = [free_port() for _ in range(args.replicas)]
+            # Several replicas take Telegram's updates by webhook (one address for all), as
+            # only one process may long-poll a bot; one replica polls, as by default.
+            envs = [
+                itinera_env(
+                    database_url=url,
+                    port=port,
+                    slack_api=slack.url if args.slack else None,
+                    telegram_api=telegram.url if args.telegram else None,
+                    telegram_token=telegram.token,
+                    telegram_webhook=args.replicas > 1,
+                    webhook_port=ports[0],
+                )
+                for port in ports
+            ]
             allowed = {
                 "slack": slack_limits.allowed_seconds(args.slack, conversations=args.slack),
                 "telegram": TELEGRAM.scaled(scale).allowed_seconds(
@@ -107,15 +117,25 @@ async def one_scale(args: argparse.Namespace, scale: float, folder: Path) -> dic
             expected = {k: v for k, v in expected.items() if v}
             fakes: dict[str, object] = {"slack": slack, "telegram": telegram}
             fakes = {k: v for k, v in fakes.items() if k in expected}
-            log = folder / f"itinera-x{scale:g}.log"
             t0 = time.monotonic()
-            with Child([__file__, "serve", "--scale", str(scale)], env=env, log=log) as child:
-                await wait_healthy(f"http://127.0.0.1:{port}", child)
+            with contextlib.ExitStack() as stack:
+                children = [
+                    stack.enter_context(
+                        Child(
+                            [__file__, "serve", "--scale", str(scale)],
+                            env=env,
+                            log=folder / f"itinera-x{scale:g}-{n}.log",
+                        )
+                    )
+                    for n, env in enumerate(envs)
+                ]
+                for port, child in zip(ports, children, strict=True):
+                    await wait_healthy(f"http://127.0.0.1:{port}", child)
                 ready = time.monotonic()
-                idle = child.cpu_seconds()
+                idle = sum(child.cpu_seconds() for child in children)
                 within = 3 * max(allowed.values()) + 120
-                progress = await watch(fakes, expected, child, within=within)
-                cpu = child.cpu_seconds()
+                progress = await watch(fakes, expected, children, within=within)
+                cpu = sum(child.cpu_seconds() for child in children)
             return report(
                 scale=scale,
                 slack=slack,
@@ -163,7 +183,7 @@ def report(
         "slack": slack.limits.refusals if slack.limits else 0,
         "telegram": telegram.flood_refusals,
     }
-    print(f"itinera run healthy after {startup:.1f} s; CPU used by it: {cpu:.1f} s")
+    print(f"itinera run healthy after {startup:.1f} s; CPU used by it (all replicas): {cpu:.1f} s")
     invitations = sum(reached.values())
     if invitations:
         print(
@@ -237,6 +257,12 @@ def main() -> None:
     parser.add_argument("--slack", type=int, default=600, help="Slack delegates (default 600)")
     parser.add_argument(
         "--telegram", type=int, default=600, help="Telegram delegates (default 600)"
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="itinera run processes on the one database (default 1)",
     )
     parser.add_argument(
         "--scale",

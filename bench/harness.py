@@ -212,9 +212,11 @@ def itinera_env(
     telegram_api: str | None = None,
     telegram_token: str = "",
     telegram_webhook: bool = False,
+    webhook_port: int | None = None,
     tick_seconds: int = 5,
 ) -> dict[str, str]:
-    """The environment of ``itinera run`` against the fakes."""
+    """The environment of ``itinera run`` against the fakes; Telegram's webhook on
+    ``webhook_port`` (default ``port``), where several processes share one."""
     env = {
         "ITINERA_DATABASE_URL": database_url,
         "ITINERA_HTTP_HOST": "127.0.0.1",
@@ -233,7 +235,9 @@ def itinera_env(
         if telegram_webhook:
             env |= {
                 "ITINERA_TELEGRAM_MODE": "webhook",
-                "ITINERA_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+                "ITINERA_TELEGRAM_WEBHOOK_URL": (
+                    f"http://127.0.0.1:{webhook_port or port}/telegram/webhook"
+                ),
                 "ITINERA_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             }
     return env

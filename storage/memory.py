@@ -598,6 +598,9 @@ class InMemoryResponseRepository:
                 )
         raise NotFoundError("response", (round_id, participant_id))
 
+    async def load_responses(self, response_ids: Collection[int]) -> None:
+        return None  # every read is already in memory
+
     async def own_response(self, response_id: int, participant_id: int) -> Response | None:
         stored = self._rounds.responses.get(response_id)
         if stored is None or stored.response.participant_id != participant_id:

@@ -10,6 +10,7 @@ so that all stores list people in the same order.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -1118,14 +1119,26 @@ statement cost in Python)."""
 _ROUND_BY_ID = select(*_ROUNDS.c).where(_ROUNDS.c.id == bindparam("round_id"))
 
 
-def _response_with_answers(*, by_id: bool = False) -> Any:
+def _response_with_answers(by: str) -> Any:
+    """Responses (each the delegation's, for a delegate of a consolidated round) with their
+    answers, one row per answer, ``by`` round and participant, own id and participant, or a
+    list of own ids (``response_ids``, expanding)."""
     own = _RESPONSES.alias("own")
-    which = (
-        own.c.id == bindparam("response_id") if by_id else own.c.round_id == bindparam("round_id")
-    )
+    which = {
+        "round": and_(
+            own.c.round_id == bindparam("round_id"),
+            own.c.participant_id == bindparam("participant_id"),
+        ),
+        "id": and_(
+            own.c.id == bindparam("response_id"),
+            own.c.participant_id == bindparam("participant_id"),
+        ),
+        "ids": own.c.id.in_(bindparam("response_ids", expanding=True)),
+    }[by]
     return (
         select(
             own.c.id.label("own_id"),
+            own.c.participant_id.label("own_participant_id"),
             *_RESPONSES.c,
             _ANSWERS.c.question_id.label("answer_question_id"),
             _ANSWERS.c.value.label("answer_value"),
@@ -1133,16 +1146,17 @@ def _response_with_answers(*, by_id: bool = False) -> Any:
         .select_from(own)
         .join(_RESPONSES, _RESPONSES.c.id == func.coalesce(own.c.holder_id, own.c.id))
         .outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id)
-        .where(which, own.c.participant_id == bindparam("participant_id"))
-        .order_by(_ANSWERS.c.question_id)
+        .where(which)
+        .order_by(own.c.id, _ANSWERS.c.question_id)
     )
 
 
-_RESPONSE_WITH_ANSWERS = _response_with_answers()
-"""A delegate's response in a round (the delegation's, for a delegate of a consolidated
-round) with its answers, one row per answer."""
-_OWN_RESPONSE_WITH_ANSWERS = _response_with_answers(by_id=True)
+_RESPONSE_WITH_ANSWERS = _response_with_answers("round")
+"""A delegate's response in a round with its answers."""
+_OWN_RESPONSE_WITH_ANSWERS = _response_with_answers("id")
 """The same, by the delegate's own response id."""
+_RESPONSES_WITH_ANSWERS = _response_with_answers("ids")
+"""Many responses by their own ids."""
 
 _ANSWERS_OF = (
     select(_ANSWERS.c.question_id, _ANSWERS.c.value)
@@ -1159,9 +1173,7 @@ _UPSERT_ANSWERS = upsert(
 """``INSERT .. ON CONFLICT (response_id, question_id) DO UPDATE``, compiled once."""
 
 
-def _remember_response(
-    memo: dict[Hashable, Any], rows: Sequence[Any], participant_id: int
-) -> Response | None:
+def _remember_response(memo: dict[Hashable, Any], rows: Sequence[Any]) -> Response | None:
     """The response in ``rows`` (one per answer, see :func:`_response_with_answers`), kept for
     the unit of work by round and participant, and its answers by id and version (so that
     :meth:`SqlAlchemyResponseRepository.save_state` need not read them again)."""
@@ -1172,7 +1184,7 @@ def _remember_response(
         for row in rows
         if row.answer_question_id is not None
     }
-    own_id, held = rows[0].own_id, rows[0]
+    own_id, participant_id, held = rows[0].own_id, rows[0].own_participant_id, rows[0]
     record = response_record(held, answers)
     if own_id != held.id:
         record = replace(record, id=own_id, participant_id=participant_id, holder_id=held.id)
@@ -1199,7 +1211,7 @@ class SqlAlchemyResponseRepository:
                     {"round_id": round_id, "participant_id": participant_id},
                 )
             ).all()
-            found = _remember_response(memo, rows, participant_id)
+            found = _remember_response(memo, rows)
         if found is None:
             raise NotFoundError("response", (round_id, participant_id))
         return found
@@ -1212,7 +1224,22 @@ class SqlAlchemyResponseRepository:
                     {"response_id": response_id, "participant_id": participant_id},
                 )
             ).all()
-            return _remember_response(remembered(session), rows, participant_id)
+            return _remember_response(remembered(session), rows)
+
+    async def load_responses(self, response_ids: Collection[int]) -> None:
+        """Read these responses (by their own ids) in one query, so that the unit of work's
+        :meth:`get_response` calls for them cost none; outside one it does nothing."""
+        if not response_ids or not self._scope.remembers:
+            return
+        async with self._scope.reading() as session:
+            rows = (
+                await session.execute(
+                    _RESPONSES_WITH_ANSWERS, {"response_ids": sorted(set(response_ids))}
+                )
+            ).all()
+            memo = remembered(session)
+            for _, group in itertools.groupby(rows, key=lambda row: row.own_id):
+                _remember_response(memo, list(group))
 
     async def save_state(
         self,

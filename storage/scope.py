@@ -29,6 +29,12 @@ class SessionScope(Protocol):
         """The database's dialect name (``sqlite``, ``postgresql``)."""
         ...
 
+    @property
+    def remembers(self) -> bool:
+        """Whether what is read may be kept for later reads (:func:`remembered`): only in a
+        unit of work, whose reads otherwise end with their block."""
+        ...
+
     def reading(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session to read with."""
         ...
@@ -58,6 +64,10 @@ class OwnTransactions:
     @property
     def dialect(self) -> str:
         return self._engine.dialect.name
+
+    @property
+    def remembers(self) -> bool:
+        return False
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
@@ -92,6 +102,10 @@ class SharedTransaction:
         if bind is None:
             raise TypeError("SharedTransaction needs a session bound to an engine")
         return bind.dialect.name
+
+    @property
+    def remembers(self) -> bool:
+        return True
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -191,6 +191,12 @@ class ResponseRepository(Protocol):
         (``holder_id``)."""
         ...
 
+    async def load_responses(self, response_ids: Collection[int]) -> None:
+        """Read these responses (by their own ids) at once, for a unit of work that will ask
+        for each with :meth:`get_response` (a batch of invitations); a hint only: a store
+        may do nothing."""
+        ...
+
     async def own_response(self, response_id: int, participant_id: int) -> Response | None:
         """As :meth:`get_response`, by the participant's own response id; None when that
         response is not theirs (a button from another's message, or a forgotten one)."""

@@ -369,9 +369,11 @@ async def _in_transactions(
     work: Work,
     give_up: Callable[[Repositories, _Item], Awaitable[None]],
     what: Callable[[_Item], str],
+    prepare: Callable[[Repositories, Sequence[_Item]], Awaitable[None]] | None = None,
 ) -> DeliveryReport:
     """Do ``work`` for every item in one transaction (what they enqueue is written at its
-    end, together). If that fails, do it again one item per
+    end, together), after ``prepare`` (reads for the whole batch). If that fails, do it again
+    one item per
     transaction, so that one delegate's trouble holds up nobody else: an item that fails
     alone is rolled back, reported, and handed to ``give_up`` (to be looked at later). The
     report holds only what was committed."""
@@ -379,6 +381,8 @@ async def _in_transactions(
     try:
         async with store.transaction() as tx:
             outgoing = _Outgoing(now)
+            if prepare is not None:
+                await prepare(tx, items)
             for item in items:
                 await work(tx, item, report, outgoing)
             await outgoing.write(tx)
@@ -486,10 +490,17 @@ async def deliver_invitations(
     def what(item: _Item) -> str:
         return f"invitation {invitation_key(item.due.round.id, item.due.participant.id)}"
 
+    async def prepare(tx: Repositories, items: Sequence[_Item]) -> None:
+        # One query for the batch's responses, which each invitation's screen reads (nothing
+        # is written before the batch's end, so they stay read).
+        await tx.responses.load_responses([item.due.response_id for item in items])
+
     async def handle(due: Sequence[Due]) -> DeliveryReport:
         items = [_Item(entry) for entry in due]
         await _reach(items, channels, prefer=False)
-        return await _in_transactions(store, items, now=now, work=work, give_up=give_up, what=what)
+        return await _in_transactions(
+            store, items, now=now, work=work, give_up=give_up, what=what, prepare=prepare
+        )
 
     async def fetch() -> Sequence[Due]:
         return await store.rounds.due_invitations(now=now, limit=batch)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -951,6 +952,26 @@ async def test_a_tick_costs_what_is_due_not_the_roster(store: Store, survey: Sur
         "INSERT INTO outbound_messages",
         "INSERT INTO live_screens",
     ]
+
+
+async def test_a_batch_of_invitations_reads_its_responses_in_one_query(
+    store: Store, survey: Survey
+) -> None:
+    """A batch of invitations reads each delegate's round and response by key: one query for
+    all the responses, not one per delegate, whatever the batch's size."""
+    reads: dict[int, Counter[str]] = {}
+    for delegates, opens in ((5, OPENS), (60, OPENS + timedelta(weeks=1))):
+        people = [
+            (f"I{opens:%d}{n:03d}", f"Delegate {n}", "fr", "Europe/Paris") for n in range(delegates)
+        ]
+        await launch(store, survey, people=people, opens=opens, closes=opens + timedelta(days=4))
+        slack = RecordingOut()
+        with statements(store) as seen:
+            report = await run(store, slack, now=opens + timedelta(minutes=1))
+        assert len(report.invited) == delegates
+        reads[delegates] = Counter(kind(s) for s in seen if s.startswith("SELECT"))
+        reads[delegates].pop("SELECT FROM survey_versions", None)  # cached after the first
+    assert reads[60] == reads[5]
 
 
 # --- texts -----------------------------------------------------------------------------------
