@@ -27,6 +27,7 @@ delegate's language, else English. Escaping for a channel is the renderer's work
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -172,9 +173,9 @@ def step(
     survey: Survey, state: ResponseState, *, language: str, today: date | None = None
 ) -> Prompt | Summary:
     """What to show now: the current question, or the summary once everything is answered."""
-    state = _settled(survey, state, today)
-    shown = _relevant(survey, state.answers, today)
+    shown = _relevant(survey, state.answers, today)  # settling changes no answer
     asking = [question for question in shown if question.asks]
+    state = _settled_among(state, asking)
     label_language = survey.language_for(language)
     earlier = {q.id: state.answers[q.id] for q in shown if q.id in state.answers}
     pipe = _Piping(survey, earlier, language=language)
@@ -411,7 +412,11 @@ def _settled(survey: Survey, state: ResponseState, today: date | None) -> Respon
     A stored state may name a question that no longer applies or exists (e.g. resumed against
     a changed definition); the delegate then goes to the first question still unanswered.
     """
-    asking = relevant_questions(survey, state.answers, today=today)
+    return _settled_among(state, relevant_questions(survey, state.answers, today=today))
+
+
+def _settled_among(state: ResponseState, asking: Sequence[Question]) -> ResponseState:
+    """:func:`_settled`, given the questions that apply to ``state``'s answers."""
     if state.current is not None and any(q.id == state.current for q in asking):
         return state
     missing = next((q for q in asking if q.id not in state.answers), None)

@@ -331,8 +331,9 @@ def _prefix_within(value: str, limit: int) -> int:
 
 
 def units(value: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(value) + sum(1 for char in value if ord(char) > 0xFFFF)
+    """Length as Telegram counts it: UTF-16 code units (encoded in C: a loop over the
+    characters in Python was a fifth of drawing a screen)."""
+    return len(value.encode("utf-16-le")) // 2
 
 
 def block_length(block: Block) -> int:

@@ -29,13 +29,15 @@ from storage.tables import InboundEventRow
 from tests.faults.harness import (
     QUESTIONS,
     Delegate,
+    Drive,
     SlackPlatform,
     World,
+    plan,
     platforms_retrying,
+    shown_question,
     wait_until,
 )
 from tests.faults.proxy import TcpProxy
-from tests.faults.test_kill_answering import Drive, plan, shown_question
 
 OUTAGES = ((15, "refuse"), (45, "drop"), (75, "blackhole"))
 """(acknowledged requests, kind): the proxy cuts the database off after that many."""

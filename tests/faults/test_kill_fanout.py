@@ -23,8 +23,7 @@ import pytest
 from bot.fakes.limits import Limit, SlackLimits
 from bot.fakes.slack_api import FakeSlackApi
 from bot.fakes.telegram_api import FakeTelegram, FloodControl
-from tests.faults.harness import SLACK_TOKEN, World, wait_until
-from tests.faults.test_kill_answering import screens
+from tests.faults.harness import SLACK_TOKEN, World, screens, wait_until
 
 SEED = 9
 KILLS = 3
