@@ -27,7 +27,8 @@ delegate's language, else English. Escaping for a channel is the renderer's work
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -386,13 +387,46 @@ def _applies(question: Question, earlier: Answers, today: date | None) -> bool:
         return True
 
 
+_RELEVANT_KEPT = 1024
+"""How many (survey, answers, day) the questions that apply are kept for (:func:`_relevant`)."""
+_relevant_kept: OrderedDict[Hashable, tuple[Survey, tuple[Question, ...]]] = OrderedDict()
+
+
 def _relevant(survey: Survey, answers: Answers, today: date | None) -> list[Question]:
     """Questions and notes that apply, in order.
 
     A condition sees only the answers of questions that themselves apply, so clearing one
     question cascades to those that depended on it. A choice question whose ``choice_filter``
     leaves nothing to choose is not asked either (there would be no way to answer it).
+
+    A pure function of immutable inputs (a survey is frozen), worked out again only for what
+    was not asked lately: every invitation of a round asks it of the same empty answers, and
+    one screen asks it several times.
     """
+    key = (id(survey), today, _frozen(answers))
+    kept = _relevant_kept.get(key)
+    if kept is not None and kept[0] is survey:
+        _relevant_kept.move_to_end(key)
+        return list(kept[1])
+    shown = _work_out_relevant(survey, answers, today)
+    # The survey is kept with its result, so its id cannot be reused while the entry lives.
+    _relevant_kept[key] = (survey, tuple(shown))
+    if len(_relevant_kept) > _RELEVANT_KEPT:
+        _relevant_kept.popitem(last=False)
+    return shown
+
+
+def _frozen(answers: Answers) -> Hashable:
+    """``answers`` as a key: by question, each value with its type (1, 1.0 and "1" differ)."""
+    return tuple(
+        sorted(
+            (qid, type(value).__name__, tuple(value) if isinstance(value, list) else value)
+            for qid, value in answers.items()
+        )
+    )
+
+
+def _work_out_relevant(survey: Survey, answers: Answers, today: date | None) -> list[Question]:
     shown: list[Question] = []
     earlier: dict[str, AnswerValue | None] = {}
     for question in survey.questions:

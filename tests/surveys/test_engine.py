@@ -646,3 +646,17 @@ def test_a_filtered_question_with_nothing_to_offer_is_not_asked(kobo: Survey) ->
 
     assert shown.question.id == "nps"
     assert "region" not in [q.id for q in engine.relevant_questions(kobo, state.answers)]
+
+
+def test_what_applies_follows_the_answers_given_not_the_dict_they_are_in(survey: Survey) -> None:
+    """What applies is kept for answers asked lately: by their content, so the same dict
+    changed, or an equal survey that is another object, is worked out anew."""
+    answers: dict[str, AnswerValue | None] = {"attended": "yes"}
+    asked = [q.id for q in engine.relevant_questions(survey, answers)]
+    assert "why_not" not in asked and "rating" in asked
+    answers["attended"] = "no"
+    again = [q.id for q in engine.relevant_questions(survey, answers)]
+    assert "why_not" in again and "rating" not in again
+    other = survey.model_copy(update={"questions": survey.questions[:2]})
+    assert [q.id for q in engine.relevant_questions(other, answers)] == ["attended"]
+    assert [q.id for q in engine.relevant_questions(survey, answers)] == again
