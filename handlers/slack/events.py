@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -134,13 +134,13 @@ class SlackEvents:
 
             return press
 
-        if await self._commit_as_linked(event, worker, where.user_id, work_for):
-            return
-        participant = await self._participant(where.user_id)
-        if participant is None:
-            await self._not_registered(event, worker, where, body)
-            return
-        await self._commit(event, worker, work_for(participant))
+        await self._commit_as(
+            event,
+            worker,
+            where.user_id,
+            work_for,
+            unknown=lambda: self._not_registered(event, worker, where, body),
+        )
 
     async def _view(self, event: InboundEvent, body: Mapping[str, Any], worker: str) -> None:
         context, answer = inbound.from_view_submission(body)
@@ -171,15 +171,12 @@ class SlackEvents:
 
             return submit
 
-        if await self._commit_as_linked(event, worker, user_id, work_for):
-            return
-        participant = await self._participant(user_id)
-        if participant is None:
+        async def unknown() -> None:
             if waiter is not None and not waiter.done():
                 waiter.set_result(texts.text("not_registered", inbound.locale(body)))
             await self._commit(event, worker, _nothing)
-            return
-        await self._commit(event, worker, work_for(participant))
+
+        await self._commit_as(event, worker, user_id, work_for, unknown=unknown)
 
     async def _message(self, event: InboundEvent, inner: Mapping[str, Any], worker: str) -> None:
         written = inbound.dm_text(inner)
@@ -200,13 +197,13 @@ class SlackEvents:
 
             return typed
 
-        if await self._commit_as_linked(event, worker, where.user_id, work_for):
-            return
-        participant = await self._participant(where.user_id)
-        if participant is None:
-            await self._not_registered(event, worker, where, None)
-            return
-        await self._commit(event, worker, work_for(participant))
+        await self._commit_as(
+            event,
+            worker,
+            where.user_id,
+            work_for,
+            unknown=lambda: self._not_registered(event, worker, where, None),
+        )
 
     async def _home(self, event: InboundEvent, inner: Mapping[str, Any], worker: str) -> None:
         if inner.get("tab", "home") != "home":
@@ -262,31 +259,37 @@ class SlackEvents:
             return None
         return await self.services.identities.participant_for(user_id)
 
-    async def _commit_as_linked(
+    async def _commit_as(
         self,
         event: InboundEvent,
         worker: str,
         user_id: str,
         work_for: Callable[[Participant], Work],
-    ) -> bool:
-        """Apply ``work_for`` the participant linked to ``user_id``, found in the same
-        transaction (the common case: one round trip, no transaction of its own); False, with
-        nothing written, when no participant is linked yet (the caller looks them up by email,
-        which may ask Slack)."""
-        if not user_id:
-            return False
+        *,
+        unknown: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Apply ``work_for`` the participant ``user_id`` is: the one linked to it, found in
+        the same transaction (the common case: one round trip, no transaction of its own),
+        else one found by email (which may ask Slack, so outside any transaction); ``unknown``
+        when neither."""
+        if user_id:
 
-        async def linked(tx: Repositories) -> Sequence[NewMessage]:
-            participant = await tx.roster.find_by_identity(CHANNEL, user_id)
-            if participant is None:
-                raise _NotLinked()
-            return await work_for(participant)(tx)
+            async def linked(tx: Repositories) -> Sequence[NewMessage]:
+                participant = await tx.roster.find_by_identity(CHANNEL, user_id)
+                if participant is None:
+                    raise _NotLinked()
+                return await work_for(participant)(tx)
 
-        try:
-            await self._commit(event, worker, linked)
-        except _NotLinked:
-            return False
-        return True
+            try:
+                await self._commit(event, worker, linked)
+                return
+            except _NotLinked:
+                pass  # rolled back: nothing was written
+        participant = await self._participant(user_id)
+        if participant is None:
+            await unknown()
+            return
+        await self._commit(event, worker, work_for(participant))
 
     async def _not_registered(
         self, event: InboundEvent, worker: str, where: Where, body: Mapping[str, Any] | None

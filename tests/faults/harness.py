@@ -543,6 +543,28 @@ class Drive:
                 return
         raise AssertionError(f"{delegate.name}: no such button in {message.buttons}")
 
+    async def answer_all(
+        self,
+        number: int,
+        delegate: Delegate,
+        *,
+        within: float,
+        then: Callable[[Delegate, str], Awaitable[None]] | None = None,
+    ) -> None:
+        """Answer every question as :func:`plan` says for delegate ``number``, each once the
+        delegate's screen asks it (then await ``then``), keeping what was given."""
+        for question_id in QUESTIONS:
+            await wait_until(
+                lambda asked=question_id: shown_question(self.world, delegate) == asked,
+                within=within,
+                what=f"{delegate.name}'s screen to ask {question_id}",
+            )
+            value = plan(number, question_id)
+            await self.answer(delegate, question_id, value)
+            delegate.answered[question_id] = value
+            if then is not None:
+                await then(delegate, question_id)
+
     async def answer(self, delegate: Delegate, question_id: str, value: Any) -> None:
         if value is None:
             await self.skip(delegate)

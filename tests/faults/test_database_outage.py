@@ -32,7 +32,6 @@ from tests.faults.harness import (
     Drive,
     SlackPlatform,
     World,
-    plan,
     platforms_retrying,
     shown_question,
     wait_until,
@@ -79,18 +78,6 @@ async def test_database_outage_while_answering(
 
             await wait_until(done, within=WAIT, what=f"{delegate.name}'s answer to {question_id}")
 
-        async def play(number: int, delegate: Delegate) -> None:
-            for question_id in QUESTIONS:
-                await wait_until(
-                    lambda q=question_id: shown_question(world, delegate) == q,
-                    within=WAIT,
-                    what=f"{delegate.name}'s screen to ask {question_id}",
-                )
-                value = plan(number, question_id)
-                await drive.answer(delegate, question_id, value)
-                delegate.answered[question_id] = value
-                await stored(delegate, question_id)
-
         async def cutter() -> None:
             for n, (threshold, kind) in enumerate(OUTAGES):
                 await wait_until(
@@ -109,7 +96,13 @@ async def test_database_outage_while_answering(
 
         try:
             async with platforms_retrying(slack, world.telegram, hold=set()):
-                await asyncio.gather(cutter(), *(play(n, d) for n, d in enumerate(delegates)))
+                await asyncio.gather(
+                    cutter(),
+                    *(
+                        drive.answer_all(n, d, within=WAIT, then=stored)
+                        for n, d in enumerate(delegates)
+                    ),
+                )
 
                 async def settled() -> bool:
                     pending = slack.pending or world.telegram.pending()

@@ -18,13 +18,10 @@ from sqlalchemy import func, select
 from storage.tables import OutboundMessageRow
 from tests.faults.harness import (
     QUESTIONS,
-    Delegate,
     Drive,
     SlackPlatform,
     World,
-    plan,
     platforms_retrying,
-    shown_question,
     wait_until,
 )
 
@@ -47,20 +44,11 @@ async def test_a_web_process_and_a_worker_process(make_world: Any, itinera_proce
     slack = SlackPlatform(web.slack_events)
     drive = Drive(world, slack)
 
-    async def play(number: int, delegate: Delegate) -> None:
-        for question_id in QUESTIONS:
-            await wait_until(
-                lambda asked=question_id: shown_question(world, delegate) == asked,
-                within=WAIT,
-                what=f"{delegate.name}'s screen to ask {question_id}",
-            )
-            value = plan(number, question_id)
-            await drive.answer(delegate, question_id, value)
-            delegate.answered[question_id] = value
-
     try:
         async with platforms_retrying(slack, world.telegram, hold=drive.telegram_held):
-            await asyncio.gather(*(play(n, d) for n, d in enumerate(world.delegates)))
+            await asyncio.gather(
+                *(drive.answer_all(n, d, within=WAIT) for n, d in enumerate(world.delegates))
+            )
 
             async def settled() -> bool:
                 unsent = await world.db.scalar(
