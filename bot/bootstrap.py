@@ -288,10 +288,11 @@ async def serve(itinera: Itinera, *, stop: asyncio.Event) -> None:
                 raise ChannelStartError(runtime.name, error, secrets=secrets) from error
             started.append(runtime)
             log.info("%s", runtime.describe())
+        # Every role sends: a web process applies a Slack modal's submission at once (so that a
+        # refusal can go into the modal) and sends what follows; workers send the rest.
+        for sender in itinera.senders:
+            sender.start()
         if role is not Role.WEB:
-            # A web process only stores what arrives: the workers apply it and send.
-            for sender in itinera.senders:
-                sender.start()
             itinera.inbox.start()
             database = itinera.store.database
             if database is not None and database.dialect == "postgresql":

@@ -1,9 +1,10 @@
 """``ITINERA_ROLE=web`` and ``ITINERA_ROLE=worker`` in two processes on one PostgreSQL.
 
-The web process serves Slack's requests and Telegram's webhook and only stores them; the worker
-applies them and sends what follows (it is woken by the database's notice, not its own web
-server). Eight delegates (four per channel) answer the whole survey through the web process:
-every answer is stored once, on its question, and every message was sent by the worker.
+The web process serves Slack's requests and Telegram's webhook and stores them; the worker
+applies them (woken by the database's notice, not by a web server of its own) and sends what
+follows. Eight delegates (four per channel) answer the whole survey through the web process:
+every answer is stored once, on its question, every event was applied by the worker and every
+message was sent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from storage.tables import OutboundMessageRow
+from storage.tables import InboundEventRow, OutboundMessageRow
 from tests.faults.harness import (
     QUESTIONS,
     Drive,
@@ -66,11 +67,11 @@ async def test_a_web_process_and_a_worker_process(make_world: Any, itinera_proce
     history = await world.db.history()
     assert Counter((r, q) for r, q, _ in history).most_common(1)[0][1] == 1
     assert len(history) == len(world.delegates) * len(QUESTIONS)
-    # The web process sent nothing: every message was claimed by the worker.
+    # The web process applied nothing: every event was claimed by the worker; all was sent.
     assert worker.process is not None
-    claims = await world.db.rows(
-        select(OutboundMessageRow.status, OutboundMessageRow.claimed_by).distinct()
-    )
-    assert claims == [("sent", f"{socket.gethostname()}:{worker.process.pid}")]
+    appliers = await world.db.rows(select(InboundEventRow.claimed_by).distinct())
+    assert appliers == [(f"{socket.gethostname()}:{worker.process.pid}",)]
+    statuses = await world.db.rows(select(OutboundMessageRow.status).distinct())
+    assert statuses == [("sent",)]
     assert slack.unacknowledged == 0
     assert web.tracebacks() == 0 and worker.tracebacks() == 0
