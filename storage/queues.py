@@ -55,6 +55,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.keys import stored_key
 from storage.notices import INBOX_NOTICE
@@ -604,6 +605,33 @@ def _enqueue_statement(columns: tuple[str, ...], rows: int, promoting: bool = Fa
     )
 
 
+async def _promote_waiting(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], ids: Mapping[tuple[str, str], int]
+) -> None:
+    """What :data:`_PROMOTE_WAITING` does, one ``UPDATE`` per address that got an interactive
+    message (SQLite, and many messages or a mix of lanes)."""
+    urgent: dict[tuple[str, str], int] = {}
+    for row in rows:
+        id_ = ids.get((row["channel"], row["key"]))
+        if id_ is not None and row["lane"] == Lane.INTERACTIVE:
+            where = (row["channel"], row["address"])
+            urgent[where] = max(id_, urgent.get(where, id_))
+    for (channel, address), last in urgent.items():
+        await session.execute(
+            update(OutboundMessageRow)
+            .where(
+                OutboundMessageRow.channel == channel,
+                OutboundMessageRow.address == address,
+                _unsent(OutboundMessageRow.status),
+                QUEUED,
+                OutboundMessageRow.id < last,
+                OutboundMessageRow.lane > int(Lane.INTERACTIVE),
+            )
+            .values(lane=int(Lane.INTERACTIVE))
+            .execution_options(synchronize_session=False)
+        )
+
+
 _MARK_SENT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("b_id"))
@@ -719,26 +747,8 @@ class SqlAlchemyMessageOutbox:
                     )
                 for id_, channel, key in inserted.tuples():
                     ids[(channel, key)] = id_
-                urgent: dict[tuple[str, str], int] = {}
-                for row in rows:
-                    id_ = ids.get((row["channel"], row["key"]))
-                    if id_ is not None and row["lane"] == Lane.INTERACTIVE and not promoting:
-                        where = (row["channel"], row["address"])
-                        urgent[where] = max(id_, urgent.get(where, id_))
-                for (channel, address), last in urgent.items():
-                    await session.execute(
-                        update(OutboundMessageRow)
-                        .where(
-                            OutboundMessageRow.channel == channel,
-                            OutboundMessageRow.address == address,
-                            _unsent(OutboundMessageRow.status),
-                            QUEUED,
-                            OutboundMessageRow.id < last,
-                            OutboundMessageRow.lane > int(Lane.INTERACTIVE),
-                        )
-                        .values(lane=int(Lane.INTERACTIVE))
-                        .execution_options(synchronize_session=False)
-                    )
+                if not promoting:
+                    await _promote_waiting(session, rows, ids)
         result: list[int | None] = []
         for row in rows:
             result.append(ids.pop((row["channel"], row["key"]), None))

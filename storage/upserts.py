@@ -43,7 +43,7 @@ def upsert(
 
     ``then`` (PostgreSQL only) is a data-modifying statement run in the same statement, after
     the insert, reading the rows it inserted as ``inserted`` (their ``returning`` and
-    ``then_reads`` columns): ``WITH inserted AS (INSERT .. RETURNING ..), then AS (..)
+    ``then_reads`` columns): ``WITH inserted AS (INSERT .. RETURNING ..), then_ AS (..)
     SELECT returning FROM inserted``. It sees the table as it was before the insert."""
     names = list(columns) if columns is not None else [c.name for c in table.columns]
     if update is None:

@@ -373,10 +373,9 @@ async def _in_transactions(
 ) -> DeliveryReport:
     """Do ``work`` for every item in one transaction (what they enqueue is written at its
     end, together), after ``prepare`` (reads for the whole batch). If that fails, do it again
-    one item per
-    transaction, so that one delegate's trouble holds up nobody else: an item that fails
-    alone is rolled back, reported, and handed to ``give_up`` (to be looked at later). The
-    report holds only what was committed."""
+    one item per transaction, so that one delegate's trouble holds up nobody else: an item
+    that fails alone is rolled back, reported, and handed to ``give_up`` (to be looked at
+    later). The report holds only what was committed."""
     report = DeliveryReport()
     try:
         async with store.transaction() as tx:
