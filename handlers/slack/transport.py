@@ -7,6 +7,10 @@ with its ``Retry-After``, a 5xx, a dropped connection), refused for good (the us
 gone), or refused for the whole channel (the token is invalid or revoked: nothing can be sent
 until it is fixed).
 
+Every call of the client (the transport's, identity lookups, Bolt's) goes over the transport's
+one aiohttp session once it has sent its first message: without a session of its own, the SDK
+opens and closes one, and with it a TCP connection, at every call.
+
 Example::
 
     transport = SlackTransport(AsyncWebClient(token=token, base_url=url))
@@ -70,6 +74,8 @@ class SlackTransport:
 
     async def close(self) -> None:
         if self._session is not None:
+            if self._client.session is self._session:
+                self._client.session = None
             await self._session.close()
             self._session = None
 
@@ -83,6 +89,9 @@ class SlackTransport:
         return None
 
     async def send(self, message: OutboundMessage) -> Verdict:
+        session = self._session_open()
+        if self._client.session is None or self._client.session.closed:
+            self._client.session = session  # kept connections for every call of the client
         try:
             if message.method == RESPONSE_URL:
                 return await self._respond(message.body)
