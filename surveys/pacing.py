@@ -67,6 +67,18 @@ class Rate:
             raise ValueError(f"a rate needs per_second > 0 and burst >= 1, not {self}")
 
 
+@dataclass(eq=False)
+class _Waiter:
+    """One acquire in a bucket's queue: ordered by priority, then arrival; woken by ``turn``."""
+
+    priority: int
+    ticket: int
+    turn: asyncio.Future[None] | None = None
+
+    def __lt__(self, other: _Waiter) -> bool:
+        return (self.priority, self.ticket) < (other.priority, other.ticket)
+
+
 class TokenBucket:
     """Tokens refilled at ``rate``; waiters served by priority, then in order of arrival."""
 
@@ -76,9 +88,8 @@ class TokenBucket:
         self._tokens = rate.burst
         self._stamp = timer.monotonic()
         self._paused_until = 0.0
-        self._waiting: list[tuple[int, int]] = []
+        self._waiting: list[_Waiter] = []
         self._tickets = itertools.count()
-        self._turn = asyncio.Event()
 
     @property
     def rate(self) -> Rate:
@@ -89,7 +100,7 @@ class TokenBucket:
         self._refill()
         self._rate = rate
         self._tokens = min(self._tokens, rate.burst)
-        self._turn.set()
+        self._wake_first()
 
     @property
     def idle(self) -> bool:
@@ -107,27 +118,37 @@ class TokenBucket:
             self._stamp = until
 
     async def acquire(self, priority: int = 1) -> None:
-        """Wait for a token; lower ``priority`` numbers are served first."""
-        ticket = (priority, next(self._tickets))
-        heapq.heappush(self._waiting, ticket)
+        """Wait for a token; lower ``priority`` numbers are served first. Only the first
+        waiter watches the clock; the others sleep until it hands them the turn (waking every
+        waiter at every token would cost the loop a wake-up per waiter per message)."""
+        waiter = _Waiter(priority, next(self._tickets))
+        heapq.heappush(self._waiting, waiter)
         try:
             while True:
-                if self._waiting[0] != ticket:
-                    self._turn.clear()
-                    await self._turn.wait()
+                if self._waiting[0] is not waiter:
+                    waiter.turn = asyncio.get_running_loop().create_future()
+                    await waiter.turn
                     continue
                 wait = self._try_take()
                 if wait == 0.0:
                     heapq.heappop(self._waiting)
-                    self._turn.set()
+                    self._wake_first()
                     return
                 await self._timer.sleep(wait)
         except BaseException:
-            if ticket in self._waiting:
-                self._waiting.remove(ticket)
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
                 heapq.heapify(self._waiting)
-                self._turn.set()
+                self._wake_first()
             raise
+
+    def _wake_first(self) -> None:
+        """Hand the turn to whoever waits first now (a newcomer of a lower priority number
+        may have gone ahead of a waiter that was first)."""
+        if self._waiting:
+            turn = self._waiting[0].turn
+            if turn is not None and not turn.done():
+                turn.set_result(None)
 
     def _refill(self) -> None:
         now = self._timer.monotonic()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import sys
+from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -73,6 +76,30 @@ async def test_lower_priority_numbers_are_served_first() -> None:
         one("reply", 0, 0.5),
     )
     assert served == ["bulk1@0", "reply@1", "bulk2@2", "bulk3@3"]
+
+
+async def test_a_token_wakes_one_waiter_not_every_waiter() -> None:
+    """Two hundred messages queue for one bucket: each token resumes the waiter it goes to
+    (and the one whose turn is next), not all two hundred, which would cost the loop tens of
+    thousands of wake-ups a second at Telegram's rate."""
+    timer = VirtualTimer()
+    bucket = TokenBucket(Rate(100, burst=1), timer=timer)
+    resumed = 0
+    code = TokenBucket.acquire.__code__
+
+    def trace(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal resumed
+        if event == "call" and frame.f_code is code:  # a call, or a coroutine resumed
+            resumed += 1
+
+    waiters = 200
+    sys.settrace(trace)
+    try:
+        times = await timer.run(*(take(bucket, timer) for _ in range(waiters)))
+    finally:
+        sys.settrace(None)
+    assert times == pytest.approx([n / 100 for n in range(waiters)])
+    assert resumed <= 4 * waiters, f"{resumed} resumptions for {waiters} waiters"
 
 
 async def test_a_pause_holds_the_bucket_then_the_rate_resumes() -> None:
