@@ -145,6 +145,9 @@ class FakeSlackApi:
         self.query_string: list[Call] = []
         """Calls that carried a message's ``text`` or ``blocks`` (or anything, to a
         ``response_url``) in their URL, where proxies and logs keep it: none should."""
+        self.peers: list[object] = []
+        """Where each Web API call or ``response_url`` post came from, in order (address and
+        port: one per connection)."""
         self.views: dict[str, FakeView] = {}
         self.home: dict[str, JSON] = {}
         self.uploads: dict[str, bytes] = {}
@@ -293,6 +296,7 @@ class FakeSlackApi:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        self._came_from(request)
         if len(str(request.rel_url)) > MAX_REQUEST_LINE:
             await self._record(method, {"url_length": len(str(request.rel_url))})
             return web.Response(status=414, text="Request-URI Too Long")
@@ -342,7 +346,12 @@ class FakeSlackApi:
         await self._record("upload", {"file_id": file_id, "length": len(self.uploads[file_id])})
         return web.Response(text=f"OK - {len(self.uploads[file_id])}")
 
+    def _came_from(self, request: web.Request) -> None:
+        if request.transport is not None:
+            self.peers.append(request.transport.get_extra_info("peername"))
+
     async def _respond(self, request: web.Request) -> web.Response:
+        self._came_from(request)
         if request.query:
             self.query_string.append(Call("response_url", dict(request.query), time.monotonic()))
         body = await request.json()

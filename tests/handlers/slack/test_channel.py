@@ -88,6 +88,18 @@ async def test_a_press_on_an_old_message_is_not_applied_to_another_question(
     assert response.state.answers["alignment_return"] == 4
 
 
+async def test_the_web_api_calls_keep_their_connections(slack_world: Any) -> None:
+    world = slack_world
+    await open_survey(world, LUCIA)  # the first message sent opens the kept connections
+    before, calls_before = len(world.slack.peers), len(world.slack.calls)
+    for user_id in (AMINATA, "U01FRA0001"):
+        await open_survey(world, user_id)  # the home tab, a lookup, the first question
+    calls = [call.method for call in world.slack.calls[calls_before:]]
+    peers = world.slack.peers[before:]
+    assert len(peers) >= 4, calls
+    assert len(set(peers)) == 1, f"{calls} over {len(set(peers))} connections"
+
+
 async def test_typed_answers_in_the_direct_message(slack_world: Any) -> None:
     world = slack_world
     lucia = await open_survey(world, LUCIA)
