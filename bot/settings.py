@@ -197,6 +197,14 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy async URL; a SQLite file in the working directory by default.",
     )
+    database_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How long one statement may take on PostgreSQL: past it, it fails, is "
+        "tried again on a fresh connection, and a connection that stalled (a network path that "
+        "died without a word) is replaced instead of holding its work for ever.",
+    )
     actor: str | None = Field(
         default=None,
         description="Name recorded in the audit log for CLI actions; the login name by default.",

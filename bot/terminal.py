@@ -137,7 +137,7 @@ async def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) 
         if current != migrate.head_revision():
             state = "is not initialised" if current is None else "needs an upgrade"
             raise fail(f"the database {redact(url)} {state}: run `itinera db upgrade` first")
-        store = await open_store(url)
+        store = await open_store(url, query_timeout=settings.database_timeout_seconds)
     except typer.Exit:
         raise
     except Exception as error:

@@ -104,23 +104,42 @@ the pool (see :func:`_check_on_checkout`)."""
 POSTGRESQL_CONNECT_TIMEOUT = 5.0
 """Seconds to open a connection: a database that accepts but never answers (a black-holed
 network) fails the attempt instead of holding a webhook open until the platform gives up."""
+POSTGRESQL_QUERY_TIMEOUT = 60.0
+"""Seconds one statement may take on PostgreSQL (``ITINERA_DATABASE_TIMEOUT_SECONDS``): past
+it the statement fails and its connection is replaced. A connection on a path that died
+without a word (a firewall or NAT that forgot it) otherwise holds its work for ever. The
+server ends a transaction left idle for twice as long: its client is gone, and its row locks
+would hold up whoever retries the work."""
 
 
 def create_engine(
-    url: str | URL, *, schema: str | None = None, sqlite_foreign_keys: bool = True, **kwargs: Any
+    url: str | URL,
+    *,
+    schema: str | None = None,
+    sqlite_foreign_keys: bool = True,
+    query_timeout: float | None = POSTGRESQL_QUERY_TIMEOUT,
+    **kwargs: Any,
 ) -> AsyncEngine:
     """An async engine set up the way Itinera needs it on each backend.
 
     SQLite: foreign keys on, WAL journal, a busy timeout, and real ``BEGIN``s so that a
     transaction covers its reads and its DDL too (pysqlite otherwise begins only before DML).
-    PostgreSQL: ``schema`` (or ``?schema=`` in the URL) becomes the ``search_path``.
+    PostgreSQL: ``schema`` (or ``?schema=`` in the URL) becomes the ``search_path``; a
+    statement fails after ``query_timeout`` seconds (None: never, as migrations need) and the
+    server ends a transaction idle for twice as long (see :data:`POSTGRESQL_QUERY_TIMEOUT`).
     """
     parsed, schema = split_url(url, schema)
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
+    server_settings = dict(connect_args.get("server_settings", {}))
     if schema is not None:
-        settings = dict(connect_args.get("server_settings", {}))
-        settings["search_path"] = schema
-        connect_args["server_settings"] = settings
+        server_settings["search_path"] = schema
+    if parsed.get_backend_name() == "postgresql" and query_timeout is not None:
+        connect_args.setdefault("command_timeout", query_timeout)
+        server_settings.setdefault(
+            "idle_in_transaction_session_timeout", str(round(2000 * query_timeout))
+        )
+    if server_settings:
+        connect_args["server_settings"] = server_settings
     if parsed.get_backend_name() == "postgresql" and "poolclass" not in kwargs:
         for name, value in POSTGRESQL_POOL.items():
             kwargs.setdefault(name, value)

@@ -61,7 +61,9 @@ def head_revision() -> str:
 
 def _engine(url: str, schema: str | None) -> AsyncEngine:
     # Foreign keys off on SQLite while migrating: batch mode drops and recreates tables.
-    return create_engine(url, schema=schema, poolclass=NullPool, sqlite_foreign_keys=False)
+    return create_engine(
+        url, schema=schema, poolclass=NullPool, sqlite_foreign_keys=False, query_timeout=None
+    )
 
 
 async def _on_connection(

@@ -56,7 +56,9 @@ def url_and_schema() -> tuple[str, str | None]:
 async def run_async_migrations() -> None:
     url, schema = url_and_schema()
     # Foreign keys off on SQLite while migrating: batch mode drops and recreates tables.
-    engine = create_engine(url, schema=schema, poolclass=NullPool, sqlite_foreign_keys=False)
+    engine = create_engine(
+        url, schema=schema, poolclass=NullPool, sqlite_foreign_keys=False, query_timeout=None
+    )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_migrations_on)

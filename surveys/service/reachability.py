@@ -53,7 +53,9 @@ def unreachable(error: BaseException) -> bool:
 def brief(error: BaseException) -> str:
     """One line naming the error, for a log: its type and the first line of its message."""
     first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {first}"[:300]
+    if not first and isinstance(error, TimeoutError):
+        first = "no answer in time"
+    return (f"{type(error).__name__}: {first}" if first else type(error).__name__)[:300]
 
 
 __all__ = ["brief", "unreachable"]

@@ -1,13 +1,16 @@
 """A TCP proxy on loopback between ``itinera run`` and PostgreSQL, to cut the database off.
 
-Three kinds of outage, each until :meth:`TcpProxy.restore`:
+Three kinds of outage, each until :meth:`TcpProxy.restore`, and one for good:
 
 - :meth:`refuse`: nothing listens on the port any more (new connections are refused); the
   connections already open go on working;
 - :meth:`drop`: every open connection is reset, and new ones are refused;
 - :meth:`blackhole`: connections are accepted but nothing is forwarded either way, on new and
   open connections alike (a network that loses packets); :meth:`restore` forwards again what
-  was held back, as TCP retransmits once the path is back.
+  was held back, as TCP retransmits once the path is back;
+- :meth:`stall`: the connections open now forward nothing more, ever, yet stay open (a
+  firewall or NAT that forgot them: a half-open path that no error ever reports); new
+  connections work.
 
 Example::
 
@@ -35,6 +38,7 @@ class _Link:
         self.client = client
         self.server: asyncio.StreamWriter | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.stalled = False
 
     def abort(self) -> None:
         for writer in (self.client, self.server):
@@ -91,6 +95,11 @@ class TcpProxy:
         self.outages.append("blackhole")
         self._flowing.clear()
 
+    async def stall(self) -> None:
+        self.outages.append("stall")
+        for link in self._links:
+            link.stalled = True
+
     async def restore(self) -> None:
         if self._server is None:
             await self._listen()
@@ -122,23 +131,33 @@ class TcpProxy:
                 return
             link.server = up_writer
             link.tasks = [
-                asyncio.create_task(self._pipe(reader, up_writer)),
-                asyncio.create_task(self._pipe(up_reader, writer)),
+                asyncio.create_task(self._pipe(link, reader, up_writer)),
+                asyncio.create_task(self._pipe(link, up_reader, writer)),
             ]
             await asyncio.wait(link.tasks, return_when=asyncio.FIRST_COMPLETED)
+            if link.stalled:
+                # The client gave up on it; the server never hears, and keeps its end (and its
+                # transaction, and its locks) until it closes it itself.
+                await asyncio.wait(link.tasks)
         finally:
             link.abort()
             self._links.discard(link)
 
-    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, link: _Link, source: asyncio.StreamReader, sink: asyncio.StreamWriter
+    ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while True:
                 data = await source.read(CHUNK)
                 if not data:
                     break
+                if link.stalled:
+                    continue  # lost on the way: the other end never hears of it
                 await self._flowing.wait()
                 sink.write(data)
                 await sink.drain()
+        if link.stalled:
+            return
         with contextlib.suppress(OSError):
             sink.close()
 

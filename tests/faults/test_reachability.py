@@ -56,3 +56,8 @@ def test_brief_keeps_the_first_line_only() -> None:
     error = _wrapped(asyncpg.ConnectionDoesNotExistError("connection was closed"))
     assert brief(error).startswith("DBAPIError: ")
     assert "UPDATE" not in brief(error)
+
+
+def test_brief_says_what_a_timeout_without_a_message_means() -> None:
+    assert brief(TimeoutError()) == "TimeoutError: no answer in time"
+    assert brief(KeyError()) == "KeyError"
