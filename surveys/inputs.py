@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -344,15 +345,13 @@ def _match_option(
         return None
     label_language = survey.language_for(language)
     for option in options:
-        if fold(_ascii_digits(pick(option.label, label_language, survey.default_language))) == (
-            wanted
-        ):
+        if _as_typed(pick(option.label, label_language, survey.default_language)) == wanted:
             return option
     for option in options:
-        if any(fold(_ascii_digits(label)) == wanted for label in option.label.values()):
+        if any(_as_typed(label) == wanted for label in option.label.values()):
             return option
     for option in options:
-        if fold(_ascii_digits(option.value)) == wanted:
+        if _as_typed(option.value) == wanted:
             return option
     if (match := _OPTION_NUMBER.fullmatch(wanted)) and _numbered(survey, options, language):
         number = int(match[1][:6])
@@ -364,6 +363,14 @@ def _match_option(
         if wanted in NO_WORDS:
             return options[1]
     return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _as_typed(label: str) -> str:
+    """An option's label or value as a typed answer is compared with it (folded, digits 0-9):
+    kept for the labels of the surveys in use, which never change, instead of being worked
+    out again for every option of every typed answer."""
+    return fold(_ascii_digits(label))
 
 
 def _split_items(typed: str) -> list[str]:
