@@ -9,9 +9,10 @@ the same presses go to a bare app in another child (slack-bolt and python-telegr
 only acknowledge), in the same run. Prints the throughput (presses acknowledged a second, from
 the first press to the last acknowledgement, for both apps alike), acknowledgement p50/p99,
 the time from press to the next question seen at the fake platform and the presses processed
-end to end a second (Itinera only: to the last next question), Itinera's CPU time a press
-(every Itinera process, from the first press to the last next question), and the ratio to the
-bare app, against the targets (ack p99 < 100 ms, throughput >= 0.6 of the bare app's, next
+end to end a second (Itinera only: to the last next question), the CPU time a press (every
+process of the app, from the first press to the last thing awaited; with ``--split``, web's
+and worker's) and its ratio to the bare app's, and the throughput's ratio to the bare app's,
+against the targets (ack p99 < 100 ms, throughput >= 0.6 of the bare app's, next
 question p99 < 300 ms).
 
     python bench/answers.py                          # 200 Slack + 200 Telegram delegates
@@ -65,7 +66,10 @@ class Timings:
     """From the first press to the last acknowledgement."""
     why: Counter[str] = field(default_factory=Counter)
     cpu: float = 0.0
-    """Itinera's CPU seconds (all its processes) from the first press to the last thing awaited."""
+    """The app's CPU seconds (all its processes) from the first press to the last thing
+    awaited."""
+    cpu_by: dict[str, float] = field(default_factory=dict)
+    """With ``--split``: each process's share of ``cpu``, by its role."""
 
     @property
     def throughput(self) -> float:
@@ -190,7 +194,16 @@ def show(name: str, timings: Timings, bare: Timings | None) -> dict[str, float]:
         line += f"; {timings.processed:.0f}/s processed end to end"
     if timings.cpu and timings.ack:
         figures["cpu_ms"] = timings.cpu * 1000 / len(timings.ack)
-        line += f"; {figures['cpu_ms']:.1f} ms of Itinera CPU a press"
+        line += f"; {figures['cpu_ms']:.1f} ms of CPU a press"
+        if timings.cpu_by:
+            shares = ", ".join(
+                f"{role} {seconds * 1000 / len(timings.ack):.1f}"
+                for role, seconds in timings.cpu_by.items()
+            )
+            line += f" ({shares})"
+        if bare is not None and bare.cpu and bare.ack:
+            ratio = timings.cpu / len(timings.ack) / (bare.cpu / len(bare.ack))
+            line += f", {ratio:.1f} times the bare app's"
     print(line)
     for why, count in timings.why.most_common(3):
         print(f"{'':15} failed {count}: {why}")
@@ -272,12 +285,15 @@ async def _itinera(
             lambda: all(telegram.last_keyboard_message(p) for p in people), within=600
         )
         sender = SignedSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
-        before = sum(child.cpu_seconds() for child in running)
+        before = [child.cpu_seconds() for child in running]
         try:
             result = await _both(args, slack, sender, telegram, people, watch=True)
         finally:
             await sender.aclose()
-        result["all"].cpu = sum(child.cpu_seconds() for child in running) - before
+        used = [child.cpu_seconds() - b for child, b in zip(running, before, strict=True)]
+        result["all"].cpu = sum(used)
+        if args.split:
+            result["all"].cpu_by = {"web": used[0], "worker": used[1]}
     return result
 
 
@@ -300,10 +316,13 @@ async def _bare(
         telegram.webhook_url = f"http://127.0.0.1:{port}/telegram/webhook"
         telegram.webhook_secret = WEBHOOK_SECRET
         sender = SignedSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
+        before = child.cpu_seconds()
         try:
-            return await _both(args, slack, sender, telegram, people, watch=False)
+            result = await _both(args, slack, sender, telegram, people, watch=False)
         finally:
             await sender.aclose()
+        result["all"].cpu = child.cpu_seconds() - before
+        return result
 
 
 async def _both(
