@@ -35,6 +35,7 @@ from handlers.runtime import InboxOutage
 from handlers.slack import blocks, inbound
 from handlers.slack.errors import InboxUnavailable
 from handlers.slack.services import SlackServices
+from surveys.service.reachability import brief, unreachable
 
 log = logging.getLogger("itinera.slack")
 
@@ -96,8 +97,14 @@ def register(app: AsyncApp, services: SlackServices, inbox: Inbox) -> None:
         try:
             if not await inbox.process(event_id):
                 inbox.wake()
-        except Exception:
-            log.warning("slack: event %s left to the inbox worker", event_id, exc_info=True)
+        except Exception as error:
+            # The database out of reach is an outage (one line); anything else, a bug.
+            log.warning(
+                "slack: event %s left to the inbox worker (%s)",
+                event_id,
+                brief(error),
+                exc_info=not unreachable(error),
+            )
             inbox.wake()
 
     async def acknowledge_then_apply(ack: AsyncAck, context: AsyncBoltContext) -> None:

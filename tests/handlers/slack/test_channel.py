@@ -343,3 +343,34 @@ async def test_a_tampered_modal_submission_is_answered_and_reported(slack_world:
     apology = world.slack.last_message(f"D{LUCIA}").text
     assert apology.startswith("Lo sentimos, se ha producido un problema")
     assert (await world.store.events.backlog()).pending == 0
+
+
+async def test_a_modal_answer_the_database_cannot_apply_at_once_waits_for_the_inbox(
+    slack_world: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = slack_world
+    lucia = await open_survey(world, LUCIA)
+    for caption in ("4", "Ya participa"):
+        await lucia.press(caption)
+        await world.idle()
+    lucia.tick("Otro")
+    await lucia.press("Confirmar")
+    await world.idle()
+    await lucia.press("Responder")
+    await world.idle()
+
+    async def out_of_reach(event_id: int) -> bool:
+        raise ConnectionRefusedError(111, "Connect call failed")
+
+    monkeypatch.setattr(world.itinera.inbox, "process", out_of_reach)
+    with caplog.at_level("WARNING", logger="itinera.slack"):
+        answered = await lucia.submit("Proceso de Cartagena")
+    assert answered.status_code == 200
+    left = [r for r in caplog.records if "left to the inbox worker" in r.getMessage()]
+    assert len(left) == 1 and not left[0].exc_info, "an outage is one line, no traceback"
+    assert "ConnectionRefusedError" in left[0].getMessage()
+    monkeypatch.undo()
+    await world.idle()
+    participant = await world.store.roster.find_by_identity("slack", LUCIA)
+    response = await world.store.responses.get_response(world.round_id, participant.id)
+    assert response.state.answers["frameworks_other_return"] == "Proceso de Cartagena"
