@@ -1171,6 +1171,21 @@ _UPSERT_ANSWERS = upsert(
     columns=("response_id", "question_id", "value", "answered_at"),
 )
 """``INSERT .. ON CONFLICT (response_id, question_id) DO UPDATE``, compiled once."""
+_UPSERT_ANSWER_WITH_HISTORY = upsert(
+    _ANSWERS,
+    conflict=("response_id", "question_id"),
+    update=("value", "answered_at"),
+    columns=("response_id", "question_id", "value", "answered_at"),
+    returning=("response_id",),
+    then=(
+        f"INSERT INTO {_HISTORY.name} (response_id, question_id, value, reason, changed_at,"
+        " participant_id) VALUES (:response_id, :question_id, :value, :reason, :answered_at,"
+        " :participant_id)"
+    ),
+    then_types={"reason": _HISTORY.c.reason.type, "participant_id": _HISTORY.c.participant_id.type},
+)
+"""PostgreSQL: one answer stored and its history written in one statement (a data-modifying
+``WITH``): a delegate's answer is one change, and each statement is a round trip."""
 
 
 def _remember_response(memo: dict[Hashable, Any], rows: Sequence[Any]) -> Response | None:
@@ -1328,6 +1343,24 @@ class SqlAlchemyResponseRepository:
         self, session: AsyncSession, response_id: int, changes: Sequence[AnswerChange]
     ) -> None:
         if not changes:
+            return
+        if (
+            len(changes) == 1
+            and changes[0].reason != "cleared"
+            and dialect_of(session) == "postgresql"
+        ):
+            change = changes[0]
+            await session.execute(
+                _UPSERT_ANSWER_WITH_HISTORY,
+                {
+                    "response_id": response_id,
+                    "question_id": change.question_id,
+                    "value": change.value,
+                    "answered_at": change.at,
+                    "reason": change.reason,
+                    "participant_id": change.by,
+                },
+            )
             return
         final = final_changes(changes)
         cleared = [qid for qid, change in final.items() if change.reason == "cleared"]

@@ -31,6 +31,7 @@ def upsert(
     rows: int = 1,
     then: str | None = None,
     then_reads: Sequence[str] = (),
+    then_types: Mapping[str, Any] | None = None,
 ) -> Any:
     """``INSERT INTO table (columns) VALUES (:column, ..) ON CONFLICT (conflict)`` then
     ``DO UPDATE SET column = excluded.column`` for ``update`` (every column not in
@@ -44,7 +45,8 @@ def upsert(
     ``then`` (PostgreSQL only) is a data-modifying statement run in the same statement, after
     the insert, reading the rows it inserted as ``inserted`` (their ``returning`` and
     ``then_reads`` columns): ``WITH inserted AS (INSERT .. RETURNING ..), then_ AS (..)
-    SELECT returning FROM inserted``. It sees the table as it was before the insert."""
+    SELECT returning FROM inserted``. It sees the table as it was before the insert; its own
+    parameters (those that are not the table's columns) are typed by ``then_types``."""
     names = list(columns) if columns is not None else [c.name for c in table.columns]
     if update is None:
         update = [name for name in names if name not in conflict]
@@ -70,7 +72,8 @@ def upsert(
             bindparam(_mark(name, n, rows), type_=table.c[name].type)
             for name in names
             for n in range(rows)
-        )
+        ),
+        *(bindparam(name, type_=kind) for name, kind in (then_types or {}).items()),
     )
     if returning:
         return statement.columns(*(table.c[name] for name in returning))

@@ -154,6 +154,44 @@ async def test_save_state_takes_a_fixed_handful_of_statements(store: Store) -> N
     ]
 
 
+async def test_one_answer_is_saved_with_its_history_in_one_statement_on_postgresql(
+    store: Store,
+) -> None:
+    round_id, ids = await seed_round(store, 1)
+    response = await store.responses.get_response(round_id, ids[0])
+    change = AnswerChange("q1", "Proceso de Cartagena, señal", T0, by=ids[0])
+
+    with statements(store) as seen:
+        saved = await store.responses.save_state(
+            response.id,
+            version=response.version,
+            state=ResponseState(answers={"q1": change.value}, started=True),
+            changes=[change],
+            status=ResponseStatus.IN_PROGRESS,
+            now=T0,
+        )
+
+    assert store.database is not None
+    writes = [statement for statement in seen if not statement.startswith("SELECT")]
+    if store.database.dialect == "postgresql":
+        assert len(writes) == 2, writes  # the update, then the answer and its history together
+        assert "INSERT INTO answers" in writes[1] and "INSERT INTO answer_history" in writes[1]
+    else:
+        assert [kind(statement) for statement in writes] == [
+            "UPDATE responses",
+            "INSERT INTO answers",
+            "INSERT INTO answer_history",
+        ]
+    assert saved.state.answers == {"q1": "Proceso de Cartagena, señal"}
+    again = await store.responses.get_response(round_id, ids[0])
+    assert again.state.answers == {"q1": "Proceso de Cartagena, señal"}
+    history = await store.responses.history(response.id)
+    assert [(h.question_id, h.value, h.reason, h.by) for h in history] == [
+        ("q1", "Proceso de Cartagena, señal", change.reason, ids[0])
+    ]
+    assert history[0].at == T0
+
+
 async def test_export_fetches_answers_per_chunk_not_per_response(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
