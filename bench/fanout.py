@@ -193,10 +193,11 @@ def report(
     for name in expected:
         took = progress.last.get(name, start) - start
         fraction = allowed[name] / took if took > 0 else 0.0
+        began = progress.first.get(name, start) - start
         print(
             f"{name:9} delivered {reached[name]}/{expected[name]}  duplicates {extra[name]}  "
-            f"429s {refusals[name]}  took {took:.1f} s, the limits allow {allowed[name]:.1f} s: "
-            f"achieved {fraction:.2f} of the allowed rate"
+            f"429s {refusals[name]}  took {took:.1f} s (its first after {began:.1f} s), the "
+            f"limits allow {allowed[name]:.1f} s: achieved {fraction:.3f} of the allowed rate"
         )
         figures[f"{name}_fraction"] = fraction
         figures[f"{name}_delivered"] = reached[name] / expected[name]
