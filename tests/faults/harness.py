@@ -27,7 +27,7 @@ import socket
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -411,6 +411,14 @@ class ItineraProcess:
     def tracebacks(self) -> int:
         return self.log.read_text(errors="replace").count("Traceback (most recent call last)")
 
+    def quiet_log(self) -> list[str]:
+        """Assert that the log holds no traceback and no ERROR or CRITICAL line; its lines."""
+        text = self.log.read_text(errors="replace")
+        assert self.tracebacks() == 0, text[-4000:]
+        lines = text.splitlines()
+        assert not [line for line in lines if " ERROR " in line or " CRITICAL " in line]
+        return lines
+
 
 @pytest.fixture
 async def itinera_process(
@@ -572,6 +580,61 @@ class Drive:
             await self.choose(delegate, value)
         else:
             await self.type(delegate, value)
+
+    async def invited(self, *, within: float) -> None:
+        """Until every delegate's screen asks the first question: their invitation."""
+        world, first = self.world, QUESTIONS[0]
+        await wait_until(
+            lambda: all(shown_question(world, d) == first for d in world.delegates),
+            within=within,
+            what="every delegate's invitation",
+        )
+
+    async def answer_everything(
+        self, *, within: float, alongside: Sequence[Awaitable[None]] = ()
+    ) -> None:
+        """Every delegate answers the whole survey (:meth:`answer_all`, each answer awaited in
+        the database) while ``alongside`` runs (the fault), Slack and Telegram sending again
+        what was not acknowledged; then until every request was applied."""
+
+        async def stored(delegate: Delegate, question_id: str) -> None:
+            async def done() -> bool:
+                _, answers = await self.world.state(delegate)
+                return question_id in answers
+
+            await wait_until(done, within=within, what=f"{delegate.name}'s answer to {question_id}")
+
+        async with platforms_retrying(self.slack, self.world.telegram, hold=set()):
+            await asyncio.gather(
+                *alongside,
+                *(
+                    self.answer_all(n, d, within=within, then=stored)
+                    for n, d in enumerate(self.world.delegates)
+                ),
+            )
+
+            async def settled() -> bool:
+                pending = self.slack.pending or self.world.telegram.pending()
+                return not pending and await self.world.db.unprocessed() == 0
+
+            await wait_until(settled, within=within, what="every request applied")
+
+
+async def answered_once(world: World) -> int:
+    """Assert that every delegate's answers are what they gave, each written once, and that no
+    stored event ended in an error; how many answers were written."""
+    for delegate in world.delegates:
+        _, answers = await world.state(delegate)
+        assert answers == delegate.answered, delegate.name
+    history = await world.db.history()
+    writes = Counter((response, question) for response, question, _ in history)
+    assert max(writes.values()) == 1, [key for key, n in writes.items() if n > 1]
+    assert len(history) == len(world.delegates) * len(QUESTIONS)
+    failed = await world.db.rows(
+        select(InboundEventRow.key, InboundEventRow.error).where(InboundEventRow.error.is_not(None))
+    )
+    assert failed == []
+    return len(history)
 
 
 # --- the platforms ----------------------------------------------------------------------------

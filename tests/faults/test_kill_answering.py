@@ -47,11 +47,7 @@ async def test_sigkill_while_answering(make_world: Any, itinera_process: Any) ->
     slack = SlackPlatform(itinera.slack_events)
     drive = Drive(world, slack)
     delegates = world.delegates
-    await wait_until(
-        lambda: all(shown_question(world, d) == "q1" for d in delegates),
-        within=WAIT,
-        what="every delegate's invitation",
-    )
+    await drive.invited(within=WAIT)
     stale_typists = [delegates[0], delegates[12]]
     at_q2 = 0
     ready = asyncio.Event()

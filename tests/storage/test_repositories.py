@@ -26,6 +26,7 @@ from surveys.records import (
     Delegation,
     Invited,
     ParticipantData,
+    Response,
     ResponseState,
     ResponseStatus,
     Role,
@@ -129,6 +130,18 @@ async def test_status_and_counts_take_a_fixed_handful_of_queries(store: Store) -
     assert len(counts_sql) == 1
 
 
+async def answer_q1(store: Store, response: Response, change: AnswerChange) -> Response:
+    """Save ``change`` to q1 as the response's only answer."""
+    return await store.responses.save_state(
+        response.id,
+        version=response.version,
+        state=ResponseState(answers={"q1": change.value}, started=True),
+        changes=[change],
+        status=ResponseStatus.IN_PROGRESS,
+        now=T0,
+    )
+
+
 async def test_save_state_takes_a_fixed_handful_of_statements(store: Store) -> None:
     round_id, ids = await seed_round(store, 1)
     response = await store.responses.get_response(round_id, ids[0])
@@ -162,14 +175,7 @@ async def test_one_answer_is_saved_with_its_history_in_one_statement_on_postgres
     change = AnswerChange("q1", "Proceso de Cartagena, señal", T0, by=ids[0])
 
     with statements(store) as seen:
-        saved = await store.responses.save_state(
-            response.id,
-            version=response.version,
-            state=ResponseState(answers={"q1": change.value}, started=True),
-            changes=[change],
-            status=ResponseStatus.IN_PROGRESS,
-            now=T0,
-        )
+        saved = await answer_q1(store, response, change)
 
     assert store.database is not None
     writes = [statement for statement in seen if not statement.startswith("SELECT")]
@@ -200,14 +206,7 @@ async def test_export_fetches_answers_per_chunk_not_per_response(
     for participant_id in ids:
         response = await store.responses.get_response(round_id, participant_id)
         change = AnswerChange("q1", f"from {participant_id}", T0)
-        await store.responses.save_state(
-            response.id,
-            version=response.version,
-            state=ResponseState(answers={"q1": change.value}, started=True),
-            changes=[change],
-            status=ResponseStatus.IN_PROGRESS,
-            now=T0,
-        )
+        await answer_q1(store, response, change)
 
     with statements(store) as seen:
         rows = [row async for row in store.responses.export_rows(round_id)]

@@ -44,6 +44,18 @@ async def open_survey(world: Any, user_id: str) -> Any:
     return player
 
 
+async def to_other_frameworks(world: Any) -> Any:
+    """Lucía answers the first two questions and ticks "Otro": asked which other frameworks."""
+    lucia = await open_survey(world, LUCIA)
+    for caption in ("4", "Ya participa"):
+        await lucia.press(caption)
+        await world.idle()
+    lucia.tick("Otro")
+    await lucia.press("Confirmar")
+    await world.idle()
+    return lucia
+
+
 def player_open_caption(world: Any, user_id: str) -> str:
     home = world.slack.home[user_id]
     return next(b["accessory"]["text"]["text"] for b in home["blocks"] if b.get("accessory"))
@@ -102,13 +114,7 @@ async def test_the_web_api_calls_keep_their_connections(slack_world: Any) -> Non
 
 async def test_typed_answers_in_the_direct_message(slack_world: Any) -> None:
     world = slack_world
-    lucia = await open_survey(world, LUCIA)
-    for caption in ("4", "Ya participa"):
-        await lucia.press(caption)
-        await world.idle()
-    lucia.tick("Otro")
-    await lucia.press("Confirmar")
-    await world.idle()
+    lucia = await to_other_frameworks(world)
     assert (await lucia.say("Proceso de Brasil")).status_code == 200
     await world.idle()
     assert "¿Desea formular alguna observación adicional sobre el retorno?" in lucia.texts()
@@ -349,13 +355,7 @@ async def test_a_modal_answer_the_database_cannot_apply_at_once_waits_for_the_in
     slack_world: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = slack_world
-    lucia = await open_survey(world, LUCIA)
-    for caption in ("4", "Ya participa"):
-        await lucia.press(caption)
-        await world.idle()
-    lucia.tick("Otro")
-    await lucia.press("Confirmar")
-    await world.idle()
+    lucia = await to_other_frameworks(world)
     await lucia.press("Responder")
     await world.idle()
 
