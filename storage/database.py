@@ -148,9 +148,23 @@ def create_engine(
     engine = create_async_engine(parsed, connect_args=connect_args, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)
-    elif not kwargs.get("pool_pre_ping") and "poolclass" not in kwargs:
-        _check_on_checkout(engine, idle=PING_AFTER_IDLE)
+    else:
+        _timed_out_is_gone(engine)
+        if not kwargs.get("pool_pre_ping") and "poolclass" not in kwargs:
+            _check_on_checkout(engine, idle=PING_AFTER_IDLE)
     return engine
+
+
+def _timed_out_is_gone(engine: AsyncEngine) -> None:
+    """A connection whose statement ran out of time (:data:`POSTGRESQL_QUERY_TIMEOUT`) is
+    thrown away, not put back in the pool: its path may be dead without a word, and the pool
+    would hand it out again (each use failing after the timeout) or wait for ever for it to
+    close gracefully; discarding it closes it with a bounded wait, then by force."""
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        if isinstance(context.original_exception, TimeoutError):
+            context.is_disconnect = True
 
 
 def _check_on_checkout(engine: AsyncEngine, *, idle: float) -> None:
