@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,19 +14,10 @@ from storage.database import Store, open_store, split_url
 from storage.migrate import upgrade_async
 from storage.notices import listen_for_inbox
 from surveys.queues import NewInboundEvent
-from tests.conftest import POSTGRES_ENV, isolated_database
+from tests.conftest import isolated_database
 from tests.faults.harness import wait_until
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def url(tmp_path: Path) -> AsyncIterator[str]:
-    if not os.environ.get(POSTGRES_ENV):
-        pytest.fail(f"these tests need PostgreSQL: set {POSTGRES_ENV}")
-    async with isolated_database("postgresql", tmp_path) as found:
-        await upgrade_async(found)
-        yield found
 
 
 class Woken:

@@ -5,27 +5,13 @@ TCP proxy on loopback that stops forwarding on the connections open at that mome
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from storage.database import open_store
-from storage.migrate import upgrade_async
 from surveys.service.reachability import unreachable
-from tests.conftest import POSTGRES_ENV, isolated_database
 from tests.faults.proxy import TcpProxy
-
-
-@pytest.fixture
-async def url(tmp_path: Path) -> AsyncIterator[str]:
-    if not os.environ.get(POSTGRES_ENV):
-        pytest.fail(f"these tests need PostgreSQL: set {POSTGRES_ENV}")
-    async with isolated_database("postgresql", tmp_path) as found:
-        await upgrade_async(found)
-        yield found
 
 
 async def test_a_stalled_connection_times_out_and_is_replaced(url: str) -> None:
